@@ -1,0 +1,138 @@
+#!/usr/bin/env bash
+# Starts and stops the local infrastructure: a single-node KRaft Kafka broker (from the jars that
+# setup.sh fetched) and a Redis server, both on loopback.
+#
+#   deploy/stack.sh start [--fresh]   start both (--fresh: wipe their data first) and wait until ready
+#   deploy/stack.sh stop              stop both cleanly
+#   deploy/stack.sh status
+#
+# Settings (environment): STACK_DIR (default <repo>/.stack), KAFKA_PORT (9092),
+# KAFKA_CONTROLLER_PORT (9093), REDIS_PORT (6379).
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+STACK_DIR=${STACK_DIR:-$repo/.stack}
+KAFKA_PORT=${KAFKA_PORT:-9092}
+KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
+REDIS_PORT=${REDIS_PORT:-6379}
+kafka_dir="$STACK_DIR/kafka"
+redis_dir="$STACK_DIR/redis"
+
+log() { printf 'stack: %s\n' "$*" >&2; }
+
+port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
+
+pid_alive() { [ -f "$1" ] && kill -0 "$(cat "$1")" 2>/dev/null; }
+
+wait_for() {  # wait_for <seconds> <description> <command...>
+  local deadline=$((SECONDS + $1)) what=$2
+  shift 2
+  until "$@"; do
+    if ((SECONDS >= deadline)); then log "timed out waiting for $what"; return 1; fi
+    sleep 0.2
+  done
+}
+
+kafka_classpath() {
+  local libs="$here/kafka/libs"
+  compgen -G "$libs/*.jar" >/dev/null || { log "no Kafka jars in $libs: run deploy/setup.sh"; exit 1; }
+  echo "$libs/*"
+}
+
+start_kafka() {
+  if pid_alive "$kafka_dir/pid"; then log "kafka already running (pid $(cat "$kafka_dir/pid"))"; return; fi
+  if port_open "$KAFKA_PORT"; then log "port $KAFKA_PORT is taken by another process"; return 1; fi
+  mkdir -p "$kafka_dir/data"
+  cat >"$kafka_dir/server.properties" <<PROPS
+process.roles=broker,controller
+node.id=1
+controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
+listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+controller.listener.names=CONTROLLER
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
+inter.broker.listener.name=PLAINTEXT
+log.dirs=$kafka_dir/data
+num.partitions=6
+offsets.topic.replication.factor=1
+offsets.topic.num.partitions=12
+transaction.state.log.replication.factor=1
+transaction.state.log.min.isr=1
+min.insync.replicas=1
+auto.create.topics.enable=false
+group.initial.rebalance.delay.ms=0
+log.flush.interval.messages=9223372036854775807
+PROPS
+  local cp
+  cp=$(kafka_classpath)
+  local java_opts=(-Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
+    "-Dlog4j.configuration=file:$here/kafka/log4j.properties")
+  if [ ! -f "$kafka_dir/data/meta.properties" ]; then
+    java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format \
+      -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
+      -c "$kafka_dir/server.properties" >"$kafka_dir/format.log" 2>&1 \
+      || { cat "$kafka_dir/format.log" >&2; return 1; }
+  fi
+  nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$kafka_dir/server.properties" \
+    >"$kafka_dir/broker.log" 2>&1 &
+  echo $! >"$kafka_dir/pid"
+  wait_for 90 "kafka on port $KAFKA_PORT" kafka_ready || { tail -30 "$kafka_dir/broker.log" >&2; return 1; }
+  log "kafka ready on 127.0.0.1:$KAFKA_PORT (pid $(cat "$kafka_dir/pid"))"
+}
+
+# Ready means the broker answers a metadata request, not only that its port is open.
+kafka_ready() {
+  pid_alive "$kafka_dir/pid" || { log "kafka exited"; tail -30 "$kafka_dir/broker.log" >&2; exit 1; }
+  port_open "$KAFKA_PORT" && kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2 >/dev/null 2>&1
+}
+
+start_redis() {
+  if pid_alive "$redis_dir/pid"; then log "redis already running (pid $(cat "$redis_dir/pid"))"; return; fi
+  if port_open "$REDIS_PORT"; then log "port $REDIS_PORT is taken by another process"; return 1; fi
+  mkdir -p "$redis_dir"
+  # Redis keeps only live state that can be rebuilt from Kafka; AOF every second bounds the
+  # rebuild work after a restart.
+  redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$redis_dir" \
+    --appendonly yes --appendfsync everysec --save "" \
+    --daemonize yes --pidfile "$redis_dir/pid" --logfile "$redis_dir/redis.log"
+  wait_for 20 "redis on port $REDIS_PORT" redis_ready
+  log "redis ready on 127.0.0.1:$REDIS_PORT (pid $(cat "$redis_dir/pid"))"
+}
+
+redis_ready() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+
+stop_pid() {  # stop_pid <pidfile> <name> <grace seconds>
+  local pidfile=$1 name=$2 grace=$3
+  pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
+  local pid
+  pid=$(cat "$pidfile")
+  kill -TERM "$pid" 2>/dev/null || true
+  local deadline=$((SECONDS + grace))
+  while kill -0 "$pid" 2>/dev/null && ((SECONDS < deadline)); do sleep 0.2; done
+  if kill -0 "$pid" 2>/dev/null; then log "$name did not stop in ${grace}s; killing"; kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -f "$pidfile"
+  log "$name stopped"
+}
+
+case "${1:-}" in
+  start)
+    if [ "${2:-}" = "--fresh" ]; then
+      "$0" stop
+      rm -rf "$kafka_dir" "$redis_dir"
+    fi
+    start_redis
+    start_kafka
+    ;;
+  stop)
+    stop_pid "$kafka_dir/pid" kafka 60
+    stop_pid "$redis_dir/pid" redis 20
+    ;;
+  status)
+    pid_alive "$kafka_dir/pid" && echo "kafka: running on 127.0.0.1:$KAFKA_PORT" || echo "kafka: stopped"
+    pid_alive "$redis_dir/pid" && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
+    ;;
+  *)
+    echo "usage: $0 start [--fresh] | stop | status" >&2
+    exit 2
+    ;;
+esac

@@ -1,0 +1,20 @@
+#pragma once
+
+#include <memory>
+#include <string_view>
+
+#include "absl/status/status.h"
+#include "libs/common/config.h"
+#include "spdlog/spdlog.h"
+
+namespace complaints::common {
+
+// Sets the default logger of a service from `log.level` (trace..critical, default info) and
+// `log.json` (one JSON object per line, for log shippers; default false). Logs go to stderr.
+// Customer fields must go through pii.h before they reach any logger.
+absl::Status InitLogging(std::string_view service, const Config& config);
+
+// A named logger per module (kafka, redis, grpc...) sharing the default sink and format.
+std::shared_ptr<spdlog::logger> ModuleLogger(std::string_view module);
+
+}  // namespace complaints::common

@@ -1,0 +1,81 @@
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/kafka/cloud_event.h"
+#include "libs/kafka/kafka_config.h"
+#include "libs/kafka/producer.h"
+
+namespace complaints::kafka {
+
+struct IncomingRecord {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  std::string key;
+  std::string value;
+  Headers headers;
+  absl::Time timestamp = absl::UnixEpoch();
+};
+
+struct TopicPartition {
+  std::string topic;
+  int32_t partition = 0;
+  bool operator==(const TopicPartition&) const = default;
+};
+
+struct ConsumerOptions {
+  std::string group_id;
+  std::vector<std::string> topics;
+  // Backoff between retries of a record whose handler failed transiently.
+  absl::Duration retry_backoff = absl::Milliseconds(200);
+  absl::Duration max_retry_backoff = absl::Seconds(5);
+  // Called from the consumer thread (inside poll) when partitions are added or taken away by a
+  // cooperative rebalance, before records of added partitions are delivered.
+  std::function<void(const std::vector<TopicPartition>&)> on_assigned;
+  std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+};
+
+// What a handler's status means to the consumer:
+//  - OK: the record's effect is done; its offset is stored (committed in the background).
+//  - Unavailable, DeadlineExceeded, Aborted, ResourceExhausted: transient (broker or Redis
+//    down); the same record is retried with backoff until it succeeds or the consumer stops.
+//    Nothing is skipped while a dependency is down.
+//  - anything else: the record is bad; it is copied to `<topic>.dlq` with the reason in
+//    headers (dlq_reason, dlq_code, dlq_topic, dlq_partition, dlq_offset, dlq_group, dlq_time)
+//    plus its original headers, and its offset is stored: the partition moves on.
+using RecordHandler = std::function<absl::Status(const IncomingRecord&)>;
+
+bool IsTransient(const absl::Status& status);
+
+// A group consumer with cooperative-sticky rebalancing, auto offset store disabled (offsets are
+// stored only after the handler's effect is done) and auto commit of stored offsets.
+class Consumer {
+ public:
+  // `dead_letters` publishes DLQ records; it must outlive the consumer.
+  static absl::StatusOr<std::unique_ptr<Consumer>> Create(const KafkaConfig& config,
+                                                          ConsumerOptions options,
+                                                          Publisher* dead_letters);
+  ~Consumer();
+
+  // Polls and dispatches records one at a time until Stop(); then commits stored offsets and
+  // leaves the group. Returns an error only on a fatal client error.
+  absl::Status Run(const RecordHandler& handler);
+  // Thread-safe; Run returns soon after.
+  void Stop();
+
+ private:
+  struct Impl;
+  explicit Consumer(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace complaints::kafka
