@@ -4,11 +4,8 @@
 #include <sstream>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_split.h"
-#include "absl/strings/strip.h"
 
 extern char** environ;
 
@@ -17,23 +14,36 @@ namespace {
 constexpr std::string_view kEnvPrefix = "COMPLAINTS_";
 }
 
+namespace {
+
+// Debian's Abseil has its own string_view type, so std::string_view is trimmed here by hand.
+std::string_view Trim(std::string_view s) {
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && absl::ascii_isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace
+
 absl::StatusOr<Config> Config::Parse(std::string_view text) {
   Config config;
   int line_number = 0;
-  for (std::string_view line : absl::StrSplit(text, '\n')) {
+  while (!text.empty()) {
+    const size_t end = text.find('\n');
+    std::string_view line = Trim(text.substr(0, end));
+    text = end == std::string_view::npos ? std::string_view() : text.substr(end + 1);
     ++line_number;
-    line = absl::StripAsciiWhitespace(line);
     if (line.empty() || line.front() == '#') continue;
     const size_t eq = line.find('=');
     if (eq == std::string_view::npos) {
       return absl::InvalidArgumentError(
           absl::StrCat("config line ", line_number, ": expected `key = value`"));
     }
-    std::string key(absl::StripAsciiWhitespace(line.substr(0, eq)));
+    std::string key(Trim(line.substr(0, eq)));
     if (key.empty()) {
       return absl::InvalidArgumentError(absl::StrCat("config line ", line_number, ": empty key"));
     }
-    config.values_[key] = std::string(absl::StripAsciiWhitespace(line.substr(eq + 1)));
+    config.values_[key] = std::string(Trim(line.substr(eq + 1)));
   }
   return config;
 }
@@ -64,7 +74,7 @@ void Config::ApplyEnvironment() {
   // and every lookup tries EnvName(key) first.
   for (char** env = environ; env != nullptr && *env != nullptr; ++env) {
     std::string_view entry(*env);
-    if (!absl::StartsWith(entry, kEnvPrefix)) continue;
+    if (!entry.starts_with(kEnvPrefix)) continue;
     const size_t eq = entry.find('=');
     if (eq == std::string_view::npos) continue;
     env_only_[std::string(entry.substr(0, eq))] = std::string(entry.substr(eq + 1));
@@ -89,7 +99,7 @@ absl::StatusOr<int64_t> Config::GetInt(std::string_view key, int64_t fallback) c
   if (value == nullptr) return fallback;
   int64_t parsed;
   if (!absl::SimpleAtoi(*value, &parsed)) {
-    return absl::InvalidArgumentError(absl::StrCat("config ", key, ": not an integer: ", *value));
+    return absl::InvalidArgumentError(absl::StrCat("config ", std::string(key), ": not an integer: ", *value));
   }
   return parsed;
 }
@@ -99,7 +109,7 @@ absl::StatusOr<double> Config::GetDouble(std::string_view key, double fallback) 
   if (value == nullptr) return fallback;
   double parsed;
   if (!absl::SimpleAtod(*value, &parsed)) {
-    return absl::InvalidArgumentError(absl::StrCat("config ", key, ": not a number: ", *value));
+    return absl::InvalidArgumentError(absl::StrCat("config ", std::string(key), ": not a number: ", *value));
   }
   return parsed;
 }
@@ -109,7 +119,7 @@ absl::StatusOr<bool> Config::GetBool(std::string_view key, bool fallback) const 
   if (value == nullptr) return fallback;
   bool parsed;
   if (!absl::SimpleAtob(*value, &parsed)) {
-    return absl::InvalidArgumentError(absl::StrCat("config ", key, ": not a boolean: ", *value));
+    return absl::InvalidArgumentError(absl::StrCat("config ", std::string(key), ": not a boolean: ", *value));
   }
   return parsed;
 }
@@ -117,7 +127,7 @@ absl::StatusOr<bool> Config::GetBool(std::string_view key, bool fallback) const 
 std::map<std::string, std::string> Config::WithPrefix(std::string_view prefix) const {
   std::map<std::string, std::string> out;
   for (const auto& [key, value] : values_) {
-    if (absl::StartsWith(key, prefix)) out[key.substr(prefix.size())] = *Find(key);
+    if (key.starts_with(prefix)) out[key.substr(prefix.size())] = *Find(key);
   }
   return out;
 }

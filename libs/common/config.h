@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
 #include <map>
 #include <string>
 #include <string_view>
@@ -15,7 +16,9 @@ namespace complaints::common {
 class Config {
  public:
   Config() = default;
-  explicit Config(std::map<std::string, std::string> values) : values_(std::move(values)) {}
+  // For tests and defaults: Config({{"kafka.bootstrap", "127.0.0.1:9092"}}).
+  explicit Config(std::initializer_list<std::pair<const std::string, std::string>> values)
+      : values_(values) {}
 
   // Loads `path` (empty: no file) and captures the COMPLAINTS_* environment overrides.
   static absl::StatusOr<Config> Load(const std::string& path);

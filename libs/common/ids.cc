@@ -85,14 +85,14 @@ std::string DeterministicId(std::initializer_list<std::string_view> parts) {
     joined.push_back('\x1f');  // unit separator: ("ab","c") and ("a","bc") differ
   }
   const Hash128 h = StableHash128(joined);
-  return absl::StrFormat("%016x%016x", h.high, h.low);
+  return absl::StrFormat("%016x%016x", h.h1, h.h2);
 }
 
 std::string ComplaintIdFor(std::string_view source, std::string_view external_id) {
   // 80 bits: collisions stay negligible at billions of complaints; upper case reads well on
   // the phone when an agent spells it out.
   const Hash128 h = StableHash128(std::string(source) + '\x1f' + std::string(external_id));
-  return absl::AsciiStrToUpper(absl::StrFormat("CMP%016x%04x", h.high, h.low >> 48));
+  return absl::AsciiStrToUpper(absl::StrFormat("CMP%016x%04x", h.h1, h.h2 >> 48));
 }
 
 }  // namespace complaints::common

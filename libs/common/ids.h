@@ -10,8 +10,8 @@ namespace complaints::common {
 // MurmurHash3 x64 128-bit: stable across processes, machines and releases (unlike absl::Hash),
 // which is what ids derived from content need.
 struct Hash128 {
-  uint64_t high;
-  uint64_t low;
+  uint64_t h1;  // the first 64-bit word of the reference implementation
+  uint64_t h2;
 };
 Hash128 StableHash128(std::string_view data, uint64_t seed = 0);
 

@@ -40,7 +40,7 @@ class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
   }
 };
 
-std::string Pattern(std::string_view logger) {
+std::string Pattern(const std::string& logger) {
   if (json_format) {
     return absl::StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","service":")",
                         service_name, R"(","module":")", logger, R"(","thread":%t,"msg":"%*"})");
@@ -52,7 +52,7 @@ std::shared_ptr<spdlog::logger> Make(std::string_view name) {
   auto logger = std::make_shared<spdlog::logger>(std::string(name),
                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<JsonEscapedMessage>('*').set_pattern(Pattern(name));
+  formatter->add_flag<JsonEscapedMessage>('*').set_pattern(Pattern(std::string(name)));
   logger->set_formatter(std::move(formatter));
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);

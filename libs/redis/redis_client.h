@@ -21,7 +21,8 @@ struct RedisOptions {
   absl::Duration command_timeout = absl::Seconds(5);
 
   // From `redis.host`, `redis.port`, `redis.password`, `redis.db`, `redis.connect_timeout_ms`,
-  // `redis.command_timeout_ms`.
+  // `redis.command_timeout_ms`. Non-numbers, ports outside 1..65535, negative databases and
+  // non-positive timeouts are InvalidArgument.
   static absl::StatusOr<RedisOptions> FromConfig(const common::Config& config);
 };
 
@@ -50,16 +51,31 @@ class Script {
 // One synchronous connection (not thread-safe: one per thread). On a connection error the
 // command is retried once on a fresh connection; if Redis is still unreachable the call fails
 // with Unavailable so that callers can back off. Error replies from Redis come back as
-// FailedPrecondition (or InvalidArgument for WRONGTYPE / syntax errors) with Redis's message.
+// FailedPrecondition (or InvalidArgument for WRONGTYPE / syntax errors) with Redis's message;
+// replies that mean "try again later" (LOADING, BUSY, MASTERDOWN, TRYAGAIN) come back as
+// Unavailable. Status messages name the command, never its arguments (they may hold secrets or
+// customer data).
+//
+// The retry is blind: a command whose connection broke after it was sent may already have run,
+// so it runs twice. Only send idempotent commands (SET, HSET, DEL, ZADD, EXPIRE, scripts written
+// to be re-runnable...), or make the command idempotent (e.g. guard an INCR with a script).
+//
+// hiredis writes with write(2), so a write to a socket the server has reset raises SIGPIPE:
+// the first Connect() sets SIGPIPE to SIG_IGN unless the program installed its own handler.
 class RedisClient {
  public:
+  // Unavailable if the server cannot be reached or refuses AUTH / SELECT.
   static absl::StatusOr<std::unique_ptr<RedisClient>> Connect(const RedisOptions& options);
   ~RedisClient();
 
+  // `argv` is binary safe: {"SET", key, value} with any bytes in key and value.
   absl::StatusOr<Reply> Command(const std::vector<std::string>& argv);
   // Sends all commands in one round trip and returns one reply per command (an error reply of
   // one command is returned in its slot as Type::kError; a connection error fails the call).
+  // The whole pipeline is retried on a fresh connection only if the connection broke before
+  // any reply was read; a break midway fails with Unavailable (some commands have run).
   absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
+  // EVALSHA with the SHA1 this connection got from SCRIPT LOAD; NOSCRIPT reloads and retries once.
   absl::StatusOr<Reply> Eval(const Script& script, const std::vector<std::string>& keys,
                              const std::vector<std::string>& args);
 

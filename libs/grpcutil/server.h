@@ -1,0 +1,63 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/common/config.h"
+
+namespace complaints::grpcutil {
+
+struct TlsOptions {
+  std::string cert_file;       // server certificate chain (PEM); empty: plaintext
+  std::string key_file;        // server private key (PEM)
+  std::string client_ca_file;  // when set, clients must present a certificate it signed (mTLS)
+};
+
+struct ServerOptions {
+  std::string address = "127.0.0.1:0";  // port 0: pick a free port (see ServerRunner::port)
+  TlsOptions tls;
+  absl::Duration shutdown_grace = absl::Seconds(10);
+
+  // From `grpc.address`, `grpc.tls.cert_file`, `grpc.tls.key_file`, `grpc.tls.client_ca_file`,
+  // `grpc.shutdown_grace_ms`.
+  static absl::StatusOr<ServerOptions> FromConfig(const common::Config& config,
+                                                  std::string_view default_address);
+};
+
+// Builds and runs a gRPC server with the standard health service (grpc.health.v1, every service
+// SERVING once started, NOT_SERVING while draining) and server reflection, so grpcurl and
+// Kubernetes probes work against any of our binaries.
+class ServerRunner {
+ public:
+  explicit ServerRunner(ServerOptions options);
+  ~ServerRunner();
+
+  // Services must outlive the runner.
+  void AddService(grpc::Service* service);
+  absl::Status Start();
+  int port() const { return port_; }
+
+  // Marks everything NOT_SERVING, lets in-flight calls finish for up to shutdown_grace, then
+  // cancels the rest. Idempotent; safe from any thread except a signal handler.
+  void Shutdown();
+  void Wait();
+
+ private:
+  ServerOptions options_;
+  std::vector<grpc::Service*> services_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  bool shut_down_ = false;
+};
+
+// Blocks the calling thread until SIGTERM or SIGINT arrives (both are blocked in every thread
+// created after InstallShutdownSignals). Call InstallShutdownSignals first thing in main().
+void InstallShutdownSignals();
+int WaitForShutdownSignal();
+
+}  // namespace complaints::grpcutil

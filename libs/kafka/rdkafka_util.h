@@ -1,0 +1,47 @@
+#pragma once
+
+// Internal to libs/kafka: what the producer, consumer and admin code share about librdkafka.
+
+#include <atomic>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <librdkafka/rdkafkacpp.h>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libs/kafka/kafka_config.h"
+
+namespace complaints::kafka::internal {
+
+using Settings = std::map<std::string, std::string>;
+
+// The absl status for a librdkafka error (C codes have the same values), prefixed by `what`.
+// Codes that mean "the cluster is unreachable or busy right now" become Unavailable, so
+// consumers retry instead of dead-lettering; bad records become InvalidArgument; missing topics
+// NotFound; authorization PermissionDenied.
+absl::Status KafkaError(RdKafka::ErrorCode code, std::string_view what);
+
+// Sends librdkafka's errors and log lines to the "kafka" module logger and remembers whether the
+// client hit a fatal error (after which it is unusable and must be recreated).
+class EventLogger final : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event& event) override;
+  bool fatal() const { return fatal_.load(std::memory_order_relaxed); }
+
+ private:
+  std::atomic<bool> fatal_{false};
+};
+
+// A librdkafka configuration: bootstrap servers and client id, then `defaults`, then
+// `config.extra` (operators may tune anything else), then `fixed`: settings the library's
+// guarantees rest on. Setting a fixed key to another value in `extra` is InvalidArgument rather
+// than silently ignored or silently obeyed.
+absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const KafkaConfig& config,
+                                                        const Settings& defaults,
+                                                        const Settings& fixed,
+                                                        RdKafka::EventCb* events);
+
+}  // namespace complaints::kafka::internal

@@ -1,0 +1,323 @@
+#include "libs/redis/redis_client.h"
+
+#include <hiredis/hiredis.h>
+#include <signal.h>
+
+#include <climits>
+#include <mutex>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging.h"
+
+namespace complaints::redis {
+namespace {
+
+struct ContextDeleter {
+  void operator()(redisContext* context) const { redisFree(context); }
+};
+using ContextPtr = std::unique_ptr<redisContext, ContextDeleter>;
+
+struct ReplyDeleter {
+  void operator()(redisReply* reply) const { freeReplyObject(reply); }
+};
+using ReplyPtr = std::unique_ptr<redisReply, ReplyDeleter>;
+
+// hiredis takes parallel arrays of pointers and lengths; lengths keep the arguments binary safe.
+struct ArgvView {
+  explicit ArgvView(const std::vector<std::string>& argv) {
+    pointers.reserve(argv.size());
+    lengths.reserve(argv.size());
+    for (const std::string& arg : argv) {
+      pointers.push_back(arg.data());
+      lengths.push_back(arg.size());
+    }
+  }
+  int argc() const { return static_cast<int>(pointers.size()); }
+
+  std::vector<const char*> pointers;
+  std::vector<size_t> lengths;
+};
+
+ReplyPtr SendCommand(redisContext* context, const std::vector<std::string>& argv) {
+  const ArgvView view(argv);
+  return ReplyPtr(static_cast<redisReply*>(
+      redisCommandArgv(context, view.argc(), view.pointers.data(), view.lengths.data())));
+}
+
+Reply Convert(const redisReply& raw) {
+  Reply reply;
+  switch (raw.type) {
+    case REDIS_REPLY_STRING:
+      reply.type = Reply::Type::kString;
+      reply.str.assign(raw.str, raw.len);
+      break;
+    case REDIS_REPLY_STATUS:
+      reply.type = Reply::Type::kStatus;
+      reply.str.assign(raw.str, raw.len);
+      break;
+    case REDIS_REPLY_ERROR:
+      reply.type = Reply::Type::kError;
+      reply.str.assign(raw.str, raw.len);
+      break;
+    case REDIS_REPLY_INTEGER:
+      reply.type = Reply::Type::kInteger;
+      reply.integer = raw.integer;
+      break;
+    case REDIS_REPLY_ARRAY:
+      reply.type = Reply::Type::kArray;
+      reply.elements.reserve(raw.elements);
+      for (size_t i = 0; i < raw.elements; ++i) reply.elements.push_back(Convert(*raw.element[i]));
+      break;
+    default:  // REDIS_REPLY_NIL, also for nil arrays; RESP2 has no other types.
+      break;
+  }
+  return reply;
+}
+
+// Redis errors start with an upper-case code word ("WRONGTYPE ...", "ERR syntax error").
+absl::Status ErrorStatus(std::string_view command, std::string_view message) {
+  std::string text = absl::StrCat("redis ", command, ": ", message);
+  const std::string_view code = message.substr(0, message.find(' '));
+  if (code == "WRONGTYPE" || absl::StartsWith(message, "ERR syntax") ||
+      absl::StartsWith(message, "ERR wrong number of arguments")) {
+    return absl::InvalidArgumentError(std::move(text));
+  }
+  // The server is starting, busy with a script or without its master: backing off will help.
+  if (code == "LOADING" || code == "BUSY" || code == "MASTERDOWN" || code == "TRYAGAIN") {
+    return absl::UnavailableError(std::move(text));
+  }
+  return absl::FailedPreconditionError(std::move(text));
+}
+
+absl::StatusOr<Reply> ToResult(std::string_view command, Reply reply) {
+  if (reply.type == Reply::Type::kError) return ErrorStatus(command, reply.str);
+  return reply;
+}
+
+bool IsNoScript(const Reply& reply) {
+  return reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "NOSCRIPT");
+}
+
+// The default action of SIGPIPE kills the process, and hiredis writes without MSG_NOSIGNAL. A
+// handler the program installed itself is left alone.
+void IgnoreSigpipe() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    struct sigaction current = {};
+    if (sigaction(SIGPIPE, nullptr, &current) == 0 && current.sa_handler == SIG_DFL) {
+      signal(SIGPIPE, SIG_IGN);
+    }
+  });
+}
+
+absl::StatusOr<int64_t> IntInRange(const common::Config& config, std::string_view key,
+                                   int64_t fallback, int64_t low, int64_t high) {
+  absl::StatusOr<int64_t> value = config.GetInt(key, fallback);
+  if (!value.ok()) return value.status();
+  if (*value < low || *value > high) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("config ", key, ": ", *value, " is outside ", low, "..", high));
+  }
+  return value;
+}
+
+}  // namespace
+
+absl::StatusOr<RedisOptions> RedisOptions::FromConfig(const common::Config& config) {
+  RedisOptions options;
+  options.host = config.GetString("redis.host", options.host);
+  if (options.host.empty()) return absl::InvalidArgumentError("config redis.host: empty");
+  options.password = config.GetString("redis.password");
+
+  auto port = IntInRange(config, "redis.port", options.port, 1, 65535);
+  if (!port.ok()) return port.status();
+  options.port = static_cast<int>(*port);
+  auto db = IntInRange(config, "redis.db", options.db, 0, INT_MAX);
+  if (!db.ok()) return db.status();
+  options.db = static_cast<int>(*db);
+
+  auto connect_ms = IntInRange(config, "redis.connect_timeout_ms",
+                               absl::ToInt64Milliseconds(options.connect_timeout), 1, INT_MAX);
+  if (!connect_ms.ok()) return connect_ms.status();
+  options.connect_timeout = absl::Milliseconds(*connect_ms);
+  auto command_ms = IntInRange(config, "redis.command_timeout_ms",
+                               absl::ToInt64Milliseconds(options.command_timeout), 1, INT_MAX);
+  if (!command_ms.ok()) return command_ms.status();
+  options.command_timeout = absl::Milliseconds(*command_ms);
+  return options;
+}
+
+struct RedisClient::Impl {
+  // Replaces the connection; AUTH and SELECT run again, and cached SHAs are forgotten.
+  absl::Status Open();
+  absl::Status EnsureOpen() { return context ? absl::OkStatus() : Open(); }
+  // Drops a broken connection (hiredis cannot use a context after an I/O error).
+  absl::Status Drop(std::string_view command);
+
+  // Error replies come back as Reply::Type::kError; only connection errors fail.
+  absl::StatusOr<Reply> Execute(const std::vector<std::string>& argv);
+  // `retryable` is set when the connection broke before any reply was read.
+  absl::StatusOr<std::vector<Reply>> PipelineOnce(
+      const std::vector<std::vector<std::string>>& commands, bool& retryable);
+  absl::StatusOr<std::string> Sha(const Script& script);
+  absl::StatusOr<Reply> EvalSha(const Script& script, std::vector<std::string>& argv);
+
+  std::string Where() const { return absl::StrCat(options.host, ":", options.port); }
+
+  RedisOptions options;
+  ContextPtr context;  // null after a connection error, until the next call reopens it
+  std::unordered_map<std::string, std::string> script_shas;  // by source, for `context`
+  std::shared_ptr<spdlog::logger> logger = common::ModuleLogger("redis");
+};
+
+absl::Status RedisClient::Impl::Open() {
+  context.reset();
+  script_shas.clear();
+  ContextPtr fresh(redisConnectWithTimeout(options.host.c_str(), options.port,
+                                           absl::ToTimeval(options.connect_timeout)));
+  if (fresh == nullptr) {
+    return absl::UnavailableError(absl::StrCat("redis connect to ", Where(), ": out of memory"));
+  }
+  if (fresh->err != 0) {
+    return absl::UnavailableError(
+        absl::StrCat("redis connect to ", Where(), " failed: ", fresh->errstr));
+  }
+  if (redisSetTimeout(fresh.get(), absl::ToTimeval(options.command_timeout)) != REDIS_OK) {
+    return absl::UnavailableError(
+        absl::StrCat("redis set timeout on ", Where(), " failed: ", fresh->errstr));
+  }
+  // The AUTH arguments hold the password: messages name the command only.
+  std::vector<std::vector<std::string>> setup;
+  if (!options.password.empty()) setup.push_back({"AUTH", options.password});
+  if (options.db != 0) setup.push_back({"SELECT", absl::StrCat(options.db)});
+  for (const auto& argv : setup) {
+    ReplyPtr reply = SendCommand(fresh.get(), argv);
+    if (reply == nullptr) {
+      return absl::UnavailableError(
+          absl::StrCat("redis ", argv[0], " on ", Where(), " failed: ", fresh->errstr));
+    }
+    if (reply->type == REDIS_REPLY_ERROR) {
+      return absl::UnavailableError(absl::StrCat("redis ", argv[0], " on ", Where(),
+                                                 " refused: ", std::string_view(reply->str, reply->len)));
+    }
+  }
+  context = std::move(fresh);
+  return absl::OkStatus();
+}
+
+absl::Status RedisClient::Impl::Drop(std::string_view command) {
+  std::string message =
+      absl::StrCat("redis connection to ", Where(), " lost during ", command, ": ", context->errstr);
+  logger->warn("{}; reconnecting", message);
+  context.reset();
+  return absl::UnavailableError(std::move(message));
+}
+
+absl::StatusOr<Reply> RedisClient::Impl::Execute(const std::vector<std::string>& argv) {
+  if (argv.empty()) return absl::InvalidArgumentError("redis: empty command");
+  absl::Status failure;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    failure = EnsureOpen();
+    if (!failure.ok()) continue;
+    if (ReplyPtr reply = SendCommand(context.get(), argv)) return Convert(*reply);
+    failure = Drop(argv[0]);
+  }
+  return failure;
+}
+
+absl::StatusOr<std::vector<Reply>> RedisClient::Impl::PipelineOnce(
+    const std::vector<std::vector<std::string>>& commands, bool& retryable) {
+  retryable = true;
+  if (absl::Status status = EnsureOpen(); !status.ok()) return status;
+  // Appending only fills hiredis's output buffer; the first redisGetReply writes it out.
+  for (const auto& argv : commands) {
+    const ArgvView view(argv);
+    if (redisAppendCommandArgv(context.get(), view.argc(), view.pointers.data(),
+                               view.lengths.data()) != REDIS_OK) {
+      return Drop("pipeline");
+    }
+  }
+  std::vector<Reply> replies;
+  replies.reserve(commands.size());
+  for (size_t i = 0; i < commands.size(); ++i) {
+    void* raw = nullptr;
+    if (redisGetReply(context.get(), &raw) != REDIS_OK) {
+      retryable = replies.empty();
+      return Drop("pipeline");
+    }
+    ReplyPtr reply(static_cast<redisReply*>(raw));
+    replies.push_back(Convert(*reply));
+  }
+  return replies;
+}
+
+absl::StatusOr<std::string> RedisClient::Impl::Sha(const Script& script) {
+  if (auto it = script_shas.find(script.source()); it != script_shas.end()) return it->second;
+  absl::StatusOr<Reply> reply = Execute({"SCRIPT", "LOAD", script.source()});
+  if (!reply.ok()) return reply.status();
+  if (reply->type == Reply::Type::kError) return ErrorStatus("SCRIPT LOAD", reply->str);
+  if (reply->type != Reply::Type::kString) {
+    return absl::InternalError("redis SCRIPT LOAD: reply is not a string");
+  }
+  // Inserted after Execute, which clears the cache if it had to reconnect.
+  script_shas[script.source()] = reply->str;
+  return std::move(reply->str);
+}
+
+absl::StatusOr<Reply> RedisClient::Impl::EvalSha(const Script& script,
+                                                 std::vector<std::string>& argv) {
+  absl::StatusOr<std::string> sha = Sha(script);
+  if (!sha.ok()) return sha.status();
+  argv[1] = *std::move(sha);
+  return Execute(argv);
+}
+
+RedisClient::RedisClient(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+RedisClient::~RedisClient() = default;
+
+absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisOptions& options) {
+  IgnoreSigpipe();
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  if (absl::Status status = impl->Open(); !status.ok()) return status;
+  return std::unique_ptr<RedisClient>(new RedisClient(std::move(impl)));
+}
+
+absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {
+  absl::StatusOr<Reply> reply = impl_->Execute(argv);
+  if (!reply.ok()) return reply.status();
+  return ToResult(argv[0], *std::move(reply));
+}
+
+absl::StatusOr<std::vector<Reply>> RedisClient::Pipeline(
+    const std::vector<std::vector<std::string>>& commands) {
+  for (const auto& argv : commands) {
+    if (argv.empty()) return absl::InvalidArgumentError("redis: empty command in pipeline");
+  }
+  if (commands.empty()) return std::vector<Reply>();
+  bool retryable = false;
+  absl::StatusOr<std::vector<Reply>> replies = impl_->PipelineOnce(commands, retryable);
+  if (!replies.ok() && retryable) replies = impl_->PipelineOnce(commands, retryable);
+  return replies;
+}
+
+absl::StatusOr<Reply> RedisClient::Eval(const Script& script, const std::vector<std::string>& keys,
+                                        const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"EVALSHA", "", absl::StrCat(keys.size())};
+  argv.insert(argv.end(), keys.begin(), keys.end());
+  argv.insert(argv.end(), args.begin(), args.end());
+  absl::StatusOr<Reply> reply = impl_->EvalSha(script, argv);
+  // The server lost its script cache (restart, SCRIPT FLUSH, failover): load and try once more.
+  if (reply.ok() && IsNoScript(*reply)) {
+    impl_->script_shas.erase(script.source());
+    reply = impl_->EvalSha(script, argv);
+  }
+  if (!reply.ok()) return reply.status();
+  return ToResult("EVALSHA", *std::move(reply));
+}
+
+}  // namespace complaints::redis

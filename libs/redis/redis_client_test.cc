@@ -1,0 +1,63 @@
+#include "libs/redis/redis_client.h"
+
+#include "gtest/gtest.h"
+
+namespace complaints::redis {
+namespace {
+
+absl::StatusOr<RedisOptions> Parse(std::map<std::string, std::string> values) {
+  return RedisOptions::FromConfig(common::Config(std::move(values)));
+}
+
+TEST(RedisOptionsTest, DefaultsWithoutKeys) {
+  auto options = Parse({});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->host, "127.0.0.1");
+  EXPECT_EQ(options->port, 6379);
+  EXPECT_EQ(options->password, "");
+  EXPECT_EQ(options->db, 0);
+  EXPECT_EQ(options->connect_timeout, absl::Seconds(2));
+  EXPECT_EQ(options->command_timeout, absl::Seconds(5));
+}
+
+TEST(RedisOptionsTest, ReadsEveryKey) {
+  auto options = Parse({{"redis.host", "redis.internal"},
+                        {"redis.port", "6380"},
+                        {"redis.password", "s3cret"},
+                        {"redis.db", "3"},
+                        {"redis.connect_timeout_ms", "250"},
+                        {"redis.command_timeout_ms", "1500"}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->host, "redis.internal");
+  EXPECT_EQ(options->port, 6380);
+  EXPECT_EQ(options->password, "s3cret");
+  EXPECT_EQ(options->db, 3);
+  EXPECT_EQ(options->connect_timeout, absl::Milliseconds(250));
+  EXPECT_EQ(options->command_timeout, absl::Milliseconds(1500));
+}
+
+TEST(RedisOptionsTest, RejectsBadValues) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"redis.port", "abc"},
+      {"redis.port", "0"},
+      {"redis.port", "65536"},
+      {"redis.port", "99999999999999999999"},
+      {"redis.db", "-1"},
+      {"redis.db", "1.5"},
+      {"redis.connect_timeout_ms", "0"},
+      {"redis.connect_timeout_ms", "soon"},
+      {"redis.command_timeout_ms", "-5"},
+      {"redis.host", ""},
+  };
+  for (const auto& [key, value] : bad) {
+    auto options = Parse({{key, value}});
+    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << key << "=" << value;
+    if (!options.ok()) {
+      EXPECT_NE(options.status().message().find(key), std::string_view::npos)
+          << options.status();
+    }
+  }
+}
+
+}  // namespace
+}  // namespace complaints::redis
