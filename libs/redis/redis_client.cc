@@ -5,12 +5,12 @@
 
 #include <climits>
 #include <mutex>
-#include <string_view>
 #include <unordered_map>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "libs/common/logging.h"
 
 namespace complaints::redis {
@@ -43,7 +43,7 @@ struct ArgvView {
 };
 
 ReplyPtr SendCommand(redisContext* context, const std::vector<std::string>& argv) {
-  const ArgvView view(argv);
+  ArgvView view(argv);  // hiredis 0.14 takes `const char**`
   return ReplyPtr(static_cast<redisReply*>(
       redisCommandArgv(context, view.argc(), view.pointers.data(), view.lengths.data())));
 }
@@ -79,9 +79,9 @@ Reply Convert(const redisReply& raw) {
 }
 
 // Redis errors start with an upper-case code word ("WRONGTYPE ...", "ERR syntax error").
-absl::Status ErrorStatus(std::string_view command, std::string_view message) {
+absl::Status ErrorStatus(absl::string_view command, absl::string_view message) {
   std::string text = absl::StrCat("redis ", command, ": ", message);
-  const std::string_view code = message.substr(0, message.find(' '));
+  const absl::string_view code = message.substr(0, message.find(' '));
   if (code == "WRONGTYPE" || absl::StartsWith(message, "ERR syntax") ||
       absl::StartsWith(message, "ERR wrong number of arguments")) {
     return absl::InvalidArgumentError(std::move(text));
@@ -93,7 +93,7 @@ absl::Status ErrorStatus(std::string_view command, std::string_view message) {
   return absl::FailedPreconditionError(std::move(text));
 }
 
-absl::StatusOr<Reply> ToResult(std::string_view command, Reply reply) {
+absl::StatusOr<Reply> ToResult(absl::string_view command, Reply reply) {
   if (reply.type == Reply::Type::kError) return ErrorStatus(command, reply.str);
   return reply;
 }
@@ -114,7 +114,7 @@ void IgnoreSigpipe() {
   });
 }
 
-absl::StatusOr<int64_t> IntInRange(const common::Config& config, std::string_view key,
+absl::StatusOr<int64_t> IntInRange(const common::Config& config, const char* key,
                                    int64_t fallback, int64_t low, int64_t high) {
   absl::StatusOr<int64_t> value = config.GetInt(key, fallback);
   if (!value.ok()) return value.status();
@@ -156,7 +156,7 @@ struct RedisClient::Impl {
   absl::Status Open();
   absl::Status EnsureOpen() { return context ? absl::OkStatus() : Open(); }
   // Drops a broken connection (hiredis cannot use a context after an I/O error).
-  absl::Status Drop(std::string_view command);
+  absl::Status Drop(absl::string_view command);
 
   // Error replies come back as Reply::Type::kError; only connection errors fail.
   absl::StatusOr<Reply> Execute(const std::vector<std::string>& argv);
@@ -201,17 +201,17 @@ absl::Status RedisClient::Impl::Open() {
           absl::StrCat("redis ", argv[0], " on ", Where(), " failed: ", fresh->errstr));
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-      return absl::UnavailableError(absl::StrCat("redis ", argv[0], " on ", Where(),
-                                                 " refused: ", std::string_view(reply->str, reply->len)));
+      return absl::UnavailableError(absl::StrCat("redis ", argv[0], " on ", Where(), " refused: ",
+                                                 std::string(reply->str, reply->len)));
     }
   }
   context = std::move(fresh);
   return absl::OkStatus();
 }
 
-absl::Status RedisClient::Impl::Drop(std::string_view command) {
-  std::string message =
-      absl::StrCat("redis connection to ", Where(), " lost during ", command, ": ", context->errstr);
+absl::Status RedisClient::Impl::Drop(absl::string_view command) {
+  std::string message = absl::StrCat("redis connection to ", Where(), " lost during ", command,
+                                     ": ", context->errstr);
   logger->warn("{}; reconnecting", message);
   context.reset();
   return absl::UnavailableError(std::move(message));
@@ -235,7 +235,7 @@ absl::StatusOr<std::vector<Reply>> RedisClient::Impl::PipelineOnce(
   if (absl::Status status = EnsureOpen(); !status.ok()) return status;
   // Appending only fills hiredis's output buffer; the first redisGetReply writes it out.
   for (const auto& argv : commands) {
-    const ArgvView view(argv);
+    ArgvView view(argv);  // hiredis 0.14 takes `const char**`
     if (redisAppendCommandArgv(context.get(), view.argc(), view.pointers.data(),
                                view.lengths.data()) != REDIS_OK) {
       return Drop("pipeline");

@@ -74,7 +74,8 @@ class RedisClient {
   // one command is returned in its slot as Type::kError; a connection error fails the call).
   // The whole pipeline is retried on a fresh connection only if the connection broke before
   // any reply was read; a break midway fails with Unavailable (some commands have run).
-  absl::StatusOr<std::vector<Reply>> Pipeline(const std::vector<std::vector<std::string>>& commands);
+  absl::StatusOr<std::vector<Reply>> Pipeline(
+      const std::vector<std::vector<std::string>>& commands);
   // EVALSHA with the SHA1 this connection got from SCRIPT LOAD; NOSCRIPT reloads and retries once.
   absl::StatusOr<Reply> Eval(const Script& script, const std::vector<std::string>& keys,
                              const std::vector<std::string>& args);

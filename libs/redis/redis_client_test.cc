@@ -5,8 +5,11 @@
 namespace complaints::redis {
 namespace {
 
-absl::StatusOr<RedisOptions> Parse(std::map<std::string, std::string> values) {
-  return RedisOptions::FromConfig(common::Config(std::move(values)));
+absl::StatusOr<RedisOptions> Parse(
+    const std::vector<std::pair<std::string, std::string>>& values) {
+  common::Config config;
+  for (const auto& [key, value] : values) config.Set(key, value);
+  return RedisOptions::FromConfig(config);
 }
 
 TEST(RedisOptionsTest, DefaultsWithoutKeys) {
