@@ -51,13 +51,24 @@ struct ConsumerOptions {
 //    Nothing is skipped while a dependency is down.
 //  - anything else: the record is bad; it is copied to `<topic>.dlq` with the reason in
 //    headers (dlq_reason, dlq_code, dlq_topic, dlq_partition, dlq_offset, dlq_group, dlq_time)
-//    plus its original headers, and its offset is stored: the partition moves on.
+//    plus its original headers (minus any earlier dlq_* ones), and its offset is stored: the
+//    partition moves on. If the dead letter cannot be published, that is retried like a
+//    transient error (the handler is not called again): a record is never skipped.
+//  - A partition revoked while its record is being retried is given up: the new owner gets the
+//    record again, as its offset was never stored.
 using RecordHandler = std::function<absl::Status(const IncomingRecord&)>;
 
 bool IsTransient(const absl::Status& status);
 
 // A group consumer with cooperative-sticky rebalancing, auto offset store disabled (offsets are
 // stored only after the handler's effect is done) and auto commit of stored offsets.
+//
+// While a record is being retried, every partition of the consumer is paused (the dependency
+// that is down is most likely shared) and the wait is spent in consume(), so rebalances and
+// group membership are served; the backoff stays far below max.poll.interval.ms (300 s).
+// Settings: auto.offset.reset=earliest and max.poll.interval.ms may be changed through
+// KafkaConfig::extra; group.id, partition.assignment.strategy, enable.auto.offset.store and
+// enable.auto.commit are fixed.
 class Consumer {
  public:
   // `dead_letters` publishes DLQ records; it must outlive the consumer.

@@ -3,6 +3,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -13,34 +14,54 @@
 namespace complaints::kafka {
 
 // One record to publish. `event` becomes the CloudEvents headers; `extra_headers` follow them.
+// An empty key is a null key (spread over partitions at random).
 struct OutgoingRecord {
   std::string topic;
   std::string key;
   std::string value;
   CloudEvent event;
   Headers extra_headers;
+  // Publish `extra_headers` only, as given, without headers from `event`: for copies of records
+  // that already carry (or lack) their CloudEvents headers, such as dead letters.
+  bool verbatim_headers = false;
+};
+
+// Where a published record landed.
+struct Delivery {
+  int32_t partition = -1;
+  int64_t offset = -1;
 };
 
 // What service logic publishes through; the Kafka producer implements it, unit tests fake it.
 class Publisher {
  public:
   virtual ~Publisher() = default;
-  // Returns once every record is durable (acknowledged by all in-sync replicas), or with the
-  // first failure. Records of one call are published in order per partition.
-  virtual absl::Status Publish(std::span<const OutgoingRecord> records) = 0;
+  // Returns once every record is durable (acknowledged by all in-sync replicas), with where each
+  // landed (in the order of `records`), or with the first failure. Records of one call are
+  // published in order per partition.
+  virtual absl::StatusOr<std::vector<Delivery>> PublishWithOffsets(
+      std::span<const OutgoingRecord> records) = 0;
+
+  absl::Status Publish(std::span<const OutgoingRecord> records) {
+    return PublishWithOffsets(records).status();
+  }
   absl::Status Publish(const OutgoingRecord& record) { return Publish(std::span(&record, 1)); }
 };
 
 // An idempotent librdkafka producer (enable.idempotence, acks=all), thread-safe. Keys are
 // partitioned with murmur2 like the Java client, so every producer of the platform, whatever
 // its language, puts a complaint on the same partition of every co-partitioned topic.
+//
+// Settings: `linger.ms` 5 and `message.timeout.ms` 30000 by default (both may be changed through
+// KafkaConfig::extra; the timeout bounds how long Publish can block when a broker or topic is
+// missing); `enable.idempotence`, `acks` and `partitioner` are fixed.
 class Producer final : public Publisher {
  public:
   static absl::StatusOr<std::unique_ptr<Producer>> Create(const KafkaConfig& config);
   ~Producer() override;
 
-  absl::Status Publish(std::span<const OutgoingRecord> records) override;
-  using Publisher::Publish;
+  absl::StatusOr<std::vector<Delivery>> PublishWithOffsets(
+      std::span<const OutgoingRecord> records) override;
 
   // Waits for everything in flight; used at shutdown.
   absl::Status Flush(absl::Duration timeout);

@@ -5,7 +5,7 @@
 
 namespace complaints::kafka::internal {
 
-absl::Status KafkaError(RdKafka::ErrorCode code, std::string_view what) {
+absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what) {
   std::string message = absl::StrCat(what, ": ", RdKafka::err2str(code));
   switch (code) {
     case RdKafka::ERR_NO_ERROR:

@@ -22,7 +22,7 @@ using Settings = std::map<std::string, std::string>;
 // Codes that mean "the cluster is unreachable or busy right now" become Unavailable, so
 // consumers retry instead of dead-lettering; bad records become InvalidArgument; missing topics
 // NotFound; authorization PermissionDenied.
-absl::Status KafkaError(RdKafka::ErrorCode code, std::string_view what);
+absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what);
 
 // Sends librdkafka's errors and log lines to the "kafka" module logger and remembers whether the
 // client hit a fatal error (after which it is unusable and must be recreated).

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "libs/kafka/kafka_config.h"
 
 namespace complaints::kafka {
@@ -20,15 +21,28 @@ struct TopicSpec {
   int64_t retention_ms = -1;              // -1: forever
 };
 
-// Format, one topic per line, `#` comments:
-//   <name> partitions=<n> [replication=<n>] [cleanup=<policy>] [retention=<n>(ms|h|d)|forever]
-// plus optional default lines `defaults replication=<n>` and `dlq retention=<...>`.
-// The returned list includes the `.dlq` twins.
+// Format, one topic per line, `#` starts a comment (anywhere on a line):
+//   <name> partitions=<n> [replication=<n>] [cleanup=<policy>] [retention=<n>(ms|s|h|d)|forever]
+// plus optional default lines, at most one of each, anywhere in the file:
+//   defaults replication=<n>     replication of topics without their own (default 1)
+//   dlq retention=<...>          retention of the `.dlq` twins (default 30d)
+// Topics without `retention=` keep records forever; cleanup defaults to delete. Names use
+// Kafka's characters [A-Za-z0-9._-]; a name may not end in `.dlq` (twins are generated) nor
+// appear twice. Errors name the line. The returned list has each topic followed by its twin.
 absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view text);
+
+// What EnsureTopics did with one topic.
+struct TopicOutcome {
+  std::string name;
+  bool created = false;  // false: it existed already
+  int32_t partitions = 0;
+};
 
 // Creates missing topics; existing topics are left as they are (idempotent). Fails if an existing
 // topic has fewer partitions than the catalogue asks for, since co-partitioning depends on it.
+// Returns once every topic is visible in the cluster metadata with a leader for each partition,
+// so producers can use them at once. `outcomes`, if given, receives one entry per topic reached.
 absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec>& topics,
-                          absl::Duration timeout);
+                          absl::Duration timeout, std::vector<TopicOutcome>* outcomes = nullptr);
 
 }  // namespace complaints::kafka

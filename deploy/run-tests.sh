@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The test command (README, .ci/run): on a fresh Debian machine, installs what is missing, builds,
+# starts a real single-node KRaft Kafka and a Redis server on ports of its own, creates the topics,
+# runs the unit, integration and end-to-end tests, and stops everything, whatever happens.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(dirname "$here")
+cd "$repo"
+
+"$here/setup.sh"
+"$here/build.sh"
+
+# Ports and data of their own, so a running demo stack is not disturbed; fresh data every run.
+export STACK_DIR="$repo/.stack-test"
+export KAFKA_PORT=${TEST_KAFKA_PORT:-19092}
+export KAFKA_CONTROLLER_PORT=${TEST_KAFKA_CONTROLLER_PORT:-19093}
+export REDIS_PORT=${TEST_REDIS_PORT:-16379}
+export KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
+export TEST_LOG_DIR="$STACK_DIR/logs"
+
+trap '"$here/stack.sh" stop' EXIT
+"$here/stack.sh" start --fresh
+mkdir -p "$TEST_LOG_DIR"
+build/tools/ensure_topics --bootstrap "$KAFKA_BOOTSTRAP" --catalogue "$here/topics.conf"
+
+status=0
+for label in unit integration e2e; do
+  echo "=== $label tests"
+  ctest --test-dir build -L "^$label\$" --output-on-failure --timeout 600 || status=1
+done
+exit $status

@@ -1,0 +1,11 @@
+#pragma once
+
+#include "absl/time/time.h"
+#include "google/protobuf/timestamp.pb.h"
+
+namespace complaints::common {
+
+google::protobuf::Timestamp ToProtoTime(absl::Time t);
+absl::Time FromProtoTime(const google::protobuf::Timestamp& t);
+
+}  // namespace complaints::common

@@ -1,0 +1,13 @@
+#pragma once
+
+namespace complaints::events {
+
+// The topic names are the platform's contract with telephony, branch systems and operations.
+inline constexpr char kIvrCallsTopic[] = "ivr.calls.v1";
+inline constexpr char kReceivedTopic[] = "complaints.received.v1";
+inline constexpr char kAssignmentsTopic[] = "complaints.assignments.v1";
+inline constexpr char kCaseTopic[] = "complaints.case.v1";
+inline constexpr char kSlaAlertsTopic[] = "sla.alerts.v1";
+inline constexpr char kFollowUpTasksTopic[] = "followup.tasks.v1";
+
+}  // namespace complaints::events

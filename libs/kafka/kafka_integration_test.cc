@@ -1,0 +1,427 @@
+// Against the real broker at $KAFKA_BOOTSTRAP (default 127.0.0.1:9092). Every test creates its
+// own randomly named topics and consumer groups, so runs never see each other's records.
+
+#include <cstdlib>
+#include <functional>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/kafka/consumer.h"
+#include "libs/kafka/producer.h"
+#include "libs/kafka/topic_catalogue.h"
+
+namespace complaints::kafka {
+namespace {
+
+using ::testing::ElementsAre;
+
+KafkaConfig BrokerConfig() {
+  KafkaConfig config;
+  const char* bootstrap = std::getenv("KAFKA_BOOTSTRAP");
+  config.bootstrap_servers = bootstrap != nullptr && *bootstrap ? bootstrap : "127.0.0.1:9092";
+  config.client_id = "kafka_integration_test";
+  return config;
+}
+
+std::string Unique(const std::string& prefix) {
+  static std::mt19937_64 random{std::random_device{}()};
+  return absl::StrCat("it.", prefix, ".", absl::Hex(random()));
+}
+
+bool WaitFor(const std::function<bool()>& condition, absl::Duration timeout = absl::Seconds(30)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!condition()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(20));
+  }
+  return true;
+}
+
+OutgoingRecord Record(const std::string& topic, std::string key, std::string value) {
+  OutgoingRecord record;
+  record.topic = topic;
+  record.key = std::move(key);
+  record.value = value;
+  record.event.id = absl::StrCat("id-", value);
+  record.event.type = "complaints.test.v1.Thing";
+  record.event.source = "/complaints/test";
+  record.event.subject = record.key;
+  record.event.time = absl::FromUnixMillis(1710491400123);
+  return record;
+}
+
+// Thread-safe list of what a handler saw.
+class Seen {
+ public:
+  void Add(const IncomingRecord& record) {
+    std::lock_guard lock(mu_);
+    records_.push_back(record);
+  }
+  size_t size() const {
+    std::lock_guard lock(mu_);
+    return records_.size();
+  }
+  std::vector<IncomingRecord> records() const {
+    std::lock_guard lock(mu_);
+    return records_;
+  }
+  std::vector<std::string> values() const {
+    std::vector<std::string> out;
+    for (const IncomingRecord& record : records()) out.push_back(record.value);
+    return out;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<IncomingRecord> records_;
+};
+
+// A consumer running Run() on its own thread.
+class RunningConsumer {
+ public:
+  RunningConsumer(std::unique_ptr<Consumer> consumer, RecordHandler handler)
+      : consumer_(std::move(consumer)),
+        thread_([this, handler = std::move(handler)] { result_ = consumer_->Run(handler); }) {}
+  ~RunningConsumer() { Stop().IgnoreError(); }
+  absl::Status Stop() {
+    if (thread_.joinable()) {
+      consumer_->Stop();
+      thread_.join();
+    }
+    return result_;
+  }
+
+ private:
+  std::unique_ptr<Consumer> consumer_;
+  absl::Status result_;
+  std::thread thread_;
+};
+
+class KafkaIntegrationTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto producer = Producer::Create(config_);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = *std::move(producer);
+  }
+
+  // A fresh topic and its `.dlq` twin, as the catalogue would declare them.
+  std::string MakeTopic(const std::string& prefix, int partitions = 3) {
+    std::string name = Unique(prefix);
+    auto specs = ParseTopicCatalogue(absl::StrCat(name, " partitions=", partitions,
+                                                  " retention=1d\ndlq retention=1d\n"));
+    EXPECT_TRUE(specs.ok()) << specs.status();
+    std::vector<TopicOutcome> outcomes;
+    const absl::Status status = EnsureTopics(config_, *specs, absl::Seconds(30), &outcomes);
+    EXPECT_TRUE(status.ok()) << status;
+    EXPECT_EQ(outcomes.size(), 2u);
+    for (const TopicOutcome& outcome : outcomes) EXPECT_TRUE(outcome.created) << outcome.name;
+    return name;
+  }
+
+  std::unique_ptr<RunningConsumer> Consume(ConsumerOptions options, RecordHandler handler,
+                                           Publisher* dead_letters = nullptr) {
+    auto consumer =
+        Consumer::Create(config_, std::move(options), dead_letters ? dead_letters : producer_.get());
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    if (!consumer.ok()) return nullptr;
+    return std::make_unique<RunningConsumer>(*std::move(consumer), std::move(handler));
+  }
+
+  static ConsumerOptions Options(std::string topic, std::string group = Unique("group")) {
+    ConsumerOptions options;
+    options.group_id = std::move(group);
+    options.topics = {std::move(topic)};
+    options.retry_backoff = absl::Milliseconds(50);
+    options.max_retry_backoff = absl::Milliseconds(400);
+    return options;
+  }
+
+  KafkaConfig config_ = BrokerConfig();
+  std::unique_ptr<Producer> producer_;
+};
+
+TEST_F(KafkaIntegrationTest, EnsureTopicsIsIdempotent) {
+  const std::string topic = MakeTopic("ensure");
+  std::vector<TopicSpec> specs = {{.name = topic, .partitions = 3}};
+  std::vector<TopicOutcome> outcomes;
+  ASSERT_TRUE(EnsureTopics(config_, specs, absl::Seconds(30), &outcomes).ok());
+  ASSERT_EQ(outcomes.size(), 1u);
+  EXPECT_FALSE(outcomes[0].created);
+  EXPECT_EQ(outcomes[0].partitions, 3);
+
+  specs[0].partitions = 4;  // co-partitioning would silently break: refuse
+  EXPECT_EQ(EnsureTopics(config_, specs, absl::Seconds(30)).code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KafkaIntegrationTest, RoundTripWithCloudEventHeaders) {
+  const std::string topic = MakeTopic("roundtrip");
+  std::vector<OutgoingRecord> records = {Record(topic, "c-1", "one"), Record(topic, "c-1", "two"),
+                                         Record(topic, "c-2", "three")};
+  records[0].extra_headers = {{"trace", "t-1"}};
+  ASSERT_TRUE(producer_->Publish(records).ok());
+
+  Seen seen;
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 3; }));
+  EXPECT_TRUE(running->Stop().ok());
+
+  std::map<std::string, IncomingRecord> by_value;
+  for (const IncomingRecord& record : seen.records()) by_value[record.value] = record;
+  ASSERT_EQ(by_value.size(), 3u);
+  const IncomingRecord& one = by_value["one"];
+  EXPECT_EQ(one.topic, topic);
+  EXPECT_EQ(one.key, "c-1");
+  EXPECT_EQ(FindHeader(one.headers, "trace"), "t-1");
+  auto event = FromHeaders(one.headers);
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->id, "id-one");
+  EXPECT_EQ(event->subject, "c-1");
+  EXPECT_EQ(event->time, absl::FromUnixMillis(1710491400123));
+  EXPECT_EQ(event->content_type, "application/protobuf");
+  // Same key, same partition, in order.
+  EXPECT_EQ(by_value["two"].partition, one.partition);
+  EXPECT_EQ(by_value["two"].offset, one.offset + 1);
+}
+
+TEST_F(KafkaIntegrationTest, ConcurrentPublishers) {
+  const std::string topic = MakeTopic("concurrent");
+  std::vector<std::thread> threads;
+  std::atomic<int> failures = 0;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 50; ++i) {
+        if (!producer_->Publish(Record(topic, absl::StrCat("k", i % 7), absl::StrCat(t, "-", i)))
+                 .ok()) {
+          ++failures;
+        }
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  EXPECT_EQ(failures, 0);
+  Seen seen;
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    return absl::OkStatus();
+  });
+  EXPECT_TRUE(WaitFor([&] { return seen.size() >= 200; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(seen.size(), 200u);
+}
+
+TEST_F(KafkaIntegrationTest, BadRecordGoesToDeadLetterTopicAndPartitionMovesOn) {
+  const std::string topic = MakeTopic("dlq");
+  ASSERT_TRUE(producer_
+                  ->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
+                  .ok());
+  Seen seen;
+  ConsumerOptions options = Options(topic);
+  const std::string group = options.group_id;
+  auto running = Consume(options, [&](const IncomingRecord& record) {
+    seen.Add(record);
+    return record.value == "bad" ? absl::InvalidArgumentError("no such branch code")
+                                 : absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 2; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(seen.values(), ElementsAre("bad", "good"));
+
+  Seen dead;
+  auto dlq_reader = Consume(Options(topic + ".dlq"), [&](const IncomingRecord& record) {
+    dead.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return dead.size() >= 1; }));
+  EXPECT_TRUE(dlq_reader->Stop().ok());
+  ASSERT_EQ(dead.size(), 1u);
+  const IncomingRecord letter = dead.records()[0];
+  const IncomingRecord original = seen.records()[0];
+  EXPECT_EQ(letter.key, "c-1");
+  EXPECT_EQ(letter.value, "bad");
+  EXPECT_EQ(letter.partition, original.partition);  // same key, same partition count
+  EXPECT_EQ(FindHeader(letter.headers, "ce_id"), "id-bad");
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_reason"), "no such branch code");
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_code"), "INVALID_ARGUMENT");
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_topic"), topic);
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_partition"), absl::StrCat(original.partition));
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_offset"), absl::StrCat(original.offset));
+  EXPECT_EQ(FindHeader(letter.headers, "dlq_group"), group);
+  EXPECT_TRUE(FindHeader(letter.headers, "dlq_time").has_value());
+  // Only one copy of the CloudEvents headers.
+  int ce_ids = 0;
+  for (const auto& header : letter.headers) ce_ids += header.first == "ce_id";
+  EXPECT_EQ(ce_ids, 1);
+}
+
+// A Publisher that fails a few times before passing records on: a DLQ outage.
+class FlakyPublisher final : public Publisher {
+ public:
+  FlakyPublisher(Publisher* next, int failures) : next_(next), failures_(failures) {}
+  absl::StatusOr<std::vector<Delivery>> PublishWithOffsets(
+      std::span<const OutgoingRecord> records) override {
+    ++calls;
+    if (failures_-- > 0) return absl::NotFoundError("dlq topic missing");
+    return next_->PublishWithOffsets(records);
+  }
+  std::atomic<int> calls = 0;
+
+ private:
+  Publisher* next_;
+  std::atomic<int> failures_;
+};
+
+TEST_F(KafkaIntegrationTest, FailedDeadLetterPublishIsRetriedNotSkipped) {
+  const std::string topic = MakeTopic("dlqretry");
+  ASSERT_TRUE(producer_
+                  ->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
+                  .ok());
+  FlakyPublisher flaky(producer_.get(), 2);
+  Seen seen;
+  std::atomic<int> dlq_calls_before_good = -1;
+  auto running = Consume(
+      Options(topic),
+      [&](const IncomingRecord& record) {
+        seen.Add(record);
+        if (record.value == "good") dlq_calls_before_good = flaky.calls.load();
+        return record.value == "bad" ? absl::InvalidArgumentError("bad") : absl::OkStatus();
+      },
+      &flaky);
+  ASSERT_TRUE(WaitFor([&] { return seen.values().size() >= 2; }));
+  EXPECT_TRUE(running->Stop().ok());
+  // The handler ran once; the dead letter was retried until it went through.
+  EXPECT_THAT(seen.values(), ElementsAre("bad", "good"));
+  EXPECT_EQ(dlq_calls_before_good, 3);
+}
+
+TEST_F(KafkaIntegrationTest, TransientErrorIsRetriedUntilSuccess) {
+  const std::string topic = MakeTopic("transient");
+  ASSERT_TRUE(producer_
+                  ->Publish(std::vector{Record(topic, "c-1", "first"),
+                                        Record(topic, "c-1", "second")})
+                  .ok());
+  Seen seen;
+  std::atomic<int> failures_left = 3;
+  const absl::Time start = absl::Now();
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    if (record.value == "first" && failures_left-- > 0) {
+      return absl::UnavailableError("redis down");
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 5; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(seen.values(), ElementsAre("first", "first", "first", "first", "second"));
+  EXPECT_GE(absl::Now() - start, absl::Milliseconds(50 + 100 + 200));  // the backoff doubled
+}
+
+TEST_F(KafkaIntegrationTest, OffsetsAreStoredOnlyAfterSuccess) {
+  const std::string topic = MakeTopic("offsets");
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 5; ++i) records.push_back(Record(topic, "c-1", absl::StrCat("r", i)));
+  ASSERT_TRUE(producer_->Publish(records).ok());
+  const ConsumerOptions options = Options(topic);
+
+  // The first member handles r0..r2, then stops while r3 keeps failing transiently.
+  Seen first;
+  std::unique_ptr<RunningConsumer> running;
+  std::atomic<bool> failed_r3 = false;
+  running = Consume(options, [&](const IncomingRecord& record) {
+    first.Add(record);
+    if (record.value == "r3") {
+      failed_r3 = true;
+      return absl::UnavailableError("downstream down");
+    }
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return failed_r3.load(); }));
+  EXPECT_TRUE(running->Stop().ok());
+  std::vector<std::string> values = first.values();
+  values.erase(std::unique(values.begin(), values.end()), values.end());
+  EXPECT_THAT(values, ElementsAre("r0", "r1", "r2", "r3"));
+
+  // The next member of the group resumes at the record that was never handled.
+  Seen second;
+  running = Consume(options, [&](const IncomingRecord& record) {
+    second.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return second.size() >= 2; }));
+  absl::SleepFor(absl::Milliseconds(500));  // nothing else shows up
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(second.values(), ElementsAre("r3", "r4"));
+}
+
+TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
+  // The first member reads two one-partition topics; the second reads only `stuck`, so the
+  // balancing assignor must move `stuck`'s partition to it, in the middle of a retry.
+  const std::string stuck = MakeTopic("stuck", 1);
+  const std::string other = MakeTopic("other", 1);
+  ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", "poison-for-now")).ok());
+  const std::string group = Unique("group");
+
+  ConsumerOptions first_options = Options(stuck, group);
+  first_options.topics.push_back(other);
+  std::atomic<bool> stuck_revoked = false;
+  first_options.on_revoked = [&](const std::vector<TopicPartition>& partitions) {
+    for (const TopicPartition& tp : partitions) stuck_revoked = stuck_revoked || tp.topic == stuck;
+  };
+  std::atomic<int> first_attempts = 0;
+  auto first = Consume(first_options, [&](const IncomingRecord&) {
+    ++first_attempts;
+    return absl::UnavailableError("dependency down");
+  });
+  ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
+
+  Seen second_seen;
+  auto second = Consume(Options(stuck, group), [&](const IncomingRecord& record) {
+    second_seen.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
+  // Handed over, not lost: the retried record's offset was never stored.
+  ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
+  EXPECT_THAT(second_seen.values(), ElementsAre("poison-for-now"));
+  EXPECT_EQ(second_seen.records()[0].offset, 0);
+  // And the first member gave up retrying it.
+  const int attempts = first_attempts;
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(first_attempts, attempts);
+  EXPECT_TRUE(first->Stop().ok());
+  EXPECT_TRUE(second->Stop().ok());
+}
+
+TEST_F(KafkaIntegrationTest, PublishToUnknownTopicFailsInsteadOfHanging) {
+  // Auto topic creation is off on the broker: a missing topic must fail the call, bounded by
+  // message.timeout.ms (Unavailable) or, when librdkafka gives up on the topic first,
+  // topic.metadata.propagation.max.ms (NotFound).
+  KafkaConfig config = config_;
+  config.extra["message.timeout.ms"] = "3000";
+  auto producer = Producer::Create(config);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  absl::Time start = absl::Now();
+  absl::Status status = (*producer)->Publish(Record(Unique("missing"), "k", "v"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+
+  config.extra["message.timeout.ms"] = "20000";
+  config.extra["topic.metadata.propagation.max.ms"] = "1000";
+  producer = Producer::Create(config);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  start = absl::Now();
+  status = (*producer)->Publish(Record(Unique("missing"), "k", "v"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+}
+
+}  // namespace
+}  // namespace complaints::kafka

@@ -1,0 +1,114 @@
+#include "libs/kafka/topic_catalogue.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace complaints::kafka {
+namespace {
+
+using ::testing::HasSubstr;
+
+constexpr int64_t kDay = 24 * 3600 * 1000;
+
+TEST(TopicCatalogueTest, ParsesTopicsAndGeneratesDlqTwins) {
+  auto topics = ParseTopicCatalogue(R"(
+# comment
+defaults replication=3
+dlq retention=14d
+
+a.v1 partitions=6 retention=7d   # trailing comment
+b.v1 partitions=6 replication=1 cleanup=compact retention=forever
+c.v1	partitions=2 retention=90000ms
+)");
+  ASSERT_TRUE(topics.ok()) << topics.status();
+  ASSERT_EQ(topics->size(), 6u);
+  const TopicSpec& a = (*topics)[0];
+  EXPECT_EQ(a.name, "a.v1");
+  EXPECT_EQ(a.partitions, 6);
+  EXPECT_EQ(a.replication_factor, 3);
+  EXPECT_EQ(a.cleanup_policy, "delete");
+  EXPECT_EQ(a.retention_ms, 7 * kDay);
+  const TopicSpec& a_dlq = (*topics)[1];
+  EXPECT_EQ(a_dlq.name, "a.v1.dlq");
+  EXPECT_EQ(a_dlq.partitions, 6);
+  EXPECT_EQ(a_dlq.replication_factor, 3);
+  EXPECT_EQ(a_dlq.retention_ms, 14 * kDay);
+  const TopicSpec& b = (*topics)[2];
+  EXPECT_EQ(b.replication_factor, 1);
+  EXPECT_EQ(b.cleanup_policy, "compact");
+  EXPECT_EQ(b.retention_ms, -1);
+  EXPECT_EQ((*topics)[3].cleanup_policy, "delete");  // the twin of a compacted topic
+  EXPECT_EQ((*topics)[4].retention_ms, 90000);
+}
+
+TEST(TopicCatalogueTest, Defaults) {
+  auto topics = ParseTopicCatalogue("t partitions=1\n");
+  ASSERT_TRUE(topics.ok()) << topics.status();
+  EXPECT_EQ((*topics)[0].replication_factor, 1);
+  EXPECT_EQ((*topics)[0].retention_ms, -1);
+  EXPECT_EQ((*topics)[1].retention_ms, 30 * kDay);
+  EXPECT_TRUE(ParseTopicCatalogue("# nothing\n\n")->empty());
+}
+
+TEST(TopicCatalogueTest, ErrorsNameTheLine) {
+  struct Case {
+    const char* text;
+    const char* message;
+  };
+  const Case cases[] = {
+      {"t retention=1d", "line 1: partitions=<n> is required"},
+      {"\nt partitions=0", "line 2: partitions must be"},
+      {"t partitions=x", "partitions must be"},
+      {"t partitions=3 replication=0", "replication must be"},
+      {"t partitions=3 retention=7w", "bad retention"},
+      {"t partitions=3 retention=-1d", "bad retention"},
+      {"t partitions=3 cleanup=gone", "bad cleanup policy"},
+      {"t partitions=3 colour=red", "unknown attribute `colour`"},
+      {"t partitions=3 partitions=4", "`partitions` given twice"},
+      {"t partitions", "expected key=value"},
+      {"t partitions=1\nt partitions=1", "line 2: topic `t` listed twice"},
+      {"t.dlq partitions=1", "dead-letter topics are generated"},
+      {"t/x partitions=1", "bad character"},
+      {"defaults replication=1\ndefaults replication=2", "line 2: second `defaults`"},
+      {"defaults", "needs replication"},
+      {"defaults retention=1d", "unknown attribute"},
+      {"dlq retention=soon", "bad retention"},
+      {"dlq retention=1d\ndlq retention=2d", "second `dlq`"},
+  };
+  for (const Case& c : cases) {
+    auto topics = ParseTopicCatalogue(c.text);
+    EXPECT_EQ(topics.status().code(), absl::StatusCode::kInvalidArgument) << c.text;
+    EXPECT_THAT(std::string(topics.status().message()), HasSubstr(c.message)) << c.text;
+  }
+  EXPECT_THAT(
+      std::string(ParseTopicCatalogue(std::string(246, 'x') + " partitions=1").status().message()),
+      HasSubstr("bad topic name"));
+}
+
+// The deployed catalogue holds the platform's contract: every topic, co-partitioned.
+TEST(TopicCatalogueTest, DeployedCatalogue) {
+  std::ifstream in(std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/topics.conf");
+  ASSERT_TRUE(in) << "deploy/topics.conf";
+  std::stringstream text;
+  text << in.rdbuf();
+  auto topics = ParseTopicCatalogue(text.str());
+  ASSERT_TRUE(topics.ok()) << topics.status();
+  std::map<std::string, TopicSpec> by_name;
+  for (const TopicSpec& topic : *topics) by_name[topic.name] = topic;
+  for (const char* name : {"ivr.calls.v1", "complaints.received.v1", "complaints.assignments.v1",
+                           "complaints.case.v1", "sla.alerts.v1", "followup.tasks.v1"}) {
+    ASSERT_TRUE(by_name.contains(name)) << name;
+    ASSERT_TRUE(by_name.contains(std::string(name) + ".dlq")) << name;
+    EXPECT_EQ(by_name[name].partitions, 6) << name;
+  }
+  EXPECT_EQ(by_name.size(), 12u);
+  EXPECT_EQ(by_name["complaints.received.v1"].retention_ms, -1);
+  EXPECT_EQ(by_name["ivr.calls.v1"].retention_ms, 7 * kDay);
+  EXPECT_EQ(by_name["followup.tasks.v1"].retention_ms, 30 * kDay);
+}
+
+}  // namespace
+}  // namespace complaints::kafka

@@ -1,0 +1,96 @@
+#include "libs/kafka/topic_reader.h"
+
+#include <librdkafka/rdkafkacpp.h>
+
+
+namespace complaints::kafka {
+
+struct TopicReader::Impl {
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
+};
+
+absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(const std::string& bootstrap,
+                                                                const std::string& topic) {
+  auto impl = std::make_unique<Impl>();
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", bootstrap, error);
+  conf->set("group.id", "topic-reader", error);  // required by the API; the group is never joined
+  conf->set("enable.auto.commit", "false", error);
+  impl->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (!impl->consumer) return absl::InvalidArgumentError("topic reader: " + error);
+
+  RdKafka::Metadata* raw_metadata = nullptr;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(impl->consumer.get(), topic, nullptr, error));
+  const RdKafka::ErrorCode err = impl->consumer->metadata(false, handle.get(), &raw_metadata, 10000);
+  std::unique_ptr<RdKafka::Metadata> metadata(raw_metadata);
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return absl::UnavailableError("metadata of " + topic + ": " + RdKafka::err2str(err));
+  }
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto* t : *metadata->topics()) {
+    for (const auto* p : *t->partitions()) {
+      partitions.push_back(
+          RdKafka::TopicPartition::create(topic, p->id(), RdKafka::Topic::OFFSET_BEGINNING));
+    }
+  }
+  if (partitions.empty()) return absl::NotFoundError("no partitions for topic " + topic);
+  impl->consumer->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  return std::unique_ptr<TopicReader>(new TopicReader(std::move(impl)));
+}
+
+TopicReader::TopicReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+TopicReader::~TopicReader() { impl_->consumer->close(); }
+
+void TopicReader::PollOnce(int timeout_ms) {
+  std::unique_ptr<RdKafka::Message> message(impl_->consumer->consume(timeout_ms));
+  if (message->err() != RdKafka::ERR_NO_ERROR) return;
+  IncomingRecord record;
+  record.topic = message->topic_name();
+  record.partition = message->partition();
+  record.offset = message->offset();
+  if (message->key() != nullptr) record.key = *message->key();
+  record.value.assign(static_cast<const char*>(message->payload()), message->len());
+  if (const RdKafka::Headers* headers = message->headers()) {
+    for (const auto& h : headers->get_all()) {
+      record.headers.emplace_back(h.key(), std::string(static_cast<const char*>(h.value()),
+                                                       h.value_size()));
+    }
+  }
+  seen_.push_back(std::move(record));
+}
+
+std::optional<IncomingRecord> TopicReader::WaitFor(
+    const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  size_t checked = 0;
+  for (;;) {
+    for (; checked < seen_.size(); ++checked) {
+      if (predicate(seen_[checked])) return seen_[checked];
+    }
+    if (absl::Now() >= deadline) return std::nullopt;
+    PollOnce(100);
+  }
+}
+
+std::vector<IncomingRecord> TopicReader::All(
+    const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration settle) {
+  const absl::Time deadline = absl::Now() + settle;
+  while (absl::Now() < deadline) PollOnce(100);
+  std::vector<IncomingRecord> out;
+  for (const auto& r : seen_) {
+    if (predicate(r)) out.push_back(r);
+  }
+  return out;
+}
+
+std::function<bool(const IncomingRecord&)> AboutComplaint(const std::string& complaint_id) {
+  return [complaint_id](const IncomingRecord& r) {
+    return FindHeader(r.headers, "ce_subject") == complaint_id;
+  };
+}
+
+}  // namespace complaints::kafka

@@ -1,0 +1,43 @@
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "libs/kafka/consumer.h"
+
+namespace complaints::kafka {
+
+// Reads a whole topic, every partition from the beginning, outside any consumer group: for tests
+// and tools that look at what the services published.
+class TopicReader {
+ public:
+  static absl::StatusOr<std::unique_ptr<TopicReader>> Open(const std::string& bootstrap,
+                                                           const std::string& topic);
+  ~TopicReader();
+
+  // Records read so far plus any that arrive, until `predicate` holds for one of them (returned)
+  // or `timeout` passes (nullopt).
+  std::optional<IncomingRecord> WaitFor(
+      const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration timeout);
+  // Every record read so far that satisfies `predicate`, after reading for `settle` more.
+  std::vector<IncomingRecord> All(
+      const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration settle);
+
+ private:
+  void PollOnce(int timeout_ms);
+
+  struct Impl;
+  explicit TopicReader(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+  std::vector<IncomingRecord> seen_;
+};
+
+// Predicate: the record's ce_subject (the complaint id) is `complaint_id`.
+std::function<bool(const IncomingRecord&)> AboutComplaint(const std::string& complaint_id);
+
+}  // namespace complaints::kafka

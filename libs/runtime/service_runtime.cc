@@ -1,0 +1,109 @@
+#include "libs/runtime/service_runtime.h"
+
+#include <csignal>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+
+#include "libs/common/logging.h"
+
+namespace complaints::runtime {
+
+absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, char** argv) {
+  grpcutil::InstallShutdownSignals();
+  std::string config_path;
+  for (int i = 1; i < argc; ++i) {
+    if (std::strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
+      config_path = argv[++i];
+    } else {
+      return absl::InvalidArgumentError(std::string("unknown argument: ") + argv[i] +
+                                        " (usage: --config <file>)");
+    }
+  }
+  auto config = common::Config::Load(config_path);
+  if (!config.ok()) return config.status();
+
+  ServiceContext ctx;
+  ctx.service_name = std::move(service_name);
+  ctx.config = *std::move(config);
+  if (auto s = common::InitLogging(ctx.service_name, ctx.config); !s.ok()) return s;
+  auto clock = common::MakeClock(ctx.config);
+  if (!clock.ok()) return clock.status();
+  ctx.clock = *std::move(clock);
+  ctx.kafka = kafka::KafkaConfig::FromConfig(ctx.config);
+  if (!ctx.config.Has("kafka.client_id")) ctx.kafka.client_id = ctx.service_name;
+  auto redis = redis::RedisOptions::FromConfig(ctx.config);
+  if (!redis.ok()) return redis.status();
+  ctx.redis = *redis;
+  auto producer = kafka::Producer::Create(ctx.kafka);
+  if (!producer.ok()) return producer.status();
+  ctx.producer = *std::move(producer);
+  return ctx;
+}
+
+void CheckOk(const absl::Status& status) {
+  if (status.ok()) return;
+  spdlog::critical("cannot start: {}", status.ToString());
+  std::fprintf(stderr, "cannot start: %s\n", status.ToString().c_str());
+  std::exit(2);
+}
+
+std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ctx,
+                                                        std::string_view default_address,
+                                                        std::vector<grpc::Service*> services) {
+  auto server = std::make_unique<grpcutil::ServerRunner>(
+      ValueOrDie(grpcutil::ServerOptions::FromConfig(ctx.config, default_address)));
+  for (grpc::Service* service : services) server->AddService(service);
+  CheckOk(server->Start());
+  return server;
+}
+
+ConsumerThread::ConsumerThread(std::unique_ptr<kafka::Consumer> consumer,
+                               kafka::RecordHandler handler)
+    : consumer_(std::move(consumer)) {
+  thread_ = std::thread([this, handler = std::move(handler)] {
+    if (auto s = consumer_->Run(handler); !s.ok()) {
+      // A fatal client error: without its consumer the service is useless, so stop the process
+      // and let the supervisor restart it rather than serve half a job.
+      spdlog::critical("consumer stopped with a fatal error: {}", s.ToString());
+      std::raise(SIGTERM);
+    }
+  });
+}
+
+ConsumerThread::~ConsumerThread() { Stop(); }
+
+void ConsumerThread::Stop() {
+  consumer_->Stop();
+  if (thread_.joinable()) thread_.join();
+}
+
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
+                                                              kafka::ConsumerOptions options,
+                                                              kafka::RecordHandler handler) {
+  if (options.group_id.empty()) {
+    options.group_id = ctx.config.GetString("kafka.group_id", "complaints-" + ctx.service_name);
+  }
+  auto consumer = kafka::Consumer::Create(ctx.kafka, std::move(options), ctx.producer.get());
+  if (!consumer.ok()) return consumer.status();
+  return std::make_unique<ConsumerThread>(*std::move(consumer), std::move(handler));
+}
+
+int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
+                     std::vector<std::unique_ptr<ConsumerThread>>& consumers) {
+  spdlog::info("{} running", ctx.service_name);
+  const int signal = grpcutil::WaitForShutdownSignal();
+  spdlog::info("signal {}: shutting down", signal);
+  server.Shutdown();
+  server.Wait();
+  for (auto& consumer : consumers) consumer->Stop();
+  consumers.clear();
+  if (auto s = ctx.producer->Flush(absl::Seconds(10)); !s.ok()) {
+    spdlog::error("producer flush at shutdown: {}", s.ToString());
+    return 1;
+  }
+  spdlog::info("{} stopped", ctx.service_name);
+  return 0;
+}
+
+}  // namespace complaints::runtime

@@ -1,0 +1,71 @@
+#pragma once
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/grpcutil/server.h"
+#include "libs/kafka/consumer.h"
+#include "libs/kafka/producer.h"
+#include "libs/redis/redis_client.h"
+
+namespace complaints::runtime {
+
+// What every service binary starts with: its settings, clock, Kafka producer and Redis options.
+// main() wires these into the service's logic class; nothing here knows any service.
+struct ServiceContext {
+  std::string service_name;
+  common::Config config;
+  std::unique_ptr<common::Clock> clock;
+  kafka::KafkaConfig kafka;
+  redis::RedisOptions redis;
+  std::unique_ptr<kafka::Producer> producer;
+};
+
+// Reads `--config <file>` (optional) from argv, applies COMPLAINTS_* environment overrides,
+// initialises logging and blocks SIGTERM/SIGINT for WaitForShutdownSignal. Bad configuration is
+// an error here, at start-up, rather than later.
+absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, char** argv);
+
+// Start-up failures (bad configuration, a port in use) end the process at once with the reason:
+// a half-started service is worse than none.
+void CheckOk(const absl::Status& status);
+template <typename T>
+T ValueOrDie(absl::StatusOr<T> value) {
+  CheckOk(value.status());
+  return *std::move(value);
+}
+
+// Starts the gRPC server (address from `grpc.address`, else `default_address`) with `services`.
+std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ctx,
+                                                        std::string_view default_address,
+                                                        std::vector<grpc::Service*> services);
+
+// A consumer running its poll loop on its own thread; the handler runs on that thread only.
+class ConsumerThread {
+ public:
+  ConsumerThread(std::unique_ptr<kafka::Consumer> consumer, kafka::RecordHandler handler);
+  ~ConsumerThread();
+  void Stop();
+
+ private:
+  std::unique_ptr<kafka::Consumer> consumer_;
+  std::thread thread_;
+};
+
+// Starts a consumer thread for `options` with dead letters published through ctx.producer.
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
+                                                              kafka::ConsumerOptions options,
+                                                              kafka::RecordHandler handler);
+
+// The common tail of every main(): waits for SIGTERM/SIGINT, then drains gRPC, stops consumers
+// (committing their stored offsets) and flushes the producer. Returns the process exit code.
+int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
+                     std::vector<std::unique_ptr<ConsumerThread>>& consumers);
+
+}  // namespace complaints::runtime

@@ -1,0 +1,32 @@
+#pragma once
+
+#include "absl/status/statusor.h"
+#include "complaints/analytics/v1/analytics.pb.h"
+#include "libs/kafka/consumer.h"
+#include "services/analytics/analytics_store.h"
+
+namespace complaints::analytics {
+
+// What a record of a complaint topic (received, assignments, case, SLA alerts, follow-up tasks)
+// says, as a PII-free timeline entry: never a customer field, never free text. InvalidArgument
+// for a record that does not parse, of another topic, or without a complaint id.
+absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record);
+
+// 分析: a timeline per complaint and counters over all of them, from every complaint topic.
+class Analytics {
+ public:
+  explicit Analytics(AnalyticsStore* store) : store_(store) {}
+
+  // One record of any complaint topic; a duplicate (same ce_id) changes nothing.
+  absl::Status HandleRecord(const kafka::IncomingRecord& record);
+
+  // The complaint's entries by event time, then arrival.
+  absl::StatusOr<analytics::v1::GetTimelineResponse> GetTimeline(
+      const analytics::v1::GetTimelineRequest& request);
+  absl::StatusOr<analytics::v1::GetCountsResponse> GetCounts();
+
+ private:
+  AnalyticsStore* store_;
+};
+
+}  // namespace complaints::analytics

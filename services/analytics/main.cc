@@ -1,0 +1,27 @@
+// analytics: reads every complaint topic into a timeline per complaint and counters, served by
+// AnalyticsService.
+#include "libs/events/topics.h"
+#include "libs/runtime/service_runtime.h"
+#include "services/analytics/analytics.h"
+#include "services/analytics/analytics_grpc.h"
+#include "services/analytics/redis_analytics_store.h"
+
+using namespace complaints;
+
+int main(int argc, char** argv) {
+  auto ctx = runtime::ValueOrDie(runtime::Bootstrap("analytics", argc, argv));
+  redis::RedisPool redis_pool(ctx.redis, 16);
+  analytics::RedisAnalyticsStore store(&redis_pool);
+  analytics::Analytics logic(&store);
+
+  analytics::AnalyticsGrpcService grpc_service(&logic);
+  auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50055", {&grpc_service});
+
+  std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
+  kafka::ConsumerOptions all;
+  all.topics = {events::kReceivedTopic, events::kAssignmentsTopic, events::kCaseTopic,
+                events::kSlaAlertsTopic, events::kFollowUpTasksTopic};
+  consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
+      ctx, all, [&logic](const kafka::IncomingRecord& r) { return logic.HandleRecord(r); })));
+  return runtime::RunUntilShutdown(ctx, *server, consumers);
+}

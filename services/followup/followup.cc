@@ -1,0 +1,257 @@
+#include "services/followup/followup.h"
+
+#include "libs/common/ids.h"
+#include "libs/common/logging.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/grpcutil/status.h"
+
+namespace complaints::followup {
+namespace {
+
+using events::v1::FollowUpTask;
+using followup::v1::Outcome;
+
+constexpr char kEventSource[] = "/complaints/followup";
+constexpr size_t kMaxCommentBytes = 2000;
+constexpr char kSystemActor[] = "followup";  // when the contact system names no one
+
+constexpr char kClosed[] = "closed";
+constexpr char kReopened[] = "reopened";
+constexpr char kRetryScheduled[] = "retry_scheduled";
+
+absl::StatusOr<absl::Duration> Hours(const common::Config& config, std::string_view key,
+                                     absl::Duration fallback) {
+  auto hours = config.GetDouble(key, absl::ToDoubleHours(fallback));
+  if (!hours.ok()) return hours.status();
+  if (*hours <= 0) return absl::InvalidArgumentError(std::string(key) + ": must be positive");
+  return absl::Hours(*hours);
+}
+
+absl::Status Validate(const followup::v1::RecordOutcomeRequest& request) {
+  if (request.complaint_id().empty()) return grpcutil::FieldError("complaint_id", "is required");
+  if (request.task_id().empty()) return grpcutil::FieldError("task_id", "is required");
+  if (request.outcome() == followup::v1::OUTCOME_UNSPECIFIED ||
+      !followup::v1::Outcome_IsValid(request.outcome())) {
+    return grpcutil::FieldError("outcome", "must be SATISFIED, UNSATISFIED or UNREACHABLE");
+  }
+  if (request.comment().size() > kMaxCommentBytes) {
+    return grpcutil::FieldError("comment", "must be at most 2000 bytes");
+  }
+  return absl::OkStatus();
+}
+
+// What an outcome does: the effect, the record that carries it and the next open task.
+struct Decision {
+  std::string effect;
+  kafka::OutgoingRecord record;
+  std::optional<FollowUpTask> next;
+};
+
+kafka::OutgoingRecord TaskRecord(const FollowUpTask& task, absl::Time now) {
+  // The task is the event: its id is the record's ce_id.
+  return events::ToRecord(events::kFollowUpTasksTopic, task.complaint_id(), task, task.task_id(),
+                          kEventSource, task.complaint_id(), now);
+}
+
+std::string RetryTaskId(const std::string& complaint_id, const std::string& task_id) {
+  return common::DeterministicId({complaint_id, "followup-retry", task_id});
+}
+
+}  // namespace
+
+absl::StatusOr<FollowUpOptions> FollowUpOptions::FromConfig(const common::Config& config) {
+  FollowUpOptions options;
+  auto due = Hours(config, "followup.due_hours", options.due_after);
+  if (!due.ok()) return due.status();
+  auto retry = Hours(config, "followup.retry_hours", options.retry_after);
+  if (!retry.ok()) return retry.status();
+  auto attempts = config.GetInt("followup.max_attempts", options.max_attempts);
+  if (!attempts.ok()) return attempts.status();
+  if (*attempts < 1 || *attempts > 100) {
+    return absl::InvalidArgumentError("followup.max_attempts: must be 1 to 100");
+  }
+  options.due_after = *due;
+  options.retry_after = *retry;
+  options.max_attempts = static_cast<int>(*attempts);
+  return options;
+}
+
+FollowUpTask FollowUp::NextAttempt(const FollowUpTask& task) {
+  FollowUpTask next;
+  next.set_task_id(RetryTaskId(task.complaint_id(), task.task_id()));
+  next.set_complaint_id(task.complaint_id());
+  next.set_channel(events::v1::FOLLOW_UP_CHANNEL_CALLBACK);  // SMS went unanswered: call
+  next.set_attempt(task.attempt() + 1);
+  next.set_unit(task.unit());
+  return next;
+}
+
+absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
+  auto header = kafka::FromHeaders(record.headers);
+  if (!header.ok()) return header.status();
+  auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
+  if (!event.ok()) return event.status();
+  const std::string& complaint_id = event->complaint_id();
+  if (complaint_id.empty()) return absl::InvalidArgumentError("CaseEvent without complaint_id");
+
+  CaseChange change;
+  switch (event->event_case()) {
+    case events::v1::CaseEvent::kAssigned:
+      change.level = event->assigned().level();
+      break;
+    case events::v1::CaseEvent::kResolved:
+      return OnResolved(*event, header->id);
+    case events::v1::CaseEvent::kReopened:
+    case events::v1::CaseEvent::kClosed:
+      change.task = CaseChange::Task::kClear;
+      break;
+    default:
+      return absl::OkStatus();  // nothing follow-up needs
+  }
+  return store_->Apply(complaint_id, header->id, change).status();
+}
+
+absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
+                                  const std::string& event_id) {
+  const std::string& complaint_id = event.complaint_id();
+  auto seen = store_->Seen(complaint_id, event_id);
+  if (!seen.ok()) return seen.status();
+  if (*seen) return absl::OkStatus();
+  auto state = store_->Get(complaint_id);
+  if (!state.ok()) return state.status();
+
+  FollowUpTask task;
+  task.set_task_id(common::DeterministicId({complaint_id, "followup-task", event_id}));
+  task.set_complaint_id(complaint_id);
+  const bool serious = state->level == events::v1::LEVEL_MAJOR ||
+                       state->level == events::v1::LEVEL_ESCALATED;
+  task.set_channel(serious ? events::v1::FOLLOW_UP_CHANNEL_CALLBACK
+                           : events::v1::FOLLOW_UP_CHANNEL_SMS);
+  task.set_attempt(1);
+  const absl::Time now = clock_->Now();
+  const absl::Time resolved_at =
+      event.has_occurred_at() ? common::FromProtoTime(event.occurred_at()) : now;
+  *task.mutable_due_at() = common::ToProtoTime(resolved_at + options_.due_after);
+  task.set_unit(event.unit());
+
+  // Publish first, remember after: a crash in between re-publishes the same task id.
+  if (auto s = publisher_->Publish(TaskRecord(task, now)); !s.ok()) return s;
+  CaseChange change;
+  change.task = CaseChange::Task::kOpen;
+  change.open = task;
+  if (auto applied = store_->Apply(complaint_id, event_id, change); !applied.ok()) {
+    return applied.status();
+  }
+  spdlog::info("complaint {} resolved: follow-up task {} by {} due {}", complaint_id,
+               task.task_id(), events::v1::FollowUpChannel_Name(task.channel()),
+               kafka::FormatEventTime(common::FromProtoTime(task.due_at())));
+  return absl::OkStatus();
+}
+
+std::optional<FollowUpTask> FollowUp::FindOpenTask(const CaseState& state,
+                                                   const std::string& task_id) const {
+  if (!state.open_task) return std::nullopt;
+  FollowUpTask task = *state.open_task;
+  while (task.task_id() != task_id) {
+    if (task.attempt() >= options_.max_attempts) return std::nullopt;
+    task = NextAttempt(task);
+  }
+  return task;
+}
+
+absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
+    const followup::v1::RecordOutcomeRequest& request) {
+  if (auto s = Validate(request); !s.ok()) return s;
+  const std::string& complaint_id = request.complaint_id();
+  const std::string& task_id = request.task_id();
+  const Outcome outcome = request.outcome();
+  auto state = store_->Get(complaint_id);
+  if (!state.ok()) return state.status();
+
+  const auto conflict = [&](const RecordedOutcome& recorded) {
+    return absl::FailedPreconditionError("task_id: outcome " + Outcome_Name(recorded.outcome) +
+                                         " is already recorded for task " + task_id);
+  };
+  followup::v1::RecordOutcomeResponse response;
+  const auto respond = [&](const std::string& effect) {
+    response.set_effect(effect);
+    if (effect == kRetryScheduled) response.set_next_task_id(RetryTaskId(complaint_id, task_id));
+    return response;
+  };
+
+  std::optional<RecordedOutcome> recorded;
+  if (auto it = state->outcomes.find(task_id); it != state->outcomes.end()) {
+    recorded = it->second;
+    if (recorded->outcome != outcome) return conflict(*recorded);
+  }
+  const std::optional<FollowUpTask> task = FindOpenTask(*state, task_id);
+  if (!task) {
+    if (recorded) return respond(recorded->effect);  // a repeated call: already done
+    if (!state->open_task) {
+      return absl::NotFoundError("complaint_id: no open follow-up task for complaint " +
+                                 complaint_id);
+    }
+    return absl::FailedPreconditionError("task_id: " + task_id +
+                                         " is not the open follow-up task of complaint " +
+                                         complaint_id);
+  }
+
+  const absl::Time now = clock_->Now();
+  const auto case_event = [&](const std::string& effect, const std::string& reason) {
+    events::v1::CaseEvent event;
+    event.set_complaint_id(complaint_id);
+    event.set_unit(task->unit());
+    event.set_actor(request.actor().empty() ? kSystemActor : request.actor());
+    *event.mutable_occurred_at() = common::ToProtoTime(now);
+    if (effect == kClosed) {
+      event.mutable_closed()->set_reason(reason);
+    } else {
+      event.mutable_reopened()->set_reason(reason);
+    }
+    const std::string id = common::DeterministicId(
+        {complaint_id, "followup-outcome", task_id, Outcome_Name(outcome)});
+    return Decision{effect,
+                    events::ToRecord(events::kCaseTopic, complaint_id, event, id, kEventSource,
+                                     complaint_id, now),
+                    std::nullopt};
+  };
+  Decision decision;
+  if (outcome == followup::v1::OUTCOME_SATISFIED) {
+    decision = case_event(kClosed, "customer satisfied at follow-up");
+  } else if (outcome == followup::v1::OUTCOME_UNSATISFIED) {
+    // 二次处理: a dissatisfied customer reopens the case, whatever the unit thought of it.
+    decision = case_event(kReopened, request.comment().empty()
+                                         ? "customer unsatisfied at follow-up"
+                                         : "customer unsatisfied at follow-up: " +
+                                               request.comment());
+  } else if (task->attempt() < options_.max_attempts) {
+    FollowUpTask next = NextAttempt(*task);
+    *next.mutable_due_at() = common::ToProtoTime(now + options_.retry_after);
+    decision = Decision{kRetryScheduled, TaskRecord(next, now), next};
+  } else {
+    decision = case_event(kClosed, "customer unreachable after " +
+                                       std::to_string(task->attempt()) + " attempts");
+  }
+
+  // Claim the outcome before publishing, so that two different outcomes for one task cannot
+  // both take effect; a crash after the claim is repaired by the caller's retry, which finds the
+  // same outcome recorded and publishes the same (deterministic) records again.
+  if (!recorded) {
+    auto claimed = store_->ClaimOutcome(complaint_id, task_id, {outcome, decision.effect});
+    if (!claimed.ok()) return claimed.status();
+    if (claimed->outcome != outcome) return conflict(*claimed);
+  }
+  if (auto s = publisher_->Publish(decision.record); !s.ok()) return s;
+  if (auto s = store_->AdvanceOpenTask(complaint_id, state->open_task->task_id(), decision.next);
+      !s.ok()) {
+    return s;
+  }
+  // The comment is free text from an agent and may quote the customer: never logged.
+  spdlog::info("complaint {} follow-up task {} (attempt {}): {} -> {}", complaint_id, task_id,
+               task->attempt(), Outcome_Name(outcome), decision.effect);
+  return respond(decision.effect);
+}
+
+}  // namespace complaints::followup

@@ -1,0 +1,64 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/followup/v1/followup.pb.h"
+#include "libs/common/clock.h"
+#include "libs/common/config.h"
+#include "libs/kafka/consumer.h"
+#include "libs/kafka/producer.h"
+#include "services/followup/followup_store.h"
+
+namespace complaints::followup {
+
+struct FollowUpOptions {
+  absl::Duration due_after = absl::Hours(4);     // first survey after the resolution (T+2 failed)
+  absl::Duration retry_after = absl::Hours(24);  // next callback after an unreachable customer
+  int max_attempts = 3;
+
+  // From `followup.due_hours`, `followup.retry_hours` (may be fractional) and
+  // `followup.max_attempts`; non-positive values are configuration errors.
+  static absl::StatusOr<FollowUpOptions> FromConfig(const common::Config& config);
+};
+
+// 回访: asks the contact systems to survey the customer after each resolution, and turns the
+// survey's outcome into a close, a reopen or another attempt. Knows nothing of gRPC or Kafka
+// clients: it is given a publisher, a store and a clock.
+class FollowUp {
+ public:
+  FollowUp(kafka::Publisher* publisher, FollowUpStore* store, const common::Clock* clock,
+           FollowUpOptions options = {})
+      : publisher_(publisher), store_(store), clock_(clock), options_(options) {}
+
+  // One record of complaints.case.v1. Assigned: remembers the level. Resolved: publishes the
+  // first FollowUpTask and remembers it as open. Reopened / Closed: no task is open any more.
+  // Duplicates (same ce_id) change nothing; a record that does not parse is InvalidArgument.
+  absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+
+  // The contact systems' report on a task. Repeating a call with the same outcome is safe and
+  // returns the same effect; a different outcome for a task that has one is FailedPrecondition.
+  absl::StatusOr<followup::v1::RecordOutcomeResponse> RecordOutcome(
+      const followup::v1::RecordOutcomeRequest& request);
+
+  // The task that follows `task` when the customer was unreachable; its id derives from
+  // `task`'s, so a scheduled retry can be recognised without any stored state.
+  static events::v1::FollowUpTask NextAttempt(const events::v1::FollowUpTask& task);
+
+ private:
+  absl::Status OnResolved(const events::v1::CaseEvent& event, const std::string& event_id);
+  // `task_id` if it is the open task or one of its retries (after a Redis rebuild the store
+  // knows only the first task of a resolution), with its attempt; nullopt otherwise.
+  std::optional<events::v1::FollowUpTask> FindOpenTask(const CaseState& state,
+                                                       const std::string& task_id) const;
+
+  kafka::Publisher* publisher_;
+  FollowUpStore* store_;
+  const common::Clock* clock_;
+  FollowUpOptions options_;
+};
+
+}  // namespace complaints::followup

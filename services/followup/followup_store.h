@@ -1,0 +1,60 @@
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "complaints/events/v1/complaint.pb.h"
+#include "complaints/events/v1/followup.pb.h"
+#include "complaints/followup/v1/followup.pb.h"
+
+namespace complaints::followup {
+
+// An outcome recorded for a task, with what it did to the case.
+struct RecordedOutcome {
+  followup::v1::Outcome outcome = followup::v1::OUTCOME_UNSPECIFIED;
+  std::string effect;
+  bool operator==(const RecordedOutcome&) const = default;
+};
+
+// What follow-up knows of one complaint: a projection of complaints.case.v1 plus the outcomes
+// recorded through RecordOutcome.
+struct CaseState {
+  events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;  // from the latest Assigned
+  std::optional<events::v1::FollowUpTask> open_task;
+  std::map<std::string, RecordedOutcome> outcomes;  // by task id
+};
+
+// A change to a complaint's state caused by one case event.
+struct CaseChange {
+  std::optional<events::v1::Level> level;
+  enum class Task { kKeep, kOpen, kClear } task = Task::kKeep;
+  events::v1::FollowUpTask open;  // with Task::kOpen
+};
+
+// Per-complaint follow-up state. Every method is atomic on its own; callers publish first and
+// store after, so every method must be safe to repeat.
+class FollowUpStore {
+ public:
+  virtual ~FollowUpStore() = default;
+
+  // The state of a complaint; an empty state for an unknown one.
+  virtual absl::StatusOr<CaseState> Get(const std::string& complaint_id) = 0;
+  // Whether the case event `event_id` was applied to the complaint.
+  virtual absl::StatusOr<bool> Seen(const std::string& complaint_id,
+                                    const std::string& event_id) = 0;
+  // Applies `change` and remembers `event_id`, unless it was applied before (returns false).
+  virtual absl::StatusOr<bool> Apply(const std::string& complaint_id, const std::string& event_id,
+                                     const CaseChange& change) = 0;
+  // Records the outcome of `task_id` unless one is recorded already; returns the recorded one.
+  virtual absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& complaint_id,
+                                                       const std::string& task_id,
+                                                       const RecordedOutcome& outcome) = 0;
+  // If the open task is still `expected_task_id`, replaces it with `next` (none: clears it).
+  virtual absl::Status AdvanceOpenTask(const std::string& complaint_id,
+                                       const std::string& expected_task_id,
+                                       const std::optional<events::v1::FollowUpTask>& next) = 0;
+};
+
+}  // namespace complaints::followup

@@ -1,0 +1,409 @@
+#include "services/followup/followup.h"
+
+#include <set>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/testing/fake_publisher.h"
+
+namespace complaints::followup {
+namespace {
+
+using events::v1::CaseEvent;
+using events::v1::FollowUpTask;
+using followup::v1::RecordOutcomeRequest;
+
+class MemoryStore final : public FollowUpStore {
+ public:
+  absl::StatusOr<CaseState> Get(const std::string& id) override {
+    if (!fail_.ok()) return fail_;
+    return cases_[id];
+  }
+  absl::StatusOr<bool> Seen(const std::string& id, const std::string& event_id) override {
+    if (!fail_.ok()) return fail_;
+    return seen_[id].contains(event_id);
+  }
+  absl::StatusOr<bool> Apply(const std::string& id, const std::string& event_id,
+                             const CaseChange& change) override {
+    if (!fail_.ok()) return fail_;
+    if (!seen_[id].insert(event_id).second) return false;
+    CaseState& state = cases_[id];
+    if (change.level) state.level = *change.level;
+    if (change.task == CaseChange::Task::kOpen) state.open_task = change.open;
+    if (change.task == CaseChange::Task::kClear) state.open_task.reset();
+    return true;
+  }
+  absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& id, const std::string& task_id,
+                                               const RecordedOutcome& outcome) override {
+    if (!fail_.ok()) return fail_;
+    return cases_[id].outcomes.emplace(task_id, outcome).first->second;
+  }
+  absl::Status AdvanceOpenTask(const std::string& id, const std::string& expected,
+                               const std::optional<FollowUpTask>& next) override {
+    if (!fail_.ok()) return fail_;
+    CaseState& state = cases_[id];
+    if (state.open_task && state.open_task->task_id() == expected) state.open_task = next;
+    return absl::OkStatus();
+  }
+
+  absl::Status fail_;
+  std::map<std::string, CaseState> cases_;
+  std::map<std::string, std::set<std::string>> seen_;
+};
+
+constexpr char kComplaint[] = "CMP42";
+const absl::Time kResolvedAt = absl::FromUnixSeconds(1764115200);
+
+kafka::IncomingRecord CaseRecord(const CaseEvent& event, const std::string& ce_id) {
+  return testing::AsIncoming(events::ToRecord(events::kCaseTopic, event.complaint_id(), event,
+                                              ce_id, "/complaints/routing", event.complaint_id(),
+                                              kResolvedAt));
+}
+
+CaseEvent Event(const std::string& complaint_id = kComplaint) {
+  CaseEvent event;
+  event.set_complaint_id(complaint_id);
+  event.set_unit("BJ-0101");
+  event.set_actor("u123");
+  *event.mutable_occurred_at() = common::ToProtoTime(kResolvedAt);
+  return event;
+}
+
+kafka::IncomingRecord Resolved(const std::string& ce_id = "resolved-1") {
+  CaseEvent event = Event();
+  event.mutable_resolved()->set_resolution("refunded the fee");
+  return CaseRecord(event, ce_id);
+}
+
+kafka::IncomingRecord Assigned(events::v1::Level level) {
+  CaseEvent event = Event();
+  event.mutable_assigned()->set_level(level);
+  event.mutable_assigned()->set_rule_id("atm");
+  return CaseRecord(event, "assigned-1");
+}
+
+RecordOutcomeRequest Outcome(const std::string& task_id, followup::v1::Outcome outcome,
+                             const std::string& comment = "") {
+  RecordOutcomeRequest request;
+  request.set_complaint_id(kComplaint);
+  request.set_task_id(task_id);
+  request.set_outcome(outcome);
+  request.set_comment(comment);
+  request.set_actor("agent-7");
+  return request;
+}
+
+class FollowUpTest : public ::testing::Test {
+ protected:
+  FollowUpTask OnlyTask() {
+    auto tasks = publisher_.PublishedTo(events::kFollowUpTasksTopic);
+    EXPECT_EQ(tasks.size(), 1u);
+    return LastTask();
+  }
+  FollowUpTask LastTask() {
+    auto tasks = publisher_.PublishedTo(events::kFollowUpTasksTopic);
+    if (tasks.empty()) return {};
+    auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(tasks.back()));
+    EXPECT_TRUE(task.ok()) << task.status();
+    return task.ok() ? *task : FollowUpTask();
+  }
+  CaseEvent LastCaseEvent() {
+    auto records = publisher_.PublishedTo(events::kCaseTopic);
+    if (records.empty()) return {};
+    auto event = events::ParseRecordAs<CaseEvent>(testing::AsIncoming(records.back()));
+    EXPECT_TRUE(event.ok()) << event.status();
+    return event.ok() ? *event : CaseEvent();
+  }
+  std::string ResolveAndGetTaskId() {
+    EXPECT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+    return OnlyTask().task_id();
+  }
+
+  testing::FakePublisher publisher_;
+  MemoryStore store_;
+  common::ManualClock clock_{kResolvedAt + absl::Hours(3)};
+  FollowUp followup_{&publisher_, &store_, &clock_};
+};
+
+TEST_F(FollowUpTest, ResolutionPublishesAnSmsTaskDueFourHoursLater) {
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  const auto records = publisher_.published();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].topic, events::kFollowUpTasksTopic);
+  EXPECT_EQ(records[0].key, kComplaint);
+  EXPECT_EQ(records[0].event.subject, kComplaint);
+  EXPECT_EQ(records[0].event.source, "/complaints/followup");
+
+  const FollowUpTask task = OnlyTask();
+  EXPECT_EQ(task.task_id(), common::DeterministicId({kComplaint, "followup-task", "resolved-1"}));
+  EXPECT_EQ(records[0].event.id, task.task_id());
+  EXPECT_EQ(task.complaint_id(), kComplaint);
+  EXPECT_EQ(task.channel(), events::v1::FOLLOW_UP_CHANNEL_SMS);
+  EXPECT_EQ(task.attempt(), 1);
+  EXPECT_EQ(task.unit(), "BJ-0101");
+  EXPECT_EQ(common::FromProtoTime(task.due_at()), kResolvedAt + absl::Hours(4));
+  ASSERT_TRUE(store_.cases_[kComplaint].open_task.has_value());
+  EXPECT_EQ(store_.cases_[kComplaint].open_task->task_id(), task.task_id());
+}
+
+TEST_F(FollowUpTest, MajorAndEscalatedComplaintsGetACallback) {
+  for (auto level : {events::v1::LEVEL_MAJOR, events::v1::LEVEL_ESCALATED}) {
+    MemoryStore store;
+    testing::FakePublisher publisher;
+    FollowUp followup(&publisher, &store, &clock_);
+    ASSERT_TRUE(followup.HandleCaseEvent(Assigned(level)).ok());
+    ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+    auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(publisher.published()[0]));
+    EXPECT_EQ(task->channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  }
+}
+
+TEST_F(FollowUpTest, DuplicateResolutionPublishesNothingNew) {
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(FollowUpTest, ReplayedResolutionDoesNotReopenAClosedTask) {
+  const std::string task_id = ResolveAndGetTaskId();
+  CaseEvent closed = Event();
+  closed.mutable_closed()->set_reason("closed by the unit");
+  ASSERT_TRUE(followup_.HandleCaseEvent(CaseRecord(closed, "closed-1")).ok());
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());  // redelivered after a crash
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+  EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))
+                .status()
+                .code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(FollowUpTest, ReopenClearsTheOpenTaskAndANewResolutionStartsAgain) {
+  const std::string first = ResolveAndGetTaskId();
+  CaseEvent reopened = Event();
+  reopened.mutable_reopened()->set_reason("customer called back");
+  ASSERT_TRUE(followup_.HandleCaseEvent(CaseRecord(reopened, "reopened-1")).ok());
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved("resolved-2")).ok());
+  const FollowUpTask second = LastTask();
+  EXPECT_NE(second.task_id(), first);
+  EXPECT_EQ(second.attempt(), 1);
+}
+
+TEST_F(FollowUpTest, SatisfiedClosesTheCase) {
+  const std::string task_id = ResolveAndGetTaskId();
+  auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->effect(), "closed");
+  EXPECT_TRUE(response->next_task_id().empty());
+
+  const auto records = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].key, kComplaint);
+  EXPECT_EQ(records[0].event.id,
+            common::DeterministicId({kComplaint, "followup-outcome", task_id, "OUTCOME_SATISFIED"}));
+  const CaseEvent closed = LastCaseEvent();
+  ASSERT_TRUE(closed.has_closed());
+  EXPECT_EQ(closed.closed().reason(), "customer satisfied at follow-up");
+  EXPECT_EQ(closed.actor(), "agent-7");
+  EXPECT_EQ(closed.unit(), "BJ-0101");
+  EXPECT_EQ(common::FromProtoTime(closed.occurred_at()), clock_.Now());
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+}
+
+TEST_F(FollowUpTest, WithoutAnActorFollowUpIsTheActor) {
+  const std::string task_id = ResolveAndGetTaskId();
+  auto request = Outcome(task_id, followup::v1::OUTCOME_SATISFIED);
+  request.clear_actor();
+  ASSERT_TRUE(followup_.RecordOutcome(request).ok());
+  EXPECT_EQ(LastCaseEvent().actor(), "followup");
+}
+
+TEST_F(FollowUpTest, RepeatingAnOutcomeIsSafeAndAnotherOutcomeIsRefused) {
+  const std::string task_id = ResolveAndGetTaskId();
+  ASSERT_TRUE(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED)).ok());
+  auto again = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->effect(), "closed");
+  EXPECT_EQ(publisher_.PublishedTo(events::kCaseTopic).size(), 1u);
+
+  auto other = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNSATISFIED));
+  EXPECT_EQ(other.status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(FollowUpTest, UnsatisfiedReopensTheCaseWithTheComment) {
+  const std::string task_id = ResolveAndGetTaskId();
+  auto response =
+      followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNSATISFIED, "还没退款"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->effect(), "reopened");
+  const CaseEvent reopened = LastCaseEvent();
+  ASSERT_TRUE(reopened.has_reopened());
+  EXPECT_EQ(reopened.reopened().reason(), "customer unsatisfied at follow-up: 还没退款");
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+}
+
+TEST_F(FollowUpTest, UnreachableRetriesByCallbackThenClosesAfterTheLastAttempt) {
+  std::string task_id = ResolveAndGetTaskId();
+  for (int attempt = 2; attempt <= 3; ++attempt) {
+    auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNREACHABLE));
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->effect(), "retry_scheduled");
+    const FollowUpTask next = LastTask();
+    EXPECT_EQ(response->next_task_id(), next.task_id());
+    EXPECT_NE(next.task_id(), task_id);
+    EXPECT_EQ(next.attempt(), attempt);
+    EXPECT_EQ(next.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+    EXPECT_EQ(next.unit(), "BJ-0101");
+    EXPECT_EQ(common::FromProtoTime(next.due_at()), clock_.Now() + absl::Hours(24));
+    EXPECT_EQ(store_.cases_[kComplaint].open_task->task_id(), next.task_id());
+    // The previous task is done: a repeat answers the same, another outcome is refused.
+    EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNREACHABLE))
+                  ->next_task_id(),
+              next.task_id());
+    EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))
+                  .status()
+                  .code(),
+              absl::StatusCode::kFailedPrecondition);
+    task_id = next.task_id();
+    clock_.Advance(absl::Hours(24));
+  }
+  EXPECT_EQ(publisher_.PublishedTo(events::kFollowUpTasksTopic).size(), 3u);
+
+  auto last = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNREACHABLE));
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->effect(), "closed");
+  EXPECT_EQ(LastCaseEvent().closed().reason(), "customer unreachable after 3 attempts");
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+}
+
+TEST_F(FollowUpTest, MaxAttemptsOfOneClosesAtOnce) {
+  FollowUp followup(&publisher_, &store_, &clock_, FollowUpOptions{.max_attempts = 1});
+  ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+  auto response =
+      followup.RecordOutcome(Outcome(OnlyTask().task_id(), followup::v1::OUTCOME_UNREACHABLE));
+  ASSERT_TRUE(response.ok());
+  EXPECT_EQ(response->effect(), "closed");
+  EXPECT_EQ(LastCaseEvent().closed().reason(), "customer unreachable after 1 attempts");
+}
+
+TEST_F(FollowUpTest, ARetryTaskIsFoundAfterTheStoreWasRebuiltFromTheCaseTopic) {
+  const std::string first = ResolveAndGetTaskId();
+  ASSERT_TRUE(followup_.RecordOutcome(Outcome(first, followup::v1::OUTCOME_UNREACHABLE)).ok());
+  const std::string second = LastTask().task_id();
+
+  // Redis lost: replaying complaints.case.v1 knows only the first task of the resolution.
+  MemoryStore rebuilt;
+  FollowUp followup(&publisher_, &rebuilt, &clock_);
+  ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+  auto response = followup.RecordOutcome(Outcome(second, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->effect(), "closed");
+  EXPECT_FALSE(rebuilt.cases_[kComplaint].open_task.has_value());
+}
+
+TEST_F(FollowUpTest, OutcomeForAnotherTaskOrNoTask) {
+  EXPECT_EQ(followup_.RecordOutcome(Outcome("t-1", followup::v1::OUTCOME_SATISFIED)).status().code(),
+            absl::StatusCode::kNotFound);
+  ResolveAndGetTaskId();
+  EXPECT_EQ(followup_.RecordOutcome(Outcome("t-1", followup::v1::OUTCOME_SATISFIED)).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(publisher_.PublishedTo(events::kCaseTopic).empty());
+}
+
+TEST_F(FollowUpTest, InvalidRequestsNameTheField) {
+  const std::string task_id = ResolveAndGetTaskId();
+  auto expect_field = [&](RecordOutcomeRequest request, const std::string& field) {
+    auto status = followup_.RecordOutcome(request).status();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_TRUE(absl::StartsWith(status.message(), field + ":")) << status;
+  };
+  auto request = Outcome(task_id, followup::v1::OUTCOME_SATISFIED);
+  request.clear_complaint_id();
+  expect_field(request, "complaint_id");
+  request = Outcome("", followup::v1::OUTCOME_SATISFIED);
+  expect_field(request, "task_id");
+  request = Outcome(task_id, followup::v1::OUTCOME_UNSPECIFIED);
+  expect_field(request, "outcome");
+  request = Outcome(task_id, static_cast<followup::v1::Outcome>(42));
+  expect_field(request, "outcome");
+  request = Outcome(task_id, followup::v1::OUTCOME_UNSATISFIED, std::string(2001, 'x'));
+  expect_field(request, "comment");
+  EXPECT_TRUE(publisher_.PublishedTo(events::kCaseTopic).empty());
+}
+
+TEST_F(FollowUpTest, KafkaDownFailsTheCallAndARetrySucceeds) {
+  const std::string task_id = ResolveAndGetTaskId();
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  auto failed = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(store_.cases_[kComplaint].open_task.has_value());
+
+  publisher_.FailWith(absl::OkStatus());
+  auto retried = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(retried.ok()) << retried.status();
+  EXPECT_EQ(publisher_.PublishedTo(events::kCaseTopic).size(), 1u);
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+}
+
+TEST_F(FollowUpTest, KafkaDownOnAResolutionIsTransientAndRemembersNothing) {
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_EQ(followup_.HandleCaseEvent(Resolved()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+  publisher_.FailWith(absl::OkStatus());
+  EXPECT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(FollowUpTest, StoreOutageIsTransient) {
+  store_.fail_ = absl::UnavailableError("redis down");
+  EXPECT_EQ(followup_.HandleCaseEvent(Resolved()).code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(FollowUpTest, BadRecordsAreInvalid) {
+  kafka::IncomingRecord garbage = Resolved();
+  garbage.value = "\xff\xfe garbage";
+  EXPECT_EQ(followup_.HandleCaseEvent(garbage).code(), absl::StatusCode::kInvalidArgument);
+  kafka::IncomingRecord headless = Resolved();
+  headless.headers.clear();
+  EXPECT_EQ(followup_.HandleCaseEvent(headless).code(), absl::StatusCode::kInvalidArgument);
+  CaseEvent anonymous = Event("");
+  anonymous.mutable_resolved();
+  EXPECT_EQ(followup_.HandleCaseEvent(CaseRecord(anonymous, "x")).code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(FollowUpTest, OtherCaseEventsAreIgnored) {
+  CaseEvent accepted = Event();
+  accepted.mutable_accepted();
+  EXPECT_TRUE(followup_.HandleCaseEvent(CaseRecord(accepted, "accepted-1")).ok());
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST(FollowUpOptionsTest, FromConfig) {
+  auto defaults = FollowUpOptions::FromConfig(common::Config());
+  ASSERT_TRUE(defaults.ok());
+  EXPECT_EQ(defaults->due_after, absl::Hours(4));
+  EXPECT_EQ(defaults->retry_after, absl::Hours(24));
+  EXPECT_EQ(defaults->max_attempts, 3);
+
+  auto set = FollowUpOptions::FromConfig(common::Config(
+      {{"followup.due_hours", "1.5"}, {"followup.retry_hours", "8"}, {"followup.max_attempts", "5"}}));
+  ASSERT_TRUE(set.ok()) << set.status();
+  EXPECT_EQ(set->due_after, absl::Minutes(90));
+  EXPECT_EQ(set->retry_after, absl::Hours(8));
+  EXPECT_EQ(set->max_attempts, 5);
+
+  EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.due_hours", "0"}})).ok());
+  EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.max_attempts", "0"}})).ok());
+  EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.retry_hours", "x"}})).ok());
+}
+
+}  // namespace
+}  // namespace complaints::followup

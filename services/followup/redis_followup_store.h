@@ -1,0 +1,40 @@
+#pragma once
+
+#include <string>
+
+#include "libs/redis/redis_pool.h"
+#include "services/followup/followup_store.h"
+
+namespace complaints::followup {
+
+// Follow-up state in Redis, every key under `prefix` (default "followup:"):
+//   <prefix>case:<complaint id>  hash: level (enum number), task_id + task (the open task, a
+//                                serialized FollowUpTask), outcome:<task id> ("<outcome>|<effect>")
+//   <prefix>seen:<complaint id>  set: ids of the case events applied
+// Everything but the outcomes is rebuilt by replaying complaints.case.v1; lost outcomes only
+// make a repeated RecordOutcome publish its (deterministic) records again.
+class RedisFollowUpStore final : public FollowUpStore {
+ public:
+  explicit RedisFollowUpStore(redis::RedisPool* pool, std::string prefix = "followup:")
+      : pool_(pool), prefix_(std::move(prefix)) {}
+
+  absl::StatusOr<CaseState> Get(const std::string& complaint_id) override;
+  absl::StatusOr<bool> Seen(const std::string& complaint_id, const std::string& event_id) override;
+  absl::StatusOr<bool> Apply(const std::string& complaint_id, const std::string& event_id,
+                             const CaseChange& change) override;
+  absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& complaint_id,
+                                               const std::string& task_id,
+                                               const RecordedOutcome& outcome) override;
+  absl::Status AdvanceOpenTask(const std::string& complaint_id,
+                               const std::string& expected_task_id,
+                               const std::optional<events::v1::FollowUpTask>& next) override;
+
+ private:
+  std::string CaseKey(const std::string& complaint_id) const;
+  std::string SeenKey(const std::string& complaint_id) const;
+
+  redis::RedisPool* pool_;
+  const std::string prefix_;
+};
+
+}  // namespace complaints::followup

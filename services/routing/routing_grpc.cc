@@ -1,0 +1,61 @@
+#include "services/routing/routing_grpc.h"
+
+#include "libs/grpcutil/status.h"
+
+namespace complaints::routing {
+namespace {
+
+// Every CaseService response carries the case as it is after the command.
+template <typename Response>
+grpc::Status Reply(absl::StatusOr<routing::v1::Case> result, Response* response) {
+  if (!result.ok()) return grpcutil::ToGrpcStatus(result.status());
+  *response->mutable_case_() = *std::move(result);
+  return grpc::Status::OK;
+}
+
+}  // namespace
+
+grpc::Status CaseGrpcService::AcceptCase(grpc::ServerContext*,
+                                         const routing::v1::AcceptCaseRequest* request,
+                                         routing::v1::AcceptCaseResponse* response) {
+  return Reply(router_->Accept(*request), response);
+}
+
+grpc::Status CaseGrpcService::LogContact(grpc::ServerContext*,
+                                         const routing::v1::LogContactRequest* request,
+                                         routing::v1::LogContactResponse* response) {
+  return Reply(router_->LogContact(*request), response);
+}
+
+grpc::Status CaseGrpcService::TransferCase(grpc::ServerContext*,
+                                           const routing::v1::TransferCaseRequest* request,
+                                           routing::v1::TransferCaseResponse* response) {
+  return Reply(router_->Transfer(*request), response);
+}
+
+grpc::Status CaseGrpcService::RequestExtension(grpc::ServerContext*,
+                                               const routing::v1::RequestExtensionRequest* request,
+                                               routing::v1::RequestExtensionResponse* response) {
+  return Reply(router_->RequestExtension(*request), response);
+}
+
+grpc::Status CaseGrpcService::ResolveCase(grpc::ServerContext*,
+                                          const routing::v1::ResolveCaseRequest* request,
+                                          routing::v1::ResolveCaseResponse* response) {
+  return Reply(router_->Resolve(*request), response);
+}
+
+grpc::Status CaseGrpcService::GetCase(grpc::ServerContext*,
+                                      const routing::v1::GetCaseRequest* request,
+                                      routing::v1::GetCaseResponse* response) {
+  return Reply(router_->Get(request->complaint_id()), response);
+}
+
+grpc::Status RoutingAdminGrpcService::ListRules(grpc::ServerContext*,
+                                                const routing::v1::ListRulesRequest*,
+                                                routing::v1::ListRulesResponse* response) {
+  for (const auto& rule : router_->rules()) *response->add_rules() = rule;
+  return grpc::Status::OK;
+}
+
+}  // namespace complaints::routing

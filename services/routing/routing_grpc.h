@@ -1,0 +1,42 @@
+#pragma once
+
+#include "complaints/routing/v1/routing.grpc.pb.h"
+#include "services/routing/router.h"
+
+namespace complaints::routing {
+
+// CaseService over gRPC, for branch systems and complaint specialists.
+class CaseGrpcService final : public routing::v1::CaseService::Service {
+ public:
+  explicit CaseGrpcService(Router* router) : router_(router) {}
+
+  grpc::Status AcceptCase(grpc::ServerContext*, const routing::v1::AcceptCaseRequest* request,
+                          routing::v1::AcceptCaseResponse* response) override;
+  grpc::Status LogContact(grpc::ServerContext*, const routing::v1::LogContactRequest* request,
+                          routing::v1::LogContactResponse* response) override;
+  grpc::Status TransferCase(grpc::ServerContext*, const routing::v1::TransferCaseRequest* request,
+                            routing::v1::TransferCaseResponse* response) override;
+  grpc::Status RequestExtension(grpc::ServerContext*,
+                                const routing::v1::RequestExtensionRequest* request,
+                                routing::v1::RequestExtensionResponse* response) override;
+  grpc::Status ResolveCase(grpc::ServerContext*, const routing::v1::ResolveCaseRequest* request,
+                           routing::v1::ResolveCaseResponse* response) override;
+  grpc::Status GetCase(grpc::ServerContext*, const routing::v1::GetCaseRequest* request,
+                       routing::v1::GetCaseResponse* response) override;
+
+ private:
+  Router* router_;
+};
+
+// RoutingAdminService: the routing rules in force.
+class RoutingAdminGrpcService final : public routing::v1::RoutingAdminService::Service {
+ public:
+  explicit RoutingAdminGrpcService(const Router* router) : router_(router) {}
+  grpc::Status ListRules(grpc::ServerContext*, const routing::v1::ListRulesRequest*,
+                         routing::v1::ListRulesResponse* response) override;
+
+ private:
+  const Router* router_;
+};
+
+}  // namespace complaints::routing

@@ -1,0 +1,154 @@
+#pragma once
+
+// For tests: the DeadlineStore contract in memory, with the semantics of the Redis scripts.
+
+#include <functional>
+#include <map>
+#include <mutex>
+
+#include "services/sla_timer/deadline_store.h"
+#include "services/sla_timer/store_codec.h"
+
+namespace complaints::sla_timer {
+
+class MemoryDeadlineStore final : public DeadlineStore {
+ public:
+  struct Case {
+    CaseClocks clocks;
+    std::map<ClockKind, std::string> pending;  // clock -> member in its partition's schedule
+    absl::Duration expire_after = absl::ZeroDuration();
+  };
+
+  absl::StatusOr<CaseClocks> Load(const std::string& complaint_id) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    auto it = cases_.find(complaint_id);
+    return it == cases_.end() ? CaseClocks{} : it->second.clocks;
+  }
+
+  absl::Status Update(int32_t partition, const std::string& complaint_id,
+                      const CaseUpdate& update) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    Case& c = cases_[complaint_id];
+    if (c.clocks.last_offset != update.expected_last_offset) {
+      return absl::AbortedError("changed concurrently");
+    }
+    c.clocks.last_offset = update.last_offset;
+    c.clocks.assignment_sequence = update.assignment_sequence;
+    auto& due = due_[partition];
+    for (const CaseUpdate::Change& change : update.changes) {
+      const ClockEntry& entry = change.change.entry;
+      if (change.change.kind != ClockChange::Kind::kRetarget) {
+        if (auto it = c.pending.find(entry.clock); it != c.pending.end()) {
+          due.erase(it->second);
+          c.pending.erase(it);
+        }
+        if (change.change.kind == ClockChange::Kind::kArm) {
+          const std::string member = EncodeMember({complaint_id, entry.clock, entry.version,
+                                                   change.first.kind, change.first.step});
+          due[member] = change.first.at;
+          c.pending[entry.clock] = member;
+        }
+      }
+      c.clocks.clocks[entry.clock] = entry;
+    }
+    c.expire_after = update.expire_after;
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::vector<DueItem>> Claim(int32_t partition, absl::Time now,
+                                             absl::Time lease_until, int limit) override {
+    std::vector<DueItem> items;
+    {
+      std::lock_guard lock(mu_);
+      if (!fail_.ok()) return fail_;
+      std::multimap<absl::Time, std::string> by_time;
+      for (const auto& [member, at] : due_[partition]) {
+        if (at <= now) by_time.emplace(at, member);
+      }
+      for (const auto& [at, member] : by_time) {
+        if (static_cast<int>(items.size()) >= limit) break;
+        due_[partition][member] = lease_until;
+        items.push_back({*DecodeMember(member), lease_until});
+      }
+    }
+    if (after_claim) after_claim();
+    return items;
+  }
+
+  absl::StatusOr<std::vector<std::optional<ClockEntry>>> Lookup(
+      const std::vector<DueItem>& items) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    std::vector<std::optional<ClockEntry>> out;
+    for (const DueItem& item : items) {
+      auto c = cases_.find(item.key.complaint_id);
+      if (c == cases_.end() || !c->second.clocks.clocks.contains(item.key.clock)) {
+        out.emplace_back();
+      } else {
+        out.push_back(c->second.clocks.clocks.at(item.key.clock));
+      }
+    }
+    return out;
+  }
+
+  absl::Status Acknowledge(int32_t partition, const std::vector<Acknowledgement>& acks) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    auto& due = due_[partition];
+    for (const Acknowledgement& ack : acks) {
+      const std::string member = EncodeMember(ack.item.key);
+      auto it = due.find(member);
+      if (it == due.end() || it->second != ack.item.leased_until) continue;
+      due.erase(it);
+      Case& c = cases_[ack.item.key.complaint_id];
+      auto pending = c.pending.find(ack.item.key.clock);
+      if (pending == c.pending.end() || pending->second != member) continue;
+      if (ack.next) {
+        AlertKey next = ack.item.key;
+        next.kind = ack.next->kind;
+        next.step = ack.next->step;
+        pending->second = EncodeMember(next);
+        due[pending->second] = ack.next->at;
+      } else {
+        c.pending.erase(pending);
+      }
+    }
+    return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<absl::Time>> NextDue(int32_t partition) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    std::optional<absl::Time> next;
+    for (const auto& [member, at] : due_[partition]) {
+      if (!next || at < *next) next = at;
+    }
+    return next;
+  }
+
+  // Test access.
+  std::map<std::string, absl::Time> Scheduled(int32_t partition) {
+    std::lock_guard lock(mu_);
+    return due_[partition];
+  }
+  Case Get(const std::string& complaint_id) {
+    std::lock_guard lock(mu_);
+    return cases_[complaint_id];
+  }
+  void FailWith(absl::Status status) {
+    std::lock_guard lock(mu_);
+    fail_ = std::move(status);
+  }
+  // Runs after each Claim, outside the lock: a concurrent update between claim and publish.
+  std::function<void()> after_claim;
+
+ private:
+  std::mutex mu_;
+  absl::Status fail_;
+  std::map<std::string, Case> cases_;
+  std::map<int32_t, std::map<std::string, absl::Time>> due_;
+};
+
+}  // namespace complaints::sla_timer

@@ -1,0 +1,118 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/events/v1/sla.pb.h"
+#include "libs/common/config.h"
+
+namespace complaints::sla_timer {
+
+// events::v1::Clock names a kind of SLA clock; common::Clock is where time comes from.
+using ClockKind = events::v1::Clock;
+
+// One SLA clock of a complaint. A stopped clock is kept (with the deadline it had) so that a
+// duplicate of the event that armed it is recognised and does not arm it again.
+struct ClockEntry {
+  enum class State { kRunning, kStopped };
+
+  ClockKind clock = events::v1::CLOCK_UNSPECIFIED;
+  State state = State::kRunning;
+  absl::Time due = absl::UnixEpoch();
+  // The offset in complaints.case.v1 of the event that armed this deadline: stable across
+  // redeliveries and a rebuild from Kafka, and growing with every re-arm.
+  int64_t version = 0;
+  absl::Time armed_at = absl::UnixEpoch();
+  std::string unit;  // who must act before `due`
+
+  bool running() const { return state == State::kRunning; }
+  bool operator==(const ClockEntry&) const = default;
+};
+
+// Everything the timer remembers about one complaint.
+struct CaseClocks {
+  std::map<ClockKind, ClockEntry> clocks;
+  // Offset in complaints.case.v1 of the last event that changed anything; -1 before the first.
+  // Records at or below it are redeliveries and are skipped.
+  int64_t last_offset = -1;
+  // Highest assignment sequence applied; older or repeated assignments change nothing.
+  int32_t assignment_sequence = 0;
+
+  bool operator==(const CaseClocks&) const = default;
+};
+
+// The deadlines of this slice. Durations are in clock time (an accelerated clock shortens them
+// in real time), counted in calendar time: the business calendar comes with the policy engine.
+struct PolicySettings {
+  absl::Duration accept = absl::Hours(4);             // sla.accept_hours
+  absl::Duration resolution = absl::Hours(7 * 24);    // sla.resolution_hours: the branch's week
+  absl::Duration regulatory = absl::Hours(15 * 24);   // sla.regulatory_days: CBIRC 2020 No. 3
+
+  // Non-positive or non-numeric values are InvalidArgument naming the key.
+  static absl::StatusOr<PolicySettings> FromConfig(const common::Config& config);
+};
+
+struct ClockChange {
+  enum class Kind {
+    kArm,       // a new deadline (new version): replaces whatever was scheduled for the clock
+    kStop,      // the clock is fulfilled: nothing more fires for it
+    kRetarget,  // same deadline and version, another unit is now responsible
+  };
+  Kind kind = Kind::kArm;
+  ClockEntry entry;  // the clock as it is after the change
+  bool operator==(const ClockChange&) const = default;
+};
+
+struct Decision {
+  std::vector<ClockChange> changes;
+  int32_t assignment_sequence = 0;  // to remember after the changes
+  bool empty() const { return changes.empty(); }
+};
+
+// A case event the timer can work with: a complaint id and the time it occurred.
+absl::Status ValidateCaseEvent(const events::v1::CaseEvent& event);
+
+// The clock changes a case event makes, as a pure function of what is known about the
+// complaint. `version` is the event's offset in complaints.case.v1 (the version of any deadline
+// it arms). Duplicates change nothing: an assignment whose sequence was seen, an arm that would
+// give a clock the deadline and unit it already has (running or stopped), a stop of a clock
+// that is not running.
+//   assigned (sequence 1)  arms ACCEPT, RESOLUTION and REGULATORY;
+//   assigned (sequence >1) re-arms ACCEPT for the new unit; RESOLUTION and REGULATORY keep their
+//                          deadlines (moved to the new unit if running; armed if never seen);
+//   accepted               stops ACCEPT;
+//   resolved               stops ACCEPT, RESOLUTION and REGULATORY;
+//   closed                 stops every clock;
+//   reopened               re-arms RESOLUTION;
+//   anything else          changes nothing (pause, extension... come with the policy engine).
+Decision Decide(const CaseClocks& current, const events::v1::CaseEvent& event, int64_t version,
+                const PolicySettings& settings);
+
+// `current` after `decision`, made by the event at `offset`.
+CaseClocks Apply(CaseClocks current, const Decision& decision, int64_t offset);
+
+// When every clock is stopped, nothing can fire for the complaint any more.
+bool AllStopped(const CaseClocks& clocks);
+
+// One alert a running clock will raise, and when.
+struct Firing {
+  events::v1::AlertKind kind = events::v1::ALERT_KIND_BREACH;
+  int32_t step = 0;  // escalation step; 0 for warnings and the breach
+  absl::Time at = absl::UnixEpoch();
+  bool operator==(const Firing&) const = default;
+};
+
+// The first alert of a freshly armed deadline, and the one after each alert fired. This slice
+// raises the breach at the due time and nothing after it: warnings at fractions of the span
+// (armed_at..due) go before it in FirstFiring, the escalation ladder after it in NextFiring.
+Firing FirstFiring(const ClockEntry& entry, const PolicySettings& settings);
+std::optional<Firing> NextFiring(const ClockEntry& entry, events::v1::AlertKind fired_kind,
+                                 int32_t fired_step, const PolicySettings& settings);
+
+}  // namespace complaints::sla_timer

@@ -1,0 +1,187 @@
+#include "services/sla_timer/sla_timer.h"
+
+#include "gtest/gtest.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/testing/fake_publisher.h"
+#include "services/sla_timer/firer.h"
+#include "services/sla_timer/memory_deadline_store.h"
+
+namespace complaints::sla_timer {
+namespace {
+
+using events::v1::CaseEvent;
+const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
+constexpr int32_t kPartition = 2;
+
+kafka::IncomingRecord Record(const CaseEvent& event, int64_t offset) {
+  const auto out = events::ToRecord(events::kCaseTopic, event.complaint_id(), event,
+                                    "ev-" + std::to_string(offset), "/complaints/routing",
+                                    event.complaint_id(), kT0);
+  return testing::AsIncoming(out, kPartition, offset);
+}
+
+CaseEvent Event(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e;
+  e.set_complaint_id(id);
+  e.set_unit("BJ-0101");
+  *e.mutable_occurred_at() = common::ToProtoTime(at);
+  return e;
+}
+CaseEvent Assigned(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e = Event(at, id);
+  e.mutable_assigned()->set_sequence(1);
+  return e;
+}
+CaseEvent Accepted(absl::Time at) {
+  CaseEvent e = Event(at);
+  e.mutable_accepted();
+  return e;
+}
+CaseEvent Closed(absl::Time at) {
+  CaseEvent e = Event(at);
+  e.mutable_closed();
+  return e;
+}
+
+class SlaTimerTest : public ::testing::Test {
+ protected:
+  absl::Status Handle(const CaseEvent& event, int64_t offset) {
+    return timer_.HandleCaseEvent(Record(event, offset));
+  }
+  std::vector<events::v1::SlaAlert> Alerts() {
+    std::vector<events::v1::SlaAlert> out;
+    for (const auto& r : publisher_.PublishedTo(events::kSlaAlertsTopic)) {
+      out.push_back(*events::ParseRecordAs<events::v1::SlaAlert>(testing::AsIncoming(r)));
+    }
+    return out;
+  }
+
+  PolicySettings policy_;
+  MemoryDeadlineStore store_;
+  testing::FakePublisher publisher_;
+  common::ManualClock clock_{kT0};
+  SlaTimer timer_{&store_, &clock_, policy_, absl::Hours(24 * 30)};
+  AlertFirer firer_{&store_, &publisher_, &clock_, policy_, FiringOptions{}};
+};
+
+TEST_F(SlaTimerTest, AssignmentArmsThreeDeadlinesInItsPartition) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 5).ok());
+  auto deadlines = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(deadlines.ok()) << deadlines.status();
+  ASSERT_EQ(deadlines->deadlines_size(), 3);
+  const auto& accept = deadlines->deadlines(0);
+  EXPECT_EQ(accept.clock(), events::v1::CLOCK_ACCEPT);
+  EXPECT_EQ(common::FromProtoTime(accept.due_at()), kT0 + absl::Hours(4));
+  EXPECT_EQ(accept.version(), 5);
+  EXPECT_EQ(accept.unit(), "BJ-0101");
+  EXPECT_EQ(accept.status(), sla::v1::DEADLINE_STATUS_RUNNING);
+  EXPECT_EQ(common::FromProtoTime(accept.armed_at()), kT0);
+  EXPECT_EQ(deadlines->deadlines(1).clock(), events::v1::CLOCK_RESOLUTION);
+  EXPECT_EQ(deadlines->deadlines(2).clock(), events::v1::CLOCK_REGULATORY);
+  EXPECT_EQ(common::FromProtoTime(deadlines->deadlines(2).due_at()), kT0 + absl::Hours(360));
+  EXPECT_EQ(store_.Scheduled(kPartition).size(), 3u);
+}
+
+TEST_F(SlaTimerTest, RedeliveredRecordsChangeNothing) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 5).ok());
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(1)), 6).ok());
+  const auto before = store_.Get("CMP1");
+  // The consumer crashed before committing: both records come again.
+  ASSERT_TRUE(Handle(Assigned(kT0), 5).ok());
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(1)), 6).ok());
+  EXPECT_EQ(store_.Get("CMP1").clocks, before.clocks);
+  EXPECT_EQ(store_.Scheduled(kPartition).size(), 2u);
+}
+
+TEST_F(SlaTimerTest, EventsWithoutEffectAreNotWritten) {
+  ASSERT_TRUE(Handle(Accepted(kT0), 3).ok());
+  EXPECT_EQ(store_.Get("CMP1").clocks.last_offset, -1);
+}
+
+TEST_F(SlaTimerTest, BadRecordsAreInvalid) {
+  kafka::IncomingRecord garbage = Record(Assigned(kT0), 1);
+  garbage.value = "\xff\xff not a proto";
+  EXPECT_EQ(timer_.HandleCaseEvent(garbage).code(), absl::StatusCode::kInvalidArgument);
+
+  CaseEvent no_time = Assigned(kT0);
+  no_time.clear_occurred_at();
+  EXPECT_EQ(Handle(no_time, 2).code(), absl::StatusCode::kInvalidArgument);
+
+  kafka::IncomingRecord wrong_key = Record(Assigned(kT0), 3);
+  wrong_key.key = "CMP-OTHER";
+  EXPECT_EQ(timer_.HandleCaseEvent(wrong_key).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(SlaTimerTest, StoreOutageIsTransient) {
+  store_.FailWith(absl::UnavailableError("redis down"));
+  const absl::Status s = Handle(Assigned(kT0), 1);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(kafka::IsTransient(s));
+}
+
+TEST_F(SlaTimerTest, ConcurrentUpdateIsTransientAndTheRetryConverges) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 5).ok());
+  // Another instance applied offset 6 in between this instance's load and write: simulated by
+  // writing it, then handling a record computed against the old state.
+  const CaseClocks stale = *store_.Load("CMP1");
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(1)), 6).ok());
+  CaseUpdate update;
+  update.expected_last_offset = stale.last_offset;
+  update.last_offset = 6;
+  const absl::Status s = store_.Update(kPartition, "CMP1", update);
+  EXPECT_EQ(s.code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(kafka::IsTransient(s));
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(1)), 6).ok());  // the retry: already applied
+}
+
+TEST_F(SlaTimerTest, ClosingStopsEverythingAndLetsTheRecordExpire) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  EXPECT_EQ(store_.Get("CMP1").expire_after, absl::ZeroDuration());
+  ASSERT_TRUE(Handle(Closed(kT0 + absl::Hours(2)), 2).ok());
+  EXPECT_TRUE(store_.Scheduled(kPartition).empty());
+  EXPECT_EQ(store_.Get("CMP1").expire_after, absl::Hours(24 * 30));
+  auto deadlines = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(deadlines.ok()) << deadlines.status();
+  ASSERT_EQ(deadlines->deadlines_size(), 3);
+  for (const auto& d : deadlines->deadlines()) {
+    EXPECT_EQ(d.status(), sla::v1::DEADLINE_STATUS_STOPPED);
+  }
+}
+
+TEST_F(SlaTimerTest, GetDeadlines) {
+  EXPECT_EQ(timer_.GetDeadlines("").status().code(), absl::StatusCode::kInvalidArgument);
+  auto none = timer_.GetDeadlines("CMP-UNKNOWN");
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(none->deadlines_size(), 0);
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  clock_.Advance(absl::Hours(5));
+  const auto d = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(d.ok()) << d.status();
+  EXPECT_EQ(d->deadlines(0).status(), sla::v1::DEADLINE_STATUS_BREACHED);
+  EXPECT_EQ(d->deadlines(1).status(), sla::v1::DEADLINE_STATUS_RUNNING);
+}
+
+TEST_F(SlaTimerTest, UnacceptedAssignmentBreachesItsAcceptClock) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  ASSERT_TRUE(Handle(Assigned(kT0, "CMP2"), 2).ok());
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(3)), 3).ok());  // CMP1 accepted in time
+  clock_.Advance(absl::Hours(4));
+  EXPECT_EQ(*firer_.FireDue(kPartition), 1);
+  const auto alerts = Alerts();
+  ASSERT_EQ(alerts.size(), 1u);
+  EXPECT_EQ(alerts[0].complaint_id(), "CMP2");
+  EXPECT_EQ(alerts[0].clock(), events::v1::CLOCK_ACCEPT);
+
+  // A week on, both resolution clocks breach; fifteen days on, both regulatory clocks.
+  clock_.Set(kT0 + absl::Hours(168));
+  EXPECT_EQ(*firer_.FireDue(kPartition), 2);
+  clock_.Set(kT0 + absl::Hours(360));
+  EXPECT_EQ(*firer_.FireDue(kPartition), 2);
+  EXPECT_EQ(*firer_.FireDue(kPartition), 0);
+  EXPECT_TRUE(store_.Scheduled(kPartition).empty());
+}
+
+}  // namespace
+}  // namespace complaints::sla_timer

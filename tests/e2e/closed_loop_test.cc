@@ -1,0 +1,309 @@
+// End-to-end: the five service binaries against the real Kafka and Redis that the test command
+// started. Each test starts its own platform (fresh consumer groups) and follows one complaint.
+#include <random>
+
+#include "complaints/analytics/v1/analytics.grpc.pb.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/sla.pb.h"
+#include "complaints/followup/v1/followup.grpc.pb.h"
+#include "complaints/intake/v1/intake.grpc.pb.h"
+#include "complaints/routing/v1/routing.grpc.pb.h"
+#include "complaints/sla/v1/sla.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "libs/kafka/producer.h"
+#include "tests/support/platform.h"
+#include "libs/kafka/topic_reader.h"
+
+namespace complaints {
+namespace {
+
+using kafka::AboutComplaint;
+using kafka::TopicReader;
+using testsupport::Platform;
+
+std::string Header(const kafka::IncomingRecord& record, const std::string& name) {
+  return kafka::FindHeader(record.headers, name).value_or("");
+}
+
+constexpr absl::Duration kEventTimeout = absl::Seconds(60);
+
+std::unique_ptr<TopicReader> OpenReader(const std::string& bootstrap, const std::string& topic) {
+  auto reader = TopicReader::Open(bootstrap, topic);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? *std::move(reader) : nullptr;
+}
+
+std::string UniqueCallId() {
+  std::random_device random;
+  return "call-" + std::to_string(random()) + "-" + std::to_string(random());
+}
+
+intake::v1::SubmitComplaintRequest Complaint(const std::string& call_id) {
+  intake::v1::SubmitComplaintRequest r;
+  r.set_source("ivr-95533");
+  r.set_external_id(call_id);
+  r.mutable_customer()->set_name("张三");
+  r.mutable_customer()->set_phone("13812345678");
+  r.set_category("atm.card_retained");
+  r.set_description("ATM吞卡, 已等待两天");
+  r.set_branch_code("BJ-0101");
+  return r;
+}
+
+// Retries a unary call until it succeeds: the services apply events asynchronously, so a
+// command can arrive before the case it names has been routed.
+template <typename Call>
+grpc::Status Eventually(Call call, absl::Duration timeout = kEventTimeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    grpc::Status status = call();
+    if (status.ok() || absl::Now() >= deadline) return status;
+    absl::SleepFor(absl::Milliseconds(200));
+  }
+}
+
+class ClosedLoopTest : public ::testing::Test {
+ protected:
+  void StartPlatform(Platform::Options options = {}) {
+    platform_ = std::make_unique<Platform>(options);
+    ASSERT_TRUE(platform_->WaitUntilServing(absl::Seconds(60)))
+        << "intake:\n" << platform_->LogTail("intake") << "\nrouting:\n"
+        << platform_->LogTail("routing") << "\nsla_timer:\n" << platform_->LogTail("sla_timer");
+  }
+
+  std::string Submit(const intake::v1::SubmitComplaintRequest& request) {
+    auto stub = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
+    grpc::ClientContext context;
+    intake::v1::SubmitComplaintResponse response;
+    const grpc::Status status = stub->SubmitComplaint(&context, request, &response);
+    EXPECT_TRUE(status.ok()) << status.error_message() << "\n" << platform_->LogTail("intake");
+    return response.complaint_id();
+  }
+
+  std::unique_ptr<Platform> platform_;
+};
+
+TEST_F(ClosedLoopTest, SubmitAssignAcceptResolveFollowUpSatisfiedClosed) {
+  StartPlatform();
+  const std::string bootstrap = Platform::KafkaBootstrap();
+  const std::string id = Submit(Complaint(UniqueCallId()));
+  ASSERT_FALSE(id.empty());
+
+  // Intake: durable on complaints.received.v1, readable through the API.
+  auto received = OpenReader(bootstrap, "complaints.received.v1");
+  auto received_record = received->WaitFor(AboutComplaint(id), kEventTimeout);
+  ASSERT_TRUE(received_record.has_value());
+  EXPECT_EQ(Header(*received_record, "ce_type"), "complaints.events.v1.ComplaintReceived");
+  EXPECT_EQ(Header(*received_record, "ce_specversion"), "1.0");
+  EXPECT_EQ(received_record->key, id);
+
+  // Routing: an atm complaint about a branch goes to that branch, keyed by unit.
+  auto assignments = OpenReader(bootstrap, "complaints.assignments.v1");
+  auto assignment_record = assignments->WaitFor(AboutComplaint(id), kEventTimeout);
+  ASSERT_TRUE(assignment_record.has_value()) << platform_->LogTail("routing");
+  EXPECT_EQ(assignment_record->key, "BJ-0101");
+
+  auto cases = routing::v1::CaseService::NewStub(platform_->Channel("routing"));
+  routing::v1::AcceptCaseRequest accept;
+  accept.set_complaint_id(id);
+  accept.set_unit("BJ-0101");
+  accept.set_actor("branch-system");
+  routing::v1::AcceptCaseResponse accepted;
+  ASSERT_TRUE(Eventually([&] {
+                grpc::ClientContext context;
+                return cases->AcceptCase(&context, accept, &accepted);
+              }).ok())
+      << platform_->LogTail("routing");
+  EXPECT_EQ(accepted.case_().state(), routing::v1::CASE_STATE_ACCEPTED);
+
+  routing::v1::ResolveCaseRequest resolve;
+  resolve.set_complaint_id(id);
+  resolve.set_unit("BJ-0101");
+  resolve.set_resolution("card returned to the customer at the branch");
+  routing::v1::ResolveCaseResponse resolved;
+  {
+    grpc::ClientContext context;
+    const grpc::Status status = cases->ResolveCase(&context, resolve, &resolved);
+    ASSERT_TRUE(status.ok()) << status.error_message();
+  }
+  EXPECT_EQ(resolved.case_().state(), routing::v1::CASE_STATE_RESOLVED);
+
+  // Follow-up: a survey task for the contact systems.
+  auto tasks = OpenReader(bootstrap, "followup.tasks.v1");
+  auto task_record = tasks->WaitFor(AboutComplaint(id), kEventTimeout);
+  ASSERT_TRUE(task_record.has_value()) << platform_->LogTail("followup");
+  events::v1::FollowUpTask task;
+  ASSERT_TRUE(task.ParseFromString(task_record->value));
+  EXPECT_EQ(task.complaint_id(), id);
+
+  auto followup = followup::v1::FollowUpService::NewStub(platform_->Channel("followup"));
+  followup::v1::RecordOutcomeRequest outcome;
+  outcome.set_complaint_id(id);
+  outcome.set_task_id(task.task_id());
+  outcome.set_outcome(followup::v1::OUTCOME_SATISFIED);
+  followup::v1::RecordOutcomeResponse effect;
+  ASSERT_TRUE(Eventually([&] {
+                grpc::ClientContext context;
+                return followup->RecordOutcome(&context, outcome, &effect);
+              }).ok())
+      << platform_->LogTail("followup");
+  EXPECT_EQ(effect.effect(), "closed");
+
+  // Closed: on the case topic and through the API.
+  auto case_events = OpenReader(bootstrap, "complaints.case.v1");
+  auto closed = case_events->WaitFor(
+      [&](const kafka::IncomingRecord& r) {
+        events::v1::CaseEvent e;
+        return Header(r, "ce_subject") == id && e.ParseFromString(r.value) && e.has_closed();
+      },
+      kEventTimeout);
+  ASSERT_TRUE(closed.has_value());
+  routing::v1::GetCaseRequest get;
+  get.set_complaint_id(id);
+  routing::v1::GetCaseResponse got;
+  ASSERT_TRUE(Eventually([&] {
+                grpc::ClientContext context;
+                grpc::Status s = cases->GetCase(&context, get, &got);
+                if (s.ok() && got.case_().state() != routing::v1::CASE_STATE_CLOSED) {
+                  return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION, "not closed yet");
+                }
+                return s;
+              }).ok());
+
+  // Analytics: the whole story in one timeline.
+  auto analytics = analytics::v1::AnalyticsService::NewStub(platform_->Channel("analytics"));
+  analytics::v1::GetTimelineRequest timeline_request;
+  timeline_request.set_complaint_id(id);
+  analytics::v1::GetTimelineResponse timeline;
+  ASSERT_TRUE(Eventually([&] {
+                grpc::ClientContext context;
+                grpc::Status s = analytics->GetTimeline(&context, timeline_request, &timeline);
+                bool has_closed = false;
+                for (const auto& entry : timeline.entries()) {
+                  has_closed |= entry.summary().find("closed") != std::string::npos;
+                }
+                if (s.ok() && !has_closed) return grpc::Status(grpc::StatusCode::NOT_FOUND, "");
+                return s;
+              }).ok())
+      << platform_->LogTail("analytics");
+  std::vector<std::string> types;
+  for (const auto& entry : timeline.entries()) types.push_back(entry.event_type());
+  EXPECT_GE(timeline.entries_size(), 6) << ::testing::PrintToString(types);
+
+  // Nothing of the customer leaks into the logs.
+  for (const std::string& service : testsupport::kServices) {
+    EXPECT_EQ(platform_->LogTail(service).find("13812345678"), std::string::npos) << service;
+  }
+}
+
+TEST_F(ClosedLoopTest, ResubmissionIsIdempotent) {
+  StartPlatform();
+  const auto request = Complaint(UniqueCallId());
+  const std::string first = Submit(request);
+  auto stub = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
+  grpc::ClientContext context;
+  intake::v1::SubmitComplaintResponse again;
+  ASSERT_TRUE(stub->SubmitComplaint(&context, request, &again).ok());
+  EXPECT_EQ(again.complaint_id(), first);
+  EXPECT_TRUE(again.duplicate());
+
+  auto received = OpenReader(Platform::KafkaBootstrap(), "complaints.received.v1");
+  EXPECT_EQ(received->All(AboutComplaint(first), absl::Seconds(3)).size(), 1u);
+}
+
+TEST_F(ClosedLoopTest, InvalidSubmissionNamesTheField) {
+  StartPlatform();
+  auto request = Complaint(UniqueCallId());
+  request.mutable_customer()->set_phone("not-a-phone");
+  auto stub = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
+  grpc::ClientContext context;
+  intake::v1::SubmitComplaintResponse response;
+  const grpc::Status status = stub->SubmitComplaint(&context, request, &response);
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(status.error_message().rfind("customer.phone:", 0), 0u) << status.error_message();
+}
+
+TEST_F(ClosedLoopTest, GarbageCallGoesToTheDeadLetterTopicAndTheNextCallIsProcessed) {
+  StartPlatform();
+  kafka::KafkaConfig kafka_config;
+  kafka_config.bootstrap_servers = Platform::KafkaBootstrap();
+  auto producer = kafka::Producer::Create(kafka_config);
+  ASSERT_TRUE(producer.ok());
+  const std::string garbage_key = UniqueCallId();
+  kafka::OutgoingRecord garbage;
+  garbage.topic = "ivr.calls.v1";
+  garbage.key = garbage_key;
+  garbage.value = std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01garbage\x00\x01", 20);
+  garbage.verbatim_headers = true;  // telephony sends no CloudEvents headers
+  const std::string call_id = UniqueCallId();
+  kafka::OutgoingRecord good;
+  good.topic = "ivr.calls.v1";
+  good.key = call_id;
+  good.value = R"({"callId":")" + call_id +
+               R"(","source":"ivr-95533","customer":{"phone":"13900000000"},"category":"fees.annual","description":"年费乱收"})";
+  good.extra_headers = {{"content-type", "application/json"}};
+  good.verbatim_headers = true;
+  ASSERT_TRUE((*producer)->Publish(garbage).ok());
+  ASSERT_TRUE((*producer)->Publish(good).ok());
+
+  auto dlq = OpenReader(Platform::KafkaBootstrap(), "ivr.calls.v1.dlq");
+  auto dead = dlq->WaitFor([&](const kafka::IncomingRecord& r) { return r.key == garbage_key; },
+                          kEventTimeout);
+  ASSERT_TRUE(dead.has_value()) << platform_->LogTail("intake");
+  EXPECT_FALSE(Header(*dead, "dlq_reason").empty());
+  EXPECT_EQ(dead->value, garbage.value);
+
+  auto received = OpenReader(Platform::KafkaBootstrap(), "complaints.received.v1");
+  auto accepted = received->WaitFor(
+      [&](const kafka::IncomingRecord& r) {
+        events::v1::ComplaintReceived c;
+        return c.ParseFromString(r.value) && c.external_id() == call_id;
+      },
+      kEventTimeout);
+  EXPECT_TRUE(accepted.has_value()) << platform_->LogTail("intake");
+}
+
+TEST_F(ClosedLoopTest, DeadlinePassesOnTheAcceleratedClockAndTheBreachIsAlerted) {
+  // One real second is an hour: the 4-hour accept deadline passes four seconds after routing.
+  Platform::Options options;
+  options.env = {{"COMPLAINTS_CLOCK_FACTOR", "3600"},
+                 {"COMPLAINTS_CLOCK_ORIGIN_UNIX_MS",
+                  std::to_string(absl::ToUnixMillis(absl::Now()))}};
+  StartPlatform(options);
+
+  auto sla = sla::v1::SlaService::NewStub(platform_->Channel("sla_timer"));
+  grpc::ClientContext watch_context;
+  watch_context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(90));
+  sla::v1::WatchAlertsRequest watch;
+  watch.set_unit("BJ-0101");
+  auto stream = sla->WatchAlerts(&watch_context, watch);
+
+  const std::string id = Submit(Complaint(UniqueCallId()));
+  auto alerts = OpenReader(Platform::KafkaBootstrap(), "sla.alerts.v1");
+  auto breach = alerts->WaitFor(
+      [&](const kafka::IncomingRecord& r) {
+        events::v1::SlaAlert alert;
+        return Header(r, "ce_subject") == id && alert.ParseFromString(r.value) &&
+               alert.kind() == events::v1::ALERT_KIND_BREACH &&
+               alert.clock() == events::v1::CLOCK_ACCEPT;
+      },
+      kEventTimeout);
+  ASSERT_TRUE(breach.has_value()) << platform_->LogTail("sla_timer");
+  events::v1::SlaAlert alert;
+  ASSERT_TRUE(alert.ParseFromString(breach->value));
+  EXPECT_EQ(alert.unit(), "BJ-0101");
+  EXPECT_GE(alert.fired_at().seconds(), alert.due_at().seconds());
+
+  // Operations watching the unit saw the same alert live.
+  events::v1::SlaAlert watched;
+  bool seen = false;
+  while (!seen && stream->Read(&watched)) {
+    seen = watched.complaint_id() == id && watched.kind() == events::v1::ALERT_KIND_BREACH;
+  }
+  EXPECT_TRUE(seen);
+  watch_context.TryCancel();
+}
+
+}  // namespace
+}  // namespace complaints

@@ -1,0 +1,84 @@
+#include "tests/support/platform.h"
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+
+namespace complaints::testsupport {
+namespace {
+
+// Where CMake put the binaries (see tests/CMakeLists.txt).
+std::string BinaryPath(const std::string& service) {
+  return std::string(COMPLAINTS_BINARY_DIR) + "/services/" + service + "/" + service;
+}
+
+std::string RunId() {
+  std::random_device random;
+  return std::to_string(random()) + std::to_string(random());
+}
+
+}  // namespace
+
+std::string Platform::KafkaBootstrap() { return EnvOr("KAFKA_BOOTSTRAP", "127.0.0.1:9092"); }
+std::string Platform::RedisPort() { return EnvOr("REDIS_PORT", "6379"); }
+
+Platform::Platform(const Options& options) {
+  const std::string run = RunId();
+  const std::string log_dir = EnvOr("TEST_LOG_DIR", "/tmp");
+  for (const std::string& service : kServices) {
+    ports_[service] = FreePort();
+    logs_[service] = log_dir + "/e2e-" + run + "-" + service + ".log";
+    std::map<std::string, std::string> env = {
+        {"COMPLAINTS_KAFKA_BOOTSTRAP", KafkaBootstrap()},
+        {"COMPLAINTS_REDIS_PORT", RedisPort()},
+        {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(ports_[service])},
+        {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + service},
+        {"COMPLAINTS_LOG_LEVEL", "debug"},
+    };
+    for (const auto& [name, value] : options.env) env[name] = value;
+    processes_[service] =
+        std::make_unique<ChildProcess>(BinaryPath(service), std::vector<std::string>{}, env,
+                                       logs_[service]);
+  }
+}
+
+Platform::~Platform() {
+  for (auto& [service, process] : processes_) process->Stop();
+}
+
+std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) const {
+  return grpc::CreateChannel("127.0.0.1:" + std::to_string(ports_.at(service)),
+                             grpc::InsecureChannelCredentials());
+}
+
+bool Platform::WaitUntilServing(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (const std::string& service : kServices) {
+    auto stub = grpc::health::v1::Health::NewStub(Channel(service));
+    for (;;) {
+      grpc::ClientContext context;
+      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+      grpc::health::v1::HealthCheckRequest request;
+      grpc::health::v1::HealthCheckResponse response;
+      if (stub->Check(&context, request, &response).ok() &&
+          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+        break;
+      }
+      if (absl::Now() >= deadline || !processes_[service]->Running()) return false;
+      absl::SleepFor(absl::Milliseconds(100));
+    }
+  }
+  return true;
+}
+
+std::string Platform::LogTail(const std::string& service) const {
+  std::ifstream in(logs_.at(service));
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string all = text.str();
+  return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
+}
+
+}  // namespace complaints::testsupport

@@ -1,0 +1,47 @@
+#pragma once
+
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "grpcpp/grpcpp.h"
+#include "tests/support/process.h"
+
+namespace complaints::testsupport {
+
+// The five service binaries running against the test Kafka and Redis, each on a free gRPC port,
+// with consumer groups of their own so that every test sees a fresh platform.
+class Platform {
+ public:
+  struct Options {
+    // Extra COMPLAINTS_* settings for every service, e.g. an accelerated clock.
+    std::map<std::string, std::string> env;
+  };
+
+  explicit Platform(const Options& options);
+  ~Platform();
+
+  // Waits until every service answers the gRPC health check with SERVING.
+  bool WaitUntilServing(absl::Duration timeout);
+
+  std::shared_ptr<grpc::Channel> Channel(const std::string& service) const;
+  ChildProcess& Process(const std::string& service) { return *processes_.at(service); }
+  // The tail of a service's log, for failure messages.
+  std::string LogTail(const std::string& service) const;
+
+  static std::string KafkaBootstrap();
+  static std::string RedisPort();
+
+ private:
+  std::map<std::string, int> ports_;
+  std::map<std::string, std::string> logs_;
+  std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
+};
+
+// The services by name, as their binaries are called.
+inline const std::vector<std::string> kServices = {"intake", "routing", "sla_timer", "followup",
+                                                   "analytics"};
+
+}  // namespace complaints::testsupport

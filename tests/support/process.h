@@ -1,0 +1,40 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace complaints::testsupport {
+
+// A child process for end-to-end tests: started with extra environment variables and its output
+// in a log file; stopped with SIGTERM (then SIGKILL) when the object goes away.
+class ChildProcess {
+ public:
+  ChildProcess(const std::string& binary, const std::vector<std::string>& args,
+               const std::map<std::string, std::string>& env, const std::string& log_file);
+  ~ChildProcess();
+  ChildProcess(const ChildProcess&) = delete;
+  ChildProcess& operator=(const ChildProcess&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  void Kill(int signal);
+  // SIGTERM, wait up to `grace_seconds`, then SIGKILL. Returns the exit status (or -signal).
+  int Stop(int grace_seconds = 15);
+  const std::string& log_file() const { return log_file_; }
+
+ private:
+  pid_t pid_ = -1;
+  int exit_status_ = 0;
+  std::string log_file_;
+};
+
+// A TCP port that was free a moment ago on 127.0.0.1.
+int FreePort();
+
+// The environment variable or `fallback`.
+std::string EnvOr(const char* name, const std::string& fallback);
+
+}  // namespace complaints::testsupport

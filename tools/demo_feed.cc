@@ -1,0 +1,228 @@
+// demo_feed: plays a realistic morning at the 95533 centre against a running local stack.
+//
+//   demo_feed --calls deploy/sample/calls.jsonl [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
+//
+// Posts every call of the sample to ivr.calls.v1 as telephony does (JSON), plus one garbage
+// record that must land on the dead-letter topic; then plays the branches and the contact centre
+// through the gRPC APIs: most units accept and resolve, most customers are satisfied at follow-up,
+// some are not (the case reopens), and some units never accept (their deadlines breach on the
+// accelerated clock). Finally prints the platform's own summary from AnalyticsService.
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/time/clock.h"
+#include "complaints/analytics/v1/analytics.grpc.pb.h"
+#include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/ivr.pb.h"
+#include "complaints/followup/v1/followup.grpc.pb.h"
+#include "complaints/routing/v1/routing.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
+#include "libs/common/ids.h"
+#include "libs/kafka/producer.h"
+#include "libs/kafka/topic_reader.h"
+
+using namespace complaints;
+
+namespace {
+
+struct Options {
+  std::string calls_file;
+  std::string bootstrap = "127.0.0.1:9092";
+  std::string host = "127.0.0.1";
+  double wait_seconds = 60;
+};
+
+// What the demo does with the n-th complaint, so that every outcome shows up in the summary.
+enum class Plan { kResolveSatisfied, kResolveUnsatisfied, kAcceptOnly, kIgnore };
+
+Plan PlanFor(size_t n) {
+  switch (n % 10) {
+    case 0: case 1: case 2: case 3: case 4: return Plan::kResolveSatisfied;
+    case 5: case 6: return Plan::kResolveUnsatisfied;
+    case 7: return Plan::kAcceptOnly;
+    default: return Plan::kIgnore;
+  }
+}
+
+template <typename Call>
+grpc::Status Retry(Call call, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    grpc::Status status = call();
+    if (status.ok() || absl::Now() >= deadline) return status;
+    absl::SleepFor(absl::Milliseconds(250));
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options options;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    const std::string flag = argv[i];
+    if (flag == "--calls") options.calls_file = argv[i + 1];
+    else if (flag == "--bootstrap") options.bootstrap = argv[i + 1];
+    else if (flag == "--host") options.host = argv[i + 1];
+    else if (flag == "--wait") options.wait_seconds = std::atof(argv[i + 1]);
+    else { std::fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
+  }
+  if (options.calls_file.empty()) {
+    std::fprintf(stderr, "usage: %s --calls <file.jsonl> [--bootstrap host:port] [--host h]\n", argv[0]);
+    return 2;
+  }
+
+  // 1. Telephony posts the calls.
+  kafka::KafkaConfig kafka_config;
+  kafka_config.bootstrap_servers = options.bootstrap;
+  kafka_config.client_id = "demo-telephony";
+  auto producer = kafka::Producer::Create(kafka_config);
+  if (!producer.ok()) { std::fprintf(stderr, "%s\n", producer.status().ToString().c_str()); return 1; }
+  std::ifstream in(options.calls_file);
+  std::vector<kafka::OutgoingRecord> calls;
+  std::vector<std::string> complaint_ids;
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    events::v1::IvrCall call;
+    if (!google::protobuf::util::JsonStringToMessage(line, &call).ok()) {
+      std::fprintf(stderr, "bad sample line: %s\n", line.substr(0, 60).c_str());
+      return 1;
+    }
+    kafka::OutgoingRecord record;
+    record.topic = "ivr.calls.v1";
+    record.key = call.call_id();
+    record.value = line;
+    record.verbatim_headers = true;
+    record.extra_headers = {{"content-type", "application/json"}};
+    calls.push_back(std::move(record));
+    complaint_ids.push_back(common::ComplaintIdFor(call.source(), call.call_id()));
+  }
+  kafka::OutgoingRecord garbage;
+  garbage.topic = "ivr.calls.v1";
+  garbage.key = "garbage-demo";
+  garbage.value = std::string("\x08\xff\xff\xff\xff\xff\xff\xff\xff\xff\x01\x00not a call", 21);
+  garbage.verbatim_headers = true;
+  calls.push_back(garbage);
+  if (auto s = (*producer)->Publish(calls); !s.ok()) {
+    std::fprintf(stderr, "publishing calls: %s\n", s.ToString().c_str());
+    return 1;
+  }
+  std::printf("posted %zu calls and 1 garbage record to ivr.calls.v1\n", complaint_ids.size());
+
+  // 2. Branches and departments work their cases.
+  auto cases = routing::v1::CaseService::NewStub(
+      grpc::CreateChannel(options.host + ":50052", grpc::InsecureChannelCredentials()));
+  const absl::Duration wait = absl::Seconds(options.wait_seconds);
+  std::map<std::string, Plan> plans;
+  std::map<std::string, std::string> units;
+  int accepted_count = 0, resolved = 0;
+  for (size_t n = 0; n < complaint_ids.size(); ++n) {
+    const std::string& id = complaint_ids[n];
+    const Plan plan = PlanFor(n);
+    plans[id] = plan;
+    routing::v1::GetCaseRequest get;
+    get.set_complaint_id(id);
+    routing::v1::GetCaseResponse got;
+    if (!Retry([&] { grpc::ClientContext c; return cases->GetCase(&c, get, &got); }, wait).ok()) {
+      std::fprintf(stderr, "complaint %s was never routed\n", id.c_str());
+      return 1;
+    }
+    units[id] = got.case_().unit();
+    if (plan == Plan::kIgnore) continue;
+    routing::v1::AcceptCaseRequest accept;
+    accept.set_complaint_id(id);
+    accept.set_unit(got.case_().unit());
+    accept.set_actor("demo-branch");
+    routing::v1::AcceptCaseResponse accepted;
+    grpc::ClientContext accept_context;
+    if (auto s = cases->AcceptCase(&accept_context, accept, &accepted); !s.ok()) {
+      std::fprintf(stderr, "accept %s: %s\n", id.c_str(), s.error_message().c_str());
+      continue;
+    }
+    ++accepted_count;
+    if (plan == Plan::kAcceptOnly) continue;
+    routing::v1::LogContactRequest contact;
+    contact.set_complaint_id(id);
+    contact.set_unit(got.case_().unit());
+    contact.set_channel("phone");
+    contact.set_summary("called the customer, explained the investigation");
+    routing::v1::LogContactResponse contacted;
+    grpc::ClientContext contact_context;
+    cases->LogContact(&contact_context, contact, &contacted);
+    routing::v1::ResolveCaseRequest resolve;
+    resolve.set_complaint_id(id);
+    resolve.set_unit(got.case_().unit());
+    resolve.set_resolution("investigated and settled with the customer");
+    routing::v1::ResolveCaseResponse done;
+    grpc::ClientContext resolve_context;
+    if (cases->ResolveCase(&resolve_context, resolve, &done).ok()) ++resolved;
+  }
+  std::printf("units accepted %d cases and resolved %d; %zu left unaccepted\n", accepted_count,
+              resolved, complaint_ids.size() - accepted_count);
+
+  // 3. The contact centre calls the customers back.
+  auto followup = followup::v1::FollowUpService::NewStub(
+      grpc::CreateChannel(options.host + ":50054", grpc::InsecureChannelCredentials()));
+  auto tasks = kafka::TopicReader::Open(options.bootstrap, "followup.tasks.v1");
+  if (!tasks.ok()) { std::fprintf(stderr, "%s\n", tasks.status().ToString().c_str()); return 1; }
+  int satisfied = 0, unsatisfied = 0;
+  for (const auto& [id, plan] : plans) {
+    if (plan != Plan::kResolveSatisfied && plan != Plan::kResolveUnsatisfied) continue;
+    auto task_record = (*tasks)->WaitFor(kafka::AboutComplaint(id), wait);
+    if (!task_record) {
+      std::fprintf(stderr, "no follow-up task for %s\n", id.c_str());
+      continue;
+    }
+    events::v1::FollowUpTask task;
+    task.ParseFromString(task_record->value);
+    followup::v1::RecordOutcomeRequest outcome;
+    outcome.set_complaint_id(id);
+    outcome.set_task_id(task.task_id());
+    outcome.set_outcome(plan == Plan::kResolveSatisfied ? followup::v1::OUTCOME_SATISFIED
+                                                        : followup::v1::OUTCOME_UNSATISFIED);
+    outcome.set_actor("demo-callback-agent");
+    followup::v1::RecordOutcomeResponse effect;
+    const grpc::Status s = Retry(
+        [&] { grpc::ClientContext c; return followup->RecordOutcome(&c, outcome, &effect); },
+        absl::Seconds(10));
+    if (!s.ok()) {
+      std::fprintf(stderr, "outcome for %s: %s\n", id.c_str(), s.error_message().c_str());
+      continue;
+    }
+    (plan == Plan::kResolveSatisfied ? satisfied : unsatisfied)++;
+  }
+  std::printf("follow-up: %d satisfied (closed), %d not satisfied (reopened)\n", satisfied,
+              unsatisfied);
+
+  // 4. Let the accelerated clock run past the deadlines of the cases nobody accepted.
+  std::printf("waiting %.0f s for deadlines to pass on the accelerated clock...\n",
+              options.wait_seconds / 4);
+  absl::SleepFor(wait / 4);
+
+  // 5. The platform's own account of the morning.
+  auto analytics = analytics::v1::AnalyticsService::NewStub(
+      grpc::CreateChannel(options.host + ":50055", grpc::InsecureChannelCredentials()));
+  analytics::v1::GetCountsRequest request;
+  analytics::v1::GetCountsResponse counts;
+  grpc::ClientContext context;
+  if (auto s = analytics->GetCounts(&context, request, &counts); !s.ok()) {
+    std::fprintf(stderr, "analytics: %s\n", s.error_message().c_str());
+    return 1;
+  }
+  std::printf("\n== events by type\n");
+  for (const auto& [type, n] : std::map(counts.by_event_type().begin(), counts.by_event_type().end())) {
+    std::printf("  %-45s %6ld\n", type.c_str(), static_cast<long>(n));
+  }
+  std::printf("== complaints by category\n");
+  for (const auto& [category, n] : std::map(counts.by_category().begin(), counts.by_category().end())) {
+    std::printf("  %-45s %6ld\n", category.c_str(), static_cast<long>(n));
+  }
+  std::printf("== assignments by unit\n");
+  for (const auto& [unit, n] : std::map(counts.by_unit().begin(), counts.by_unit().end())) {
+    std::printf("  %-45s %6ld\n", unit.c_str(), static_cast<long>(n));
+  }
+  return 0;
+}
