@@ -90,12 +90,15 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceConte
 }
 
 int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
-                     std::vector<std::unique_ptr<ConsumerThread>>& consumers) {
+                     std::vector<std::unique_ptr<ConsumerThread>>& consumers,
+                     const ShutdownHooks& hooks) {
   spdlog::info("{} running", ctx.service_name);
   const int signal = grpcutil::WaitForShutdownSignal();
   spdlog::info("signal {}: shutting down", signal);
+  if (hooks.before_drain) hooks.before_drain();
   server.Shutdown();
   server.Wait();
+  if (hooks.after_drain) hooks.after_drain();
   for (auto& consumer : consumers) consumer->Stop();
   consumers.clear();
   if (auto s = ctx.producer->Flush(absl::Seconds(10)); !s.ok()) {

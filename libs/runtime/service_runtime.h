@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <thread>
@@ -63,9 +64,16 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceConte
                                                               kafka::ConsumerOptions options,
                                                               kafka::RecordHandler handler);
 
+// What a service does at shutdown besides the common steps.
+struct ShutdownHooks {
+  std::function<void()> before_drain;  // e.g. end server streams, which would hold the drain
+  std::function<void()> after_drain;   // e.g. stop background workers before the consumers
+};
+
 // The common tail of every main(): waits for SIGTERM/SIGINT, then drains gRPC, stops consumers
 // (committing their stored offsets) and flushes the producer. Returns the process exit code.
 int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
-                     std::vector<std::unique_ptr<ConsumerThread>>& consumers);
+                     std::vector<std::unique_ptr<ConsumerThread>>& consumers,
+                     const ShutdownHooks& hooks = {});
 
 }  // namespace complaints::runtime

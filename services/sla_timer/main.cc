@@ -4,7 +4,6 @@
 
 #include <random>
 
-#include "libs/common/logging.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
 #include "services/sla_timer/alert_hub.h"
@@ -77,21 +76,8 @@ int main(int argc, char** argv) {
       std::move(tail_consumer),
       [&hub](const kafka::IncomingRecord& r) { return hub.HandleRecord(r); }));
 
-  // runtime::RunUntilShutdown, with the streams ended first: WatchAlerts calls would otherwise
-  // hold the server for its whole grace period.
-  spdlog::info("{} running", ctx.service_name);
-  const int signal = grpcutil::WaitForShutdownSignal();
-  spdlog::info("signal {}: shutting down", signal);
-  hub.Close();
-  server->Shutdown();
-  server->Wait();
-  poller.Stop();
-  for (auto& consumer : consumers) consumer->Stop();
-  consumers.clear();
-  if (auto s = ctx.producer->Flush(absl::Seconds(10)); !s.ok()) {
-    spdlog::error("producer flush at shutdown: {}", s.ToString());
-    return 1;
-  }
-  spdlog::info("{} stopped", ctx.service_name);
-  return 0;
+  // Open WatchAlerts streams would hold the drain for its whole grace period: end them first.
+  return runtime::RunUntilShutdown(
+      ctx, *server, consumers,
+      {.before_drain = [&hub] { hub.Close(); }, .after_drain = [&poller] { poller.Stop(); }});
 }
