@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "libs/common/logging.h"
@@ -66,6 +67,9 @@ absl::Status ServerRunner::Start() {
   auto credentials = Credentials(options_.tls);
   if (!credentials.ok()) return credentials.status();
   grpc::EnableDefaultHealthCheckService(true);
+  // gRPC's built-in health service carries no protobuf descriptor; linking the generated one
+  // lets reflection describe it, so grpcurl and other generic clients can call it.
+  grpc::health::v1::HealthCheckRequest::descriptor();
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.address, *credentials, &port_);
