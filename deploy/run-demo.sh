@@ -22,7 +22,10 @@ build/tools/ensure_topics --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogu
 export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-720}
 "$here/services.sh" start
 
-build/tools/demo_feed --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}"
+# Unaccepted cases breach their 4-hour accept deadline 4*3600/factor real seconds after routing.
+deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 4 * 3600 / f + 5 }')
+build/tools/demo_feed --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
+  --deadline-wait "$deadline_wait"
 
 cat <<TXT
 

@@ -1,6 +1,10 @@
 // demo_feed: plays a realistic morning at the 95533 centre against a running local stack.
 //
 //   demo_feed --calls deploy/sample/calls.jsonl [--bootstrap 127.0.0.1:9092] [--host 127.0.0.1]
+//             [--deadline-wait <seconds>]
+//
+// Each run is a new morning: the sample's call ids get a suffix of the run's start time, so a
+// second run creates new complaints rather than re-submitting the first run's.
 //
 // Posts every call of the sample to ivr.calls.v1 as telephony does (JSON), plus one garbage
 // record that must land on the dead-letter topic; then plays the branches and the contact centre
@@ -33,7 +37,8 @@ struct Options {
   std::string calls_file;
   std::string bootstrap = "127.0.0.1:9092";
   std::string host = "127.0.0.1";
-  double wait_seconds = 60;
+  double wait_seconds = 60;           // for each step of the platform to happen
+  double deadline_wait_seconds = 25;  // for the accept deadlines of ignored cases to pass
 };
 
 // What the demo does with the n-th complaint, so that every outcome shows up in the summary.
@@ -68,6 +73,7 @@ int main(int argc, char** argv) {
     else if (flag == "--bootstrap") options.bootstrap = argv[i + 1];
     else if (flag == "--host") options.host = argv[i + 1];
     else if (flag == "--wait") options.wait_seconds = std::atof(argv[i + 1]);
+    else if (flag == "--deadline-wait") options.deadline_wait_seconds = std::atof(argv[i + 1]);
     else { std::fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
   }
   if (options.calls_file.empty()) {
@@ -81,6 +87,7 @@ int main(int argc, char** argv) {
   kafka_config.client_id = "demo-telephony";
   auto producer = kafka::Producer::Create(kafka_config);
   if (!producer.ok()) { std::fprintf(stderr, "%s\n", producer.status().ToString().c_str()); return 1; }
+  const std::string run = std::to_string(absl::ToUnixSeconds(absl::Now()));
   std::ifstream in(options.calls_file);
   std::vector<kafka::OutgoingRecord> calls;
   std::vector<std::string> complaint_ids;
@@ -91,10 +98,11 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "bad sample line: %s\n", line.substr(0, 60).c_str());
       return 1;
     }
+    call.set_call_id(call.call_id() + "-" + run);
     kafka::OutgoingRecord record;
     record.topic = "ivr.calls.v1";
     record.key = call.call_id();
-    record.value = line;
+    google::protobuf::util::MessageToJsonString(call, &record.value);
     record.verbatim_headers = true;
     record.extra_headers = {{"content-type", "application/json"}};
     calls.push_back(std::move(record));
@@ -198,13 +206,37 @@ int main(int argc, char** argv) {
               unsatisfied);
 
   // 4. Let the accelerated clock run past the deadlines of the cases nobody accepted.
-  std::printf("waiting %.0f s for deadlines to pass on the accelerated clock...\n",
-              options.wait_seconds / 4);
-  absl::SleepFor(wait / 4);
+  std::printf("waiting %.0f s for the accept deadlines of unaccepted cases to pass...\n",
+              options.deadline_wait_seconds);
+  absl::SleepFor(absl::Seconds(options.deadline_wait_seconds));
 
-  // 5. The platform's own account of the morning.
+  // 5. This morning's complaints, as the platform sees them now.
   auto analytics = analytics::v1::AnalyticsService::NewStub(
       grpc::CreateChannel(options.host + ":50055", grpc::InsecureChannelCredentials()));
+  std::map<std::string, int> states;
+  std::map<std::string, int> timeline_kinds;
+  for (const std::string& id : complaint_ids) {
+    routing::v1::GetCaseRequest get;
+    get.set_complaint_id(id);
+    routing::v1::GetCaseResponse got;
+    grpc::ClientContext case_context;
+    if (cases->GetCase(&case_context, get, &got).ok()) {
+      states[routing::v1::CaseState_Name(got.case_().state())]++;
+    }
+    analytics::v1::GetTimelineRequest timeline_request;
+    timeline_request.set_complaint_id(id);
+    analytics::v1::GetTimelineResponse timeline;
+    grpc::ClientContext timeline_context;
+    if (analytics->GetTimeline(&timeline_context, timeline_request, &timeline).ok()) {
+      for (const auto& entry : timeline.entries()) timeline_kinds[entry.kind()]++;
+    }
+  }
+  std::printf("\n== this run's %zu complaints by case state (CaseService)\n", complaint_ids.size());
+  for (const auto& [state, n] : states) std::printf("  %-45s %6d\n", state.c_str(), n);
+  std::printf("== this run's events by kind (AnalyticsService timelines)\n");
+  for (const auto& [kind, n] : timeline_kinds) std::printf("  %-45s %6d\n", kind.c_str(), n);
+
+  // 6. The platform's totals since the stack started.
   analytics::v1::GetCountsRequest request;
   analytics::v1::GetCountsResponse counts;
   grpc::ClientContext context;
@@ -212,7 +244,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "analytics: %s\n", s.error_message().c_str());
     return 1;
   }
-  std::printf("\n== events by type\n");
+  std::printf("\n== all events by kind, since the stack started (AnalyticsService counts)\n");
   for (const auto& [type, n] : std::map(counts.by_event_type().begin(), counts.by_event_type().end())) {
     std::printf("  %-45s %6ld\n", type.c_str(), static_cast<long>(n));
   }

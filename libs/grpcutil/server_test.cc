@@ -1,5 +1,8 @@
 #include "libs/grpcutil/server.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "grpc/health/v1/health.grpc.pb.h"
@@ -23,6 +26,63 @@ TEST(ServerTest, ServesHealthOnAFreePortAndDrainsOnShutdown) {
 
   runner.Shutdown();
   runner.Wait();
+}
+
+std::string TestData(const std::string& name) {
+  return std::string(COMPLAINTS_SOURCE_DIR) + "/libs/grpcutil/testdata/" + name;
+}
+
+std::string ReadAll(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse response;
+  return health->Check(&context, request, &response);
+}
+
+TEST(ServerTest, ServesOverTls) {
+  ServerOptions options;
+  options.tls.cert_file = TestData("server.crt");
+  options.tls.key_file = TestData("server.key");
+  ServerRunner runner(options);
+  ASSERT_TRUE(runner.Start().ok());
+  const std::string target = "localhost:" + std::to_string(runner.port());
+
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = ReadAll(TestData("ca.crt"));
+  EXPECT_TRUE(CheckHealth(grpc::CreateChannel(target, grpc::SslCredentials(ssl))).ok());
+  // A plaintext client gets nowhere.
+  EXPECT_FALSE(
+      CheckHealth(grpc::CreateChannel(target, grpc::InsecureChannelCredentials())).ok());
+}
+
+TEST(ServerTest, MutualTlsRejectsClientsWithoutACertificate) {
+  ServerOptions options;
+  options.tls.cert_file = TestData("server.crt");
+  options.tls.key_file = TestData("server.key");
+  options.tls.client_ca_file = TestData("ca.crt");
+  ServerRunner runner(options);
+  ASSERT_TRUE(runner.Start().ok());
+  const std::string target = "localhost:" + std::to_string(runner.port());
+
+  grpc::SslCredentialsOptions anonymous;
+  anonymous.pem_root_certs = ReadAll(TestData("ca.crt"));
+  EXPECT_FALSE(CheckHealth(grpc::CreateChannel(target, grpc::SslCredentials(anonymous))).ok());
+
+  // The server's own certificate is signed by the CA, so it serves as a client one here.
+  grpc::SslCredentialsOptions with_certificate = anonymous;
+  with_certificate.pem_cert_chain = ReadAll(TestData("server.crt"));
+  with_certificate.pem_private_key = ReadAll(TestData("server.key"));
+  EXPECT_TRUE(
+      CheckHealth(grpc::CreateChannel(target, grpc::SslCredentials(with_certificate))).ok());
 }
 
 TEST(ServerTest, OptionsRejectHalfATlsPair) {
