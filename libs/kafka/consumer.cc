@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <deque>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <utility>
@@ -190,6 +191,10 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     const absl::Time deadline = absl::Now() + backoff;
     for (;;) {
       if (stop.load() || events.fatal()) return false;
+      if (RewindRequested({record.topic, record.partition})) {
+        Log()->info("{}: partition is being replayed; the record comes again", Where(record));
+        return false;
+      }
       if (!assigned.contains({record.topic, record.partition})) {
         Log()->info("{}: partition revoked while retrying; its new owner will retry it",
                     Where(record));
@@ -249,6 +254,37 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
+  bool RewindRequested(const TopicPartition& tp) {
+    std::lock_guard lock(rewind_mu);
+    return std::find(rewinds.begin(), rewinds.end(), tp) != rewinds.end();
+  }
+
+  // Seeks every requested partition still assigned back to its beginning. seek() purges what
+  // was prefetched for the partition; records held here for it are dropped as well.
+  void ApplyRewinds() {
+    std::vector<TopicPartition> requested;
+    {
+      std::lock_guard lock(rewind_mu);
+      requested.swap(rewinds);
+    }
+    for (const TopicPartition& tp : requested) {
+      if (!assigned.contains({tp.topic, tp.partition})) continue;
+      std::erase_if(held, [&](const IncomingRecord& r) {
+        return r.topic == tp.topic && r.partition == tp.partition;
+      });
+      std::unique_ptr<RdKafka::TopicPartition> start(RdKafka::TopicPartition::create(
+          tp.topic, tp.partition, RdKafka::Topic::OFFSET_BEGINNING));
+      if (const RdKafka::ErrorCode err = consumer->seek(*start, 10000);
+          err != RdKafka::ERR_NO_ERROR) {
+        Log()->error("rewind {}[{}] failed: {}", tp.topic, tp.partition, RdKafka::err2str(err));
+        std::lock_guard lock(rewind_mu);
+        rewinds.push_back(tp);  // tried again before the next record
+        continue;
+      }
+      Log()->warn("replaying {}[{}] from its beginning", tp.topic, tp.partition);
+    }
+  }
+
   // The next record to process, if any: held ones first (their partitions are still assigned).
   absl::StatusOr<std::optional<IncomingRecord>> Next() {
     while (!held.empty()) {
@@ -293,6 +329,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   std::set<PartitionKey> assigned;
   bool retrying = false;
   std::deque<IncomingRecord> held;
+  // Rewind requests from other threads, applied on the consumer thread between records.
+  std::mutex rewind_mu;
+  std::vector<TopicPartition> rewinds;
 };
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& config,
@@ -345,17 +384,27 @@ absl::Status Consumer::Run(const RecordHandler& handler) {
       result = absl::InternalError("kafka consumer: fatal client error (see log)");
       break;
     }
+    impl_->ApplyRewinds();
     absl::StatusOr<std::optional<IncomingRecord>> next = impl_->Next();
     if (!next.ok()) {
       result = next.status();
       break;
     }
-    if (next->has_value()) impl_->Handle(**next, handler);
+    if (!next->has_value()) continue;
+    // A partition whose rewind could not start yet (seek needs consumption to have begun):
+    // its records come again with the replay.
+    if (impl_->RewindRequested({(*next)->topic, (*next)->partition})) continue;
+    impl_->Handle(**next, handler);
   }
   impl_->Close();
   return result;
 }
 
 void Consumer::Stop() { impl_->stop.store(true); }
+
+void Consumer::Rewind(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(impl_->rewind_mu);
+  impl_->rewinds.insert(impl_->rewinds.end(), partitions.begin(), partitions.end());
+}
 
 }  // namespace complaints::kafka

@@ -83,6 +83,12 @@ class Consumer {
   // Thread-safe; Run returns soon after.
   void Stop();
 
+  // Thread-safe: before the next record, every partition of `partitions` still assigned to this
+  // member is read again from its beginning, and records already fetched from it are dropped.
+  // A record being retried on one of them is abandoned (it comes again with the replay). For
+  // rebuilding state that lives outside Kafka (Redis) after it was lost.
+  void Rewind(const std::vector<TopicPartition>& partitions);
+
  private:
   struct Impl;
   explicit Consumer(std::unique_ptr<Impl> impl);

@@ -87,6 +87,7 @@ class RunningConsumer {
       : consumer_(std::move(consumer)),
         thread_([this, handler = std::move(handler)] { result_ = consumer_->Run(handler); }) {}
   ~RunningConsumer() { Stop().IgnoreError(); }
+  void Rewind(const std::vector<TopicPartition>& partitions) { consumer_->Rewind(partitions); }
   absl::Status Stop() {
     if (thread_.joinable()) {
       consumer_->Stop();
@@ -322,6 +323,47 @@ TEST_F(KafkaIntegrationTest, TransientErrorIsRetriedUntilSuccess) {
   EXPECT_TRUE(running->Stop().ok());
   EXPECT_THAT(seen.values(), ElementsAre("first", "first", "first", "first", "second"));
   EXPECT_GE(absl::Now() - start, absl::Milliseconds(50 + 100 + 200));  // the backoff doubled
+}
+
+TEST_F(KafkaIntegrationTest, RewindReplaysThePartitionFromItsBeginning) {
+  const std::string topic = MakeTopic("rewind", 1);
+  ASSERT_TRUE(producer_
+                  ->Publish(std::vector{Record(topic, "c-1", "a"), Record(topic, "c-1", "b"),
+                                        Record(topic, "c-1", "c")})
+                  .ok());
+  Seen seen;
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 3; }));
+  running->Rewind({{topic, 0}});
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 6; }));
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", "d")).ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 7; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(seen.values(), ElementsAre("a", "b", "c", "a", "b", "c", "d"));
+}
+
+TEST_F(KafkaIntegrationTest, RewindAbandonsARecordBeingRetried) {
+  const std::string topic = MakeTopic("rewindretry", 1);
+  ASSERT_TRUE(
+      producer_->Publish(std::vector{Record(topic, "c-1", "a"), Record(topic, "c-1", "b")}).ok());
+  Seen seen;
+  std::atomic<bool> lost = true;  // state outside Kafka is gone until the replay starts
+  std::atomic<RunningConsumer*> self = nullptr;
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    if (record.value == "b" && lost.exchange(false)) {
+      self.load()->Rewind({{record.topic, record.partition}});
+      return absl::UnavailableError("state lost: replaying");
+    }
+    return absl::OkStatus();
+  });
+  self = running.get();
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 4; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(seen.values(), ElementsAre("a", "b", "a", "b"));
 }
 
 TEST_F(KafkaIntegrationTest, OffsetsAreStoredOnlyAfterSuccess) {
