@@ -5,27 +5,21 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <random>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "libs/redis/redis_client.h"
+#include "libs/testing/scratch_redis.h"
 
 namespace complaints::redis {
 namespace {
 
 using Type = Reply::Type;
 
-RedisOptions TestOptions() {
-  RedisOptions options;
-  if (const char* port = std::getenv("REDIS_PORT"); port != nullptr && *port != '\0') {
-    options.port = std::atoi(port);
-  }
-  return options;
-}
+using testing::TestRedisOptions;
 
-std::unique_ptr<RedisClient> MustConnect(const RedisOptions& options = TestOptions()) {
+std::unique_ptr<RedisClient> MustConnect(const RedisOptions& options = TestRedisOptions()) {
   auto client = RedisClient::Connect(options);
   EXPECT_TRUE(client.ok()) << client.status();
   return client.ok() ? *std::move(client) : nullptr;
@@ -252,7 +246,7 @@ TEST_F(RedisIntegrationTest, ErrorRepliesMapToStatuses) {
 }
 
 TEST_F(RedisIntegrationTest, CommandTimeoutIsUnavailable) {
-  RedisOptions options = TestOptions();
+  RedisOptions options = TestRedisOptions();
   // Long enough for a PING on the shared, busy test server; far shorter than the BLPOP.
   options.command_timeout = absl::Milliseconds(300);
   auto client = MustConnect(options);
@@ -265,7 +259,7 @@ TEST_F(RedisIntegrationTest, CommandTimeoutIsUnavailable) {
 }
 
 TEST_F(RedisIntegrationTest, SelectsDatabase) {
-  RedisOptions options = TestOptions();
+  RedisOptions options = TestRedisOptions();
   options.db = 1;
   auto client = MustConnect(options);
   ASSERT_NE(client, nullptr);
@@ -296,7 +290,7 @@ TEST(RedisConnectTest, UnavailableWhenNothingListens) {
 }
 
 TEST(RedisConnectTest, RefusedAuthIsUnavailableWithoutThePassword) {
-  RedisOptions options = TestOptions();
+  RedisOptions options = TestRedisOptions();
   options.password = "hunter2-not-the-password";
   auto client = RedisClient::Connect(options);
   EXPECT_EQ(client.status().code(), absl::StatusCode::kUnavailable);

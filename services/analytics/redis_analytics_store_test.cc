@@ -2,21 +2,11 @@
 // every key carries a random prefix and is deleted afterwards; nothing is flushed.
 #include "services/analytics/redis_analytics_store.h"
 
-#include <cstdlib>
-#include <random>
-
 #include "gtest/gtest.h"
+#include "libs/testing/scratch_redis.h"
 
 namespace complaints::analytics {
 namespace {
-
-redis::RedisOptions TestOptions() {
-  redis::RedisOptions options;
-  if (const char* port = std::getenv("REDIS_PORT"); port != nullptr && *port != '\0') {
-    options.port = std::atoi(port);
-  }
-  return options;
-}
 
 Observation Make(const std::string& complaint_id, const std::string& event_id,
                  const std::string& kind, const std::string& category = "",
@@ -33,17 +23,8 @@ Observation Make(const std::string& complaint_id, const std::string& event_id,
 
 class RedisAnalyticsStoreTest : public ::testing::Test {
  protected:
-  void TearDown() override {
-    auto redis = pool_.Acquire();
-    ASSERT_TRUE(redis.ok());
-    auto keys = (*redis)->Command({"KEYS", prefix_ + "*"});
-    ASSERT_TRUE(keys.ok());
-    for (const auto& key : keys->elements) ASSERT_TRUE((*redis)->Command({"DEL", key.str}).ok());
-  }
-
-  const std::string prefix_ = "test:analytics:" + std::to_string(std::random_device()()) + ":";
-  redis::RedisPool pool_{TestOptions(), 2};
-  RedisAnalyticsStore store_{&pool_, prefix_};
+  testing::ScratchRedis scratch_{"analytics", 2};
+  RedisAnalyticsStore store_{&scratch_.pool(), scratch_.prefix()};
 };
 
 TEST_F(RedisAnalyticsStoreTest, EmptyForUnknownComplaintsAndCounters) {

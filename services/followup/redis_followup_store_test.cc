@@ -2,21 +2,11 @@
 // every key carries a random prefix and is deleted afterwards; nothing is flushed.
 #include "services/followup/redis_followup_store.h"
 
-#include <cstdlib>
-#include <random>
-
 #include "gtest/gtest.h"
+#include "libs/testing/scratch_redis.h"
 
 namespace complaints::followup {
 namespace {
-
-redis::RedisOptions TestOptions() {
-  redis::RedisOptions options;
-  if (const char* port = std::getenv("REDIS_PORT"); port != nullptr && *port != '\0') {
-    options.port = std::atoi(port);
-  }
-  return options;
-}
 
 events::v1::FollowUpTask Task(const std::string& id, int attempt) {
   events::v1::FollowUpTask task;
@@ -29,17 +19,8 @@ events::v1::FollowUpTask Task(const std::string& id, int attempt) {
 
 class RedisFollowUpStoreTest : public ::testing::Test {
  protected:
-  void TearDown() override {
-    auto redis = pool_.Acquire();
-    ASSERT_TRUE(redis.ok());
-    auto keys = (*redis)->Command({"KEYS", prefix_ + "*"});
-    ASSERT_TRUE(keys.ok());
-    for (const auto& key : keys->elements) ASSERT_TRUE((*redis)->Command({"DEL", key.str}).ok());
-  }
-
-  const std::string prefix_ = "test:followup:" + std::to_string(std::random_device()()) + ":";
-  redis::RedisPool pool_{TestOptions(), 2};
-  RedisFollowUpStore store_{&pool_, prefix_};
+  testing::ScratchRedis scratch_{"followup", 2};
+  RedisFollowUpStore store_{&scratch_.pool(), scratch_.prefix()};
 };
 
 TEST_F(RedisFollowUpStoreTest, UnknownComplaintHasAnEmptyState) {

@@ -1,5 +1,7 @@
 #include "services/intake/redis_complaint_store.h"
 
+#include "libs/redis/proto_value.h"
+
 namespace complaints::intake {
 namespace {
 std::string Key(const std::string& complaint_id) { return "intake:complaint:" + complaint_id; }
@@ -7,23 +9,15 @@ std::string Key(const std::string& complaint_id) { return "intake:complaint:" + 
 
 absl::StatusOr<std::optional<events::v1::ComplaintReceived>> RedisComplaintStore::Get(
     const std::string& complaint_id) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Command({"GET", Key(complaint_id)});
-  if (!reply.ok()) return reply.status();
-  if (reply->is_nil()) return std::nullopt;
   events::v1::ComplaintReceived complaint;
-  if (!complaint.ParseFromString(reply->str)) {
-    return absl::DataLossError("stored complaint " + complaint_id + " does not parse");
-  }
+  auto found = redis::GetMessage(*pool_, Key(complaint_id), &complaint);
+  if (!found.ok()) return found.status();
+  if (!*found) return std::nullopt;
   return complaint;
 }
 
 absl::Status RedisComplaintStore::Put(const events::v1::ComplaintReceived& complaint) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  return (*redis)->Command({"SET", Key(complaint.complaint_id()), complaint.SerializeAsString()})
-      .status();
+  return redis::SetMessage(*pool_, Key(complaint.complaint_id()), complaint);
 }
 
 }  // namespace complaints::intake

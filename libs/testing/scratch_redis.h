@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+
+#include "libs/redis/redis_pool.h"
+
+namespace complaints::testing {
+
+// The Redis server integration tests run against: 127.0.0.1:$REDIS_PORT (6379 when unset).
+redis::RedisOptions TestRedisOptions();
+
+// A private corner of the shared test Redis for one test: a random key prefix
+// (`test:<suite>:<random>:`) and a pool to that server. The destructor deletes every key under
+// the prefix (SCAN MATCH + DEL, never KEYS, which blocks a shared server); nothing else is
+// touched or flushed. Make it a member of the fixture, declared before what uses its pool.
+class ScratchRedis {
+ public:
+  explicit ScratchRedis(const std::string& suite, int max_connections = 4);
+  ~ScratchRedis();
+  ScratchRedis(const ScratchRedis&) = delete;
+  ScratchRedis& operator=(const ScratchRedis&) = delete;
+
+  // Ends in ':'. Every key a test writes must start with it.
+  const std::string& prefix() const { return prefix_; }
+  redis::RedisPool& pool() { return pool_; }
+
+ private:
+  const std::string prefix_;
+  redis::RedisPool pool_;
+};
+
+}  // namespace complaints::testing
