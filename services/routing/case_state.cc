@@ -43,6 +43,10 @@ void ApplyCaseEvent(const events::v1::CaseEvent& event, routing::v1::Case* c) {
       c->set_assignment_sequence(assigned.sequence());
       if (c->level() == events::v1::LEVEL_UNSPECIFIED) c->set_level(assigned.level());
       if (c->category().empty()) c->set_category(assigned.category());
+      if (c->urgency() == events::v1::URGENCY_UNSPECIFIED) c->set_urgency(assigned.urgency());
+      if (!c->has_received_at() && assigned.has_received_at()) {
+        *c->mutable_received_at() = assigned.received_at();
+      }
       return;
     }
     case events::v1::CaseEvent::kAccepted:
@@ -66,6 +70,10 @@ void ApplyCaseEvent(const events::v1::CaseEvent& event, routing::v1::Case* c) {
     case events::v1::CaseEvent::kContactLogged:
     case events::v1::CaseEvent::kTransferred:  // the Assigned event that follows moves the case
     case events::v1::CaseEvent::kExtensionRequested:
+    case events::v1::CaseEvent::kPaused:  // clock operations: the SLA timer's business
+    case events::v1::CaseEvent::kResumed:
+    case events::v1::CaseEvent::kNewFactsRecorded:
+    case events::v1::CaseEvent::kExtensionApproved:
     case events::v1::CaseEvent::EVENT_NOT_SET:
       return;
   }
@@ -93,6 +101,13 @@ absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
 absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit) {
   if (auto s = OwnUnit(c, unit); !s.ok()) return s;
   return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "resolve");
+}
+
+absl::Status CheckOpen(const routing::v1::Case& c) {
+  return InState(c,
+                 {routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED,
+                  routing::v1::CASE_STATE_RESOLVED, routing::v1::CASE_STATE_REOPENED},
+                 "record new facts");
 }
 
 }  // namespace complaints::routing

@@ -60,6 +60,7 @@ std::vector<kafka::OutgoingRecord> Router::AssignmentRecords(const routing::v1::
   a->set_urgency(to.urgency());
   a->set_category(to.category());
   a->set_sequence(sequence);
+  *a->mutable_received_at() = to.received_at();
 
   events::v1::Assignment assignment;
   assignment.set_complaint_id(id);
@@ -93,6 +94,7 @@ absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   to.set_level(complaint->level());
   to.set_urgency(complaint->urgency());
   to.set_category(complaint->category());
+  *to.mutable_received_at() = complaint->received_at();
   const auto records = AssignmentRecords(to, decision.rule_id, 1, clock_->Now());
   if (auto s = publisher_->Publish(records); !s.ok()) return s;
   spdlog::info("complaint {} assigned to {} by rule {}", to.complaint_id(), decision.unit,
@@ -267,6 +269,60 @@ absl::StatusOr<routing::v1::Case> Router::Resolve(const routing::v1::ResolveCase
             common::DeterministicId({c.complaint_id(), "resolved",
                                      std::to_string(c.assignment_sequence()),
                                      std::to_string(c.reopen_count())}),
+            now)};
+      });
+}
+
+absl::StatusOr<routing::v1::Case> Router::Pause(const routing::v1::PauseCaseRequest& request) {
+  if (request.reason() == events::v1::PAUSE_REASON_UNSPECIFIED ||
+      !events::v1::PauseReason_IsValid(request.reason())) {
+    return grpcutil::FieldError("reason", "must be WAITING_ON_CUSTOMER or EXTERNAL_APPRAISAL");
+  }
+  return Execute(
+      request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
+      [&](const routing::v1::Case& c, absl::Time now) {
+        auto event = NewCaseEvent(c, request.actor(), now);
+        auto* paused = event.mutable_paused();
+        paused->set_reason(request.reason());
+        paused->set_note(request.note());
+        paused->set_customer_notified(request.customer_notified());
+        return std::vector{CaseRecordOf(
+            event,
+            common::DeterministicId({c.complaint_id(), "paused",
+                                     std::to_string(absl::ToUnixNanos(now))}),
+            now)};
+      });
+}
+
+absl::StatusOr<routing::v1::Case> Router::Resume(const routing::v1::ResumeCaseRequest& request) {
+  if (!events::v1::PauseReason_IsValid(request.reason())) {
+    return grpcutil::FieldError("reason", "unknown value");
+  }
+  return Execute(
+      request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
+      [&](const routing::v1::Case& c, absl::Time now) {
+        auto event = NewCaseEvent(c, request.actor(), now);
+        event.mutable_resumed()->set_reason(request.reason());
+        return std::vector{CaseRecordOf(
+            event,
+            common::DeterministicId({c.complaint_id(), "resumed",
+                                     std::to_string(absl::ToUnixNanos(now))}),
+            now)};
+      });
+}
+
+absl::StatusOr<routing::v1::Case> Router::RecordNewFacts(
+    const routing::v1::RecordNewFactsRequest& request) {
+  if (request.summary().empty()) return grpcutil::FieldError("summary", "is required");
+  return Execute(
+      request.complaint_id(), [&](const auto& c) { return CheckOpen(c); },
+      [&](const routing::v1::Case& c, absl::Time now) {
+        auto event = NewCaseEvent(c, request.actor(), now);
+        event.mutable_new_facts_recorded()->set_summary(request.summary());
+        return std::vector{CaseRecordOf(
+            event,
+            common::DeterministicId({c.complaint_id(), "new-facts",
+                                     std::to_string(absl::ToUnixNanos(now))}),
             now)};
       });
 }

@@ -43,6 +43,10 @@ class Router {
   absl::StatusOr<routing::v1::Case> RequestExtension(
       const routing::v1::RequestExtensionRequest& request);
   absl::StatusOr<routing::v1::Case> Resolve(const routing::v1::ResolveCaseRequest& request);
+  absl::StatusOr<routing::v1::Case> Pause(const routing::v1::PauseCaseRequest& request);
+  absl::StatusOr<routing::v1::Case> Resume(const routing::v1::ResumeCaseRequest& request);
+  absl::StatusOr<routing::v1::Case> RecordNewFacts(
+      const routing::v1::RecordNewFactsRequest& request);
   absl::StatusOr<routing::v1::Case> Get(const std::string& complaint_id);
 
   const std::vector<routing::v1::Rule>& rules() const { return settings_.rules; }

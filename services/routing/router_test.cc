@@ -177,6 +177,60 @@ TEST_F(RouterTest, ReopenedCaseGoesBackToItsUnit) {
   EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), 2u);
 }
 
+TEST_F(RouterTest, PauseResumeAndNewFactsAreCaseEvents) {
+  Receive("CMP1", "fees", "");
+  routing::v1::PauseCaseRequest pause;
+  pause.set_complaint_id("CMP1");
+  pause.set_unit("HO-COMPLAINTS");
+  pause.set_reason(events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
+  // Not accepted yet: the unit cannot be waiting on anyone.
+  EXPECT_EQ(router_->Pause(pause).status().code(), absl::StatusCode::kFailedPrecondition);
+  routing::v1::AcceptCaseRequest accept;
+  accept.set_complaint_id("CMP1");
+  accept.set_unit("HO-COMPLAINTS");
+  ASSERT_TRUE(router_->Accept(accept).ok());
+  DeliverCaseEvents();
+
+  pause.set_reason(events::v1::PAUSE_REASON_UNSPECIFIED);
+  EXPECT_EQ(router_->Pause(pause).status().code(), absl::StatusCode::kInvalidArgument);
+  pause.set_reason(events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
+  pause.set_customer_notified(true);
+  ASSERT_TRUE(router_->Pause(pause).ok());
+  routing::v1::ResumeCaseRequest resume;
+  resume.set_complaint_id("CMP1");
+  resume.set_unit("HO-COMPLAINTS");
+  ASSERT_TRUE(router_->Resume(resume).ok());
+  routing::v1::RecordNewFactsRequest facts;
+  facts.set_complaint_id("CMP1");
+  EXPECT_EQ(router_->RecordNewFacts(facts).status().code(), absl::StatusCode::kInvalidArgument);
+  facts.set_summary("customer found a second wrong charge");
+  ASSERT_TRUE(router_->RecordNewFacts(facts).ok());
+
+  const auto published = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_GE(published.size(), 5u);
+  events::v1::CaseEvent paused, resumed, new_facts;
+  ASSERT_TRUE(paused.ParseFromString(published[published.size() - 3].value));
+  ASSERT_TRUE(resumed.ParseFromString(published[published.size() - 2].value));
+  ASSERT_TRUE(new_facts.ParseFromString(published.back().value));
+  EXPECT_EQ(paused.paused().reason(), events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
+  EXPECT_TRUE(paused.paused().customer_notified());
+  EXPECT_TRUE(resumed.has_resumed());
+  EXPECT_EQ(new_facts.new_facts_recorded().summary(), "customer found a second wrong charge");
+}
+
+TEST_F(RouterTest, AssignmentCarriesTheTimeOfReceipt) {
+  events::v1::ComplaintReceived complaint;
+  complaint.set_complaint_id("CMP9");
+  complaint.set_category("fees");
+  complaint.mutable_received_at()->set_seconds(1764000000);
+  const auto record = events::ToRecord(events::kReceivedTopic, "CMP9", complaint, "e-9", "/test",
+                                       "CMP9", clock_.Now());
+  ASSERT_TRUE(router_->HandleReceived(testing::AsIncoming(record)).ok());
+  events::v1::CaseEvent assigned;
+  ASSERT_TRUE(assigned.ParseFromString(publisher_.PublishedTo(events::kCaseTopic).back().value));
+  EXPECT_EQ(assigned.assigned().received_at().seconds(), 1764000000);
+}
+
 TEST_F(RouterTest, BadRecordsAreInvalidArgument) {
   kafka::IncomingRecord garbage;
   garbage.topic = events::kCaseTopic;

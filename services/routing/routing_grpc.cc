@@ -45,6 +45,24 @@ grpc::Status CaseGrpcService::ResolveCase(grpc::ServerContext*,
   return Reply(router_->Resolve(*request), response);
 }
 
+grpc::Status CaseGrpcService::PauseCase(grpc::ServerContext*,
+                                        const routing::v1::PauseCaseRequest* request,
+                                        routing::v1::PauseCaseResponse* response) {
+  return Reply(router_->Pause(*request), response);
+}
+
+grpc::Status CaseGrpcService::ResumeCase(grpc::ServerContext*,
+                                         const routing::v1::ResumeCaseRequest* request,
+                                         routing::v1::ResumeCaseResponse* response) {
+  return Reply(router_->Resume(*request), response);
+}
+
+grpc::Status CaseGrpcService::RecordNewFacts(grpc::ServerContext*,
+                                             const routing::v1::RecordNewFactsRequest* request,
+                                             routing::v1::RecordNewFactsResponse* response) {
+  return Reply(router_->RecordNewFacts(*request), response);
+}
+
 grpc::Status CaseGrpcService::GetCase(grpc::ServerContext*,
                                       const routing::v1::GetCaseRequest* request,
                                       routing::v1::GetCaseResponse* response) {

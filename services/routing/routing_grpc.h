@@ -21,6 +21,13 @@ class CaseGrpcService final : public routing::v1::CaseService::Service {
                                 routing::v1::RequestExtensionResponse* response) override;
   grpc::Status ResolveCase(grpc::ServerContext*, const routing::v1::ResolveCaseRequest* request,
                            routing::v1::ResolveCaseResponse* response) override;
+  grpc::Status PauseCase(grpc::ServerContext*, const routing::v1::PauseCaseRequest* request,
+                         routing::v1::PauseCaseResponse* response) override;
+  grpc::Status ResumeCase(grpc::ServerContext*, const routing::v1::ResumeCaseRequest* request,
+                          routing::v1::ResumeCaseResponse* response) override;
+  grpc::Status RecordNewFacts(grpc::ServerContext*,
+                              const routing::v1::RecordNewFactsRequest* request,
+                              routing::v1::RecordNewFactsResponse* response) override;
   grpc::Status GetCase(grpc::ServerContext*, const routing::v1::GetCaseRequest* request,
                        routing::v1::GetCaseResponse* response) override;
 
