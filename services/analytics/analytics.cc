@@ -102,6 +102,22 @@ void Describe(const events::v1::CaseEvent& m, Parsed& out) {
       out.kind = "case.closed";
       out.summary = "closed";
       break;
+    case CaseEvent::kPaused:
+      out.kind = "case.paused";
+      out.summary = "clocks paused";
+      break;
+    case CaseEvent::kResumed:
+      out.kind = "case.resumed";
+      out.summary = "clocks resumed";
+      break;
+    case CaseEvent::kNewFactsRecorded:
+      out.kind = "case.new_facts";
+      out.summary = "new facts recorded";
+      break;
+    case CaseEvent::kExtensionApproved:
+      out.kind = "case.extension_approved";
+      out.summary = "extension approved";
+      break;
     case CaseEvent::EVENT_NOT_SET:
       out.kind = "case.other";  // a kind newer than this build: kept, not dead-lettered
       out.summary = "case event";
