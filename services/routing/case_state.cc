@@ -106,8 +106,8 @@ absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit) {
 absl::Status CheckOpen(const routing::v1::Case& c) {
   return InState(c,
                  {routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED,
-                  routing::v1::CASE_STATE_RESOLVED, routing::v1::CASE_STATE_REOPENED},
-                 "record new facts");
+                  routing::v1::CASE_STATE_REOPENED},
+                 "record new facts (after a resolution, the customer's follow-up reopens it)");
 }
 
 }  // namespace complaints::routing

@@ -19,7 +19,7 @@ absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit);
 absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
                            const std::string& to_unit);
 absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit);
-// New facts from the complainant: any case not closed, whoever records them.
+// New facts from the complainant: a case still being handled, whoever records them.
 absl::Status CheckOpen(const routing::v1::Case& c);
 
 }  // namespace complaints::routing
