@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job (README): on a fresh Debian machine, installs what is missing, builds, starts Kafka
 # (KRaft) and Redis on loopback, creates the topics, starts the five services on a clock running
-# DEMO_CLOCK_FACTOR times faster than real time (default 720: a 4-hour deadline passes in 20 s),
+# DEMO_CLOCK_FACTOR times faster than real time (default 1800: a clock hour passes in 2 s),
 # plays a realistic sample of calls through the whole loop and prints the summary.
 # The stack keeps running for inspection; `deploy/run-demo.sh stop` stops it.
 set -euo pipefail
@@ -19,11 +19,12 @@ fi
 "$here/build.sh"
 "$here/stack.sh" start
 build/tools/ensure_topics --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogue "$here/topics.conf"
-export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-720}
+export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-1800}
 "$here/services.sh" start
 
-# Unaccepted cases breach their 4-hour accept deadline 4*3600/factor real seconds after routing.
-deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 4 * 3600 / f + 5 }')
+# Accept deadlines count working hours: from a Friday evening the next one is Monday morning,
+# about 66 clock hours away; wait up to that long (in real seconds) for them.
+deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 66 * 3600 / f + 10 }')
 build/tools/demo_feed --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
   --deadline-wait "$deadline_wait"
 

@@ -78,13 +78,18 @@ void ConsumerThread::Stop() {
   if (thread_.joinable()) thread_.join();
 }
 
-absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
-                                                              kafka::ConsumerOptions options,
-                                                              kafka::RecordHandler handler) {
+absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceContext& ctx,
+                                                                kafka::ConsumerOptions options) {
   if (options.group_id.empty()) {
     options.group_id = ctx.config.GetString("kafka.group_id", "complaints-" + ctx.service_name);
   }
-  auto consumer = kafka::Consumer::Create(ctx.kafka, std::move(options), ctx.producer.get());
+  return kafka::Consumer::Create(ctx.kafka, std::move(options), ctx.producer.get());
+}
+
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
+                                                              kafka::ConsumerOptions options,
+                                                              kafka::RecordHandler handler) {
+  auto consumer = CreateConsumer(ctx, std::move(options));
   if (!consumer.ok()) return consumer.status();
   return std::make_unique<ConsumerThread>(*std::move(consumer), std::move(handler));
 }

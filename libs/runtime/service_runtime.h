@@ -59,7 +59,12 @@ class ConsumerThread {
   std::thread thread_;
 };
 
-// Starts a consumer thread for `options` with dead letters published through ctx.producer.
+// A consumer for `options` (group `kafka.group_id`, else complaints-<service>) with dead letters
+// published through ctx.producer; for a service that needs the consumer before it runs.
+absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceContext& ctx,
+                                                                kafka::ConsumerOptions options);
+
+// Starts a consumer thread for `options`, as CreateConsumer makes it.
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
                                                               kafka::ConsumerOptions options,
                                                               kafka::RecordHandler handler);

@@ -1,5 +1,11 @@
 #include "services/sla_timer/firer.h"
 
+#include <algorithm>
+#include <condition_variable>
+#include <functional>
+#include <mutex>
+#include <thread>
+
 #include "gtest/gtest.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
@@ -8,6 +14,16 @@
 
 namespace complaints::sla_timer {
 namespace {
+
+// One change of `update` (a named local: GCC 12 misreads nested temporaries as uninitialized).
+void AddChange(CaseUpdate& update, ClockChange::Kind kind, const ClockEntry& entry,
+               const Firing& first) {
+  CaseUpdate::Change change;
+  change.change.kind = kind;
+  change.change.entry = entry;
+  change.first = first;
+  update.changes.push_back(std::move(change));
+}
 
 const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
 constexpr int32_t kPartition = 3;
@@ -21,7 +37,7 @@ class FirerTest : public ::testing::Test {
     CaseUpdate update;
     update.expected_last_offset = current.last_offset;
     update.last_offset = version;
-    update.changes.push_back({{ClockChange::Kind::kArm, entry}, FirstFiring(entry, policy_)});
+    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
     ASSERT_TRUE(store_.Update(kPartition, id, update).ok());
   }
   void StopClock(const std::string& id, ClockKind clock, int64_t offset) {
@@ -31,7 +47,7 @@ class FirerTest : public ::testing::Test {
     CaseUpdate update;
     update.expected_last_offset = current.last_offset;
     update.last_offset = offset;
-    update.changes.push_back({{ClockChange::Kind::kStop, entry}, {}});
+    AddChange(update, ClockChange::Kind::kStop, entry, Firing{});
     ASSERT_TRUE(store_.Update(kPartition, id, update).ok());
   }
   std::vector<events::v1::SlaAlert> Alerts() {
@@ -183,7 +199,7 @@ TEST(PollerTest, FiresForAssignedPartitionsOnly) {
                            1, absl::Now(), "U"};
     CaseUpdate update;
     update.last_offset = 1;
-    update.changes.push_back({{ClockChange::Kind::kArm, entry}, FirstFiring(entry, policy)});
+    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
     ASSERT_TRUE(store.Update(partition, "CMP" + std::to_string(partition), update).ok());
   }
   Poller poller(&firer, &store, &clock, options);
@@ -197,6 +213,247 @@ TEST(PollerTest, FiresForAssignedPartitionsOnly) {
   ASSERT_EQ(publisher.published().size(), 1u);
   EXPECT_EQ(publisher.published()[0].key, "CMP1");
   EXPECT_EQ(store.Scheduled(0).size(), 1u);
+}
+
+TEST_F(FirerTest, TheNextAlertComesFromTheStoredCase) {
+  std::vector<std::string> seen_states;
+  AlertFirer firer(
+      &store_, &publisher_, &clock_,
+      [&](const StoredCase& stored, const ClockEntry& entry, events::v1::AlertKind kind,
+          int32_t step) -> std::optional<Firing> {
+        seen_states.push_back(stored.policy_state);
+        if (kind == events::v1::ALERT_KIND_ESCALATION) return std::nullopt;
+        return Firing{events::v1::ALERT_KIND_ESCALATION, step + 1, entry.due + absl::Hours(2)};
+      },
+      options_);
+  const ClockEntry entry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, kT0, 5, kT0, "U"};
+  CaseUpdate update;
+  update.last_offset = 5;
+  AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+  update.policy_state = "state-v5";
+  ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
+
+  EXPECT_EQ(*firer.FireDue(kPartition), 1);
+  EXPECT_EQ(*store_.NextDue(kPartition), kT0 + absl::Hours(2));
+  clock_.Advance(absl::Hours(2));
+  EXPECT_EQ(*firer.FireDue(kPartition), 1);
+  EXPECT_EQ(seen_states, (std::vector<std::string>{"state-v5", "state-v5"}));
+  ASSERT_EQ(publisher_.published().size(), 2u);
+  EXPECT_EQ(publisher_.published()[1].event.id,
+            AlertId({"CMP1", events::v1::CLOCK_ACCEPT, 5, events::v1::ALERT_KIND_ESCALATION, 1}));
+  EXPECT_TRUE(store_.Scheduled(kPartition).empty());
+}
+
+TEST_F(FirerTest, ClaimAndCompleteAreTheTwoHalvesOfARound) {
+  Arm("CMP1", events::v1::CLOCK_ACCEPT, kT0, 1);
+  Arm("CMP2", events::v1::CLOCK_ACCEPT, kT0, 2);
+  StopClock("CMP2", events::v1::CLOCK_ACCEPT, 3);
+  Arm("CMP3", events::v1::CLOCK_ACCEPT, kT0 + absl::Hours(1), 4);
+  auto batch = firer_.Claim(kPartition);
+  ASSERT_TRUE(batch.ok()) << batch.status();
+  EXPECT_EQ(batch->claimed, 1);  // CMP2's alert went with its stop; CMP3's is not due
+  ASSERT_EQ(batch->records.size(), 1u);
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(firer_.Claim(kPartition)->claimed, 0);  // leased
+  EXPECT_EQ(*firer_.Complete(*batch), 1);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+  EXPECT_EQ(store_.Scheduled(kPartition).size(), 1u);
+}
+
+// A publisher that holds the records of one complaint until released, records every call.
+class GatedPublisher final : public kafka::Publisher {
+ public:
+  explicit GatedPublisher(std::string held) : held_(std::move(held)) {}
+  absl::StatusOr<std::vector<kafka::Delivery>> PublishWithOffsets(
+      std::span<const kafka::OutgoingRecord> records) override {
+    std::unique_lock lock(mu_);
+    for (const auto& r : records) {
+      if (r.key == held_) released_.wait(lock, [this] { return open_; });
+    }
+    if (!fail_.ok()) return fail_;
+    std::vector<kafka::Delivery> out;
+    for (const auto& r : records) {
+      keys_.push_back(r.key);
+      out.push_back({0, static_cast<int64_t>(keys_.size())});
+    }
+    return out;
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    open_ = true;
+    released_.notify_all();
+  }
+  void FailWith(absl::Status s) {
+    std::lock_guard lock(mu_);
+    fail_ = std::move(s);
+  }
+  std::vector<std::string> keys() {
+    std::lock_guard lock(mu_);
+    return keys_;
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable released_;
+  const std::string held_;
+  bool open_ = false;
+  absl::Status fail_;
+  std::vector<std::string> keys_;
+};
+
+void ArmNow(MemoryDeadlineStore& store, int32_t partition, const std::string& id, absl::Time due,
+            int64_t version) {
+  const PolicySettings policy;
+  const ClockEntry entry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, due, version,
+                         due, "U"};
+  CaseUpdate update;
+  update.expected_last_offset = store.Load(id)->last_offset;
+  update.last_offset = version;
+  AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
+  ASSERT_TRUE(store.Update(partition, id, update).ok());
+}
+
+bool WaitUntil(const std::function<bool()>& done, absl::Duration timeout = absl::Seconds(5)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  while (!done()) {
+    if (absl::Now() > deadline) return false;
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  return true;
+}
+
+TEST(PollerTest, APartitionStuckInAPublishHoldsUpNoOther) {
+  MemoryDeadlineStore store;
+  GatedPublisher publisher("SLOW");
+  const common::SystemClock clock;
+  const FiringOptions options{.max_idle = absl::Milliseconds(10)};
+  AlertFirer firer(&store, &publisher, &clock, PolicySettings{}, options);
+  ArmNow(store, 0, "SLOW", absl::Now(), 1);
+  Poller poller(&firer, &store, &clock, options);
+  poller.Assign({0, 1});
+  poller.Start();
+  absl::SleepFor(absl::Milliseconds(50));  // partition 0 is stuck publishing SLOW
+  // Alerts falling due on both partitions now: partition 1's fire, and so do partition 0's
+  // (its second publisher), while SLOW is still in flight.
+  ArmNow(store, 1, "FAST1", absl::Now(), 2);
+  ArmNow(store, 0, "FAST0", absl::Now(), 3);
+  EXPECT_TRUE(WaitUntil([&] { return publisher.keys().size() == 2; }));
+  publisher.Release();
+  EXPECT_TRUE(WaitUntil([&] { return publisher.keys().size() == 3; }));
+  poller.Stop();
+  auto keys = publisher.keys();
+  std::sort(keys.begin(), keys.end());
+  EXPECT_EQ(keys, (std::vector<std::string>{"FAST0", "FAST1", "SLOW"}));
+  EXPECT_TRUE(store.Scheduled(0).empty());
+  EXPECT_TRUE(store.Scheduled(1).empty());
+}
+
+TEST(PollerTest, RevokedPartitionsAreNoLongerServedAndAssignedOnesAtOnce) {
+  MemoryDeadlineStore store;
+  testing::FakePublisher publisher;
+  const common::SystemClock clock;
+  const FiringOptions options{.max_idle = absl::Seconds(10)};  // no polling: served at once
+  AlertFirer firer(&store, &publisher, &clock, PolicySettings{}, options);
+  Poller poller(&firer, &store, &clock, options);
+  poller.Start();
+  poller.Assign({0});
+  poller.Revoke({0});
+  ArmNow(store, 0, "CMP0", absl::Now(), 1);
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_TRUE(publisher.published().empty());
+  poller.Assign({0});  // the new owner: fires the overdue alert without waiting for max_idle
+  EXPECT_TRUE(WaitUntil([&] { return publisher.published().size() == 1; }, absl::Seconds(2)));
+  poller.Revoke({0});
+  poller.Stop();
+}
+
+TEST(PollerTest, AFailedPublishFiresAgainAfterTheLease) {
+  MemoryDeadlineStore store;
+  GatedPublisher publisher("none");
+  publisher.FailWith(absl::UnavailableError("broker down"));
+  const common::SystemClock clock;
+  const FiringOptions options{.lease = absl::Milliseconds(300),
+                              .max_idle = absl::Milliseconds(10),
+                              .error_backoff = absl::Milliseconds(20)};
+  AlertFirer firer(&store, &publisher, &clock, PolicySettings{}, options);
+  ArmNow(store, 0, "CMP0", absl::Now(), 1);
+  Poller poller(&firer, &store, &clock, options);
+  poller.Assign({0});
+  poller.Start();
+  absl::SleepFor(absl::Milliseconds(100));
+  EXPECT_TRUE(publisher.keys().empty());
+  EXPECT_EQ(store.Scheduled(0).size(), 1u);  // still there, leased
+  publisher.FailWith(absl::OkStatus());
+  EXPECT_TRUE(WaitUntil([&] { return publisher.keys().size() == 1; }));
+  poller.Stop();
+  EXPECT_TRUE(store.Scheduled(0).empty());
+}
+
+TEST(PollerTest, StopPublishesWhatWasClaimed) {
+  MemoryDeadlineStore store;
+  GatedPublisher publisher("CMP0");
+  const common::SystemClock clock;
+  const FiringOptions options{.max_idle = absl::Milliseconds(10)};
+  AlertFirer firer(&store, &publisher, &clock, PolicySettings{}, options);
+  ArmNow(store, 0, "CMP0", absl::Now(), 1);
+  Poller poller(&firer, &store, &clock, options);
+  poller.Assign({0});
+  poller.Start();
+  absl::SleepFor(absl::Milliseconds(50));  // claimed, held in the publish
+  std::thread release([&] {
+    absl::SleepFor(absl::Milliseconds(50));
+    publisher.Release();
+  });
+  poller.Stop();  // waits for the publish, then acknowledges
+  release.join();
+  EXPECT_EQ(publisher.keys(), std::vector<std::string>{"CMP0"});
+  EXPECT_TRUE(store.Scheduled(0).empty());
+}
+
+TEST(PollerTest, AMissingMarkerIsReportedOnceUntilItIsBack) {
+  MemoryDeadlineStore store;
+  testing::FakePublisher publisher;
+  const common::SystemClock clock;
+  const FiringOptions options{.max_idle = absl::Milliseconds(5),
+                              .marker_check = absl::Milliseconds(5)};
+  AlertFirer firer(&store, &publisher, &clock, PolicySettings{}, options);
+  ASSERT_TRUE(store.MarkPartitions({1}).ok());
+  std::mutex mu;
+  std::vector<int32_t> reported;
+  Poller poller(&firer, &store, &clock, options);
+  poller.OnStateMissing([&](int32_t p) {
+    std::lock_guard lock(mu);
+    reported.push_back(p);
+  });
+  auto seen = [&] {
+    std::lock_guard lock(mu);
+    return reported;
+  };
+  poller.Assign({0, 1});
+  poller.Start();
+  EXPECT_TRUE(WaitUntil([&] { return seen().size() == 1; }));
+  absl::SleepFor(absl::Milliseconds(50));
+  EXPECT_EQ(seen(), std::vector<int32_t>{0});  // once, and never the marked partition
+  ASSERT_TRUE(store.MarkPartitions({0}).ok());  // the replay started
+  absl::SleepFor(absl::Milliseconds(30));
+  store.Lose();  // Redis comes back empty again
+  EXPECT_TRUE(WaitUntil([&] { return seen().size() == 3; }));
+  poller.Stop();
+  auto all = seen();
+  std::sort(all.begin() + 1, all.end());
+  EXPECT_EQ(all, (std::vector<int32_t>{0, 0, 1}));
+}
+
+TEST(MemoryStoreTest, AGuardedStoreRefusesUpdatesUntilMarked) {
+  MemoryDeadlineStore store;
+  store.guard_partitions = true;
+  CaseUpdate update;
+  update.last_offset = 1;
+  const absl::Status refused = store.Update(3, "CMP1", update);
+  EXPECT_TRUE(IsPartitionStateMissing(refused)) << refused;
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);
+  ASSERT_TRUE(store.MarkPartitions({3}).ok());
+  EXPECT_TRUE(store.Update(3, "CMP1", update).ok());
 }
 
 }  // namespace

@@ -2,13 +2,17 @@
 // for the partitions it owns, and serves SlaService (deadlines of a complaint, live alerts).
 #include <unistd.h>
 
+#include <atomic>
 #include <random>
 
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
+#include "libs/calendar/calendar_registry.h"
 #include "services/sla_timer/alert_hub.h"
 #include "services/sla_timer/firer.h"
+#include "services/sla_timer/policy_set.h"
 #include "services/sla_timer/redis_deadline_store.h"
+#include "services/sla_timer/regional_calendar.h"
 #include "services/sla_timer/sla_grpc.h"
 #include "services/sla_timer/sla_timer.h"
 
@@ -37,7 +41,14 @@ std::string TailGroupId(const std::string& service) {
 
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("sla-timer", argc, argv));
-  const auto policy = runtime::ValueOrDie(sla_timer::PolicySettings::FromConfig(ctx.config));
+  // The policy file and the business calendars: `sla.policy_file`, `sla.calendar_dir` (defaults:
+  // the shipped Chinese policy and mainland calendars of this source tree).
+  const auto policies = runtime::ValueOrDie(sla_policy::LoadPolicyFile(
+      ctx.config.GetString("sla.policy_file", COMPLAINTS_DEFAULT_POLICY_FILE)));
+  const auto calendars = runtime::ValueOrDie(calendar::CalendarRegistry::LoadDirectory(
+      ctx.config.GetString("sla.calendar_dir", COMPLAINTS_DEFAULT_CALENDAR_DIR)));
+  const sla_timer::RegionalCalendar work_calendar(&calendars.ForRegion(policies.region()));
+  const sla_policy::PolicyEngine engine(&policies, &work_calendar);
   const auto firing = runtime::ValueOrDie(sla_timer::FiringOptions::FromConfig(ctx.config));
   const auto ttl_days = runtime::ValueOrDie(ctx.config.GetInt("sla.stopped_ttl_days", 30));
   const auto watch_queue = runtime::ValueOrDie(ctx.config.GetInt("sla.watch_queue", 1024));
@@ -47,23 +58,55 @@ int main(int argc, char** argv) {
   }
 
   redis::RedisPool redis_pool(ctx.redis, 16);
-  sla_timer::RedisDeadlineStore store(&redis_pool, ctx.config.GetString("sla.redis_prefix", "sla"));
-  sla_timer::SlaTimer timer(&store, ctx.clock.get(), policy, absl::Hours(24 * ttl_days));
-  sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), policy, firing);
+  // Guarded: a partition whose state Redis lost (it came back empty) refuses updates until it
+  // has been replayed from complaints.case.v1, so no event lands on a half-empty state.
+  sla_timer::RedisDeadlineStore store(&redis_pool, ctx.config.GetString("sla.redis_prefix", "sla"),
+                                      {.guard_partitions = true});
+  sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), ctx.producer.get(),
+                           absl::Hours(24 * ttl_days));
+  sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), &engine, firing);
   sla_timer::Poller poller(&firer, &store, ctx.clock.get(), firing);
   sla_timer::AlertHub hub(static_cast<size_t>(watch_queue));
 
   sla_timer::SlaGrpcService grpc_service(&timer, &hub);
   auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50053", {&grpc_service});
-  poller.Start();
+
+  // State lost with Redis is rebuilt by replaying the partition of complaints.case.v1 from its
+  // beginning: every deadline comes back with its version (so its alerts keep their ids) and
+  // the overdue ones fire. The poller notices a lost partition even when no event comes and
+  // asks for the replay; the first replayed record meets the guard, and the consumer thread,
+  // between records, marks the partition rebuilt and replays once more from the start, so no
+  // record is ever applied to a half-empty state. A crash before the mark replays again.
+  std::atomic<kafka::Consumer*> case_consumer_ptr{nullptr};
+  auto replay = [&case_consumer_ptr](int32_t partition) {
+    if (kafka::Consumer* consumer = case_consumer_ptr.load()) {
+      consumer->Rewind({{events::kCaseTopic, partition}});
+    }
+  };
+  poller.OnStateMissing([&](int32_t partition) {
+    spdlog::warn("SLA state of partition {} is not in Redis: replaying {} from its beginning",
+                 partition, events::kCaseTopic);
+    replay(partition);
+  });
 
   std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
   kafka::ConsumerOptions cases;
   cases.topics = {events::kCaseTopic};
   cases.on_assigned = [&poller](const auto& tps) { poller.Assign(CasePartitions(tps)); };
   cases.on_revoked = [&poller](const auto& tps) { poller.Revoke(CasePartitions(tps)); };
-  consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
-      ctx, cases, [&timer](const kafka::IncomingRecord& r) { return timer.HandleCaseEvent(r); })));
+  auto case_consumer = runtime::ValueOrDie(runtime::CreateConsumer(ctx, cases));
+  case_consumer_ptr.store(case_consumer.get());
+  consumers.push_back(std::make_unique<runtime::ConsumerThread>(
+      std::move(case_consumer), [&](const kafka::IncomingRecord& r) -> absl::Status {
+        absl::Status status = timer.HandleCaseEvent(r);
+        if (sla_timer::IsPartitionStateMissing(status)) {
+          // Not applied: it comes again with the replay, after the mark.
+          replay(r.partition);
+          if (auto s = store.MarkPartitions({r.partition}); !s.ok()) return s;
+        }
+        return status;
+      }));
+  poller.Start();
 
   kafka::KafkaConfig tail_config = ctx.kafka;
   tail_config.extra["auto.offset.reset"] = "latest";
@@ -79,5 +122,6 @@ int main(int argc, char** argv) {
   // Open WatchAlerts streams would hold the drain for its whole grace period: end them first.
   return runtime::RunUntilShutdown(
       ctx, *server, consumers,
-      {.before_drain = [&hub] { hub.Close(); }, .after_drain = [&poller] { poller.Stop(); }});
+      {.before_drain = [&hub] { hub.Close(); },
+       .after_drain = [&poller] { poller.Stop(); }});
 }

@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <mutex>
+#include <set>
 
 #include "services/sla_timer/deadline_store.h"
 #include "services/sla_timer/store_codec.h"
@@ -15,24 +16,37 @@ class MemoryDeadlineStore final : public DeadlineStore {
  public:
   struct Case {
     CaseClocks clocks;
+    std::string policy_state;
     std::map<ClockKind, std::string> pending;  // clock -> member in its partition's schedule
     absl::Duration expire_after = absl::ZeroDuration();
   };
 
-  absl::StatusOr<CaseClocks> Load(const std::string& complaint_id) override {
+  absl::StatusOr<StoredCase> LoadCase(const std::string& complaint_id) override {
     std::lock_guard lock(mu_);
     if (!fail_.ok()) return fail_;
     auto it = cases_.find(complaint_id);
-    return it == cases_.end() ? CaseClocks{} : it->second.clocks;
+    if (it == cases_.end()) return StoredCase{};
+    return StoredCase{it->second.clocks, it->second.policy_state};
   }
 
   absl::Status Update(int32_t partition, const std::string& complaint_id,
                       const CaseUpdate& update) override {
     std::lock_guard lock(mu_);
     if (!fail_.ok()) return fail_;
+    if (guard_partitions && !marked_.contains(partition)) return PartitionStateMissing(partition);
     Case& c = cases_[complaint_id];
     if (c.clocks.last_offset != update.expected_last_offset) {
       return absl::AbortedError("changed concurrently");
+    }
+    // Validate everything before changing anything, as the script does.
+    std::map<ClockKind, std::string> members;
+    for (const CaseUpdate::Change& change : update.changes) {
+      if (change.change.kind != ClockChange::Kind::kArm) continue;
+      const ClockEntry& entry = change.change.entry;
+      auto member = EncodeMember(
+          {complaint_id, entry.clock, entry.version, change.first.kind, change.first.step});
+      if (!member.ok()) return member.status();
+      members[entry.clock] = *std::move(member);
     }
     c.clocks.last_offset = update.last_offset;
     c.clocks.assignment_sequence = update.assignment_sequence;
@@ -45,14 +59,15 @@ class MemoryDeadlineStore final : public DeadlineStore {
           c.pending.erase(it);
         }
         if (change.change.kind == ClockChange::Kind::kArm) {
-          const std::string member = EncodeMember({complaint_id, entry.clock, entry.version,
-                                                   change.first.kind, change.first.step});
+          const std::string& member = members.at(entry.clock);
           due[member] = change.first.at;
           c.pending[entry.clock] = member;
         }
       }
       c.clocks.clocks[entry.clock] = entry;
     }
+    if (update.clocks) c.clocks.clocks = *update.clocks;
+    if (update.policy_state) c.policy_state = *update.policy_state;
     c.expire_after = update.expire_after;
     return absl::OkStatus();
   }
@@ -70,24 +85,24 @@ class MemoryDeadlineStore final : public DeadlineStore {
       for (const auto& [at, member] : by_time) {
         if (static_cast<int>(items.size()) >= limit) break;
         due_[partition][member] = lease_until;
-        items.push_back({*DecodeMember(member), lease_until});
+        items.push_back({*DecodeMember(member), lease_until, "memory"});
       }
     }
     if (after_claim) after_claim();
     return items;
   }
 
-  absl::StatusOr<std::vector<std::optional<ClockEntry>>> Lookup(
+  absl::StatusOr<std::vector<std::optional<StoredCase>>> Lookup(
       const std::vector<DueItem>& items) override {
     std::lock_guard lock(mu_);
     if (!fail_.ok()) return fail_;
-    std::vector<std::optional<ClockEntry>> out;
+    std::vector<std::optional<StoredCase>> out;
     for (const DueItem& item : items) {
       auto c = cases_.find(item.key.complaint_id);
-      if (c == cases_.end() || !c->second.clocks.clocks.contains(item.key.clock)) {
+      if (c == cases_.end()) {
         out.emplace_back();
       } else {
-        out.push_back(c->second.clocks.clocks.at(item.key.clock));
+        out.push_back(StoredCase{c->second.clocks, c->second.policy_state});
       }
     }
     return out;
@@ -98,7 +113,9 @@ class MemoryDeadlineStore final : public DeadlineStore {
     if (!fail_.ok()) return fail_;
     auto& due = due_[partition];
     for (const Acknowledgement& ack : acks) {
-      const std::string member = EncodeMember(ack.item.key);
+      auto encoded = EncodeMember(ack.item.key);
+      if (!encoded.ok()) return encoded.status();
+      const std::string& member = *encoded;
       auto it = due.find(member);
       if (it == due.end() || it->second != ack.item.leased_until) continue;
       due.erase(it);
@@ -109,7 +126,9 @@ class MemoryDeadlineStore final : public DeadlineStore {
         AlertKey next = ack.item.key;
         next.kind = ack.next->kind;
         next.step = ack.next->step;
-        pending->second = EncodeMember(next);
+        auto next_member = EncodeMember(next);
+        if (!next_member.ok()) return next_member.status();
+        pending->second = *std::move(next_member);
         due[pending->second] = ack.next->at;
       } else {
         c.pending.erase(pending);
@@ -128,7 +147,34 @@ class MemoryDeadlineStore final : public DeadlineStore {
     return next;
   }
 
+  absl::StatusOr<std::vector<int32_t>> UnmarkedPartitions(
+      const std::vector<int32_t>& partitions) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    std::vector<int32_t> out;
+    for (int32_t p : partitions) {
+      if (!marked_.contains(p)) out.push_back(p);
+    }
+    return out;
+  }
+
+  absl::Status MarkPartitions(const std::vector<int32_t>& partitions) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    marked_.insert(partitions.begin(), partitions.end());
+    return absl::OkStatus();
+  }
+
   // Test access.
+  // Redis came back empty: everything goes, markers included.
+  void Lose() {
+    std::lock_guard lock(mu_);
+    cases_.clear();
+    due_.clear();
+    marked_.clear();
+  }
+  // As RedisDeadlineStore::Options::guard_partitions; set before use.
+  bool guard_partitions = false;
   std::map<std::string, absl::Time> Scheduled(int32_t partition) {
     std::lock_guard lock(mu_);
     return due_[partition];
@@ -149,6 +195,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
   absl::Status fail_;
   std::map<std::string, Case> cases_;
   std::map<int32_t, std::map<std::string, absl::Time>> due_;
+  std::set<int32_t> marked_;
 };
 
 }  // namespace complaints::sla_timer

@@ -41,4 +41,22 @@ grpc::Status SlaGrpcService::WatchAlerts(grpc::ServerContext* context,
   return grpc::Status::CANCELLED;
 }
 
+grpc::Status SlaGrpcService::PauseClocks(grpc::ServerContext*,
+                                         const sla::v1::PauseClocksRequest* request,
+                                         sla::v1::PauseClocksResponse*) {
+  return ToGrpcStatus(timer_->Pause(*request));
+}
+
+grpc::Status SlaGrpcService::ResumeClocks(grpc::ServerContext*,
+                                          const sla::v1::ResumeClocksRequest* request,
+                                          sla::v1::ResumeClocksResponse*) {
+  return ToGrpcStatus(timer_->Resume(*request));
+}
+
+grpc::Status SlaGrpcService::ExtendDeadline(grpc::ServerContext*,
+                                            const sla::v1::ExtendDeadlineRequest* request,
+                                            sla::v1::ExtendDeadlineResponse*) {
+  return ToGrpcStatus(timer_->Extend(*request));
+}
+
 }  // namespace complaints::sla_timer

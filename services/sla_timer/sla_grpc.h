@@ -18,6 +18,12 @@ class SlaGrpcService final : public sla::v1::SlaService::Service {
   // server shutdown (OK), or the client falls too far behind (RESOURCE_EXHAUSTED).
   grpc::Status WatchAlerts(grpc::ServerContext* context, const sla::v1::WatchAlertsRequest* request,
                            grpc::ServerWriter<events::v1::SlaAlert>* writer) override;
+  grpc::Status PauseClocks(grpc::ServerContext*, const sla::v1::PauseClocksRequest* request,
+                           sla::v1::PauseClocksResponse*) override;
+  grpc::Status ResumeClocks(grpc::ServerContext*, const sla::v1::ResumeClocksRequest* request,
+                            sla::v1::ResumeClocksResponse*) override;
+  grpc::Status ExtendDeadline(grpc::ServerContext*, const sla::v1::ExtendDeadlineRequest* request,
+                              sla::v1::ExtendDeadlineResponse*) override;
 
  private:
   SlaTimer* timer_;

@@ -1,55 +1,45 @@
 // The Redis deadline store and its claim / lease / acknowledge scripts against the real Redis at
 // 127.0.0.1:$REDIS_PORT (default 6379), which other suites share: every key carries a random
 // prefix and is deleted afterwards; nothing is flushed.
+#include <algorithm>
+#include <cstdint>
 #include <cstdlib>
-#include <random>
+#include <set>
 
 #include "gtest/gtest.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
+#include "libs/testing/scratch_redis.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/redis_deadline_store.h"
-#include "services/sla_timer/sla_timer.h"
+#include "services/sla_timer/store_codec.h"
 
 namespace complaints::sla_timer {
 namespace {
+
+// One change of `update` (a named local: GCC 12 misreads nested temporaries as uninitialized).
+void AddChange(CaseUpdate& update, ClockChange::Kind kind, const ClockEntry& entry,
+               const Firing& first) {
+  CaseUpdate::Change change;
+  change.change.kind = kind;
+  change.change.entry = entry;
+  change.first = first;
+  update.changes.push_back(std::move(change));
+}
 
 const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
 constexpr int32_t kPartition = 4;
 constexpr ClockKind kAccept = events::v1::CLOCK_ACCEPT;
 constexpr ClockKind kResolution = events::v1::CLOCK_RESOLUTION;
 
-redis::RedisOptions TestOptions() {
-  redis::RedisOptions options;
-  if (const char* port = std::getenv("REDIS_PORT"); port != nullptr && *port != '\0') {
-    options.port = std::atoi(port);
-  }
-  return options;
-}
-
 class SlaStoreIntegrationTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    auto admin = redis::RedisClient::Connect(TestOptions());
+    auto admin = redis::RedisClient::Connect(testing::TestRedisOptions());
     ASSERT_TRUE(admin.ok()) << admin.status();
     admin_ = *std::move(admin);
-  }
-
-  void TearDown() override {
-    if (admin_ == nullptr) return;
-    std::string cursor = "0";
-    do {
-      auto reply = admin_->Command({"SCAN", cursor, "MATCH", prefix_ + ":*", "COUNT", "1000"});
-      ASSERT_TRUE(reply.ok()) << reply.status();
-      cursor = reply->elements[0].str;
-      std::vector<std::string> del = {"DEL"};
-      for (const auto& key : reply->elements[1].elements) del.push_back(key.str);
-      if (del.size() > 1) {
-        ASSERT_TRUE(admin_->Command(del).ok());
-      }
-    } while (cursor != "0");
   }
 
   ClockEntry Entry(ClockKind clock, absl::Time due, int64_t version,
@@ -66,19 +56,63 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     update.expected_last_offset = current->last_offset;
     update.last_offset = offset;
     update.assignment_sequence = 1;
-    update.changes.push_back({{kind, entry}, FirstFiring(entry, policy_)});
+    AddChange(update, kind, entry, FirstFiring(entry, policy_));
     update.expire_after = expire_after;
     return store_.Update(kPartition, id, update);
   }
 
-  // Member -> score of the partition's schedule.
-  std::map<std::string, int64_t> Scheduled() {
-    auto reply = admin_->Command({"ZRANGE", store_.DueKey(kPartition), "0", "-1", "WITHSCORES"});
-    EXPECT_TRUE(reply.ok()) << reply.status();
+  // "<complaint>|<clock>|<version>|<kind>|<step>" -> due (or lease) in unix ms, over every
+  // bucket the partition's index lists; checks the index against the buckets on the way.
+  std::map<std::string, int64_t> Scheduled(int32_t partition = kPartition) {
     std::map<std::string, int64_t> out;
-    for (size_t i = 0; reply.ok() && i + 1 < reply->elements.size(); i += 2) {
-      out[reply->elements[i].str] = std::atoll(reply->elements[i + 1].str.c_str());
+    auto index = admin_->Command({"ZRANGE", store_.IndexKey(partition), "0", "-1", "WITHSCORES"});
+    EXPECT_TRUE(index.ok()) << index.status();
+    for (size_t i = 0; index.ok() && i + 1 < index->elements.size(); i += 2) {
+      const std::string& location = index->elements[i].str;
+      const int64_t base = std::atoll(location.c_str()) * RedisDeadlineStore::kSlotMillis;
+      auto bucket = admin_->Command(
+          {"ZRANGE", store_.BucketKey(partition, location), "0", "-1", "WITHSCORES"});
+      EXPECT_TRUE(bucket.ok()) << bucket.status();
+      EXPECT_FALSE(bucket->elements.empty()) << "empty bucket in the index: " << location;
+      int64_t earliest = INT64_MAX;
+      for (size_t j = 0; bucket.ok() && j + 1 < bucket->elements.size(); j += 2) {
+        auto key = DecodeMember(bucket->elements[j].str);
+        EXPECT_TRUE(key.ok()) << key.status();
+        if (!key.ok()) continue;
+        const int64_t at = base + std::atoll(bucket->elements[j + 1].str.c_str());
+        earliest = std::min(earliest, at);
+        out[key->complaint_id + "|" + std::to_string(key->clock) + "|" +
+            std::to_string(key->version) + "|" + std::to_string(key->kind) + "|" +
+            std::to_string(key->step)] = at;
+      }
+      EXPECT_EQ(std::atoll(index->elements[i + 1].str.c_str()), earliest) << location;
     }
+    return out;
+  }
+
+  // The scheduled alerts the complaint's value lists.
+  std::vector<PendingRef> Pending(const std::string& id) {
+    auto value = admin_->Command({"GET", store_.CaseKey(id)});
+    EXPECT_TRUE(value.ok()) << value.status();
+    if (!value.ok() || value->is_nil()) return {};
+    auto decoded = DecodeCaseValue(value->str);
+    EXPECT_TRUE(decoded.ok()) << decoded.status();
+    return decoded.ok() ? decoded->pending : std::vector<PendingRef>{};
+  }
+
+  // Every key under the store's prefix.
+  std::vector<std::string> Keys() {
+    std::vector<std::string> out;
+    std::string cursor = "0";
+    do {
+      auto reply = admin_->Command({"SCAN", cursor, "MATCH", scratch_.prefix() + "*", "COUNT",
+                                    "1000"});
+      EXPECT_TRUE(reply.ok()) << reply.status();
+      if (!reply.ok()) break;
+      cursor = reply->elements[0].str;
+      for (const auto& key : reply->elements[1].elements) out.push_back(key.str);
+    } while (cursor != "0");
+    std::sort(out.begin(), out.end());
     return out;
   }
 
@@ -94,11 +128,11 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     return items.ok() ? *items : std::vector<DueItem>{};
   }
 
-  const std::string prefix_ = "test:sla:" + std::to_string(std::random_device()());
+  testing::ScratchRedis scratch_{"sla"};
   PolicySettings policy_;
   std::unique_ptr<redis::RedisClient> admin_;
-  redis::RedisPool pool_{TestOptions(), 4};
-  RedisDeadlineStore store_{&pool_, prefix_};
+  // The store adds ":case:..." itself, as it does to "sla" in production.
+  RedisDeadlineStore store_{&scratch_.pool(), scratch_.prefix() + "sla"};
 };
 
 TEST_F(SlaStoreIntegrationTest, ArmStoresTheClockAndSchedulesItsBreach) {
@@ -153,7 +187,7 @@ TEST_F(SlaStoreIntegrationTest, DueItemsAreClaimedOnceThenAgainAfterTheLease) {
   auto entries = store_.Lookup(again);
   ASSERT_TRUE(entries.ok()) << entries.status();
   ASSERT_TRUE((*entries)[0].has_value());
-  EXPECT_EQ((*entries)[0]->version, 1);
+  EXPECT_EQ((*entries)[0]->clocks.clocks.at(kAccept).version, 1);
 }
 
 TEST_F(SlaStoreIntegrationTest, AcknowledgeRemovesOnlyWhatIsStillLeasedToTheAcker) {
@@ -169,8 +203,7 @@ TEST_F(SlaStoreIntegrationTest, AcknowledgeRemovesOnlyWhatIsStillLeasedToTheAcke
   ASSERT_TRUE(store_.Acknowledge(kPartition, {{theirs[0], std::nullopt}}).ok());
   EXPECT_TRUE(Scheduled().empty());
   EXPECT_TRUE(Claim(kT0 + absl::Hours(100)).empty());
-  auto hash = admin_->Command({"HEXISTS", store_.CaseKey("CMP1"), "m:1"});
-  EXPECT_EQ(hash->integer, 0);
+  EXPECT_TRUE(Pending("CMP1").empty());
   EXPECT_TRUE(store_.Load("CMP1")->clocks.at(kAccept).running());  // breached, not stopped
 }
 
@@ -183,7 +216,7 @@ TEST_F(SlaStoreIntegrationTest, ReArmDuringTheLeaseKeepsTheNewDeadline) {
 
   auto entries = store_.Lookup(claimed);
   ASSERT_TRUE(entries.ok());
-  EXPECT_EQ((*entries)[0]->version, 7);  // the firer sees the claim is stale
+  EXPECT_EQ((*entries)[0]->clocks.clocks.at(kResolution).version, 7);  // the claim is stale
   ASSERT_TRUE(store_.Acknowledge(kPartition, {{claimed[0], std::nullopt}}).ok());
   EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
                              {"CMP1|4|7|2|0", absl::ToUnixMillis(kT0 + absl::Hours(168))}}));
@@ -215,7 +248,7 @@ TEST_F(SlaStoreIntegrationTest, StopDuringTheLeaseDropsTheAlert) {
   stopped.state = ClockEntry::State::kStopped;
   ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kStop, stopped, 2).ok());
   EXPECT_TRUE(Scheduled().empty());
-  EXPECT_FALSE((*store_.Lookup(claimed))[0]->running());
+  EXPECT_FALSE((*store_.Lookup(claimed))[0]->clocks.clocks.at(kAccept).running());
 }
 
 TEST_F(SlaStoreIntegrationTest, RetargetKeepsTheSchedule) {
@@ -237,8 +270,10 @@ TEST_F(SlaStoreIntegrationTest, AcknowledgeCanScheduleTheNextAlert) {
   ASSERT_TRUE(store_.Acknowledge(kPartition, {{claimed[0], next}}).ok());
   EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
                              {"CMP1|1|1|3|1", absl::ToUnixMillis(kT0 + absl::Hours(2))}}));
-  auto pending = admin_->Command({"HGET", store_.CaseKey("CMP1"), "m:1"});
-  EXPECT_EQ(pending->str, "CMP1|1|1|3|1");
+  const auto pending = Pending("CMP1");
+  ASSERT_EQ(pending.size(), 1u);
+  EXPECT_EQ(pending[0].head, EncodeMember({"CMP1", kAccept, 1, events::v1::ALERT_KIND_ESCALATION,
+                                           1})->substr(0, kMemberHeadSize));
 }
 
 TEST_F(SlaStoreIntegrationTest, ClaimsInBatches) {
@@ -255,38 +290,306 @@ TEST_F(SlaStoreIntegrationTest, ClaimsInBatches) {
   EXPECT_EQ(rest->size(), 2u);
 }
 
-// The whole path on Redis: case events in, breaches out, through SlaTimer and AlertFirer.
-TEST_F(SlaStoreIntegrationTest, CaseEventsToBreaches) {
-  common::ManualClock clock(kT0);
-  testing::FakePublisher publisher;
-  SlaTimer timer(&store_, &clock, policy_, absl::Hours(24));
-  AlertFirer firer(&store_, &publisher, &clock, policy_, FiringOptions{});
+TEST_F(SlaStoreIntegrationTest, AFullMinuteOverflowsIntoMoreBucketsThatStayCompact) {
+  RedisDeadlineStore small(&scratch_.pool(), scratch_.prefix() + "sla", {.bucket_capacity = 2});
+  const absl::Time due = kT0 + absl::Seconds(30);
+  for (int i = 0; i < 5; ++i) {
+    const ClockEntry entry = Entry(kAccept, due + absl::Milliseconds(i), i + 1);
+    CaseUpdate update;
+    update.last_offset = i + 1;
+    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, entry}};
+    ASSERT_TRUE(small.Update(kPartition, "CMP" + std::to_string(i), update).ok());
+  }
+  const std::string minute = std::to_string(absl::ToUnixMillis(due) / 60000);
+  auto index = admin_->Command({"ZRANGE", store_.IndexKey(kPartition), "0", "-1"});
+  ASSERT_TRUE(index.ok());
+  ASSERT_EQ(index->elements.size(), 3u);  // 2 + 2 + 1
+  for (const auto& location : index->elements) {
+    EXPECT_TRUE(location.str.starts_with(minute + ":")) << location.str;
+    auto encoding =
+        admin_->Command({"OBJECT", "ENCODING", store_.BucketKey(kPartition, location.str)});
+    EXPECT_EQ(encoding->str, "listpack");
+  }
+  EXPECT_EQ(Scheduled().size(), 5u);
+  EXPECT_EQ(*small.NextDue(kPartition), due);
 
-  events::v1::CaseEvent assigned;
-  assigned.set_complaint_id("CMP1");
-  assigned.set_unit("BJ-0101");
-  *assigned.mutable_occurred_at() = common::ToProtoTime(kT0);
-  assigned.mutable_assigned()->set_sequence(1);
-  const auto out = events::ToRecord(events::kCaseTopic, "CMP1", assigned, "e1",
-                                    "/complaints/routing", "CMP1", kT0);
-  const auto record = testing::AsIncoming(out, kPartition, 42);
-  ASSERT_TRUE(timer.HandleCaseEvent(record).ok());
-  ASSERT_TRUE(timer.HandleCaseEvent(record).ok());  // redelivered
-  EXPECT_EQ(Scheduled().size(), 3u);
+  // Claimed across the buckets, earliest bucket first, in batches.
+  auto first = small.Claim(kPartition, due + absl::Seconds(1), due + absl::Minutes(5), 3);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->size(), 3u);
+  auto rest = small.Claim(kPartition, due + absl::Seconds(1), due + absl::Minutes(5), 3);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->size(), 2u);
+  EXPECT_EQ(*small.NextDue(kPartition), due + absl::Minutes(5));  // all leased
+  std::vector<Acknowledgement> acks;
+  for (const auto& items : {*first, *rest}) {
+    for (const DueItem& item : items) acks.push_back({item, std::nullopt});
+  }
+  ASSERT_TRUE(small.Acknowledge(kPartition, acks).ok());
+  // Nothing left behind but the complaints: no bucket, no index entry, no hint.
+  for (const std::string& key : Keys()) {
+    EXPECT_TRUE(key.starts_with(scratch_.prefix() + "sla:c:")) << key;
+  }
+  EXPECT_EQ(*small.NextDue(kPartition), std::nullopt);
+}
 
-  clock.Advance(absl::Hours(4));
-  auto fired = firer.FireDue(kPartition);
-  ASSERT_TRUE(fired.ok()) << fired.status();
-  EXPECT_EQ(*fired, 1);
-  EXPECT_EQ(*firer.FireDue(kPartition), 0);
-  ASSERT_EQ(publisher.published().size(), 1u);
-  EXPECT_EQ(publisher.published()[0].event.id,
-            AlertId({"CMP1", kAccept, 42, events::v1::ALERT_KIND_BREACH, 0}));
+TEST_F(SlaStoreIntegrationTest, ThousandsClaimedAndAcknowledgedAtOnce) {
+  std::vector<CaseWrite> writes;
+  for (int i = 0; i < 1200; ++i) {
+    const ClockEntry accept = Entry(kAccept, kT0 + absl::Milliseconds(i * 100), i + 1);
+    CaseWrite w{kPartition, "CMP" + std::to_string(i), {}};
+    w.update.last_offset = i + 1;
+    AddChange(w.update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    w.update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
+    writes.push_back(std::move(w));
+  }
+  for (const absl::Status& s : store_.UpdateCases(writes)) ASSERT_TRUE(s.ok()) << s;
+  auto claimed = store_.Claim(kPartition, kT0 + absl::Hours(1), kT0 + absl::Hours(2), 5000);
+  ASSERT_TRUE(claimed.ok()) << claimed.status();
+  ASSERT_EQ(claimed->size(), 1200u);
+  for (size_t i = 1; i < claimed->size(); ++i) {  // one minute after another
+    EXPECT_LE((*claimed)[i - 1].location.substr(0, 8), (*claimed)[i].location.substr(0, 8));
+  }
+  std::vector<Acknowledgement> acks;
+  for (const DueItem& item : *claimed) {
+    acks.push_back({item, Firing{events::v1::ALERT_KIND_ESCALATION, 1, kT0 + absl::Hours(3)}});
+  }
+  ASSERT_TRUE(store_.Acknowledge(kPartition, acks).ok());
+  const auto scheduled = Scheduled();
+  ASSERT_EQ(scheduled.size(), 1200u);
+  for (const auto& [member, at] : scheduled) {
+    EXPECT_EQ(at, absl::ToUnixMillis(kT0 + absl::Hours(3))) << member;
+  }
+  // 1200 escalations due in the same millisecond: ten buckets of at most 128.
+  auto index = admin_->Command({"ZCARD", store_.IndexKey(kPartition)});
+  EXPECT_EQ(index->integer, 10);
+}
+
+TEST_F(SlaStoreIntegrationTest, PolicyStateIsStoredVerbatimAndKeptWhenNotGiven) {
+  const ClockEntry accept = Entry(kAccept, kT0 + absl::Hours(4), 1);
+  CaseUpdate update;
+  update.last_offset = 1;
+  update.assignment_sequence = 1;
+  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
+  update.policy_state = std::string("\x00engine\xffstate", 13);
+  ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
+  auto loaded = store_.LoadCase("CMP1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->policy_state, *update.policy_state);
+  EXPECT_EQ(loaded->clocks.clocks.at(kAccept), accept);
+
+  // Without clocks and policy state: the stored clocks get the changes, the state stays.
+  const ClockEntry resolution = Entry(kResolution, kT0 + absl::Hours(168), 2);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, resolution, 2).ok());
+  loaded = store_.LoadCase("CMP1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->policy_state, *update.policy_state);
+  EXPECT_EQ(loaded->clocks.clocks.size(), 2u);
+  EXPECT_EQ(loaded->clocks.clocks.at(kResolution), resolution);
   EXPECT_EQ(Scheduled().size(), 2u);
 
-  auto deadlines = timer.GetDeadlines("CMP1");
-  ASSERT_TRUE(deadlines.ok());
-  EXPECT_EQ(deadlines->deadlines(0).status(), sla::v1::DEADLINE_STATUS_BREACHED);
+  update.expected_last_offset = 2;
+  update.last_offset = 3;
+  update.changes.clear();
+  update.policy_state = "";
+  update.clocks = loaded->clocks.clocks;
+  ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
+  EXPECT_EQ(store_.LoadCase("CMP1")->policy_state, "");
+  EXPECT_EQ(Scheduled().size(), 2u);  // no change touched the schedule
+}
+
+TEST_F(SlaStoreIntegrationTest, ClocksCanLiveInThePolicyStateAlone) {
+  // A policy state that is nothing but the ACCEPT clock's due time and version.
+  RedisDeadlineStore::Options options;
+  int reads = 0;
+  options.clocks_from_policy_state = [&](const std::string& state)
+      -> absl::StatusOr<std::map<ClockKind, ClockEntry>> {
+    ++reads;
+    const auto bar = state.find('|');
+    if (bar == std::string::npos) return absl::DataLossError("bad state");
+    const int64_t due = std::atoll(state.substr(0, bar).c_str());
+    const int64_t version = std::atoll(state.substr(bar + 1).c_str());
+    return std::map<ClockKind, ClockEntry>{
+        {kAccept, {kAccept, ClockEntry::State::kRunning, absl::FromUnixMillis(due), version,
+                   kT0, "BJ-0101"}}};
+  };
+  RedisDeadlineStore lean(&scratch_.pool(), scratch_.prefix() + "sla", options);
+  const ClockEntry accept = Entry(kAccept, kT0 + absl::Hours(4), 9);
+  CaseUpdate update;
+  update.last_offset = 9;
+  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
+  update.policy_state = std::to_string(absl::ToUnixMillis(accept.due)) + "|9";
+  ASSERT_TRUE(lean.Update(kPartition, "CMP1", update).ok());
+  ASSERT_TRUE(store_.Update(kPartition, "CMP2", update).ok());  // the same, clocks kept twice
+
+  auto lean_value = admin_->Command({"GET", lean.CaseKey("CMP1")});
+  auto full_value = admin_->Command({"GET", store_.CaseKey("CMP2")});
+  EXPECT_LT(lean_value->str.size(), full_value->str.size());
+  auto loaded = lean.LoadCase("CMP1");
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ(loaded->clocks.clocks.at(kAccept), accept);
+  EXPECT_EQ(loaded->clocks.last_offset, 9);
+  EXPECT_EQ(reads, 1);
+
+  const auto claimed = lean.Claim(kPartition, kT0 + absl::Hours(5), kT0 + absl::Hours(6), 10);
+  ASSERT_TRUE(claimed.ok());
+  ASSERT_EQ(claimed->size(), 2u);
+  auto looked_up = lean.Lookup(*claimed);
+  ASSERT_TRUE(looked_up.ok()) << looked_up.status();
+  for (const auto& c : *looked_up) EXPECT_EQ(c->clocks.clocks.at(kAccept).version, 9);
+
+  // A policy state the function cannot read is data loss, not an empty complaint.
+  update.expected_last_offset = 9;
+  update.last_offset = 10;
+  update.changes.clear();
+  update.policy_state = "garbage";
+  ASSERT_TRUE(lean.Update(kPartition, "CMP1", update).ok());
+  EXPECT_EQ(lean.LoadCase("CMP1").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(SlaStoreIntegrationTest, AlertsThatCannotBeStoredAreRejectedWholesale) {
+  ClockEntry accept = Entry(kAccept, kT0, 1);
+  CaseUpdate update;
+  update.last_offset = 1;
+  AddChange(update, ClockChange::Kind::kArm, accept, {events::v1::ALERT_KIND_WARNING, 300, kT0});
+  EXPECT_EQ(store_.Update(kPartition, "CMP1", update).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.Load("CMP1")->last_offset, -1);
+  EXPECT_TRUE(Scheduled().empty());
+}
+
+TEST_F(SlaStoreIntegrationTest, StandardIdsAndOtherIdsShareTheSchedule) {
+  const std::string standard = "CMP0123456789ABCDEF0123";
+  ASSERT_TRUE(Change(standard, ClockChange::Kind::kArm, Entry(kAccept, kT0, 1), 1).ok());
+  ASSERT_TRUE(Change("weird|id", ClockChange::Kind::kArm, Entry(kAccept, kT0, 2), 2).ok());
+  const auto claimed = Claim(kT0);
+  ASSERT_EQ(claimed.size(), 2u);
+  std::set<std::string> ids;
+  for (const DueItem& item : claimed) ids.insert(item.key.complaint_id);
+  EXPECT_EQ(ids, (std::set<std::string>{standard, "weird|id"}));
+  std::vector<Acknowledgement> acks;
+  for (const DueItem& item : claimed) {
+    acks.push_back({item, Firing{events::v1::ALERT_KIND_ESCALATION, 1, kT0 + absl::Hours(1)}});
+  }
+  ASSERT_TRUE(store_.Acknowledge(kPartition, acks).ok());
+  EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
+                             {standard + "|1|1|3|1", absl::ToUnixMillis(kT0 + absl::Hours(1))},
+                             {"weird|id|1|2|3|1", absl::ToUnixMillis(kT0 + absl::Hours(1))}}));
+  EXPECT_EQ(Pending(standard).size(), 1u);
+  EXPECT_EQ(Pending("weird|id").size(), 1u);
+}
+
+TEST_F(SlaStoreIntegrationTest, BatchesApplyEachWriteOnItsOwn) {
+  ASSERT_TRUE(Change("CMP-OLD", ClockChange::Kind::kArm, Entry(kAccept, kT0, 1), 1).ok());
+  auto arm = [&](const std::string& id, int64_t expected, int64_t offset, int32_t step,
+                 bool with_clocks) {
+    const ClockEntry entry = Entry(kResolution, kT0 + absl::Hours(offset), offset);
+    CaseWrite w{kPartition, id, {}};
+    w.update.expected_last_offset = expected;
+    w.update.last_offset = offset;
+    Firing first = FirstFiring(entry, policy_);
+    first.step = step;
+    AddChange(w.update, ClockChange::Kind::kArm, entry, first);
+    if (with_clocks) w.update.clocks = std::map<ClockKind, ClockEntry>{{kResolution, entry}};
+    return w;
+  };
+  const std::vector<CaseWrite> writes = {
+      arm("CMP-A", -1, 10, 0, true),
+      arm("CMP-OLD", -1, 11, 0, true),  // stale: CMP-OLD is at offset 1
+      arm("CMP-B", -1, 12, 300, true),  // a step that does not fit
+      arm("CMP-OLD", 1, 13, 0, false),  // derived from the stored clocks
+      arm("CMP-C", 5, 14, 0, false)};   // stale, found before the script
+  const std::vector<absl::Status> results = store_.UpdateCases(writes);
+  ASSERT_EQ(results.size(), 5u);
+  EXPECT_TRUE(results[0].ok()) << results[0];
+  EXPECT_EQ(results[1].code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(results[2].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(results[3].ok()) << results[3];
+  EXPECT_EQ(results[4].code(), absl::StatusCode::kAborted);
+
+  const auto loaded = store_.LoadCases({"CMP-A", "CMP-B", "CMP-OLD"});
+  ASSERT_EQ(loaded.size(), 3u);
+  EXPECT_EQ(loaded[0]->clocks.last_offset, 10);
+  EXPECT_EQ(loaded[1]->clocks.last_offset, -1);
+  EXPECT_EQ(loaded[2]->clocks.last_offset, 13);
+  EXPECT_EQ(loaded[2]->clocks.clocks.size(), 2u);
+  EXPECT_EQ(Scheduled().size(), 3u);  // CMP-OLD accept + resolution, CMP-A resolution
+
+  // Redis forgot its scripts (restart, SCRIPT FLUSH): a batch still goes through.
+  ASSERT_TRUE(admin_->Command({"SCRIPT", "FLUSH"}).ok());
+  const auto again = store_.UpdateCases({arm("CMP-D", -1, 20, 0, true), arm("CMP-E", -1, 21, 0, true)});
+  EXPECT_TRUE(again[0].ok()) << again[0];
+  EXPECT_TRUE(again[1].ok()) << again[1];
+  EXPECT_EQ(Scheduled().size(), 5u);
+}
+
+// The firing path on Redis: armed clocks in, alerts out through AlertFirer and the Poller, the
+// escalation that follows a breach scheduled by the acknowledgement, a stale claim dropped.
+TEST_F(SlaStoreIntegrationTest, ArmedDeadlinesFireThroughTheFirer) {
+  common::ManualClock clock(kT0);
+  testing::FakePublisher publisher;
+  // Each breach is followed by one escalation an hour later, computed from the policy state.
+  AlertFirer firer(
+      &store_, &publisher, &clock,
+      [](const StoredCase& stored, const ClockEntry& entry, events::v1::AlertKind kind,
+         int32_t step) -> std::optional<Firing> {
+        EXPECT_EQ(stored.policy_state, "engine");
+        if (kind != events::v1::ALERT_KIND_BREACH) return std::nullopt;
+        return Firing{events::v1::ALERT_KIND_ESCALATION, 1, entry.due + absl::Hours(1)};
+      },
+      FiringOptions{.batch = 2});
+  for (int i = 0; i < 5; ++i) {
+    const ClockEntry accept = Entry(kAccept, kT0 + absl::Minutes(i), 40 + i);
+    CaseUpdate update;
+    update.last_offset = 40 + i;
+    AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
+    update.policy_state = "engine";
+    ASSERT_TRUE(store_.Update(kPartition, "CMP" + std::to_string(i), update).ok());
+  }
+
+  clock.Advance(absl::Minutes(10));
+  auto fired = firer.FireDue(kPartition);
+  ASSERT_TRUE(fired.ok()) << fired.status();
+  EXPECT_EQ(*fired, 5);  // three batches of at most 2
+  EXPECT_EQ(*firer.FireDue(kPartition), 0);
+  ASSERT_EQ(publisher.published().size(), 5u);
+  EXPECT_EQ(publisher.published()[0].event.id,
+            AlertId({"CMP0", kAccept, 40, events::v1::ALERT_KIND_BREACH, 0}));
+  EXPECT_EQ(Scheduled().size(), 5u);  // the escalations
+  EXPECT_EQ(*store_.NextDue(kPartition), kT0 + absl::Hours(1));
+
+  clock.Advance(absl::Hours(1));
+  EXPECT_EQ(*firer.FireDue(kPartition), 5);
+  EXPECT_EQ(publisher.published()[5].event.id,
+            AlertId({"CMP0", kAccept, 40, events::v1::ALERT_KIND_ESCALATION, 1}));
+  EXPECT_TRUE(Scheduled().empty());
+  for (const std::string& key : Keys()) {
+    EXPECT_TRUE(key.starts_with(scratch_.prefix() + "sla:c:")) << key;
+  }
+}
+
+TEST_F(SlaStoreIntegrationTest, AGuardedStoreRefusesUpdatesUntilThePartitionIsMarked) {
+  RedisDeadlineStore guarded(&scratch_.pool(), scratch_.prefix() + "sla",
+                             {.guard_partitions = true});
+  const ClockEntry accept = Entry(kAccept, kT0, 1);
+  CaseUpdate update;
+  update.last_offset = 1;
+  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  const absl::Status refused = guarded.Update(kPartition, "CMP1", update);
+  EXPECT_TRUE(IsPartitionStateMissing(refused)) << refused;
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);  // retried, never dead-lettered
+  EXPECT_EQ(*guarded.UnmarkedPartitions({kPartition, kPartition + 1}),
+            (std::vector<int32_t>{kPartition, kPartition + 1}));
+
+  ASSERT_TRUE(guarded.MarkPartitions({kPartition}).ok());
+  EXPECT_EQ(*guarded.UnmarkedPartitions({kPartition, kPartition + 1}),
+            std::vector<int32_t>{kPartition + 1});
+  ASSERT_TRUE(guarded.Update(kPartition, "CMP1", update).ok());
+  EXPECT_EQ(Scheduled().size(), 1u);
+  EXPECT_FALSE(IsPartitionStateMissing(absl::UnavailableError("redis down")));
 }
 
 }  // namespace

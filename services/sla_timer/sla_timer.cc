@@ -1,90 +1,245 @@
 #include "services/sla_timer/sla_timer.h"
 
+#include "services/sla_timer/alerts.h"
+
 #include "complaints/events/v1/case.pb.h"
+#include "libs/common/ids.h"
 #include "libs/common/logging.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
+#include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
 
 namespace complaints::sla_timer {
 namespace {
 
-const char* ChangeName(ClockChange::Kind kind) {
+absl::StatusOr<sla::v1::SlaCaseState> ParseState(const std::string& complaint_id,
+                                                 const std::string& bytes) {
+  sla::v1::SlaCaseState state;
+  if (!state.ParseFromString(bytes)) {
+    return absl::DataLossError("stored SLA state of " + complaint_id + " does not parse");
+  }
+  return state;
+}
+
+bool SameApartFromVersion(sla::v1::SlaCaseState a, sla::v1::SlaCaseState b) {
+  a.clear_applied_version();
+  b.clear_applied_version();
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+const char* UpdateName(sla_policy::ClockUpdate::Kind kind) {
   switch (kind) {
-    case ClockChange::Kind::kArm:
+    case sla_policy::ClockUpdate::Kind::kArmed:
       return "armed";
-    case ClockChange::Kind::kStop:
+    case sla_policy::ClockUpdate::Kind::kPaused:
+      return "paused";
+    case sla_policy::ClockUpdate::Kind::kStopped:
       return "stopped";
-    case ClockChange::Kind::kRetarget:
+    case sla_policy::ClockUpdate::Kind::kRetargeted:
       return "moved";
   }
   return "?";
 }
 
-sla::v1::DeadlineStatus StatusAt(const ClockEntry& entry, absl::Time now) {
-  if (!entry.running()) return sla::v1::DEADLINE_STATUS_STOPPED;
-  return entry.due <= now ? sla::v1::DEADLINE_STATUS_BREACHED : sla::v1::DEADLINE_STATUS_RUNNING;
+sla::v1::DeadlineStatus StatusAt(const sla::v1::ClockState& clock, absl::Time due,
+                                 absl::Time now) {
+  switch (clock.status()) {
+    case sla::v1::CLOCK_STATUS_RUNNING:
+      return due <= now ? sla::v1::DEADLINE_STATUS_BREACHED : sla::v1::DEADLINE_STATUS_RUNNING;
+    case sla::v1::CLOCK_STATUS_PAUSED:
+      return sla::v1::DEADLINE_STATUS_PAUSED;
+    default:
+      return sla::v1::DEADLINE_STATUS_STOPPED;
+  }
 }
 
 }  // namespace
 
+ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::ClockState& clock) {
+  return ClockEntry{
+      .clock = clock.clock(),
+      // Paused clocks have nothing scheduled: for the store they are stopped until resumed.
+      .state = clock.status() == sla::v1::CLOCK_STATUS_RUNNING ? ClockEntry::State::kRunning
+                                                               : ClockEntry::State::kStopped,
+      // Whole milliseconds, as the store keeps them.
+      .due = absl::FromUnixMillis(absl::ToUnixMillis(engine.DueOf(clock))),
+      .version = clock.version(),
+      .armed_at = absl::FromUnixMillis(
+          absl::ToUnixMillis(common::FromProtoTime(clock.started_at()))),
+      .unit = clock.unit(),
+  };
+}
+
+Firing ToFiring(const sla_policy::Firing& firing) {
+  return Firing{.kind = firing.kind,
+                .step = firing.step,
+                .at = absl::FromUnixMillis(absl::ToUnixMillis(firing.at))};
+}
+
 absl::Status SlaTimer::HandleCaseEvent(const kafka::IncomingRecord& record) {
   auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
   if (!event.ok()) return event.status();
-  if (auto s = ValidateCaseEvent(*event); !s.ok()) return s;
   const std::string& id = event->complaint_id();
   if (!record.key.empty() && record.key != id) {
     // Its deadlines would land in another partition's schedule than the complaint's.
     return absl::InvalidArgumentError("record key is not the complaint id " + id);
   }
 
-  auto current = store_->Load(id);
-  if (!current.ok()) return current.status();
-  if (record.offset <= current->last_offset) return absl::OkStatus();  // redelivered
+  auto stored = store_->LoadCase(id);
+  if (!stored.ok()) return stored.status();
+  if (record.offset <= stored->clocks.last_offset) return absl::OkStatus();  // redelivered
+  auto state = ParseState(id, stored->policy_state);
+  if (!state.ok()) return state.status();
 
-  const Decision decision = Decide(*current, *event, record.offset, policy_);
-  if (decision.empty() && decision.assignment_sequence == current->assignment_sequence) {
-    return absl::OkStatus();
+  auto outcome = engine_->Apply(*state, *event, record.offset);
+  if (!outcome.ok()) return outcome.status();  // not a usable case event: dead-lettered
+  if (!outcome->refused.ok()) {
+    spdlog::warn("complaint {}: {} refused by the policy: {}", id, record.offset,
+                 outcome->refused.ToString());
   }
-  const CaseClocks after = Apply(*current, decision, record.offset);
+  if (outcome->duplicate || (outcome->updates.empty() && SameApartFromVersion(*state, outcome->state))) {
+    return absl::OkStatus();  // nothing to write: a redelivery would change nothing either
+  }
 
   CaseUpdate update;
-  update.expected_last_offset = current->last_offset;
+  update.expected_last_offset = stored->clocks.last_offset;
   update.last_offset = record.offset;
-  update.assignment_sequence = decision.assignment_sequence;
-  for (const ClockChange& change : decision.changes) {
-    update.changes.push_back({change, FirstFiring(change.entry, policy_)});
+  update.assignment_sequence = outcome->state.assignment_sequence();
+  std::map<ClockKind, ClockEntry> clocks;
+  for (const auto& clock : outcome->state.clocks()) {
+    clocks[clock.clock()] = ToClockEntry(*engine_, clock);
   }
-  if (AllStopped(after)) update.expire_after = stopped_ttl_;
+  for (const sla_policy::ClockUpdate& change : outcome->updates) {
+    ClockChange clock_change{.entry = ToClockEntry(*engine_, change.clock)};
+    Firing first;
+    switch (change.kind) {
+      case sla_policy::ClockUpdate::Kind::kArmed:
+        if (change.first) {
+          clock_change.kind = ClockChange::Kind::kArm;
+          first = ToFiring(*change.first);
+        } else {
+          clock_change.kind = ClockChange::Kind::kStop;  // nothing left to fire for it
+        }
+        break;
+      case sla_policy::ClockUpdate::Kind::kPaused:
+      case sla_policy::ClockUpdate::Kind::kStopped:
+        clock_change.kind = ClockChange::Kind::kStop;
+        break;
+      case sla_policy::ClockUpdate::Kind::kRetargeted:
+        clock_change.kind = ClockChange::Kind::kRetarget;
+        break;
+    }
+    update.changes.push_back({clock_change, first});
+  }
+  update.clocks = std::move(clocks);
+  update.policy_state = outcome->state.SerializeAsString();
+  if (sla_policy::AllStopped(outcome->state)) update.expire_after = stopped_ttl_;
   // Aborted when another instance updated the complaint meanwhile (a rebalance overlap): the
   // consumer retries, reloads, and finds the record applied or applies it to the new state.
   if (auto s = store_->Update(record.partition, id, update); !s.ok()) return s;
 
-  for (const ClockChange& change : decision.changes) {
+  for (const sla_policy::ClockUpdate& change : outcome->updates) {
     spdlog::info("complaint {}: {} {} v{} due {} (unit {})", id,
-                 events::v1::Clock_Name(change.entry.clock), ChangeName(change.kind),
-                 change.entry.version, absl::FormatTime(change.entry.due), change.entry.unit);
+                 events::v1::Clock_Name(change.clock.clock()), UpdateName(change.kind),
+                 change.clock.version(), absl::FormatTime(engine_->DueOf(change.clock)),
+                 change.clock.unit());
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<sla::v1::SlaCaseState> SlaTimer::State(const std::string& complaint_id) {
+  auto stored = store_->LoadCase(complaint_id);
+  if (!stored.ok()) return stored.status();
+  return ParseState(complaint_id, stored->policy_state);
 }
 
 absl::StatusOr<sla::v1::GetDeadlinesResponse> SlaTimer::GetDeadlines(
     const std::string& complaint_id) {
   if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
-  auto clocks = store_->Load(complaint_id);
-  if (!clocks.ok()) return clocks.status();
+  auto state = State(complaint_id);
+  if (!state.ok()) return state.status();
   const absl::Time now = clock_->Now();
   sla::v1::GetDeadlinesResponse response;
-  for (const auto& [kind, entry] : clocks->clocks) {
+  for (const auto& clock : state->clocks()) {
+    const absl::Time due = engine_->DueOf(clock);
     sla::v1::Deadline* deadline = response.add_deadlines();
-    deadline->set_clock(kind);
-    *deadline->mutable_due_at() = common::ToProtoTime(entry.due);
-    deadline->set_version(entry.version);
-    deadline->set_unit(entry.unit);
-    deadline->set_status(StatusAt(entry, now));
-    *deadline->mutable_armed_at() = common::ToProtoTime(entry.armed_at);
+    deadline->set_clock(clock.clock());
+    *deadline->mutable_due_at() = common::ToProtoTime(due);
+    deadline->set_version(clock.version());
+    deadline->set_unit(clock.unit());
+    deadline->set_status(StatusAt(clock, due, now));
+    *deadline->mutable_armed_at() = clock.started_at();
   }
   return response;
+}
+
+absl::StatusOr<sla::v1::SlaCaseState> SlaTimer::KnownState(const std::string& complaint_id) {
+  if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+  auto state = State(complaint_id);
+  if (!state.ok()) return state.status();
+  if (state->clocks().empty()) {
+    return absl::NotFoundError("complaint_id: no SLA clocks for " + complaint_id);
+  }
+  return state;
+}
+
+absl::Status SlaTimer::PublishCaseEvent(const sla::v1::SlaCaseState& state,
+                                        events::v1::CaseEvent event, const std::string& what) {
+  const absl::Time now = clock_->Now();
+  event.set_unit(state.unit());
+  *event.mutable_occurred_at() = common::ToProtoTime(now);
+  const std::string& id = event.complaint_id();
+  return publisher_->Publish(events::ToRecord(
+      events::kCaseTopic, id, event,
+      common::DeterministicId({id, what, std::to_string(absl::ToUnixNanos(now))}), kEventSource,
+      id, now));
+}
+
+absl::Status SlaTimer::Pause(const sla::v1::PauseClocksRequest& request) {
+  if (request.reason() == events::v1::PAUSE_REASON_UNSPECIFIED ||
+      !events::v1::PauseReason_IsValid(request.reason())) {
+    return grpcutil::FieldError("reason", "must be WAITING_ON_CUSTOMER or EXTERNAL_APPRAISAL");
+  }
+  auto state = KnownState(request.complaint_id());
+  if (!state.ok()) return state.status();
+  events::v1::CaseEvent event;
+  event.set_complaint_id(request.complaint_id());
+  event.set_actor(request.actor());
+  event.mutable_paused()->set_reason(request.reason());
+  event.mutable_paused()->set_note(request.note());
+  event.mutable_paused()->set_customer_notified(request.customer_notified());
+  return PublishCaseEvent(*state, std::move(event), "sla-paused");
+}
+
+absl::Status SlaTimer::Resume(const sla::v1::ResumeClocksRequest& request) {
+  if (!events::v1::PauseReason_IsValid(request.reason())) {
+    return grpcutil::FieldError("reason", "unknown value");
+  }
+  auto state = KnownState(request.complaint_id());
+  if (!state.ok()) return state.status();
+  events::v1::CaseEvent event;
+  event.set_complaint_id(request.complaint_id());
+  event.set_actor(request.actor());
+  event.mutable_resumed()->set_reason(request.reason());
+  return PublishCaseEvent(*state, std::move(event), "sla-resumed");
+}
+
+absl::Status SlaTimer::Extend(const sla::v1::ExtendDeadlineRequest& request) {
+  if (!request.has_extension()) return grpcutil::FieldError("extension", "is required");
+  if (request.extension().reason().empty()) {
+    return grpcutil::FieldError("extension.reason", "is required");
+  }
+  auto state = KnownState(request.complaint_id());
+  if (!state.ok()) return state.status();
+  if (auto s = engine_->CheckExtension(*state, request.extension(), clock_->Now()); !s.ok()) {
+    return s;
+  }
+  events::v1::CaseEvent event;
+  event.set_complaint_id(request.complaint_id());
+  event.set_actor(request.actor());
+  *event.mutable_extension_approved() = request.extension();
+  return PublishCaseEvent(*state, std::move(event), "sla-extended");
 }
 
 }  // namespace complaints::sla_timer

@@ -3,22 +3,30 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "complaints/sla/v1/clock_state.pb.h"
 #include "complaints/sla/v1/sla.pb.h"
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
+#include "libs/kafka/producer.h"
 #include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/policy.h"
+#include "services/sla_timer/policy_engine.h"
 
 namespace complaints::sla_timer {
 
-// Arms and stops SLA clocks from complaints.case.v1 and answers what a complaint's deadlines
-// are. Knows nothing of Kafka or Redis clients: it is given a store and a clock.
+// Runs each complaint's SLA clocks from complaints.case.v1 through the policy engine and keeps
+// the result in the store: the engine's state, the clocks, and each running clock's next alert.
+// Knows nothing of Kafka or Redis clients: it is given a store, an engine and a clock.
 class SlaTimer {
  public:
   // `stopped_ttl`: how long (real time) a complaint whose clocks are all stopped is remembered.
-  SlaTimer(DeadlineStore* store, const common::Clock* clock, PolicySettings policy,
-           absl::Duration stopped_ttl)
-      : store_(store), clock_(clock), policy_(policy), stopped_ttl_(stopped_ttl) {}
+  // `publisher` carries the clock operations of SlaService to complaints.case.v1.
+  SlaTimer(DeadlineStore* store, const sla_policy::PolicyEngine* engine,
+           const common::Clock* clock, kafka::Publisher* publisher, absl::Duration stopped_ttl)
+      : store_(store),
+        engine_(engine),
+        clock_(clock),
+        publisher_(publisher),
+        stopped_ttl_(stopped_ttl) {}
 
   // One record of complaints.case.v1. Idempotent: a redelivered record (offset at or below the
   // last one applied to its complaint) or a re-emitted event changes nothing. A record that is
@@ -26,14 +34,32 @@ class SlaTimer {
   // the same complaint, with a transient status.
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
 
+  // The policy engine's state of a complaint (empty for an unknown one).
+  absl::StatusOr<sla::v1::SlaCaseState> State(const std::string& complaint_id);
+
   // Every clock the complaint has had (the current version of each), with its status now.
   absl::StatusOr<sla::v1::GetDeadlinesResponse> GetDeadlines(const std::string& complaint_id);
 
+  // Clock operations: validated, then published as case events (durable when they return).
+  absl::Status Pause(const sla::v1::PauseClocksRequest& request);
+  absl::Status Resume(const sla::v1::ResumeClocksRequest& request);
+  absl::Status Extend(const sla::v1::ExtendDeadlineRequest& request);
+
  private:
+  // The complaint's state, NotFound when it has no clocks yet.
+  absl::StatusOr<sla::v1::SlaCaseState> KnownState(const std::string& complaint_id);
+  absl::Status PublishCaseEvent(const sla::v1::SlaCaseState& state,
+                                events::v1::CaseEvent event, const std::string& what);
+
   DeadlineStore* store_;
+  const sla_policy::PolicyEngine* engine_;
   const common::Clock* clock_;
-  const PolicySettings policy_;
+  kafka::Publisher* publisher_;
   const absl::Duration stopped_ttl_;
 };
+
+// The store's view of a clock of the engine: what is scheduled for it and who answers for it.
+ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::ClockState& clock);
+Firing ToFiring(const sla_policy::Firing& firing);
 
 }  // namespace complaints::sla_timer

@@ -7,6 +7,7 @@
 #include "libs/testing/fake_publisher.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/memory_deadline_store.h"
+#include "services/sla_timer/policy_set.h"
 
 namespace complaints::sla_timer {
 namespace {
@@ -45,6 +46,28 @@ CaseEvent Closed(absl::Time at) {
   return e;
 }
 
+// Calendar hours, one warning-free ladder: deadlines are plain arithmetic on kT0.
+constexpr char kPolicy[] = R"pb(
+  name: "timer-test"
+  region: "CN"
+  rule {
+    name: "base"
+    accept { span { calendar_hours: 4 } }
+    resolution { span { calendar_hours: 168 } paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER }
+    regulatory {
+      span { calendar_hours: 360 }
+      statutory: true
+      extension { to { calendar_hours: 720 } requires_approval: true requires_customer_notice: true }
+    }
+  }
+)pb";
+
+sla_policy::PolicySet TestPolicies() {
+  auto policies = sla_policy::ParsePolicyText(kPolicy);
+  EXPECT_TRUE(policies.ok()) << policies.status();
+  return *std::move(policies);
+}
+
 class SlaTimerTest : public ::testing::Test {
  protected:
   absl::Status Handle(const CaseEvent& event, int64_t offset) {
@@ -58,12 +81,14 @@ class SlaTimerTest : public ::testing::Test {
     return out;
   }
 
-  PolicySettings policy_;
+  const sla_policy::PolicySet policies_ = TestPolicies();
+  const sla_policy::SimpleWorkCalendar calendar_{sla_policy::SimpleWorkCalendar::Options{}};
+  const sla_policy::PolicyEngine engine_{&policies_, &calendar_};
   MemoryDeadlineStore store_;
   testing::FakePublisher publisher_;
   common::ManualClock clock_{kT0};
-  SlaTimer timer_{&store_, &clock_, policy_, absl::Hours(24 * 30)};
-  AlertFirer firer_{&store_, &publisher_, &clock_, policy_, FiringOptions{}};
+  SlaTimer timer_{&store_, &engine_, &clock_, &publisher_, absl::Hours(24 * 30)};
+  AlertFirer firer_{&store_, &publisher_, &clock_, &engine_, FiringOptions{}};
 };
 
 TEST_F(SlaTimerTest, AssignmentArmsThreeDeadlinesInItsPartition) {
@@ -181,6 +206,67 @@ TEST_F(SlaTimerTest, UnacceptedAssignmentBreachesItsAcceptClock) {
   EXPECT_EQ(*firer_.FireDue(kPartition), 2);
   EXPECT_EQ(*firer_.FireDue(kPartition), 0);
   EXPECT_TRUE(store_.Scheduled(kPartition).empty());
+}
+
+TEST_F(SlaTimerTest, PausedClocksShowAsPausedAndResumeLater) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  CaseEvent paused = Event(kT0 + absl::Hours(1));
+  paused.mutable_paused()->set_reason(events::v1::PAUSE_REASON_WAITING_ON_CUSTOMER);
+  ASSERT_TRUE(Handle(paused, 2).ok());
+  auto d = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->deadlines(1).clock(), events::v1::CLOCK_RESOLUTION);
+  EXPECT_EQ(d->deadlines(1).status(), sla::v1::DEADLINE_STATUS_PAUSED);
+  EXPECT_EQ(d->deadlines(0).status(), sla::v1::DEADLINE_STATUS_RUNNING);  // not paused by it
+
+  CaseEvent resumed = Event(kT0 + absl::Hours(11));
+  resumed.mutable_resumed();
+  ASSERT_TRUE(Handle(resumed, 3).ok());
+  d = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(d->deadlines(1).status(), sla::v1::DEADLINE_STATUS_RUNNING);
+  // Ten hours waiting on the customer do not count.
+  EXPECT_EQ(common::FromProtoTime(d->deadlines(1).due_at()), kT0 + absl::Hours(178));
+}
+
+TEST_F(SlaTimerTest, ClockOperationsArePublishedAsCaseEvents) {
+  sla::v1::PauseClocksRequest pause;
+  pause.set_complaint_id("CMP1");
+  pause.set_reason(events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
+  EXPECT_EQ(timer_.Pause(pause).code(), absl::StatusCode::kNotFound);  // no clocks yet
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  ASSERT_TRUE(timer_.Pause(pause).ok());
+  pause.set_reason(events::v1::PAUSE_REASON_UNSPECIFIED);
+  EXPECT_EQ(timer_.Pause(pause).code(), absl::StatusCode::kInvalidArgument);
+
+  sla::v1::ExtendDeadlineRequest extend;
+  extend.set_complaint_id("CMP1");
+  auto* extension = extend.mutable_extension();
+  extension->set_clock(events::v1::CLOCK_REGULATORY);
+  extension->set_stage(1);
+  EXPECT_EQ(timer_.Extend(extend).code(), absl::StatusCode::kInvalidArgument);  // no reason
+  extension->set_reason("appraisal of the disputed transaction");
+  // The stage needs approval and customer notice.
+  EXPECT_FALSE(timer_.Extend(extend).ok());
+  extension->set_approved_by("head-office complaint management");
+  extension->set_customer_notified(true);
+  ASSERT_TRUE(timer_.Extend(extend).ok());
+
+  const auto published = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_EQ(published.size(), 2u);
+  auto paused = events::ParseRecordAs<CaseEvent>(testing::AsIncoming(published[0]));
+  ASSERT_TRUE(paused.ok());
+  EXPECT_EQ(paused->paused().reason(), events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
+  EXPECT_EQ(paused->unit(), "BJ-0101");
+  auto extended = events::ParseRecordAs<CaseEvent>(testing::AsIncoming(published[1]));
+  ASSERT_TRUE(extended.ok());
+  EXPECT_EQ(extended->extension_approved().stage(), 1);
+
+  // Applied like any case event: the regulatory clock moves to 30 days.
+  ASSERT_TRUE(timer_.HandleCaseEvent(testing::AsIncoming(published[1], kPartition, 7)).ok());
+  const auto d = timer_.GetDeadlines("CMP1");
+  ASSERT_TRUE(d.ok());
+  EXPECT_EQ(common::FromProtoTime(d->deadlines(2).due_at()), kT0 + absl::Hours(720));
 }
 
 }  // namespace

@@ -98,6 +98,29 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
+RedisServer::RedisServer(const std::string& log_file)
+    : port_(FreePort()),
+      process_("/usr/bin/redis-server",
+               {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
+                "--appendonly", "no", "--dir", "/tmp"},
+               {}, log_file) {}
+
+bool RedisServer::WaitUntilReady(int timeout_seconds) {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+  while (std::chrono::steady_clock::now() < deadline) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    const bool connected = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    close(fd);
+    if (connected) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return false;
+}
+
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : fallback;

@@ -34,6 +34,20 @@ class ChildProcess {
 // A TCP port that was free a moment ago on 127.0.0.1.
 int FreePort();
 
+// A redis-server of a test's own on a free port (no persistence), for tests that must be free to
+// FLUSHALL or restart it.
+class RedisServer {
+ public:
+  explicit RedisServer(const std::string& log_file);
+  int port() const { return port_; }
+  // Waits until it answers PING.
+  bool WaitUntilReady(int timeout_seconds = 10);
+
+ private:
+  int port_;
+  ChildProcess process_;
+};
+
 // The environment variable or `fallback`.
 std::string EnvOr(const char* name, const std::string& fallback);
 
