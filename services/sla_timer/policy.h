@@ -47,8 +47,8 @@ struct CaseClocks {
   bool operator==(const CaseClocks&) const = default;
 };
 
-// The deadlines of this slice. Durations are in clock time (an accelerated clock shortens them
-// in real time), counted in calendar time: the business calendar comes with the policy engine.
+// A breach-only schedule in plain clock time: what the store, the firer and the benchmark are
+// tested with. The service itself times clocks with the policy engine (policy_engine.h).
 struct PolicySettings {
   absl::Duration accept = absl::Hours(4);             // sla.accept_hours
   absl::Duration resolution = absl::Hours(7 * 24);    // sla.resolution_hours: the branch's week
@@ -69,37 +69,6 @@ struct ClockChange {
   bool operator==(const ClockChange&) const = default;
 };
 
-struct Decision {
-  std::vector<ClockChange> changes;
-  int32_t assignment_sequence = 0;  // to remember after the changes
-  bool empty() const { return changes.empty(); }
-};
-
-// A case event the timer can work with: a complaint id and the time it occurred.
-absl::Status ValidateCaseEvent(const events::v1::CaseEvent& event);
-
-// The clock changes a case event makes, as a pure function of what is known about the
-// complaint. `version` is the event's offset in complaints.case.v1 (the version of any deadline
-// it arms). Duplicates change nothing: an assignment whose sequence was seen, an arm that would
-// give a clock the deadline and unit it already has (running or stopped), a stop of a clock
-// that is not running.
-//   assigned (sequence 1)  arms ACCEPT, RESOLUTION and REGULATORY;
-//   assigned (sequence >1) re-arms ACCEPT for the new unit; RESOLUTION and REGULATORY keep their
-//                          deadlines (moved to the new unit if running; armed if never seen);
-//   accepted               stops ACCEPT;
-//   resolved               stops ACCEPT, RESOLUTION and REGULATORY;
-//   closed                 stops every clock;
-//   reopened               re-arms RESOLUTION;
-//   anything else          changes nothing (pause, extension... come with the policy engine).
-Decision Decide(const CaseClocks& current, const events::v1::CaseEvent& event, int64_t version,
-                const PolicySettings& settings);
-
-// `current` after `decision`, made by the event at `offset`.
-CaseClocks Apply(CaseClocks current, const Decision& decision, int64_t offset);
-
-// When every clock is stopped, nothing can fire for the complaint any more.
-bool AllStopped(const CaseClocks& clocks);
-
 // One alert a running clock will raise, and when.
 struct Firing {
   events::v1::AlertKind kind = events::v1::ALERT_KIND_BREACH;
@@ -108,9 +77,7 @@ struct Firing {
   bool operator==(const Firing&) const = default;
 };
 
-// The first alert of a freshly armed deadline, and the one after each alert fired. This slice
-// raises the breach at the due time and nothing after it: warnings at fractions of the span
-// (armed_at..due) go before it in FirstFiring, the escalation ladder after it in NextFiring.
+// PolicySettings' schedule: the breach at the due time and nothing after it.
 Firing FirstFiring(const ClockEntry& entry, const PolicySettings& settings);
 std::optional<Firing> NextFiring(const ClockEntry& entry, events::v1::AlertKind fired_kind,
                                  int32_t fired_step, const PolicySettings& settings);
