@@ -73,10 +73,10 @@ std::vector<kafka::OutgoingRecord> Router::AssignmentRecords(const routing::v1::
   *assignment.mutable_assigned_at() = common::ToProtoTime(now);
 
   // The unit's consumers read the assignment topic by unit: keyed by unit, not complaint.
-  return {CaseRecordOf(assigned, common::DeterministicId({id, "assigned", seq}), now),
-          events::ToRecord(events::kAssignmentsTopic, to.unit(), assignment,
-                           common::DeterministicId({id, "assignment", seq}), kEventSource, id,
-                           now)};
+  return {
+      CaseRecordOf(assigned, common::DeterministicId({id, "assigned", seq}), now),
+      events::ToRecord(events::kAssignmentsTopic, to.unit(), assignment,
+                       common::DeterministicId({id, "assignment", seq}), kEventSource, id, now)};
 }
 
 absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
@@ -122,8 +122,8 @@ absl::Status Router::HandleCaseEvent(const kafka::IncomingRecord& record) {
     // Published before the projection moves on, so a crash in between re-publishes (same ids)
     // rather than forgets.
     if (event->has_reopened() && before.state() == routing::v1::CASE_STATE_RESOLVED) {
-      const auto records = AssignmentRecords(before, "reopened", before.assignment_sequence() + 1,
-                                             clock_->Now());
+      const auto records =
+          AssignmentRecords(before, "reopened", before.assignment_sequence() + 1, clock_->Now());
       if (auto s = publisher_->Publish(records); !s.ok()) return s;
     }
     ApplyCaseEvent(*event, case_record.mutable_case_());
@@ -180,38 +180,43 @@ absl::StatusOr<routing::v1::Case> Router::Execute(const std::string& complaint_i
   }
 }
 
+absl::StatusOr<routing::v1::Case> Router::ExecuteOne(
+    const std::string& complaint_id, const Check& check, const std::string& actor,
+    const std::string& what, const Occurrence& occurrence,
+    const std::function<void(events::v1::CaseEvent&)>& fill) {
+  return Execute(complaint_id, check, [&](const routing::v1::Case& c, absl::Time now) {
+    auto event = NewCaseEvent(c, actor, now);
+    fill(event);
+    const std::string which = occurrence ? occurrence(c) : std::to_string(absl::ToUnixNanos(now));
+    return std::vector{
+        CaseRecordOf(event, common::DeterministicId({c.complaint_id(), what, which}), now)};
+  });
+}
+
 absl::StatusOr<routing::v1::Case> Router::Accept(const routing::v1::AcceptCaseRequest& request) {
-  return Execute(
+  // Accepting one assignment is one event, however often the branch system retries.
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckAccept(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        event.mutable_accepted();
-        // Accepting one assignment is one event, however often the branch system retries.
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId(
-                {c.complaint_id(), "accepted", std::to_string(c.assignment_sequence())}),
-            now)};
-      });
+      request.actor(), "accepted",
+      [](const routing::v1::Case& c) { return std::to_string(c.assignment_sequence()); },
+      [](events::v1::CaseEvent& e) { e.mutable_accepted(); });
 }
 
-absl::StatusOr<routing::v1::Case> Router::LogContact(const routing::v1::LogContactRequest& request) {
-  if (request.channel().empty()) return grpcutil::FieldError("channel", "is required (phone, sms, visit)");
-  return Execute(
+absl::StatusOr<routing::v1::Case> Router::LogContact(
+    const routing::v1::LogContactRequest& request) {
+  if (request.channel().empty())
+    return grpcutil::FieldError("channel", "is required (phone, sms, visit)");
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        event.mutable_contact_logged()->set_channel(request.channel());
-        event.mutable_contact_logged()->set_summary(request.summary());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "contact",
-                                     std::to_string(absl::ToUnixNanos(now))}),
-            now)};
+      request.actor(), "contact", nullptr,
+      [&](events::v1::CaseEvent& e) {
+        e.mutable_contact_logged()->set_channel(request.channel());
+        e.mutable_contact_logged()->set_summary(request.summary());
       });
 }
 
-absl::StatusOr<routing::v1::Case> Router::Transfer(const routing::v1::TransferCaseRequest& request) {
+absl::StatusOr<routing::v1::Case> Router::Transfer(
+    const routing::v1::TransferCaseRequest& request) {
   if (request.reason().empty()) return grpcutil::FieldError("reason", "is required");
   return Execute(
       request.complaint_id(),
@@ -229,7 +234,8 @@ absl::StatusOr<routing::v1::Case> Router::Transfer(const routing::v1::TransferCa
             now)};
         routing::v1::Case to = c;
         to.set_unit(request.to_unit());
-        for (auto& r : AssignmentRecords(to, "transfer", sequence, now)) records.push_back(std::move(r));
+        for (auto& r : AssignmentRecords(to, "transfer", sequence, now))
+          records.push_back(std::move(r));
         return records;
       });
 }
@@ -240,36 +246,28 @@ absl::StatusOr<routing::v1::Case> Router::RequestExtension(
     return grpcutil::FieldError("days", "must be between 1 and 45");
   }
   if (request.reason().empty()) return grpcutil::FieldError("reason", "is required");
-  return Execute(
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        auto* extension = event.mutable_extension_requested();
+      request.actor(), "extension", nullptr,
+      [&](events::v1::CaseEvent& e) {
+        auto* extension = e.mutable_extension_requested();
         extension->set_days(request.days());
         extension->set_reason(request.reason());
         extension->set_approved_by(request.approved_by());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "extension",
-                                     std::to_string(absl::ToUnixNanos(now))}),
-            now)};
       });
 }
 
 absl::StatusOr<routing::v1::Case> Router::Resolve(const routing::v1::ResolveCaseRequest& request) {
   if (request.resolution().empty()) return grpcutil::FieldError("resolution", "is required");
-  return Execute(
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckResolve(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        event.mutable_resolved()->set_resolution(request.resolution());
-        event.mutable_resolved()->set_bank_at_fault(request.bank_at_fault());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "resolved",
-                                     std::to_string(c.assignment_sequence()),
-                                     std::to_string(c.reopen_count())}),
-            now)};
+      request.actor(), "resolved",
+      [](const routing::v1::Case& c) {
+        return std::to_string(c.assignment_sequence()) + "/" + std::to_string(c.reopen_count());
+      },
+      [&](events::v1::CaseEvent& e) {
+        e.mutable_resolved()->set_resolution(request.resolution());
+        e.mutable_resolved()->set_bank_at_fault(request.bank_at_fault());
       });
 }
 
@@ -278,19 +276,14 @@ absl::StatusOr<routing::v1::Case> Router::Pause(const routing::v1::PauseCaseRequ
       !events::v1::PauseReason_IsValid(request.reason())) {
     return grpcutil::FieldError("reason", "must be WAITING_ON_CUSTOMER or EXTERNAL_APPRAISAL");
   }
-  return Execute(
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        auto* paused = event.mutable_paused();
+      request.actor(), "paused", nullptr,
+      [&](events::v1::CaseEvent& e) {
+        auto* paused = e.mutable_paused();
         paused->set_reason(request.reason());
         paused->set_note(request.note());
         paused->set_customer_notified(request.customer_notified());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "paused",
-                                     std::to_string(absl::ToUnixNanos(now))}),
-            now)};
       });
 }
 
@@ -298,32 +291,20 @@ absl::StatusOr<routing::v1::Case> Router::Resume(const routing::v1::ResumeCaseRe
   if (!events::v1::PauseReason_IsValid(request.reason())) {
     return grpcutil::FieldError("reason", "unknown value");
   }
-  return Execute(
+  return ExecuteOne(
       request.complaint_id(), [&](const auto& c) { return CheckWork(c, request.unit()); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        event.mutable_resumed()->set_reason(request.reason());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "resumed",
-                                     std::to_string(absl::ToUnixNanos(now))}),
-            now)};
-      });
+      request.actor(), "resumed", nullptr,
+      [&](events::v1::CaseEvent& e) { e.mutable_resumed()->set_reason(request.reason()); });
 }
 
 absl::StatusOr<routing::v1::Case> Router::RecordNewFacts(
     const routing::v1::RecordNewFactsRequest& request) {
   if (request.summary().empty()) return grpcutil::FieldError("summary", "is required");
-  return Execute(
-      request.complaint_id(), [&](const auto& c) { return CheckOpen(c); },
-      [&](const routing::v1::Case& c, absl::Time now) {
-        auto event = NewCaseEvent(c, request.actor(), now);
-        event.mutable_new_facts_recorded()->set_summary(request.summary());
-        return std::vector{CaseRecordOf(
-            event,
-            common::DeterministicId({c.complaint_id(), "new-facts",
-                                     std::to_string(absl::ToUnixNanos(now))}),
-            now)};
+  return ExecuteOne(
+      request.complaint_id(), [&](const auto& c) { return CheckOpen(c); }, request.actor(),
+      "new-facts", nullptr,
+      [&](events::v1::CaseEvent& e) {
+        e.mutable_new_facts_recorded()->set_summary(request.summary());
       });
 }
 

@@ -53,13 +53,23 @@ class Router {
 
  private:
   using Check = std::function<absl::Status(const routing::v1::Case&)>;
-  using Events = std::function<std::vector<kafka::OutgoingRecord>(const routing::v1::Case&, absl::Time)>;
+  using Events =
+      std::function<std::vector<kafka::OutgoingRecord>(const routing::v1::Case&, absl::Time)>;
 
   // Loads the case, checks the command against it, publishes its events and waits for the
   // projection to catch up.
   absl::StatusOr<routing::v1::Case> Execute(const std::string& complaint_id, const Check& check,
                                             const Events& events);
   absl::StatusOr<routing::v1::Case> LoadCase(const std::string& complaint_id);
+
+  // A command whose effect is one case event: `fill` says what happened. Its id derives from
+  // the case, `what` and `occurrence` (what tells this event from others of its kind; null:
+  // the instant, for commands that may legitimately repeat).
+  using Occurrence = std::function<std::string(const routing::v1::Case&)>;
+  absl::StatusOr<routing::v1::Case> ExecuteOne(
+      const std::string& complaint_id, const Check& check, const std::string& actor,
+      const std::string& what, const Occurrence& occurrence,
+      const std::function<void(events::v1::CaseEvent&)>& fill);
 
   // The records of an assignment of case `to` (its unit, level, urgency, category) with the
   // given sequence: the Assigned case event and the Assignment for the unit's consumers.

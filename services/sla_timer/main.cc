@@ -5,9 +5,9 @@
 #include <atomic>
 #include <random>
 
+#include "libs/calendar/calendar_registry.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
-#include "libs/calendar/calendar_registry.h"
 #include "services/sla_timer/alert_hub.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/policy_set.h"
@@ -63,7 +63,7 @@ int main(int argc, char** argv) {
   sla_timer::RedisDeadlineStore store(&redis_pool, ctx.config.GetString("sla.redis_prefix", "sla"),
                                       {.guard_partitions = true});
   sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), ctx.producer.get(),
-                           absl::Hours(24 * ttl_days));
+                            absl::Hours(24 * ttl_days));
   sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), &engine, firing);
   sla_timer::Poller poller(&firer, &store, ctx.clock.get(), firing);
   sla_timer::AlertHub hub(static_cast<size_t>(watch_queue));
@@ -122,6 +122,5 @@ int main(int argc, char** argv) {
   // Open WatchAlerts streams would hold the drain for its whole grace period: end them first.
   return runtime::RunUntilShutdown(
       ctx, *server, consumers,
-      {.before_drain = [&hub] { hub.Close(); },
-       .after_drain = [&poller] { poller.Stop(); }});
+      {.before_drain = [&hub] { hub.Close(); }, .after_drain = [&poller] { poller.Stop(); }});
 }

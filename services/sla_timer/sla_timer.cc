@@ -1,7 +1,5 @@
 #include "services/sla_timer/sla_timer.h"
 
-#include "services/sla_timer/alerts.h"
-
 #include "complaints/events/v1/case.pb.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
@@ -9,6 +7,7 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
+#include "services/sla_timer/alerts.h"
 
 namespace complaints::sla_timer {
 namespace {
@@ -42,8 +41,7 @@ const char* UpdateName(sla_policy::ClockUpdate::Kind kind) {
   return "?";
 }
 
-sla::v1::DeadlineStatus StatusAt(const sla::v1::ClockState& clock, absl::Time due,
-                                 absl::Time now) {
+sla::v1::DeadlineStatus StatusAt(const sla::v1::ClockState& clock, absl::Time due, absl::Time now) {
   switch (clock.status()) {
     case sla::v1::CLOCK_STATUS_RUNNING:
       return due <= now ? sla::v1::DEADLINE_STATUS_BREACHED : sla::v1::DEADLINE_STATUS_RUNNING;
@@ -65,8 +63,8 @@ ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::C
       // Whole milliseconds, as the store keeps them.
       .due = absl::FromUnixMillis(absl::ToUnixMillis(engine.DueOf(clock))),
       .version = clock.version(),
-      .armed_at = absl::FromUnixMillis(
-          absl::ToUnixMillis(common::FromProtoTime(clock.started_at()))),
+      .armed_at =
+          absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(clock.started_at()))),
       .unit = clock.unit(),
   };
 }
@@ -98,7 +96,8 @@ absl::Status SlaTimer::HandleCaseEvent(const kafka::IncomingRecord& record) {
     spdlog::warn("complaint {}: {} refused by the policy: {}", id, record.offset,
                  outcome->refused.ToString());
   }
-  if (outcome->duplicate || (outcome->updates.empty() && SameApartFromVersion(*state, outcome->state))) {
+  if (outcome->duplicate ||
+      (outcome->updates.empty() && SameApartFromVersion(*state, outcome->state))) {
     return absl::OkStatus();  // nothing to write: a redelivery would change nothing either
   }
 
@@ -190,10 +189,10 @@ absl::Status SlaTimer::PublishCaseEvent(const sla::v1::SlaCaseState& state,
   event.set_unit(state.unit());
   *event.mutable_occurred_at() = common::ToProtoTime(now);
   const std::string& id = event.complaint_id();
-  return publisher_->Publish(events::ToRecord(
-      events::kCaseTopic, id, event,
-      common::DeterministicId({id, what, std::to_string(absl::ToUnixNanos(now))}), kEventSource,
-      id, now));
+  return publisher_->Publish(
+      events::ToRecord(events::kCaseTopic, id, event,
+                       common::DeterministicId({id, what, std::to_string(absl::ToUnixNanos(now))}),
+                       kEventSource, id, now));
 }
 
 absl::Status SlaTimer::Pause(const sla::v1::PauseClocksRequest& request) {

@@ -20,8 +20,8 @@ class SlaTimer {
  public:
   // `stopped_ttl`: how long (real time) a complaint whose clocks are all stopped is remembered.
   // `publisher` carries the clock operations of SlaService to complaints.case.v1.
-  SlaTimer(DeadlineStore* store, const sla_policy::PolicyEngine* engine,
-           const common::Clock* clock, kafka::Publisher* publisher, absl::Duration stopped_ttl)
+  SlaTimer(DeadlineStore* store, const sla_policy::PolicyEngine* engine, const common::Clock* clock,
+           kafka::Publisher* publisher, absl::Duration stopped_ttl)
       : store_(store),
         engine_(engine),
         clock_(clock),
@@ -48,8 +48,8 @@ class SlaTimer {
  private:
   // The complaint's state, NotFound when it has no clocks yet.
   absl::StatusOr<sla::v1::SlaCaseState> KnownState(const std::string& complaint_id);
-  absl::Status PublishCaseEvent(const sla::v1::SlaCaseState& state,
-                                events::v1::CaseEvent event, const std::string& what);
+  absl::Status PublishCaseEvent(const sla::v1::SlaCaseState& state, events::v1::CaseEvent event,
+                                const std::string& what);
 
   DeadlineStore* store_;
   const sla_policy::PolicyEngine* engine_;

@@ -91,9 +91,7 @@ class SlaResilienceTest : public ::testing::Test {
   }
 
   // The clock every timer of the test reads.
-  absl::Time ClockNow() const {
-    return origin_ + (absl::Now() - origin_) * kClockFactor;
-  }
+  absl::Time ClockNow() const { return origin_ + (absl::Now() - origin_) * kClockFactor; }
 
   // `n` complaints assigned now, as routing would announce them.
   std::vector<std::string> AssignComplaints(int n) {
@@ -110,8 +108,8 @@ class SlaResilienceTest : public ::testing::Test {
       assigned->set_sequence(1);
       assigned->set_level(events::v1::LEVEL_ORDINARY);
       assigned->set_category("atm.card_retained");
-      records.push_back(events::ToRecord(events::kCaseTopic, id, event, "assigned-" + id,
-                                         "/test", id, now));
+      records.push_back(
+          events::ToRecord(events::kCaseTopic, id, event, "assigned-" + id, "/test", id, now));
       ids.push_back(id);
     }
     EXPECT_TRUE(producer_->Publish(records).ok());
@@ -167,8 +165,7 @@ constexpr size_t kAlertsPerComplaint = 3;
 
 TEST_F(SlaResilienceTest, KilledInTheMiddleOfABurstEveryDeadlineAlertsWithStableIds) {
   const std::string group = "sla-kill-" + run_;
-  auto first = std::make_unique<Timer>("first", redis_.port(), group,
-                                       absl::ToUnixMillis(origin_));
+  auto first = std::make_unique<Timer>("first", redis_.port(), group, absl::ToUnixMillis(origin_));
   absl::SleepFor(absl::Seconds(6));  // joined its group and owns every partition
   const auto ids = AssignComplaints(500);
   // Warnings fall due half a second after the assignments, breaches after one: kill it while
