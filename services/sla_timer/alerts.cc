@@ -42,6 +42,7 @@ kafka::OutgoingRecord ToAlertRecord(const events::v1::SlaAlert& alert) {
 bool AlertFilter::Matches(const events::v1::SlaAlert& alert) const {
   if (!unit.empty() && alert.unit() != unit) return false;
   if (kind != events::v1::ALERT_KIND_UNSPECIFIED && alert.kind() != kind) return false;
+  if (level != events::v1::LEVEL_UNSPECIFIED && alert.level() != level) return false;
   return true;
 }
 

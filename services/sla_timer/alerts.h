@@ -32,10 +32,11 @@ events::v1::SlaAlert MakeAlert(const AlertKey& key, const ClockEntry& entry, abs
 // The sla.alerts.v1 record of an alert: keyed and subject by complaint id, id from AlertId.
 kafka::OutgoingRecord ToAlertRecord(const events::v1::SlaAlert& alert);
 
-// WatchAlerts' filter: an empty unit or an unspecified kind matches every alert.
+// WatchAlerts' filter: an empty unit, an unspecified kind or level matches every alert.
 struct AlertFilter {
   std::string unit;
   events::v1::AlertKind kind = events::v1::ALERT_KIND_UNSPECIFIED;
+  events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;
   bool Matches(const events::v1::SlaAlert& alert) const;
 };
 

@@ -13,11 +13,13 @@ namespace {
 
 const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
 
-AlertKey Key() {
-  return {"CMP1", events::v1::CLOCK_ACCEPT, 17, events::v1::ALERT_KIND_BREACH, 0};
-}
+AlertKey Key() { return {"CMP1", events::v1::CLOCK_ACCEPT, 17, events::v1::ALERT_KIND_BREACH, 0}; }
 ClockEntry Entry() {
-  return {events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, kT0 + absl::Hours(4), 17, kT0,
+  return {events::v1::CLOCK_ACCEPT,
+          ClockEntry::State::kRunning,
+          kT0 + absl::Hours(4),
+          17,
+          kT0,
           "BJ-0101"};
 }
 
@@ -74,9 +76,25 @@ TEST(AlertTest, RecordIsKeyedByComplaintWithADeterministicId) {
 TEST(AlertFilterTest, EmptyFieldsMatchEverything) {
   const auto alert = MakeAlert(Key(), Entry(), kT0);
   EXPECT_TRUE(AlertFilter{}.Matches(alert));
-  EXPECT_TRUE((AlertFilter{"BJ-0101", events::v1::ALERT_KIND_BREACH}.Matches(alert)));
-  EXPECT_FALSE((AlertFilter{"SH-0202", events::v1::ALERT_KIND_UNSPECIFIED}.Matches(alert)));
-  EXPECT_FALSE((AlertFilter{"", events::v1::ALERT_KIND_WARNING}.Matches(alert)));
+  AlertFilter filter;
+  filter.unit = "BJ-0101";
+  filter.kind = events::v1::ALERT_KIND_BREACH;
+  EXPECT_TRUE(filter.Matches(alert));
+  filter.unit = "SH-0202";
+  EXPECT_FALSE(filter.Matches(alert));
+  filter.unit.clear();
+  filter.kind = events::v1::ALERT_KIND_WARNING;
+  EXPECT_FALSE(filter.Matches(alert));
+}
+
+TEST(AlertFilterTest, FiltersByLevel) {
+  auto alert = MakeAlert(Key(), Entry(), kT0);
+  alert.set_level(events::v1::LEVEL_MAJOR);
+  AlertFilter filter;
+  filter.level = events::v1::LEVEL_MAJOR;
+  EXPECT_TRUE(filter.Matches(alert));
+  filter.level = events::v1::LEVEL_ORDINARY;
+  EXPECT_FALSE(filter.Matches(alert));
 }
 
 }  // namespace

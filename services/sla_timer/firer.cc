@@ -63,8 +63,8 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
   Batch batch;
   batch.partition = partition;
   const absl::Time now = clock_->Now();
-  auto items = store_->Claim(partition, now, now + ToClockDuration(*clock_, options_.lease),
-                             options_.batch);
+  auto items =
+      store_->Claim(partition, now, now + ToClockDuration(*clock_, options_.lease), options_.batch);
   if (!items.ok()) return items.status();
   if (items->empty()) return batch;
   auto cases = store_->Lookup(*items);
@@ -86,7 +86,9 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
       batch.acks.push_back({std::move(item), std::nullopt});
       continue;
     }
-    batch.records.push_back(ToAlertRecord(MakeAlert(item.key, *entry, now)));
+    events::v1::SlaAlert alert = MakeAlert(item.key, *entry, now);
+    if (describe_) describe_(*stored, &alert);
+    batch.records.push_back(ToAlertRecord(alert));
     std::optional<Firing> next = next_(*stored, *entry, item.key.kind, item.key.step);
     batch.acks.push_back({std::move(item), std::move(next)});
   }

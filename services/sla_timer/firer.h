@@ -25,9 +25,9 @@
 namespace complaints::sla_timer {
 
 struct FiringOptions {
-  int batch = 500;                            // sla.fire_batch: alerts claimed per round trip
-  int max_batches = 20;                       // per partition and pass: every partition is served
-  absl::Duration lease = absl::Seconds(60);   // sla.lease_ms, real time: > a publish's timeout
+  int batch = 500;                           // sla.fire_batch: alerts claimed per round trip
+  int max_batches = 20;                      // per partition and pass: every partition is served
+  absl::Duration lease = absl::Seconds(60);  // sla.lease_ms, real time: > a publish's timeout
   absl::Duration max_idle = absl::Milliseconds(100);  // sla.max_idle_ms, real time
   absl::Duration error_backoff = absl::Seconds(1);    // after a failed pass, real time
   // sla.publishers: threads per owned partition publishing its claimed batches, so that the
@@ -66,30 +66,33 @@ class AlertFirer {
   // The alert that follows the one just fired (`kind`, `step`) on clock `entry` of the
   // complaint as stored (its policy state included); nullopt when there is none.
   using NextFiringFn = std::function<std::optional<Firing>(
-      const StoredCase& stored, const ClockEntry& entry, events::v1::AlertKind kind,
-      int32_t step)>;
+      const StoredCase& stored, const ClockEntry& entry, events::v1::AlertKind kind, int32_t step)>;
+
+  // Adds what the complaint's stored state says to an alert about to fire.
+  using DescribeFn = std::function<void(const StoredCase& stored, events::v1::SlaAlert* alert)>;
 
   AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
-             NextFiringFn next, FiringOptions options)
+             NextFiringFn next, FiringOptions options, DescribeFn describe = nullptr)
       : store_(store),
         publisher_(publisher),
         clock_(clock),
         next_(std::move(next)),
+        describe_(std::move(describe)),
         options_(options) {}
   // The next alert from the policy engine: the stored policy state is the complaint's
-  // sla::v1::SlaCaseState, and the engine's NextFiring of the clock's state decides.
+  // sla::v1::SlaCaseState, and the engine's NextFiring of the clock's state decides. Alerts
+  // carry the complaint's level from that state.
   AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
              const sla_policy::PolicyEngine* engine, FiringOptions options)
-      : AlertFirer(store, publisher, clock, EngineNextFiring(engine), options) {}
+      : AlertFirer(store, publisher, clock, EngineNextFiring(engine), options, EngineLevel) {}
   // The next alert from policy.h's NextFiring with `policy`.
   AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
              PolicySettings policy, FiringOptions options)
-      : AlertFirer(store, publisher, clock,
-                   [policy](const StoredCase&, const ClockEntry& entry,
-                            events::v1::AlertKind kind, int32_t step) {
-                     return NextFiring(entry, kind, step, policy);
-                   },
-                   options) {}
+      : AlertFirer(
+            store, publisher, clock,
+            [policy](const StoredCase&, const ClockEntry& entry, events::v1::AlertKind kind,
+                     int32_t step) { return NextFiring(entry, kind, step, policy); },
+            options) {}
 
   // Fires what is due now, batch after batch (at most max_batches); returns how many alerts
   // were published.
@@ -105,8 +108,8 @@ class AlertFirer {
   // The engine's next alert (inline: only its users link the engine). A policy state that does
   // not parse, or lacks the clock, ends the clock's alerts there, with an error in the log.
   static NextFiringFn EngineNextFiring(const sla_policy::PolicyEngine* engine) {
-    return [engine](const StoredCase& stored, const ClockEntry& entry,
-                    events::v1::AlertKind kind, int32_t step) -> std::optional<Firing> {
+    return [engine](const StoredCase& stored, const ClockEntry& entry, events::v1::AlertKind kind,
+                    int32_t step) -> std::optional<Firing> {
       sla::v1::SlaCaseState state;
       if (!state.ParseFromString(stored.policy_state)) {
         spdlog::error("sla state of a complaint does not parse; clock {} gets no further alert",
@@ -127,11 +130,17 @@ class AlertFirer {
     };
   }
 
+  static void EngineLevel(const StoredCase& stored, events::v1::SlaAlert* alert) {
+    sla::v1::SlaCaseState state;
+    if (state.ParseFromString(stored.policy_state)) alert->set_level(state.level());
+  }
+
  private:
   DeadlineStore* store_;
   kafka::Publisher* publisher_;
   const common::Clock* clock_;
   const NextFiringFn next_;
+  const DescribeFn describe_;
   const FiringOptions options_;
 };
 
@@ -173,18 +182,18 @@ class Poller {
   struct Loop {
     int32_t partition = 0;
     // All guarded by Poller::mu_.
-    bool stop = false;      // the loop ends; its publishers drain the queue and end
-    bool failed = false;    // a publish failed since the last pass: back off
+    bool stop = false;    // the loop ends; its publishers drain the queue and end
+    bool failed = false;  // a publish failed since the last pass: back off
     absl::Time marker_checked = absl::InfinitePast();  // loop thread only
-    bool missing_reported = false;                      // loop thread only
-    int running = 0;        // threads of this loop not yet returned
+    bool missing_reported = false;                     // loop thread only
+    int running = 0;                                   // threads of this loop not yet returned
     std::deque<AlertFirer::Batch> queue;
     std::condition_variable wake;    // the loop: stop, or room in the queue
     std::condition_variable queued;  // the publishers: a batch, or stop
     std::vector<std::thread> threads;
   };
 
-  void StartLoop(int32_t partition);                     // mu_ held
+  void StartLoop(int32_t partition);                    // mu_ held
   void ReapLocked(std::vector<std::thread>& finished);  // mu_ held
   void Run(Loop* loop);
   // One pass on the loop's partition; returns how long to sleep (real time).

@@ -21,7 +21,12 @@ grpc::Status SlaGrpcService::WatchAlerts(grpc::ServerContext* context,
   if (!events::v1::AlertKind_IsValid(request->kind())) {
     return ToGrpcStatus(grpcutil::FieldError("kind", "unknown value"));
   }
-  Watch watch(hub_, AlertFilter{.unit = request->unit(), .kind = request->kind()});
+  if (!events::v1::Level_IsValid(request->level())) {
+    return ToGrpcStatus(grpcutil::FieldError("level", "unknown value"));
+  }
+  Watch watch(
+      hub_,
+      AlertFilter{.unit = request->unit(), .kind = request->kind(), .level = request->level()});
   events::v1::SlaAlert alert;
   // The short wait bounds how long a cancelled call holds its thread.
   while (!context->IsCancelled()) {

@@ -33,6 +33,7 @@ CaseEvent Event(absl::Time at, const std::string& id = "CMP1") {
 CaseEvent Assigned(absl::Time at, const std::string& id = "CMP1") {
   CaseEvent e = Event(at, id);
   e.mutable_assigned()->set_sequence(1);
+  e.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
   return e;
 }
 CaseEvent Accepted(absl::Time at) {
@@ -198,6 +199,7 @@ TEST_F(SlaTimerTest, UnacceptedAssignmentBreachesItsAcceptClock) {
   ASSERT_EQ(alerts.size(), 1u);
   EXPECT_EQ(alerts[0].complaint_id(), "CMP2");
   EXPECT_EQ(alerts[0].clock(), events::v1::CLOCK_ACCEPT);
+  EXPECT_EQ(alerts[0].level(), events::v1::LEVEL_MAJOR);  // for WatchAlerts' level filter
 
   // A week on, both resolution clocks breach; fifteen days on, both regulatory clocks.
   clock_.Set(kT0 + absl::Hours(168));
