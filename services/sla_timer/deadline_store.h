@@ -35,6 +35,15 @@ struct CaseUpdate {
   // Clock changes: each kArm replaces the clock's scheduled alert by `first`, each kStop drops
   // it, kRetarget leaves the schedule alone.
   std::vector<Change> changes;
+  // Appends a change (through a named local: GCC 12 misreads nested temporaries as
+  // uninitialized).
+  void AddChange(ClockChange::Kind kind, const ClockEntry& entry, const Firing& first = {}) {
+    Change change;
+    change.change.kind = kind;
+    change.change.entry = entry;
+    change.first = first;
+    changes.push_back(std::move(change));
+  }
   // Every clock of the complaint after the update (CaseClocks::clocks of Apply's result). When
   // absent, the store reads the stored clocks and applies `changes` to them: one more round
   // trip, so callers that have the result pass it.

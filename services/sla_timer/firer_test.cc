@@ -15,16 +15,6 @@
 namespace complaints::sla_timer {
 namespace {
 
-// One change of `update` (a named local: GCC 12 misreads nested temporaries as uninitialized).
-void AddChange(CaseUpdate& update, ClockChange::Kind kind, const ClockEntry& entry,
-               const Firing& first) {
-  CaseUpdate::Change change;
-  change.change.kind = kind;
-  change.change.entry = entry;
-  change.first = first;
-  update.changes.push_back(std::move(change));
-}
-
 const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
 constexpr int32_t kPartition = 3;
 
@@ -37,7 +27,7 @@ class FirerTest : public ::testing::Test {
     CaseUpdate update;
     update.expected_last_offset = current.last_offset;
     update.last_offset = version;
-    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
     ASSERT_TRUE(store_.Update(kPartition, id, update).ok());
   }
   void StopClock(const std::string& id, ClockKind clock, int64_t offset) {
@@ -47,7 +37,7 @@ class FirerTest : public ::testing::Test {
     CaseUpdate update;
     update.expected_last_offset = current.last_offset;
     update.last_offset = offset;
-    AddChange(update, ClockChange::Kind::kStop, entry, Firing{});
+    update.AddChange(ClockChange::Kind::kStop, entry, Firing{});
     ASSERT_TRUE(store_.Update(kPartition, id, update).ok());
   }
   std::vector<events::v1::SlaAlert> Alerts() {
@@ -195,11 +185,11 @@ TEST(PollerTest, FiresForAssignedPartitionsOnly) {
   const FiringOptions options{.max_idle = absl::Milliseconds(10)};
   AlertFirer firer(&store, &publisher, &clock, policy, options);
   for (int32_t partition : {0, 1}) {
-    const ClockEntry entry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, absl::Now(),
-                           1, absl::Now(), "U"};
+    const ClockEntry entry{
+        events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, absl::Now(), 1, absl::Now(), "U"};
     CaseUpdate update;
     update.last_offset = 1;
-    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
+    update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
     ASSERT_TRUE(store.Update(partition, "CMP" + std::to_string(partition), update).ok());
   }
   Poller poller(&firer, &store, &clock, options);
@@ -229,7 +219,7 @@ TEST_F(FirerTest, TheNextAlertComesFromTheStoredCase) {
   const ClockEntry entry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, kT0, 5, kT0, "U"};
   CaseUpdate update;
   update.last_offset = 5;
-  AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+  update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
   update.policy_state = "state-v5";
   ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
 
@@ -304,12 +294,12 @@ class GatedPublisher final : public kafka::Publisher {
 void ArmNow(MemoryDeadlineStore& store, int32_t partition, const std::string& id, absl::Time due,
             int64_t version) {
   const PolicySettings policy;
-  const ClockEntry entry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, due, version,
-                         due, "U"};
+  const ClockEntry entry{
+      events::v1::CLOCK_ACCEPT, ClockEntry::State::kRunning, due, version, due, "U"};
   CaseUpdate update;
   update.expected_last_offset = store.Load(id)->last_offset;
   update.last_offset = version;
-  AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
+  update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy));
   ASSERT_TRUE(store.Update(partition, id, update).ok());
 }
 
@@ -433,7 +423,7 @@ TEST(PollerTest, AMissingMarkerIsReportedOnceUntilItIsBack) {
   poller.Start();
   EXPECT_TRUE(WaitUntil([&] { return seen().size() == 1; }));
   absl::SleepFor(absl::Milliseconds(50));
-  EXPECT_EQ(seen(), std::vector<int32_t>{0});  // once, and never the marked partition
+  EXPECT_EQ(seen(), std::vector<int32_t>{0});   // once, and never the marked partition
   ASSERT_TRUE(store.MarkPartitions({0}).ok());  // the replay started
   absl::SleepFor(absl::Milliseconds(30));
   store.Lose();  // Redis comes back empty again

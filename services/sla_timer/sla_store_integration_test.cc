@@ -19,16 +19,6 @@
 namespace complaints::sla_timer {
 namespace {
 
-// One change of `update` (a named local: GCC 12 misreads nested temporaries as uninitialized).
-void AddChange(CaseUpdate& update, ClockChange::Kind kind, const ClockEntry& entry,
-               const Firing& first) {
-  CaseUpdate::Change change;
-  change.change.kind = kind;
-  change.change.entry = entry;
-  change.first = first;
-  update.changes.push_back(std::move(change));
-}
-
 const absl::Time kT0 = absl::FromUnixSeconds(1764115200);
 constexpr int32_t kPartition = 4;
 constexpr ClockKind kAccept = events::v1::CLOCK_ACCEPT;
@@ -56,7 +46,7 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     update.expected_last_offset = current->last_offset;
     update.last_offset = offset;
     update.assignment_sequence = 1;
-    AddChange(update, kind, entry, FirstFiring(entry, policy_));
+    update.AddChange(kind, entry, FirstFiring(entry, policy_));
     update.expire_after = expire_after;
     return store_.Update(kPartition, id, update);
   }
@@ -105,8 +95,8 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     std::vector<std::string> out;
     std::string cursor = "0";
     do {
-      auto reply = admin_->Command({"SCAN", cursor, "MATCH", scratch_.prefix() + "*", "COUNT",
-                                    "1000"});
+      auto reply =
+          admin_->Command({"SCAN", cursor, "MATCH", scratch_.prefix() + "*", "COUNT", "1000"});
       EXPECT_TRUE(reply.ok()) << reply.status();
       if (!reply.ok()) break;
       cursor = reply->elements[0].str;
@@ -145,8 +135,8 @@ TEST_F(SlaStoreIntegrationTest, ArmStoresTheClockAndSchedulesItsBreach) {
   EXPECT_EQ(loaded->assignment_sequence, 1);
   EXPECT_EQ(loaded->clocks.at(kAccept), accept);
   const std::string member = "CMP1|1|11|2|0";
-  EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
-                             {member, absl::ToUnixMillis(kT0 + absl::Hours(4))}}));
+  EXPECT_EQ(Scheduled(),
+            (std::map<std::string, int64_t>{{member, absl::ToUnixMillis(kT0 + absl::Hours(4))}}));
   EXPECT_EQ(*store_.NextDue(kPartition), kT0 + absl::Hours(4));
   EXPECT_EQ(Ttl("CMP1"), -1);
 
@@ -177,7 +167,7 @@ TEST_F(SlaStoreIntegrationTest, DueItemsAreClaimedOnceThenAgainAfterTheLease) {
   ASSERT_EQ(first.size(), 1u);
   EXPECT_EQ(first[0].key, (AlertKey{"CMP1", kAccept, 1, events::v1::ALERT_KIND_BREACH, 0}));
   EXPECT_EQ(first[0].leased_until, now + absl::Seconds(30));
-  EXPECT_TRUE(Claim(now).empty());                                      // leased
+  EXPECT_TRUE(Claim(now).empty());  // leased
   EXPECT_TRUE(Claim(now + absl::Seconds(30) - absl::Milliseconds(1)).empty());
 
   const auto again = Claim(now + absl::Seconds(30));  // the poller died: the lease ran out
@@ -268,18 +258,21 @@ TEST_F(SlaStoreIntegrationTest, AcknowledgeCanScheduleTheNextAlert) {
   ASSERT_EQ(claimed.size(), 1u);
   const Firing next{events::v1::ALERT_KIND_ESCALATION, 1, kT0 + absl::Hours(2)};
   ASSERT_TRUE(store_.Acknowledge(kPartition, {{claimed[0], next}}).ok());
-  EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
-                             {"CMP1|1|1|3|1", absl::ToUnixMillis(kT0 + absl::Hours(2))}}));
+  EXPECT_EQ(
+      Scheduled(),
+      (std::map<std::string, int64_t>{{"CMP1|1|1|3|1", absl::ToUnixMillis(kT0 + absl::Hours(2))}}));
   const auto pending = Pending("CMP1");
   ASSERT_EQ(pending.size(), 1u);
-  EXPECT_EQ(pending[0].head, EncodeMember({"CMP1", kAccept, 1, events::v1::ALERT_KIND_ESCALATION,
-                                           1})->substr(0, kMemberHeadSize));
+  EXPECT_EQ(pending[0].head,
+            EncodeMember({"CMP1", kAccept, 1, events::v1::ALERT_KIND_ESCALATION, 1})
+                ->substr(0, kMemberHeadSize));
 }
 
 TEST_F(SlaStoreIntegrationTest, ClaimsInBatches) {
   for (int i = 0; i < 5; ++i) {
     ASSERT_TRUE(Change("CMP" + std::to_string(i), ClockChange::Kind::kArm,
-                       Entry(kAccept, kT0 + absl::Minutes(i), i + 1), i + 1).ok());
+                       Entry(kAccept, kT0 + absl::Minutes(i), i + 1), i + 1)
+                    .ok());
   }
   auto first = store_.Claim(kPartition, kT0 + absl::Hours(1), kT0 + absl::Hours(2), 3);
   ASSERT_TRUE(first.ok());
@@ -297,7 +290,7 @@ TEST_F(SlaStoreIntegrationTest, AFullMinuteOverflowsIntoMoreBucketsThatStayCompa
     const ClockEntry entry = Entry(kAccept, due + absl::Milliseconds(i), i + 1);
     CaseUpdate update;
     update.last_offset = i + 1;
-    AddChange(update, ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
     update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, entry}};
     ASSERT_TRUE(small.Update(kPartition, "CMP" + std::to_string(i), update).ok());
   }
@@ -340,7 +333,7 @@ TEST_F(SlaStoreIntegrationTest, ThousandsClaimedAndAcknowledgedAtOnce) {
     const ClockEntry accept = Entry(kAccept, kT0 + absl::Milliseconds(i * 100), i + 1);
     CaseWrite w{kPartition, "CMP" + std::to_string(i), {}};
     w.update.last_offset = i + 1;
-    AddChange(w.update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    w.update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
     w.update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
     writes.push_back(std::move(w));
   }
@@ -371,7 +364,7 @@ TEST_F(SlaStoreIntegrationTest, PolicyStateIsStoredVerbatimAndKeptWhenNotGiven) 
   CaseUpdate update;
   update.last_offset = 1;
   update.assignment_sequence = 1;
-  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
   update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
   update.policy_state = std::string("\x00engine\xffstate", 13);
   ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
@@ -404,22 +397,22 @@ TEST_F(SlaStoreIntegrationTest, ClocksCanLiveInThePolicyStateAlone) {
   // A policy state that is nothing but the ACCEPT clock's due time and version.
   RedisDeadlineStore::Options options;
   int reads = 0;
-  options.clocks_from_policy_state = [&](const std::string& state)
-      -> absl::StatusOr<std::map<ClockKind, ClockEntry>> {
+  options.clocks_from_policy_state =
+      [&](const std::string& state) -> absl::StatusOr<std::map<ClockKind, ClockEntry>> {
     ++reads;
     const auto bar = state.find('|');
     if (bar == std::string::npos) return absl::DataLossError("bad state");
     const int64_t due = std::atoll(state.substr(0, bar).c_str());
     const int64_t version = std::atoll(state.substr(bar + 1).c_str());
-    return std::map<ClockKind, ClockEntry>{
-        {kAccept, {kAccept, ClockEntry::State::kRunning, absl::FromUnixMillis(due), version,
-                   kT0, "BJ-0101"}}};
+    return std::map<ClockKind, ClockEntry>{{kAccept,
+                                            {kAccept, ClockEntry::State::kRunning,
+                                             absl::FromUnixMillis(due), version, kT0, "BJ-0101"}}};
   };
   RedisDeadlineStore lean(&scratch_.pool(), scratch_.prefix() + "sla", options);
   const ClockEntry accept = Entry(kAccept, kT0 + absl::Hours(4), 9);
   CaseUpdate update;
   update.last_offset = 9;
-  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
   update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
   update.policy_state = std::to_string(absl::ToUnixMillis(accept.due)) + "|9";
   ASSERT_TRUE(lean.Update(kPartition, "CMP1", update).ok());
@@ -454,7 +447,7 @@ TEST_F(SlaStoreIntegrationTest, AlertsThatCannotBeStoredAreRejectedWholesale) {
   ClockEntry accept = Entry(kAccept, kT0, 1);
   CaseUpdate update;
   update.last_offset = 1;
-  AddChange(update, ClockChange::Kind::kArm, accept, {events::v1::ALERT_KIND_WARNING, 300, kT0});
+  update.AddChange(ClockChange::Kind::kArm, accept, {events::v1::ALERT_KIND_WARNING, 300, kT0});
   EXPECT_EQ(store_.Update(kPartition, "CMP1", update).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(store_.Load("CMP1")->last_offset, -1);
   EXPECT_TRUE(Scheduled().empty());
@@ -491,7 +484,7 @@ TEST_F(SlaStoreIntegrationTest, BatchesApplyEachWriteOnItsOwn) {
     w.update.last_offset = offset;
     Firing first = FirstFiring(entry, policy_);
     first.step = step;
-    AddChange(w.update, ClockChange::Kind::kArm, entry, first);
+    w.update.AddChange(ClockChange::Kind::kArm, entry, first);
     if (with_clocks) w.update.clocks = std::map<ClockKind, ClockEntry>{{kResolution, entry}};
     return w;
   };
@@ -519,7 +512,8 @@ TEST_F(SlaStoreIntegrationTest, BatchesApplyEachWriteOnItsOwn) {
 
   // Redis forgot its scripts (restart, SCRIPT FLUSH): a batch still goes through.
   ASSERT_TRUE(admin_->Command({"SCRIPT", "FLUSH"}).ok());
-  const auto again = store_.UpdateCases({arm("CMP-D", -1, 20, 0, true), arm("CMP-E", -1, 21, 0, true)});
+  const auto again =
+      store_.UpdateCases({arm("CMP-D", -1, 20, 0, true), arm("CMP-E", -1, 21, 0, true)});
   EXPECT_TRUE(again[0].ok()) << again[0];
   EXPECT_TRUE(again[1].ok()) << again[1];
   EXPECT_EQ(Scheduled().size(), 5u);
@@ -544,7 +538,7 @@ TEST_F(SlaStoreIntegrationTest, ArmedDeadlinesFireThroughTheFirer) {
     const ClockEntry accept = Entry(kAccept, kT0 + absl::Minutes(i), 40 + i);
     CaseUpdate update;
     update.last_offset = 40 + i;
-    AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
     update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
     update.policy_state = "engine";
     ASSERT_TRUE(store_.Update(kPartition, "CMP" + std::to_string(i), update).ok());
@@ -577,7 +571,7 @@ TEST_F(SlaStoreIntegrationTest, AGuardedStoreRefusesUpdatesUntilThePartitionIsMa
   const ClockEntry accept = Entry(kAccept, kT0, 1);
   CaseUpdate update;
   update.last_offset = 1;
-  AddChange(update, ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
   const absl::Status refused = guarded.Update(kPartition, "CMP1", update);
   EXPECT_TRUE(IsPartitionStateMissing(refused)) << refused;
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);  // retried, never dead-lettered

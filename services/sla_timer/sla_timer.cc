@@ -110,26 +110,23 @@ absl::Status SlaTimer::HandleCaseEvent(const kafka::IncomingRecord& record) {
     clocks[clock.clock()] = ToClockEntry(*engine_, clock);
   }
   for (const sla_policy::ClockUpdate& change : outcome->updates) {
-    ClockChange clock_change{.entry = ToClockEntry(*engine_, change.clock)};
-    Firing first;
+    const ClockEntry entry = ToClockEntry(*engine_, change.clock);
     switch (change.kind) {
       case sla_policy::ClockUpdate::Kind::kArmed:
         if (change.first) {
-          clock_change.kind = ClockChange::Kind::kArm;
-          first = ToFiring(*change.first);
+          update.AddChange(ClockChange::Kind::kArm, entry, ToFiring(*change.first));
         } else {
-          clock_change.kind = ClockChange::Kind::kStop;  // nothing left to fire for it
+          update.AddChange(ClockChange::Kind::kStop, entry);  // nothing left to fire for it
         }
         break;
-      case sla_policy::ClockUpdate::Kind::kPaused:
+      case sla_policy::ClockUpdate::Kind::kPaused:  // nothing fires until it is resumed
       case sla_policy::ClockUpdate::Kind::kStopped:
-        clock_change.kind = ClockChange::Kind::kStop;
+        update.AddChange(ClockChange::Kind::kStop, entry);
         break;
       case sla_policy::ClockUpdate::Kind::kRetargeted:
-        clock_change.kind = ClockChange::Kind::kRetarget;
+        update.AddChange(ClockChange::Kind::kRetarget, entry);
         break;
     }
-    update.changes.push_back({clock_change, first});
   }
   update.clocks = std::move(clocks);
   update.policy_state = outcome->state.SerializeAsString();
