@@ -79,6 +79,47 @@ struct Acknowledgement {
   std::optional<Firing> next;
 };
 
+// A complaint on its unit's worklist (SlaService.ListUnitDeadlines): listed under the unit of
+// its running clock due first, at that clock's due time.
+struct WorklistEntry {
+  std::string complaint_id;
+  absl::Time due = absl::UnixEpoch();
+  bool operator==(const WorklistEntry&) const = default;
+};
+// Where clocks put their complaint on a worklist: the running clock with a unit that is due
+// first (the lower clock number on a tie); none when no such clock runs.
+struct WorklistSlot {
+  ClockKind clock = events::v1::CLOCK_UNSPECIFIED;
+  std::string unit;
+  absl::Time due = absl::UnixEpoch();
+  bool operator==(const WorklistSlot&) const = default;
+};
+inline std::optional<WorklistSlot> WorklistSlotOf(const std::map<ClockKind, ClockEntry>& clocks) {
+  std::optional<WorklistSlot> first;
+  for (const auto& [kind, entry] : clocks) {
+    if (!entry.running() || entry.unit.empty()) continue;
+    if (!first || entry.due < first->due) first = WorklistSlot{kind, entry.unit, entry.due};
+  }
+  return first;
+}
+
+// One page of a unit's worklist: entries due at or before `until`, earliest first (ties in the
+// order of EncodeWorklistMember, store_codec.h), strictly after `after` when set; and how many the
+// unit has overdue (due at or before `now`) and due soon (after `now`, at or before `until`) in
+// all.
+struct WorklistQuery {
+  std::string unit;
+  absl::Time now = absl::UnixEpoch();
+  absl::Time until = absl::UnixEpoch();
+  std::optional<WorklistEntry> after;
+  int limit = 100;
+};
+struct WorklistPage {
+  std::vector<WorklistEntry> entries;
+  int64_t overdue = 0;
+  int64_t due_soon = 0;
+};
+
 // Update's answer when the store is guarded (RedisDeadlineStore::Options::guard_partitions) and
 // the partition has no marker: Redis lost its data (or never had this partition's). Transient
 // (Unavailable), so a consumer retries the record instead of dead-lettering it; the handler
@@ -146,6 +187,10 @@ class DeadlineStore {
       const std::vector<DueItem>& items) = 0;
 
   virtual absl::Status Acknowledge(int32_t partition, const std::vector<Acknowledgement>& acks) = 0;
+
+  // A page of a unit's worklist (times in whole milliseconds). Every Update keeps the
+  // complaint's entry where WorklistSlotOf its clocks puts it.
+  virtual absl::StatusOr<WorklistPage> Worklist(const WorklistQuery& query) = 0;
 
   // When the next scheduled (or leased) alert of `partition` is due, if any.
   virtual absl::StatusOr<std::optional<absl::Time>> NextDue(int32_t partition) = 0;

@@ -19,6 +19,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
     std::string policy_state;
     std::map<ClockKind, std::string> pending;  // clock -> member in its partition's schedule
     absl::Duration expire_after = absl::ZeroDuration();
+    std::optional<WorklistSlot> listed;  // where it is on a worklist
   };
 
   absl::StatusOr<StoredCase> LoadCase(const std::string& complaint_id) override {
@@ -69,7 +70,30 @@ class MemoryDeadlineStore final : public DeadlineStore {
     if (update.clocks) c.clocks.clocks = *update.clocks;
     if (update.policy_state) c.policy_state = *update.policy_state;
     c.expire_after = update.expire_after;
+    std::optional<WorklistSlot> listed = WorklistSlotOf(c.clocks.clocks);
+    if (listed != c.listed) {
+      const std::string member = EncodeWorklistMember(complaint_id);
+      if (c.listed) worklists_[c.listed->unit].erase({c.listed->due, member});
+      if (listed) worklists_[listed->unit].insert({listed->due, member});
+      c.listed = std::move(listed);
+    }
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<WorklistPage> Worklist(const WorklistQuery& query) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    WorklistPage page;
+    const std::string after = query.after ? EncodeWorklistMember(query.after->complaint_id) : "";
+    for (const auto& [due, member] : worklists_[query.unit]) {
+      if (due > query.until) break;
+      ++(due <= query.now ? page.overdue : page.due_soon);
+      if ((!query.after || std::pair(due, member) > std::pair(query.after->due, after)) &&
+          static_cast<int>(page.entries.size()) < query.limit) {
+        page.entries.push_back({*DecodeWorklistMember(member), due});
+      }
+    }
+    return page;
   }
 
   absl::StatusOr<std::vector<DueItem>> Claim(int32_t partition, absl::Time now,
@@ -171,6 +195,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
     std::lock_guard lock(mu_);
     cases_.clear();
     due_.clear();
+    worklists_.clear();
     marked_.clear();
   }
   // As RedisDeadlineStore::Options::guard_partitions; set before use.
@@ -196,6 +221,8 @@ class MemoryDeadlineStore final : public DeadlineStore {
   std::map<std::string, Case> cases_;
   std::map<int32_t, std::map<std::string, absl::Time>> due_;
   std::set<int32_t> marked_;
+  // unit -> (due, worklist member): the order of the Redis store's worklists.
+  std::map<std::string, std::set<std::pair<absl::Time, std::string>>> worklists_;
 };
 
 }  // namespace complaints::sla_timer

@@ -8,12 +8,18 @@ namespace {
 
 using redis::Reply;
 
-// Shared by the scripts. KEYS[1] the partition's index, KEYS[2] its bucket hints; ARGV[1] the
-// prefix of its bucket keys, ARGV[2] the bucket capacity. A location is 6 bytes: the slot
-// (u32 BE) and the bucket number (u16 BE); a bucket's name is "<slot>:<number>".
+// Shared by the scripts. A schedule is a set of buckets with an index and hints: the alerts of
+// a partition (P: KEYS[1] its index, KEYS[2] its bucket hints, ARGV[1] the prefix of its bucket
+// keys, slots of a minute), or a unit's worklist (worklist(), slots of a day). ARGV[2] the
+// bucket capacity. A location is 6 bytes: the slot (u32 BE) and the bucket number (u16 BE); a
+// bucket's name is "<slot>:<number>".
 constexpr char kPrelude[] = R"lua(
-local W = 60000
-local index, hints, buckets, capacity = KEYS[1], KEYS[2], ARGV[1], tonumber(ARGV[2])
+local capacity = tonumber(ARGV[2])
+local P = {index = KEYS[1], hints = KEYS[2], buckets = ARGV[1], width = 60000}
+local function worklist(prefix, unit)
+  return {index = prefix .. ':wi:' .. unit, hints = prefix .. ':wh:' .. unit,
+          buckets = prefix .. ':wb:' .. unit .. ':', width = 86400000}
+end
 local function be(n, bytes)
   local out = {}
   for i = bytes, 1, -1 do
@@ -33,46 +39,53 @@ end
 local function slot_of(name)
   return tonumber(string.match(name, '^(%d+):'))
 end
--- The index entry of bucket `name`: its earliest score, or none once it is empty (Redis has
--- deleted the key); the minute's hint goes with its last bucket.
-local function refresh(name)
+-- The index entry of bucket `name` of schedule `s`: its earliest score, or none once it is
+-- empty (Redis has deleted the key); the slot's hint goes with its last bucket.
+local function refresh(s, name)
   local slot = slot_of(name)
-  local first = redis.call('ZRANGE', buckets .. name, 0, 0, 'WITHSCORES')
+  local first = redis.call('ZRANGE', s.buckets .. name, 0, 0, 'WITHSCORES')
   if first[1] then
-    redis.call('ZADD', index, slot * W + tonumber(first[2]), name)
+    redis.call('ZADD', s.index, slot * s.width + tonumber(first[2]), name)
   else
-    redis.call('ZREM', index, name)
-    local hinted = redis.call('HGET', hints, tostring(slot))
+    redis.call('ZREM', s.index, name)
+    local hinted = redis.call('HGET', s.hints, tostring(slot))
     if hinted and hinted == string.match(name, ':(%d+)$') then
-      redis.call('HDEL', hints, tostring(slot))
+      redis.call('HDEL', s.hints, tostring(slot))
     end
   end
 end
--- Schedules `member` at `at` (unix ms) in the first bucket of its minute with room; returns
--- its location.
-local function place(member, at)
-  local slot = math.floor(at / W)
+-- Puts `member` at `at` (unix ms) in the first bucket of its slot with room; returns its
+-- location.
+local function place(s, member, at)
+  local slot = math.floor(at / s.width)
   local field = tostring(slot)
-  local hinted = tonumber(redis.call('HGET', hints, field) or '0')
+  local hinted = tonumber(redis.call('HGET', s.hints, field) or '0')
   local n = hinted
-  while redis.call('ZCARD', buckets .. field .. ':' .. tostring(n)) >= capacity do n = n + 1 end
-  if n ~= hinted then redis.call('HSET', hints, field, tostring(n)) end
+  while redis.call('ZCARD', s.buckets .. field .. ':' .. tostring(n)) >= capacity do n = n + 1 end
+  if n ~= hinted then redis.call('HSET', s.hints, field, tostring(n)) end
   local name = field .. ':' .. tostring(n)
-  redis.call('ZADD', buckets .. name, at - slot * W, member)
-  redis.call('ZADD', index, 'LT', at, name)
+  redis.call('ZADD', s.buckets .. name, at - slot * s.width, member)
+  redis.call('ZADD', s.index, 'LT', at, name)
   return be(slot, 4) .. be(n, 2)
+end
+-- Removes `member` from the bucket at `location` of schedule `s`.
+local function unplace(s, member, location)
+  local name = name_of(location)
+  if redis.call('ZREM', s.buckets .. name, member) == 1 then refresh(s, name) end
 end
 )lua";
 
-// KEYS[3] the complaint, KEYS[4] (guarded stores only) the partition's marker. ARGV[3] expected offset (6 bytes), ARGV[4] new offset, ARGV[5] body,
-// ARGV[6] '1' to replace the policy state by ARGV[7] (else it is kept), ARGV[8] seconds to keep
-// the complaint (0: for ever), ARGV[9] the id part of its members, then per change from
-// ARGV[10]: clock, mode (arm | stop | set), member head, due ms. 0 if the complaint moved on, 2 if
-// the marker is missing.
+// KEYS[3] the complaint, KEYS[4] (guarded stores only) the partition's marker. ARGV[3] expected
+// offset (6 bytes), ARGV[4] new offset, ARGV[5] body, ARGV[6] '1' to replace the policy state by
+// ARGV[7] (else it is kept), ARGV[8] seconds to keep the complaint (0: for ever), ARGV[9] the id
+// part of its members, ARGV[10] the store's prefix, ARGV[11] the unit of its worklist entry (''
+// for none), ARGV[12] the entry's due ms, ARGV[13] its worklist member, then per change from
+// ARGV[14]: clock, mode (arm | stop | set), member head, due ms. 0 if the complaint moved on, 2
+// if the marker is missing.
 const redis::Script kUpdate(std::string(kPrelude) + R"lua(
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 0 then return 2 end
 local value = redis.call('GET', KEYS[3])
-local pending, policy = {}, ''
+local pending, policy, listed_unit, listed_at = {}, '', nil, nil
 if value then
   if string.sub(value, 2, 7) ~= ARGV[3] then return 0 end
   local n = string.byte(value, 8)
@@ -81,24 +94,45 @@ if value then
     pending[math.floor(string.byte(entry, 1) / 16)] = entry
   end
   local at = 9 + 14 * n
+  if string.byte(value, 1) == 2 then
+    local size = string.byte(value, at)
+    if size > 0 then
+      listed_unit = string.sub(value, at + 1, at + size)
+      listed_at = string.sub(value, at + size + 1, at + size + 6)
+      at = at + size + 6
+    end
+    at = at + 1
+  end
   policy = string.sub(value, at + 2 + unbe(value, at, 2))
 elseif ARGV[3] ~= string.rep('\0', 6) then
   return 0
 end
 if ARGV[6] == '1' then policy = ARGV[7] end
-for i = 10, #ARGV, 4 do
+-- The worklist entry: kept where it is if it does not move, else moved.
+local unit, due, listing = ARGV[11], tonumber(ARGV[12]), string.char(0)
+if listed_unit then
+  local s = worklist(ARGV[10], listed_unit)
+  local score = redis.call('ZSCORE', s.buckets .. name_of(listed_at), ARGV[13])
+  if listed_unit == unit and score and
+     tonumber(score) + slot_of(name_of(listed_at)) * s.width == due then
+    listing = string.char(#unit) .. unit .. listed_at
+  else
+    unplace(s, ARGV[13], listed_at)
+  end
+end
+if unit ~= '' and listing == string.char(0) then
+  listing = string.char(#unit) .. unit .. place(worklist(ARGV[10], unit), ARGV[13], due)
+end
+for i = 14, #ARGV, 4 do
   local clock, mode = tonumber(ARGV[i]), ARGV[i + 1]
   if mode ~= 'set' then
     local old = pending[clock]
     if old then
-      local name = name_of(string.sub(old, 9, 14))
-      if redis.call('ZREM', buckets .. name, string.sub(old, 1, 8) .. ARGV[9]) == 1 then
-        refresh(name)
-      end
+      unplace(P, string.sub(old, 1, 8) .. ARGV[9], string.sub(old, 9, 14))
       pending[clock] = nil
     end
     if mode == 'arm' then
-      pending[clock] = ARGV[i + 2] .. place(ARGV[i + 2] .. ARGV[9], tonumber(ARGV[i + 3]))
+      pending[clock] = ARGV[i + 2] .. place(P, ARGV[i + 2] .. ARGV[9], tonumber(ARGV[i + 3]))
     end
   end
 end
@@ -107,7 +141,7 @@ for clock = 0, 15 do
   if pending[clock] then parts[#parts + 1] = pending[clock] end
 end
 local body = ARGV[5]
-value = string.char(1) .. ARGV[4] .. string.char(#parts) .. table.concat(parts) ..
+value = string.char(2) .. ARGV[4] .. string.char(#parts) .. table.concat(parts) .. listing ..
         be(#body, 2) .. body .. policy
 if tonumber(ARGV[8]) > 0 then
   redis.call('SET', KEYS[3], value, 'EX', ARGV[8])
@@ -122,10 +156,10 @@ return 1
 const redis::Script kClaim(std::string(kPrelude) + R"lua(
 local now, lease, limit = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
 local out, count = {}, 0
-for _, name in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0, limit)) do
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', P.index, '-inf', now, 'LIMIT', 0, limit)) do
   if count >= limit then break end
-  local base = slot_of(name) * W
-  local key = buckets .. name
+  local base = slot_of(name) * P.width
+  local key = P.buckets .. name
   local due = redis.call('ZRANGEBYSCORE', key, '-inf', now - base, 'LIMIT', 0, limit - count)
   for from = 1, #due, 500 do
     local args = {}
@@ -138,7 +172,7 @@ for _, name in ipairs(redis.call('ZRANGEBYSCORE', index, '-inf', now, 'LIMIT', 0
     redis.call('ZADD', key, 'XX', unpack(args))
   end
   count = count + #due
-  refresh(name)
+  refresh(P, name)
 end
 return out
 )lua");
@@ -152,9 +186,9 @@ const redis::Script kAcknowledge(std::string(kPrelude) + R"lua(
 local removed, touched = 0, {}
 for i = 4, #ARGV, 6 do
   local name, member = ARGV[i], ARGV[i + 1]
-  local key = buckets .. name
+  local key = P.buckets .. name
   local score = redis.call('ZSCORE', key, member)
-  if score and tonumber(score) == tonumber(ARGV[i + 2]) - slot_of(name) * W then
+  if score and tonumber(score) == tonumber(ARGV[i + 2]) - slot_of(name) * P.width then
     redis.call('ZREM', key, member)
     removed = removed + 1
     touched[name] = true
@@ -168,7 +202,7 @@ for i = 4, #ARGV, 6 do
         if string.sub(value, from, from + 7) == head and
            name_of(string.sub(value, from + 8, from + 13)) == name then
           if ARGV[i + 4] ~= '' then
-            local location = place(ARGV[i + 4] .. string.sub(member, 9), tonumber(ARGV[i + 5]))
+            local location = place(P, ARGV[i + 4] .. string.sub(member, 9), tonumber(ARGV[i + 5]))
             value = string.sub(value, 1, from - 1) .. ARGV[i + 4] .. location ..
                     string.sub(value, from + 14)
           else
@@ -182,8 +216,62 @@ for i = 4, #ARGV, 6 do
     end
   end
 end
-for name in pairs(touched) do refresh(name) end
+for name in pairs(touched) do refresh(P, name) end
 return removed
+)lua");
+
+// KEYS[1] the unit's worklist index; ARGV[3] the store's prefix, ARGV[4] the unit, ARGV[5] now
+// (ms), ARGV[6] until (ms), ARGV[7] the due ms and ARGV[8] the member of the entry to list
+// after ('' for the first page), ARGV[9] the page size. Returns the overdue and due-soon
+// counts, then member, due ms of each entry of the page. Works a day's buckets at a time, so
+// a page costs a day's entries, not the whole worklist's.
+const redis::Script kWorklist(std::string(kPrelude) + R"lua(
+local s = worklist(ARGV[3], ARGV[4])
+local now, till, limit = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[9])
+local after_due, after_member = tonumber(ARGV[7]), ARGV[8]
+local overdue, soon, days, by_day = 0, 0, {}, {}
+for _, name in ipairs(redis.call('ZRANGEBYSCORE', s.index, '-inf', till)) do
+  local day = slot_of(name)
+  local base = day * s.width
+  overdue = overdue + redis.call('ZCOUNT', s.buckets .. name, '-inf', now - base)
+  soon = soon + redis.call('ZCOUNT', s.buckets .. name, '(' .. (now - base), till - base)
+  if not by_day[day] then
+    by_day[day] = {}
+    days[#days + 1] = day
+  end
+  table.insert(by_day[day], name)
+end
+table.sort(days)
+local out = {overdue, soon}
+local taken = 0
+for _, day in ipairs(days) do
+  if taken >= limit then break end
+  local base = day * s.width
+  if not after_due or base + s.width > after_due then
+    local entries = {}
+    for _, name in ipairs(by_day[day]) do
+      local flat = redis.call('ZRANGE', s.buckets .. name, 0, -1, 'WITHSCORES')
+      for i = 1, #flat, 2 do
+        local due = base + tonumber(flat[i + 1])
+        if due <= till and (not after_due or due > after_due or
+                            (due == after_due and flat[i] > after_member)) then
+          entries[#entries + 1] = {due, flat[i]}
+        end
+      end
+    end
+    table.sort(entries, function(a, b)
+      if a[1] ~= b[1] then return a[1] < b[1] end
+      return a[2] < b[2]
+    end)
+    for _, e in ipairs(entries) do
+      if taken >= limit then break end
+      out[#out + 1] = e[2]
+      out[#out + 1] = e[1]
+      taken = taken + 1
+    end
+  end
+end
+return out
 )lua");
 
 std::string Millis(absl::Time t) { return std::to_string(absl::ToUnixMillis(t)); }
@@ -301,8 +389,8 @@ absl::StatusOr<std::vector<std::string>> RedisDeadlineStore::UpdateArgs(
   auto offset = EncodeOffset(update.last_offset);
   if (!offset.ok()) return offset.status();
   // The clocks are in the policy state already when the caller can read them from it.
-  const bool in_policy_state = options_.clocks_from_policy_state && update.policy_state &&
-                               !update.policy_state->empty();
+  const bool in_policy_state =
+      options_.clocks_from_policy_state && update.policy_state && !update.policy_state->empty();
   auto body = EncodeCaseBody(update.assignment_sequence,
                              in_policy_state ? std::map<ClockKind, ClockEntry>() : clocks);
   if (!body.ok()) return body.status();
@@ -313,11 +401,18 @@ absl::StatusOr<std::vector<std::string>> RedisDeadlineStore::UpdateArgs(
       *std::move(offset),
       *std::move(body),
       update.policy_state ? "1" : "0",
-      update.policy_state ? EncodePolicyState(*update.policy_state,
-                                              options_.compress_policy_state)
+      update.policy_state ? EncodePolicyState(*update.policy_state, options_.compress_policy_state)
                           : std::string(),
       std::to_string(std::max<int64_t>(0, absl::ToInt64Seconds(update.expire_after))),
-      PackComplaintId(write.complaint_id)};
+      PackComplaintId(write.complaint_id),
+      prefix_};
+  const std::optional<WorklistSlot> listed = WorklistSlotOf(clocks);
+  if (listed && listed->unit.size() > 255) {
+    return absl::InvalidArgumentError("unit: longer than 255 bytes: " + listed->unit.substr(0, 64));
+  }
+  args.push_back(listed ? listed->unit : "");
+  args.push_back(listed ? Millis(listed->due) : "0");
+  args.push_back(EncodeWorklistMember(write.complaint_id));
   args.reserve(args.size() + 4 * update.changes.size());
   for (const CaseUpdate::Change& c : update.changes) {
     const ClockEntry& entry = c.change.entry;
@@ -400,11 +495,40 @@ std::vector<absl::Status> RedisDeadlineStore::UpdateCases(const std::vector<Case
     } else if (replies[j]->integer == 2) {
       out[i] = PartitionStateMissing(writes[i].partition);
     } else if (replies[j]->integer != 1) {
-      out[i] = absl::AbortedError("sla clocks of " + writes[i].complaint_id +
-                                  " changed concurrently");
+      out[i] =
+          absl::AbortedError("sla clocks of " + writes[i].complaint_id + " changed concurrently");
     }
   }
   return out;
+}
+
+absl::StatusOr<WorklistPage> RedisDeadlineStore::Worklist(const WorklistQuery& query) {
+  std::vector<std::string> args = {
+      "",
+      "0",
+      prefix_,
+      query.unit,
+      Millis(query.now),
+      Millis(query.until),
+      query.after ? Millis(query.after->due) : "",
+      query.after ? EncodeWorklistMember(query.after->complaint_id) : "",
+      std::to_string(std::max(0, query.limit))};
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply = (*redis)->Eval(kWorklist, {prefix_ + ":wi:" + query.unit}, args);
+  if (!reply.ok()) return reply.status();
+  if (reply->elements.size() < 2 || reply->elements.size() % 2 != 0) {
+    return Malformed("worklist reply");
+  }
+  WorklistPage page;
+  page.overdue = reply->elements[0].integer;
+  page.due_soon = reply->elements[1].integer;
+  for (size_t i = 2; i < reply->elements.size(); i += 2) {
+    auto id = DecodeWorklistMember(reply->elements[i].str);
+    if (!id.ok()) return Malformed("worklist member of " + query.unit);
+    page.entries.push_back({*std::move(id), absl::FromUnixMillis(reply->elements[i + 1].integer)});
+  }
+  return page;
 }
 
 std::vector<absl::StatusOr<Reply>> RedisDeadlineStore::EvalMany(
@@ -536,9 +660,8 @@ absl::Status RedisDeadlineStore::Acknowledge(int32_t partition,
         next_head = next_member->substr(0, kMemberHeadSize);
         next_at = Millis(ack.next->at);
       }
-      args.insert(args.end(), {ack.item.location, *std::move(member),
-                               Millis(ack.item.leased_until), key.complaint_id,
-                               std::move(next_head), std::move(next_at)});
+      args.insert(args.end(), {ack.item.location, *std::move(member), Millis(ack.item.leased_until),
+                               key.complaint_id, std::move(next_head), std::move(next_at)});
     }
     all_keys.push_back(keys);
     all_args.push_back(std::move(args));
@@ -577,7 +700,8 @@ absl::StatusOr<std::vector<int32_t>> RedisDeadlineStore::UnmarkedPartitions(
   if (!replies.ok()) return replies.status();
   for (size_t i = 0; i < partitions.size(); ++i) {
     const Reply& reply = (*replies)[i];
-    if (reply.type == Reply::Type::kError) return absl::UnavailableError("redis EXISTS: " + reply.str);
+    if (reply.type == Reply::Type::kError)
+      return absl::UnavailableError("redis EXISTS: " + reply.str);
     if (reply.integer == 0) out.push_back(partitions[i]);
   }
   return out;

@@ -30,13 +30,20 @@ namespace complaints::sla_timer {
 //                                 for minutes that overflowed their first bucket (a hint).
 //   <prefix>:p:<p>                string, the partition's marker: its state is (being) rebuilt
 //                                 from complaints.case.v1 (DeadlineStore::MarkPartitions).
+//   <prefix>:wb:<unit>:<day>:<n>  sorted set, a bucket of unit <unit>'s worklist: the complaints
+//                                 whose first running deadline (WorklistSlotOf) is in day <day>
+//                                 (unix ms / 86400000) and is the unit's; member = the packed
+//                                 complaint id, score = due time in ms from the start of the
+//                                 day. Overflows into buckets 1, 2... like the alert buckets.
+//   <prefix>:wi:<unit>, <prefix>:wh:<unit>
+//                                 the worklist's index and hints, as :i: and :h: for alerts.
 //
 // Every change is one Lua script: update (compare-and-set on the offset; drops or replaces the
-// clock's scheduled alert), claim (the due alerts of the earliest buckets, moved to the end of
-// the lease, in one call), acknowledge (removes an alert only if it still has the lease this
-// poller set, and may schedule the clock's next alert). Bucket keys are built inside the
-// scripts and the keys are not hash-tagged: one Redis primary (with replicas), not Redis
-// Cluster.
+// clock's scheduled alert, moves the complaint on the worklists), claim (the due alerts of the
+// earliest buckets, moved to the end of the lease, in one call), acknowledge (removes an alert only
+// if it still has the lease this poller set, and may schedule the clock's next alert). Bucket keys
+// are built inside the scripts and the keys are not hash-tagged: one Redis primary (with replicas),
+// not Redis Cluster.
 class RedisDeadlineStore final : public DeadlineStore {
  public:
   struct Options {
@@ -72,6 +79,7 @@ class RedisDeadlineStore final : public DeadlineStore {
   absl::StatusOr<std::vector<std::optional<StoredCase>>> Lookup(
       const std::vector<DueItem>& items) override;
   absl::Status Acknowledge(int32_t partition, const std::vector<Acknowledgement>& acks) override;
+  absl::StatusOr<WorklistPage> Worklist(const WorklistQuery& query) override;
   absl::StatusOr<std::optional<absl::Time>> NextDue(int32_t partition) override;
   absl::StatusOr<std::vector<int32_t>> UnmarkedPartitions(
       const std::vector<int32_t>& partitions) override;
@@ -97,7 +105,8 @@ class RedisDeadlineStore final : public DeadlineStore {
 
   std::string BucketPrefix(int32_t partition) const;
   // A stored value as the caller sees it: with its clocks, from the policy state if need be.
-  absl::StatusOr<StoredCase> Decode(const std::string& complaint_id, const std::string& value) const;
+  absl::StatusOr<StoredCase> Decode(const std::string& complaint_id,
+                                    const std::string& value) const;
   absl::StatusOr<std::vector<std::string>> UpdateArgs(
       const CaseWrite& write, const std::map<ClockKind, ClockEntry>& clocks) const;
   // `script` once per (keys, args), pipelined; a NOSCRIPT reply is retried through Eval.

@@ -15,6 +15,15 @@ grpc::Status SlaGrpcService::GetDeadlines(grpc::ServerContext*,
   return grpc::Status::OK;
 }
 
+grpc::Status SlaGrpcService::ListUnitDeadlines(grpc::ServerContext*,
+                                               const sla::v1::ListUnitDeadlinesRequest* request,
+                                               sla::v1::ListUnitDeadlinesResponse* response) {
+  auto result = timer_->ListUnitDeadlines(*request);
+  if (!result.ok()) return ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
+}
+
 grpc::Status SlaGrpcService::WatchAlerts(grpc::ServerContext* context,
                                          const sla::v1::WatchAlertsRequest* request,
                                          grpc::ServerWriter<events::v1::SlaAlert>* writer) {

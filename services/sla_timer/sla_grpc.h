@@ -14,6 +14,9 @@ class SlaGrpcService final : public sla::v1::SlaService::Service {
   grpc::Status GetDeadlines(grpc::ServerContext* context,
                             const sla::v1::GetDeadlinesRequest* request,
                             sla::v1::GetDeadlinesResponse* response) override;
+  grpc::Status ListUnitDeadlines(grpc::ServerContext* context,
+                                 const sla::v1::ListUnitDeadlinesRequest* request,
+                                 sla::v1::ListUnitDeadlinesResponse* response) override;
   // Streams matching alerts until the client cancels (or stops reading), the hub closes at
   // server shutdown (OK), or the client falls too far behind (RESOURCE_EXHAUSTED).
   grpc::Status WatchAlerts(grpc::ServerContext* context, const sla::v1::WatchAlertsRequest* request,

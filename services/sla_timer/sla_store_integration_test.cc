@@ -4,15 +4,18 @@
 #include <algorithm>
 #include <cstdint>
 #include <cstdlib>
+#include <random>
 #include <set>
 
 #include "gtest/gtest.h"
+#include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
 #include "libs/testing/scratch_redis.h"
 #include "services/sla_timer/firer.h"
+#include "services/sla_timer/memory_deadline_store.h"
 #include "services/sla_timer/redis_deadline_store.h"
 #include "services/sla_timer/store_codec.h"
 
@@ -103,6 +106,45 @@ class SlaStoreIntegrationTest : public ::testing::Test {
       for (const auto& key : reply->elements[1].elements) out.push_back(key.str);
     } while (cursor != "0");
     std::sort(out.begin(), out.end());
+    return out;
+  }
+
+  // The keys of the partitions' alert schedules (buckets, indexes, hints).
+  std::vector<std::string> AlertScheduleKeys() {
+    std::vector<std::string> out;
+    for (const std::string& key : Keys()) {
+      const std::string kind = key.substr(scratch_.prefix().size() + 4, 3);
+      if (kind == ":b:" || kind == ":i:" || kind == ":h:") out.push_back(key);
+    }
+    return out;
+  }
+
+  // A unit's whole worklist due by `until`, read `page` entries at a time, checking the counts
+  // of every page against the entries.
+  std::vector<WorklistEntry> WholeWorklist(DeadlineStore& store, const std::string& unit,
+                                           absl::Time now, absl::Time until, int page) {
+    std::vector<WorklistEntry> out;
+    WorklistQuery query{unit, now, until, std::nullopt, page};
+    int64_t overdue = -1;
+    int64_t due_soon = -1;
+    for (int pages = 0; pages < 1000; ++pages) {
+      auto got = store.Worklist(query);
+      EXPECT_TRUE(got.ok()) << got.status();
+      if (!got.ok()) break;
+      if (overdue >= 0) {
+        EXPECT_EQ(got->overdue, overdue);
+        EXPECT_EQ(got->due_soon, due_soon);
+      }
+      overdue = got->overdue;
+      due_soon = got->due_soon;
+      out.insert(out.end(), got->entries.begin(), got->entries.end());
+      if (static_cast<int>(got->entries.size()) < page) break;
+      query.after = got->entries.back();
+    }
+    const auto late =
+        std::count_if(out.begin(), out.end(), [&](const WorklistEntry& e) { return e.due <= now; });
+    EXPECT_EQ(overdue, late);
+    EXPECT_EQ(due_soon, static_cast<int64_t>(out.size()) - late);
     return out;
   }
 
@@ -320,10 +362,8 @@ TEST_F(SlaStoreIntegrationTest, AFullMinuteOverflowsIntoMoreBucketsThatStayCompa
     for (const DueItem& item : items) acks.push_back({item, std::nullopt});
   }
   ASSERT_TRUE(small.Acknowledge(kPartition, acks).ok());
-  // Nothing left behind but the complaints: no bucket, no index entry, no hint.
-  for (const std::string& key : Keys()) {
-    EXPECT_TRUE(key.starts_with(scratch_.prefix() + "sla:c:")) << key;
-  }
+  // Nothing left of the alert schedule: no bucket, no index entry, no hint.
+  EXPECT_EQ(AlertScheduleKeys(), std::vector<std::string>{});
   EXPECT_EQ(*small.NextDue(kPartition), std::nullopt);
 }
 
@@ -560,9 +600,7 @@ TEST_F(SlaStoreIntegrationTest, ArmedDeadlinesFireThroughTheFirer) {
   EXPECT_EQ(publisher.published()[5].event.id,
             AlertId({"CMP0", kAccept, 40, events::v1::ALERT_KIND_ESCALATION, 1}));
   EXPECT_TRUE(Scheduled().empty());
-  for (const std::string& key : Keys()) {
-    EXPECT_TRUE(key.starts_with(scratch_.prefix() + "sla:c:")) << key;
-  }
+  EXPECT_EQ(AlertScheduleKeys(), std::vector<std::string>{});
 }
 
 TEST_F(SlaStoreIntegrationTest, AGuardedStoreRefusesUpdatesUntilThePartitionIsMarked) {
@@ -584,6 +622,121 @@ TEST_F(SlaStoreIntegrationTest, AGuardedStoreRefusesUpdatesUntilThePartitionIsMa
   ASSERT_TRUE(guarded.Update(kPartition, "CMP1", update).ok());
   EXPECT_EQ(Scheduled().size(), 1u);
   EXPECT_FALSE(IsPartitionStateMissing(absl::UnavailableError("redis down")));
+}
+
+}  // namespace
+}  // namespace complaints::sla_timer
+
+namespace complaints::sla_timer {
+namespace {
+
+TEST_F(SlaStoreIntegrationTest, AComplaintIsOnTheWorklistOfItsFirstRunningDeadline) {
+  const absl::Time far = kT0 + absl::Hours(24 * 30);
+  ClockEntry accept = Entry(kAccept, kT0 + absl::Hours(4), 1);
+  ClockEntry resolution = Entry(kResolution, kT0 + absl::Hours(7 * 24), 1);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, accept, 1).ok());
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, resolution, 2).ok());
+  EXPECT_EQ(WholeWorklist(store_, "BJ-0101", kT0, far, 10),
+            (std::vector<WorklistEntry>{{"CMP1", accept.due}}));
+
+  // Accepted: the resolution deadline lists it now.
+  accept.state = ClockEntry::State::kStopped;
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kStop, accept, 3).ok());
+  EXPECT_EQ(WholeWorklist(store_, "BJ-0101", kT0, far, 10),
+            (std::vector<WorklistEntry>{{"CMP1", resolution.due}}));
+  // Not due within a day, so not on the day's list, but still counted when the window reaches.
+  EXPECT_TRUE(WholeWorklist(store_, "BJ-0101", kT0, kT0 + absl::Hours(24), 10).empty());
+
+  // Transferred: the other unit's now.
+  resolution.unit = "SH-0202";
+  resolution.version = 4;
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, resolution, 4).ok());
+  EXPECT_TRUE(WholeWorklist(store_, "BJ-0101", kT0, far, 10).empty());
+  EXPECT_EQ(WholeWorklist(store_, "SH-0202", kT0, far, 10),
+            (std::vector<WorklistEntry>{{"CMP1", resolution.due}}));
+
+  // Resolved: on no list, and the empty worklist leaves no key behind.
+  resolution.state = ClockEntry::State::kStopped;
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kStop, resolution, 5, absl::Hours(1)).ok());
+  EXPECT_TRUE(WholeWorklist(store_, "SH-0202", kT0, far, 10).empty());
+  for (const std::string& key : Keys()) {
+    EXPECT_TRUE(key.starts_with(scratch_.prefix() + "sla:c:")) << key;
+  }
+}
+
+TEST_F(SlaStoreIntegrationTest, WorklistsPageInDueOrderAcrossDaysAndFullBuckets) {
+  RedisDeadlineStore small(&scratch_.pool(), scratch_.prefix() + "sla", {.bucket_capacity = 4});
+  std::vector<CaseWrite> writes;
+  std::vector<WorklistEntry> expected;
+  for (int i = 0; i < 90; ++i) {
+    // 30 a day over three days, several on the same millisecond (ties go by id).
+    const absl::Time due = kT0 + absl::Hours(24 * (i % 3)) + absl::Minutes(i % 7);
+    const std::string id = common::ComplaintIdFor("test", std::to_string(i));
+    const ClockEntry entry = Entry(kAccept, due, i + 1);
+    CaseWrite write{kPartition, id, {}};
+    write.update.last_offset = i + 1;
+    write.update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    write.update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, entry}};
+    writes.push_back(std::move(write));
+    expected.push_back({id, due});
+  }
+  for (const absl::Status& status : small.UpdateCases(writes)) ASSERT_TRUE(status.ok()) << status;
+  std::sort(expected.begin(), expected.end(), [](const auto& a, const auto& b) {
+    return std::pair(a.due, a.complaint_id) < std::pair(b.due, b.complaint_id);
+  });
+
+  const absl::Time now = kT0 + absl::Hours(24) + absl::Minutes(3);  // a day and a bit overdue
+  for (int page : {1, 7, 30, 100}) {
+    EXPECT_EQ(WholeWorklist(small, "BJ-0101", now, kT0 + absl::Hours(72), page), expected) << page;
+  }
+  auto first = small.Worklist({"BJ-0101", now, kT0 + absl::Hours(72), std::nullopt, 5});
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->overdue, 47);  // day 0's 30, and day 1's 17 with i % 7 <= 3
+  EXPECT_EQ(first->due_soon, 90 - first->overdue);
+
+  auto buckets = admin_->Command({"KEYS", scratch_.prefix() + "sla:wb:*"});
+  ASSERT_TRUE(buckets.ok());
+  EXPECT_GE(buckets->elements.size(), 90u / 4);
+  for (const auto& key : buckets->elements) {
+    EXPECT_EQ(admin_->Command({"OBJECT", "ENCODING", key.str})->str, "listpack") << key.str;
+  }
+}
+
+// The Redis worklists against the in-memory store's, after the same random updates.
+TEST_F(SlaStoreIntegrationTest, WorklistsMatchTheMemoryStoreAfterRandomUpdates) {
+  RedisDeadlineStore small(&scratch_.pool(), scratch_.prefix() + "sla", {.bucket_capacity = 3});
+  MemoryDeadlineStore memory;
+  std::mt19937 random(20261126);
+  const std::vector<std::string> units = {"BJ-0101", "SH-0202", "HO-COMPLAINTS"};
+  std::map<std::string, CaseClocks> cases;
+  for (int offset = 1; offset <= 600; ++offset) {
+    const std::string id = random() % 5 == 0
+                               ? "other-" + std::to_string(random() % 8)
+                               : common::ComplaintIdFor("test", std::to_string(random() % 40));
+    CaseClocks& now = cases[id];
+    const ClockKind clock = random() % 2 == 0 ? kAccept : kResolution;
+    ClockEntry entry =
+        Entry(clock, kT0 + absl::Minutes(static_cast<int>(random() % 5000)), offset,
+              random() % 4 == 0 ? ClockEntry::State::kStopped : ClockEntry::State::kRunning);
+    entry.unit = units[random() % units.size()];
+    CaseUpdate update;
+    update.expected_last_offset = now.last_offset;
+    update.last_offset = offset;
+    update.AddChange(entry.running() ? ClockChange::Kind::kArm : ClockChange::Kind::kStop, entry,
+                     FirstFiring(entry, policy_));
+    now.clocks[clock] = entry;
+    now.last_offset = offset;
+    update.clocks = now.clocks;
+    ASSERT_TRUE(small.Update(kPartition, id, update).ok()) << offset;
+    ASSERT_TRUE(memory.Update(kPartition, id, update).ok()) << offset;
+  }
+  const absl::Time now = kT0 + absl::Minutes(2000);
+  for (const std::string& unit : units) {
+    for (absl::Duration window : {absl::Minutes(10), absl::Hours(24), absl::Hours(24 * 10)}) {
+      const auto expected = WholeWorklist(memory, unit, now, now + window, 1000);
+      EXPECT_EQ(WholeWorklist(small, unit, now, now + window, 6), expected) << unit;
+    }
+  }
 }
 
 }  // namespace

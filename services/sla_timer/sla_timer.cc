@@ -1,5 +1,6 @@
 #include "services/sla_timer/sla_timer.h"
 
+#include "absl/strings/numbers.h"
 #include "complaints/events/v1/case.pb.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
@@ -50,6 +51,33 @@ sla::v1::DeadlineStatus StatusAt(const sla::v1::ClockState& clock, absl::Time du
     default:
       return sla::v1::DEADLINE_STATUS_STOPPED;
   }
+}
+
+sla::v1::Deadline ToDeadline(const sla_policy::PolicyEngine& engine,
+                             const sla::v1::ClockState& clock, absl::Time now) {
+  const absl::Time due = engine.DueOf(clock);
+  sla::v1::Deadline deadline;
+  deadline.set_clock(clock.clock());
+  *deadline.mutable_due_at() = common::ToProtoTime(due);
+  deadline.set_version(clock.version());
+  deadline.set_unit(clock.unit());
+  deadline.set_status(StatusAt(clock, due, now));
+  *deadline.mutable_armed_at() = clock.started_at();
+  return deadline;
+}
+
+// A worklist page token: where the page before ended, "<due unix ms>/<complaint id>".
+std::string PageToken(const WorklistEntry& last) {
+  return std::to_string(absl::ToUnixMillis(last.due)) + "/" + last.complaint_id;
+}
+std::optional<WorklistEntry> ParsePageToken(const std::string& token) {
+  const size_t slash = token.find('/');
+  int64_t millis = 0;
+  if (slash == std::string::npos || slash + 1 == token.size() ||
+      !absl::SimpleAtoi(token.substr(0, slash), &millis)) {
+    return std::nullopt;
+  }
+  return WorklistEntry{token.substr(slash + 1), absl::FromUnixMillis(millis)};
 }
 
 }  // namespace
@@ -158,14 +186,64 @@ absl::StatusOr<sla::v1::GetDeadlinesResponse> SlaTimer::GetDeadlines(
   const absl::Time now = clock_->Now();
   sla::v1::GetDeadlinesResponse response;
   for (const auto& clock : state->clocks()) {
-    const absl::Time due = engine_->DueOf(clock);
-    sla::v1::Deadline* deadline = response.add_deadlines();
-    deadline->set_clock(clock.clock());
-    *deadline->mutable_due_at() = common::ToProtoTime(due);
-    deadline->set_version(clock.version());
-    deadline->set_unit(clock.unit());
-    deadline->set_status(StatusAt(clock, due, now));
-    *deadline->mutable_armed_at() = clock.started_at();
+    *response.add_deadlines() = ToDeadline(*engine_, clock, now);
+  }
+  return response;
+}
+
+absl::StatusOr<sla::v1::ListUnitDeadlinesResponse> SlaTimer::ListUnitDeadlines(
+    const sla::v1::ListUnitDeadlinesRequest& request) {
+  constexpr int kDefaultPage = 100;
+  constexpr int kMaxPage = 1000;
+  if (request.unit().empty()) return grpcutil::FieldError("unit", "is required");
+  const absl::Duration within = request.has_due_within()
+                                    ? common::FromProtoDuration(request.due_within())
+                                    : absl::ZeroDuration();
+  if (within < absl::ZeroDuration() || within > absl::Hours(90 * 24)) {
+    return grpcutil::FieldError("due_within", "must be between 0 and 90 days");
+  }
+  if (request.page_size() < 0) return grpcutil::FieldError("page_size", "must not be negative");
+  WorklistQuery query;
+  query.unit = request.unit();
+  query.now = absl::FromUnixMillis(absl::ToUnixMillis(clock_->Now()));
+  query.until = query.now + (within == absl::ZeroDuration() ? absl::Hours(24) : within);
+  query.limit = request.page_size() == 0 ? kDefaultPage : std::min(request.page_size(), kMaxPage);
+  if (!request.page_token().empty()) {
+    query.after = ParsePageToken(request.page_token());
+    if (!query.after) {
+      return grpcutil::FieldError("page_token", "is not a token this service returned");
+    }
+  }
+  auto page = store_->Worklist(query);
+  if (!page.ok()) return page.status();
+
+  std::vector<std::string> ids;
+  for (const WorklistEntry& entry : page->entries) ids.push_back(entry.complaint_id);
+  std::vector<absl::StatusOr<StoredCase>> stored = store_->LoadCases(ids);
+  sla::v1::ListUnitDeadlinesResponse response;
+  response.set_overdue_count(page->overdue);
+  response.set_due_soon_count(page->due_soon);
+  *response.mutable_as_of() = common::ToProtoTime(query.now);
+  for (size_t i = 0; i < ids.size(); ++i) {
+    if (!stored[i].ok()) return stored[i].status();
+    auto state = ParseState(ids[i], stored[i]->policy_state);
+    if (!state.ok()) return state.status();
+    if (state->clocks().empty()) continue;  // its clocks ended since the list was read
+    sla::v1::UnitDeadline* item = response.add_items();
+    item->set_complaint_id(ids[i]);
+    item->set_level(state->level());
+    item->set_urgency(state->urgency());
+    item->set_category(state->category());
+    for (const auto& clock : state->clocks()) {
+      *item->add_deadlines() = ToDeadline(*engine_, clock, query.now);
+    }
+    const std::optional<WorklistSlot> first = WorklistSlotOf(stored[i]->clocks.clocks);
+    for (const sla::v1::Deadline& deadline : item->deadlines()) {
+      if (first && deadline.clock() == first->clock) *item->mutable_first() = deadline;
+    }
+  }
+  if (static_cast<int>(page->entries.size()) == query.limit) {
+    response.set_next_page_token(PageToken(page->entries.back()));
   }
   return response;
 }

@@ -40,6 +40,10 @@ class SlaTimer {
   // Every clock the complaint has had (the current version of each), with its status now.
   absl::StatusOr<sla::v1::GetDeadlinesResponse> GetDeadlines(const std::string& complaint_id);
 
+  // A unit's overdue and due-soon complaints (SlaService.ListUnitDeadlines).
+  absl::StatusOr<sla::v1::ListUnitDeadlinesResponse> ListUnitDeadlines(
+      const sla::v1::ListUnitDeadlinesRequest& request);
+
   // Clock operations: validated, then published as case events (durable when they return).
   absl::Status Pause(const sla::v1::PauseClocksRequest& request);
   absl::Status Resume(const sla::v1::ResumeClocksRequest& request);

@@ -54,11 +54,18 @@ constexpr char kPolicy[] = R"pb(
   rule {
     name: "base"
     accept { span { calendar_hours: 4 } }
-    resolution { span { calendar_hours: 168 } paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER }
+    resolution {
+      span { calendar_hours: 168 }
+      paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER
+    }
     regulatory {
       span { calendar_hours: 360 }
       statutory: true
-      extension { to { calendar_hours: 720 } requires_approval: true requires_customer_notice: true }
+      extension {
+        to { calendar_hours: 720 }
+        requires_approval: true
+        requires_customer_notice: true
+      }
     }
   }
 )pb";
@@ -269,6 +276,74 @@ TEST_F(SlaTimerTest, ClockOperationsArePublishedAsCaseEvents) {
   const auto d = timer_.GetDeadlines("CMP1");
   ASSERT_TRUE(d.ok());
   EXPECT_EQ(common::FromProtoTime(d->deadlines(2).due_at()), kT0 + absl::Hours(720));
+}
+
+TEST_F(SlaTimerTest, AUnitsWorklistListsOverdueThenDueSoonWithEveryClock) {
+  ASSERT_TRUE(Handle(Assigned(kT0, "CMP1"), 1).ok());
+  ASSERT_TRUE(Handle(Assigned(kT0 + absl::Hours(2), "CMP2"), 2).ok());
+  ASSERT_TRUE(Handle(Assigned(kT0 + absl::Hours(30), "CMP3"), 3).ok());
+  clock_.Advance(absl::Hours(5));  // CMP1's accept deadline (4 h) is past, CMP2's is not
+
+  sla::v1::ListUnitDeadlinesRequest request;
+  request.set_unit("BJ-0101");
+  auto list = timer_.ListUnitDeadlines(request);
+  ASSERT_TRUE(list.ok()) << list.status();
+  EXPECT_EQ(list->overdue_count(), 1);
+  EXPECT_EQ(list->due_soon_count(), 1);  // CMP3's accept is due in 29 h: beyond the day
+  ASSERT_EQ(list->items_size(), 2);
+  EXPECT_EQ(common::FromProtoTime(list->as_of()), kT0 + absl::Hours(5));
+  const auto& first = list->items(0);
+  EXPECT_EQ(first.complaint_id(), "CMP1");
+  EXPECT_EQ(first.level(), events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(first.first().clock(), events::v1::CLOCK_ACCEPT);
+  EXPECT_EQ(first.first().status(), sla::v1::DEADLINE_STATUS_BREACHED);
+  EXPECT_EQ(first.deadlines_size(), 3);
+  EXPECT_EQ(list->items(1).complaint_id(), "CMP2");
+  EXPECT_EQ(list->items(1).first().status(), sla::v1::DEADLINE_STATUS_RUNNING);
+  EXPECT_EQ(list->next_page_token(), "");
+
+  // A wider window, one item a page.
+  request.mutable_due_within()->set_seconds(48 * 3600);
+  request.set_page_size(1);
+  std::vector<std::string> ids;
+  for (int page = 0; page < 5; ++page) {
+    auto got = timer_.ListUnitDeadlines(request);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->due_soon_count(), 2);
+    for (const auto& item : got->items()) ids.push_back(item.complaint_id());
+    if (got->next_page_token().empty()) break;
+    request.set_page_token(got->next_page_token());
+  }
+  EXPECT_EQ(ids, (std::vector<std::string>{"CMP1", "CMP2", "CMP3"}));
+
+  // Accepted: CMP1 now waits on its resolution, a week out.
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(5)), 4).ok());
+  request.Clear();
+  request.set_unit("BJ-0101");
+  EXPECT_EQ(timer_.ListUnitDeadlines(request)->overdue_count(), 0);
+}
+
+TEST_F(SlaTimerTest, WorklistRequestsAreChecked) {
+  sla::v1::ListUnitDeadlinesRequest request;
+  auto missing = timer_.ListUnitDeadlines(request);
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("unit"), std::string::npos);
+  request.set_unit("BJ-0101");
+  request.mutable_due_within()->set_seconds(-1);
+  EXPECT_NE(timer_.ListUnitDeadlines(request).status().message().find("due_within"),
+            std::string::npos);
+  request.clear_due_within();
+  request.set_page_size(-3);
+  EXPECT_NE(timer_.ListUnitDeadlines(request).status().message().find("page_size"),
+            std::string::npos);
+  request.set_page_size(0);
+  request.set_page_token("garbage");
+  EXPECT_NE(timer_.ListUnitDeadlines(request).status().message().find("page_token"),
+            std::string::npos);
+  request.clear_page_token();
+  auto empty = timer_.ListUnitDeadlines(request);
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  EXPECT_EQ(empty->items_size(), 0);
 }
 
 }  // namespace

@@ -195,7 +195,7 @@ class Inflater {
       if (rc == Z_STREAM_END) return z_.avail_in == 0 ? std::optional(out) : std::nullopt;
       if (rc != Z_OK) return std::nullopt;
       if (z_.avail_in == 0 && z_.avail_out != 0) return std::nullopt;  // truncated
-      if (out.size() > (64u << 20)) return std::nullopt;                // not ours
+      if (out.size() > (64u << 20)) return std::nullopt;               // not ours
     }
   }
 
@@ -203,6 +203,17 @@ class Inflater {
   z_stream z_{};
   bool ok_ = false;
 };
+
+// A standard id from its kPackedIdSize bytes.
+std::string UnpackedId(std::string_view packed) {
+  std::string id = "CMP";
+  for (char c : packed) {
+    const auto b = static_cast<uint8_t>(c);
+    id.push_back(kHex[b >> 4]);
+    id.push_back(kHex[b & 15]);
+  }
+  return id;
+}
 
 }  // namespace
 
@@ -240,8 +251,8 @@ absl::StatusOr<std::string> DecodePolicyState(std::string_view stored) {
   if (stored[0] == kPolicyRaw) return std::string(stored.substr(1));
   if (stored[0] == kPolicyDeflate || stored[0] == kPolicyDeflateDictionary1) {
     thread_local Inflater inflater;
-    auto state = inflater.Inflate(
-        stored.substr(1), stored[0] == kPolicyDeflate ? std::string_view() : Dictionary1());
+    auto state = inflater.Inflate(stored.substr(1),
+                                  stored[0] == kPolicyDeflate ? std::string_view() : Dictionary1());
     if (!state) return Corrupt("policy state (does not inflate)");
     return *std::move(state);
   }
@@ -253,7 +264,8 @@ std::string PackComplaintId(const std::string& complaint_id) {
   std::string out;
   out.reserve(kPackedIdSize);
   for (size_t i = 3; i < complaint_id.size(); i += 2) {
-    out.push_back(static_cast<char>(HexValue(complaint_id[i]) << 4 | HexValue(complaint_id[i + 1])));
+    out.push_back(
+        static_cast<char>(HexValue(complaint_id[i]) << 4 | HexValue(complaint_id[i + 1])));
   }
   return out;
 }
@@ -261,8 +273,8 @@ std::string PackComplaintId(const std::string& complaint_id) {
 absl::StatusOr<std::string> EncodeMember(const AlertKey& key) {
   const int clock = static_cast<int>(key.clock);
   const int kind = static_cast<int>(key.kind);
-  if (key.complaint_id.empty() || clock < 0 || clock > 15 || kind < 0 || kind > 7 ||
-      key.step < 0 || key.step > 255 || key.version < 0 || key.version > kMax48) {
+  if (key.complaint_id.empty() || clock < 0 || clock > 15 || kind < 0 || kind > 7 || key.step < 0 ||
+      key.step > 255 || key.version < 0 || key.version > kMax48) {
     return absl::InvalidArgumentError(
         "sla store: alert of " + key.complaint_id + " cannot be stored (clock " +
         std::to_string(clock) + ", kind " + std::to_string(kind) + ", step " +
@@ -276,6 +288,18 @@ absl::StatusOr<std::string> EncodeMember(const AlertKey& key) {
   PutBigEndian(out, static_cast<uint64_t>(key.version), 6);
   out += packed ? PackComplaintId(key.complaint_id) : key.complaint_id;
   return out;
+}
+
+std::string EncodeWorklistMember(const std::string& complaint_id) {
+  const bool packed = IsStandardId(complaint_id);
+  return std::string(1, packed ? '\1' : '\0') + PackComplaintId(complaint_id);
+}
+
+absl::StatusOr<std::string> DecodeWorklistMember(std::string_view member) {
+  if (member.size() < 2 || member[0] > 1) return Corrupt("worklist member");
+  if (member[0] == 0) return std::string(member.substr(1));
+  if (member.size() != 1 + kPackedIdSize) return Corrupt("worklist member (packed id)");
+  return UnpackedId(member.substr(1));
 }
 
 absl::StatusOr<AlertKey> DecodeMember(std::string_view member) {
@@ -296,12 +320,7 @@ absl::StatusOr<AlertKey> DecodeMember(std::string_view member) {
   const std::string_view id = member.substr(kMemberHeadSize);
   if (packed) {
     if (id.size() != kPackedIdSize) return Corrupt("scheduled alert (packed id)");
-    key.complaint_id = "CMP";
-    for (char c : id) {
-      const auto b = static_cast<uint8_t>(c);
-      key.complaint_id.push_back(kHex[b >> 4]);
-      key.complaint_id.push_back(kHex[b & 15]);
-    }
+    key.complaint_id = UnpackedId(id);
   } else {
     key.complaint_id = std::string(id);
   }
@@ -361,7 +380,8 @@ absl::StatusOr<DecodedCase> DecodeCaseValue(std::string_view value) {
   uint8_t format = 0;
   std::string_view offset;
   uint8_t count = 0;
-  if (!in.Byte(format) || format != kCaseFormat || !in.Bytes(6, offset) || !in.Byte(count)) {
+  if (!in.Byte(format) || (format != 1 && format != kCaseFormat) || !in.Bytes(6, offset) ||
+      !in.Byte(count)) {
     return Corrupt("complaint header");
   }
   DecodedCase out;
@@ -372,6 +392,19 @@ absl::StatusOr<DecodedCase> DecodeCaseValue(std::string_view value) {
     out.pending.push_back({std::string(pending.substr(0, kMemberHeadSize)),
                            static_cast<uint32_t>(GetBigEndian(pending.substr(8), 4)),
                            static_cast<uint16_t>(GetBigEndian(pending.substr(12), 2))});
+  }
+  uint8_t unit_size = 0;
+  if (format == kCaseFormat) {
+    if (!in.Byte(unit_size)) return Corrupt("complaint worklist entry");
+    std::string_view unit;
+    std::string_view where;
+    if (unit_size > 0) {
+      if (!in.Bytes(unit_size, unit) || !in.Bytes(6, where)) {
+        return Corrupt("complaint worklist entry");
+      }
+      out.worklist = WorklistRef{std::string(unit), static_cast<uint32_t>(GetBigEndian(where, 4)),
+                                 static_cast<uint16_t>(GetBigEndian(where.substr(4), 2))};
+    }
   }
   std::string_view length;
   std::string_view body_bytes;
@@ -430,8 +463,8 @@ absl::StatusOr<DecodedCase> DecodeCaseValue(std::string_view value) {
 }
 
 absl::StatusOr<std::string> EncodeCaseValue(const StoredCase& stored,
-                                            const std::vector<PendingRef>& pending,
-                                            bool compress) {
+                                            const std::vector<PendingRef>& pending, bool compress,
+                                            const std::optional<WorklistRef>& worklist) {
   auto offset = EncodeOffset(stored.clocks.last_offset);
   if (!offset.ok()) return offset.status();
   auto body = EncodeCaseBody(stored.clocks.assignment_sequence, stored.clocks.clocks);
@@ -447,6 +480,17 @@ absl::StatusOr<std::string> EncodeCaseValue(const StoredCase& stored,
     out += p.head;
     PutBigEndian(out, p.slot, 4);
     PutBigEndian(out, p.number, 2);
+  }
+  if (worklist) {
+    if (worklist->unit.empty() || worklist->unit.size() > 255) {
+      return absl::InvalidArgumentError("sla store: a worklist unit is 1 to 255 bytes");
+    }
+    out.push_back(static_cast<char>(worklist->unit.size()));
+    out += worklist->unit;
+    PutBigEndian(out, worklist->slot, 4);
+    PutBigEndian(out, worklist->number, 2);
+  } else {
+    out.push_back(0);
   }
   PutBigEndian(out, body->size(), 2);
   out += *body;

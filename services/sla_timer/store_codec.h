@@ -1,6 +1,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -30,11 +31,18 @@ absl::StatusOr<AlertKey> DecodeMember(std::string_view member);
 // The id part of a member (what follows the head).
 std::string PackComplaintId(const std::string& complaint_id);
 
+// A complaint on a worklist, as a sorted-set member: 1 then the packed id for a standard id, 0
+// then the id as it is for any other.
+std::string EncodeWorklistMember(const std::string& complaint_id);
+absl::StatusOr<std::string> DecodeWorklistMember(std::string_view member);
+
 // A complaint's value (one Redis string per complaint):
-//   byte 0        format, 1
+//   byte 0        format, 2 (1: as 2 without the worklist entry; still read)
 //   1..6          last applied case-event offset + 1, 48-bit big-endian (0: none yet)
 //   7             n, the number of scheduled alerts of the complaint (at most one per clock)
 //   8..8+14n      each: member head (8 bytes), bucket slot (u32 BE), bucket number (u16 BE)
+//   then          the unit worklist entry: unit length (1 byte, 0: none), the unit, and where
+//                 the entry is (slot u32 BE, bucket number u16 BE; absent when there is none)
 //   then          body length (u16 BE) and the body: assignment sequence (zigzag varint),
 //                 clock count (varint), each clock (below)
 //   the rest      the policy engine's state (EncodePolicyState): empty, or a tag byte (0 as
@@ -45,7 +53,7 @@ std::string PackComplaintId(const std::string& complaint_id);
 // before it), then due - armed_at (zigzag varint ms), armed_at (zigzag varint unix ms),
 // version (varint), unit (varint length + bytes), the last three only where they differ from
 // the clock before.
-inline constexpr char kCaseFormat = 1;
+inline constexpr char kCaseFormat = 2;
 inline constexpr size_t kPendingSize = 14;
 
 // The policy engine's state as stored: deflated (raw deflate, RFC 1951; with a preset
@@ -71,15 +79,26 @@ struct PendingRef {
   bool operator==(const PendingRef&) const = default;
 };
 
+// Where the complaint's entry in its unit's worklist is (RedisDeadlineStore: the unit's
+// bucket of that day).
+struct WorklistRef {
+  std::string unit;  // at most 255 bytes
+  uint32_t slot = 0;
+  uint16_t number = 0;
+  bool operator==(const WorklistRef&) const = default;
+};
+
 // A whole value, header, schedule and body; for Load, Lookup and tests.
 struct DecodedCase {
   StoredCase stored;
   std::vector<PendingRef> pending;
+  std::optional<WorklistRef> worklist;
 };
 absl::StatusOr<DecodedCase> DecodeCaseValue(std::string_view value);
 // The inverse, for tests and tools (the scripts write the schedule themselves).
 absl::StatusOr<std::string> EncodeCaseValue(const StoredCase& stored,
                                             const std::vector<PendingRef>& pending = {},
-                                            bool compress = true);
+                                            bool compress = true,
+                                            const std::optional<WorklistRef>& worklist = {});
 
 }  // namespace complaints::sla_timer

@@ -2,8 +2,8 @@
 
 #include <random>
 
-#include "gtest/gtest.h"
 #include "complaints/sla/v1/clock_state.pb.h"
+#include "gtest/gtest.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 
@@ -20,8 +20,8 @@ ClockEntry Entry(ClockKind clock, ClockEntry::State state, absl::Time due, int64
 TEST(StoreCodecTest, MembersRoundTrip) {
   const std::string standard = common::ComplaintIdFor("ivr", "call-1");
   for (const std::string& id : {standard, std::string("CMP1"), std::string("weird|id"),
-                               std::string("CMP0123456789abcdef0123"),  // lower case: kept
-                               std::string("\x01\x02 binary\xff")}) {
+                                std::string("CMP0123456789abcdef0123"),  // lower case: kept
+                                std::string("\x01\x02 binary\xff")}) {
     for (int step : {0, 1, 255}) {
       const AlertKey key{id, events::v1::CLOCK_REGULATORY, (int64_t{1} << 48) - 1,
                          events::v1::ALERT_KIND_ESCALATION, step};
@@ -36,8 +36,7 @@ TEST(StoreCodecTest, MembersRoundTrip) {
 
 TEST(StoreCodecTest, StandardIdsArePackedIntoTenBytes) {
   const std::string id = "CMP0123456789ABCDEF0123";
-  auto member =
-      EncodeMember({id, events::v1::CLOCK_ACCEPT, 42, events::v1::ALERT_KIND_BREACH, 0});
+  auto member = EncodeMember({id, events::v1::CLOCK_ACCEPT, 42, events::v1::ALERT_KIND_BREACH, 0});
   ASSERT_TRUE(member.ok());
   EXPECT_EQ(member->size(), kMemberHeadSize + 10);
   EXPECT_EQ(*member, std::string("\x15\x00\x00\x00\x00\x00\x00\x2a", 8) +
@@ -69,8 +68,8 @@ TEST(StoreCodecTest, MalformedMembersAreDataLoss) {
   const std::string head("\x14\x00\x00\x00\x00\x00\x00\x2a", 8);
   for (const std::string& bad :
        {std::string(), head, std::string("\x64") + head.substr(1) + "CMP1",  // clock 6
-        std::string("\x1e") + head.substr(1) + "CMP1",                        // kind 7
-        std::string("\x15") + head.substr(1) + "short"}) {                     // packed, 5 bytes
+        std::string("\x1e") + head.substr(1) + "CMP1",                       // kind 7
+        std::string("\x15") + head.substr(1) + "short"}) {                   // packed, 5 bytes
     EXPECT_EQ(DecodeMember(bad).status().code(), absl::StatusCode::kDataLoss);
   }
 }
@@ -94,13 +93,29 @@ TEST(StoreCodecTest, CasesRoundTrip) {
       {std::string("\x52\x01\x00\x00\x00\x00\x00\x09", 8), 1, 65535}};
 
   for (const auto& refs : {std::vector<PendingRef>{}, pending}) {
-    auto value = EncodeCaseValue(stored, refs);
-    ASSERT_TRUE(value.ok()) << value.status();
-    auto back = DecodeCaseValue(*value);
-    ASSERT_TRUE(back.ok()) << back.status();
-    EXPECT_EQ(back->stored, stored);
-    EXPECT_EQ(back->pending, refs);
+    for (const auto& worklist :
+         {std::optional<WorklistRef>(), std::optional(WorklistRef{"BJ-0101", 20418, 7})}) {
+      auto value = EncodeCaseValue(stored, refs, true, worklist);
+      ASSERT_TRUE(value.ok()) << value.status();
+      auto back = DecodeCaseValue(*value);
+      ASSERT_TRUE(back.ok()) << back.status();
+      EXPECT_EQ(back->stored, stored);
+      EXPECT_EQ(back->pending, refs);
+      EXPECT_EQ(back->worklist, worklist);
+    }
   }
+  // Format 1, written before worklists, is the same without the worklist byte.
+  std::string format1 = *EncodeCaseValue(stored, pending);
+  format1[0] = 1;
+  format1.erase(8 + kPendingSize * pending.size(), 1);
+  auto old = DecodeCaseValue(format1);
+  ASSERT_TRUE(old.ok()) << old.status();
+  EXPECT_EQ(old->stored, stored);
+  EXPECT_EQ(old->pending, pending);
+  EXPECT_EQ(old->worklist, std::nullopt);
+  EXPECT_EQ(
+      EncodeCaseValue(stored, {}, true, WorklistRef{std::string(256, 'u'), 1, 1}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   // A fresh complaint: nothing applied yet, no clocks.
   auto empty = DecodeCaseValue(*EncodeCaseValue(StoredCase{}));
   ASSERT_TRUE(empty.ok()) << empty.status();
@@ -128,8 +143,8 @@ TEST(StoreCodecTest, PolicyStatesAreDeflatedWhenThatIsSmaller) {
   std::string random_bytes;
   std::mt19937 random(7);
   for (int i = 0; i < 300; ++i) random_bytes.push_back(static_cast<char>(random()));
-  for (const std::string& state : {std::string(), std::string("short"), repetitive,
-                                   random_bytes, std::string(100000, 'x')}) {
+  for (const std::string& state :
+       {std::string(), std::string("short"), repetitive, random_bytes, std::string(100000, 'x')}) {
     for (bool compress : {false, true}) {
       const std::string stored = EncodePolicyState(state, compress);
       auto back = DecodePolicyState(stored);
@@ -157,7 +172,10 @@ TEST(StoreCodecTest, PolicyStatesAreDeflatedWhenThatIsSmaller) {
   std::string broken = EncodePolicyState(repetitive, true);
   broken.resize(broken.size() / 2);
   EXPECT_EQ(DecodePolicyState(broken).status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_EQ(DecodePolicyState(std::string("\x07" "abc")).status().code(),
+  EXPECT_EQ(DecodePolicyState(std::string("\x07"
+                                          "abc"))
+                .status()
+                .code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -209,6 +227,18 @@ TEST(StoreCodecTest, OffsetsAreSixBytes) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(StoreCodecTest, WorklistMembersKeepEveryId) {
+  const std::string standard = "CMP0123456789ABCDEF0123";
+  EXPECT_EQ(EncodeWorklistMember(standard).size(), 11u);
+  for (const std::string& id : {standard, std::string("other-1"), std::string("ten-bytes!")}) {
+    EXPECT_EQ(*DecodeWorklistMember(EncodeWorklistMember(id)), id);
+  }
+  for (const std::string& bad :
+       {std::string(), std::string("\x01short", 6), std::string("\x02x")}) {
+    EXPECT_EQ(DecodeWorklistMember(bad).status().code(), absl::StatusCode::kDataLoss);
+  }
+}
+
 TEST(StoreCodecTest, MalformedCasesAreDataLoss) {
   StoredCase stored;
   stored.clocks.clocks[events::v1::CLOCK_ACCEPT] =
@@ -219,7 +249,7 @@ TEST(StoreCodecTest, MalformedCasesAreDataLoss) {
         << cut;
   }
   std::string wrong_format = good;
-  wrong_format[0] = 2;
+  wrong_format[0] = 3;
   EXPECT_EQ(DecodeCaseValue(wrong_format).status().code(), absl::StatusCode::kDataLoss);
 }
 
