@@ -37,7 +37,11 @@ fi
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
 fi
-cmake --build "$BUILD_DIR" --target sla_bench -j"$(nproc)" >/dev/null
+if ! build_log=$(cmake --build "$BUILD_DIR" --target sla_bench -j"$(nproc)" 2>&1); then
+  printf '%s\n' "$build_log" | tail -40 >&2
+  log "sla_bench does not build"
+  exit 1
+fi
 
 # Redis as production would keep SLA state, minus persistence (the benchmark measures memory
 # and speed, not durability): sorted sets stay listpack-encoded up to 128 entries of 64 bytes,

@@ -18,6 +18,8 @@
 //
 // Redis must be a server of its own (e.g. bench/run-sla-bench.sh starts one on port 16400):
 // the run fills it with millions of keys and --flush empties it first.
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafkacpp.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -36,9 +38,6 @@
 #include <unordered_map>
 #include <unordered_set>
 #include <vector>
-
-#include <librdkafka/rdkafka.h>
-#include <librdkafka/rdkafkacpp.h>
 
 #include "absl/strings/numbers.h"
 #include "complaints/events/v1/sla.pb.h"
@@ -76,7 +75,8 @@ struct Flags {
   int load_threads = 8;
   int load_batch = 64;
   int64_t per_record_sample = 20000;
-  int live_window_hours = 12;  // live complaints are armed over this window, from 12 h ago  // complaints scheduled one a round trip, for information
+  int live_window_hours = 12;  // live complaints are armed over this window, from 12 h ago  //
+                               // complaints scheduled one a round trip, for information
   int steady_seconds = 30;
   int steady_rate = 1000;
   int burst = 100000;
@@ -86,8 +86,8 @@ struct Flags {
   // (incompressible) bytes.
   std::string policy_state = "engine";
   // The store reads the clocks from the engine state instead of keeping them twice
-  // (RedisDeadlineStore::Options::clocks_from_policy_state).
-  bool clocks_in_policy_state = false;
+  // (RedisDeadlineStore::Options::clocks_from_policy_state), as the service does.
+  bool clocks_in_policy_state = true;
   int fire_batch = 1000;
   int publishers = 2;
   int in_flight = 4;
@@ -97,7 +97,7 @@ struct Flags {
   bool flush = false;
   bool ceiling = true;
   bool load_only = false;  // stop after scheduling and measuring memory
-  bool timer = false;  // child mode: run the timer until SIGTERM / SIGKILL
+  bool timer = false;      // child mode: run the timer until SIGTERM / SIGKILL
   std::string redis_benchmark = "redis-benchmark";
 };
 
@@ -134,8 +134,8 @@ bool ParseFlags(int argc, char** argv, Flags& f, std::vector<std::string>& raw) 
       f.flush = true;
     } else if (arg == "no-ceiling") {
       f.ceiling = false;
-    } else if (arg == "clocks-in-policy-state") {
-      f.clocks_in_policy_state = true;
+    } else if (arg == "clocks-stored-twice") {
+      f.clocks_in_policy_state = false;
     } else if (arg == "load-only") {
       f.load_only = true;
     } else if (arg == "timer") {
@@ -188,8 +188,8 @@ bool ParseFlags(int argc, char** argv, Flags& f, std::vector<std::string>& raw) 
       return false;
     }
   }
-  return f.deadlines >= 0 && f.partitions > 0 && f.load_threads > 0 && f.load_batch > 0 && f.live_window_hours > 0 &&
-         f.fire_batch > 0;
+  return f.deadlines >= 0 && f.partitions > 0 && f.load_threads > 0 && f.load_batch > 0 &&
+         f.live_window_hours > 0 && f.fire_batch > 0;
 }
 
 constexpr char kUsage[] = R"(usage: sla_bench [--deadlines N] [--redis-port P] [--flush] ...
@@ -210,7 +210,8 @@ constexpr char kUsage[] = R"(usage: sla_bench [--deadlines N] [--redis-port P] [
   --restart-overdue N    deadlines falling due while the timer is down (default 10000)
   --policy-state S       per complaint: "engine" (an SlaCaseState of 4 clocks as the policy
                          engine writes it, ~350 bytes; default), "none", or N random bytes
-  --clocks-in-policy-state  the store reads clocks from the engine state (not stored twice)
+  --clocks-stored-twice  the store keeps the clocks beside the engine state as well (by
+                         default it reads them from the engine state, as the service does)
   --fire-batch N         alerts claimed per round trip (default 1000)
   --publishers N         publishing threads per partition (default 2, sla.publishers)
   --in-flight N          batches per partition queued ahead (default 4, sla.batches_in_flight)
@@ -281,21 +282,27 @@ absl::StatusOr<std::map<ClockKind, ClockEntry>> ClocksOfEngineState(const std::s
   if (!state.ParseFromString(bytes)) return absl::DataLossError("SlaCaseState does not parse");
   std::map<ClockKind, ClockEntry> out;
   for (const sla::v1::ClockState& c : state.clocks()) {
-    out[c.clock()] = ClockEntry{
-        c.clock(),
-        c.status() == sla::v1::CLOCK_STATUS_RUNNING ? ClockEntry::State::kRunning
-                                                    : ClockEntry::State::kStopped,
-        absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(c.due_at()))), c.version(),
-        absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(c.started_at()))),
-        c.unit()};
+    out[c.clock()] =
+        ClockEntry{c.clock(),
+                   c.status() == sla::v1::CLOCK_STATUS_RUNNING ? ClockEntry::State::kRunning
+                                                               : ClockEntry::State::kStopped,
+                   absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(c.due_at()))),
+                   c.version(),
+                   absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(c.started_at()))),
+                   c.unit()};
   }
   return out;
+}
+
+// Clocks can be read from an engine state only: not from none or random bytes.
+bool ClocksInEngineState(const Flags& f) {
+  return f.clocks_in_policy_state && f.policy_state == "engine";
 }
 
 sla_timer::RedisDeadlineStore::Options StoreOptions(const Flags& f) {
   sla_timer::RedisDeadlineStore::Options options;
   options.bucket_capacity = f.bucket_capacity;
-  if (f.clocks_in_policy_state) options.clocks_from_policy_state = ClocksOfEngineState;
+  if (ClocksInEngineState(f)) options.clocks_from_policy_state = ClocksOfEngineState;
   return options;
 }
 
@@ -392,9 +399,9 @@ void KillTimer(pid_t pid, int signal) {
 
 struct Seen {
   absl::Time due;
-  absl::Time fired;     // fired_at in the alert: when the timer claimed it
-  absl::Time durable;   // the record's timestamp: when the broker appended it
-  absl::Time visible;   // when this process read it from Kafka
+  absl::Time fired;    // fired_at in the alert: when the timer claimed it
+  absl::Time durable;  // the record's timestamp: when the broker appended it
+  absl::Time visible;  // when this process read it from Kafka
 };
 
 class AlertWatcher {
@@ -502,9 +509,9 @@ class AlertWatcher {
         continue;
       }
       auto [it, inserted] = seen_[tag->second].try_emplace(
-          ce_id, Seen{common::FromProtoTime(alert.due_at()),
-                      common::FromProtoTime(alert.fired_at()),
-                      absl::FromUnixMillis(m->timestamp().timestamp), visible});
+          ce_id,
+          Seen{common::FromProtoTime(alert.due_at()), common::FromProtoTime(alert.fired_at()),
+               absl::FromUnixMillis(m->timestamp().timestamp), visible});
       if (!inserted) ++duplicates_;
     }
   }
@@ -578,8 +585,8 @@ absl::Status ScheduleComplaints(sla_timer::RedisDeadlineStore& store,
     std::map<ClockKind, ClockEntry> after = current[i]->clocks.clocks;
     for (size_t k = 0; k < std::min(c.clocks, clocks.size()); ++k) {
       const auto& [clock, span] = clocks[k];
-      ClockEntry entry{clock, ClockEntry::State::kRunning, c.armed_at + span, c.offset,
-                       c.armed_at, c.unit};
+      ClockEntry entry{clock, ClockEntry::State::kRunning, c.armed_at + span, c.offset, c.armed_at,
+                       c.unit};
       CaseUpdate::Change change;
       change.change.kind = ClockChange::Kind::kArm;
       change.change.entry = entry;
@@ -589,9 +596,12 @@ absl::Status ScheduleComplaints(sla_timer::RedisDeadlineStore& store,
     }
     if (!c.policy_state.empty()) {
       // As the engine leaves it: the ACCEPT clock of the assignment already stopped.
-      after[events::v1::CLOCK_ACCEPT] =
-          ClockEntry{events::v1::CLOCK_ACCEPT, ClockEntry::State::kStopped,
-                     c.armed_at + absl::Hours(2), c.offset, c.armed_at, c.unit};
+      after[events::v1::CLOCK_ACCEPT] = ClockEntry{events::v1::CLOCK_ACCEPT,
+                                                   ClockEntry::State::kStopped,
+                                                   c.armed_at + absl::Hours(2),
+                                                   c.offset,
+                                                   c.armed_at,
+                                                   c.unit};
       w.update.policy_state = c.policy_state;
     }
     w.update.clocks = std::move(after);
@@ -604,9 +614,11 @@ absl::Status ScheduleComplaints(sla_timer::RedisDeadlineStore& store,
 }
 
 // The policy engine's state of a complaint assigned at `armed` (as services/sla_timer/
-// policy_engine.cc writes it with deploy/policies/cn-default.textproto): ACCEPT already stopped,
-// FIRST_CONTACT, RESOLUTION and REGULATORY running.
-std::string EngineState(int64_t version, absl::Time armed, const std::string& unit) {
+// policy_engine.cc writes it with deploy/policies/cn-default.textproto): ACCEPT already stopped
+// (unless `accept_running`: then due 2 h after `armed`), FIRST_CONTACT, RESOLUTION and
+// REGULATORY running.
+std::string EngineState(int64_t version, absl::Time armed, const std::string& unit,
+                        bool accept_running = false) {
   sla::v1::SlaCaseState state;
   state.set_applied_version(version + 7);
   state.set_phase(sla::v1::CASE_PHASE_OPEN);
@@ -620,7 +632,7 @@ std::string EngineState(int64_t version, absl::Time armed, const std::string& un
     absl::Duration span;
     bool stopped;
   };
-  for (const Clock& c : {Clock{events::v1::CLOCK_ACCEPT, absl::Hours(2), true},
+  for (const Clock& c : {Clock{events::v1::CLOCK_ACCEPT, absl::Hours(2), !accept_running},
                          Clock{events::v1::CLOCK_FIRST_CONTACT, absl::Hours(24), false},
                          Clock{events::v1::CLOCK_RESOLUTION, absl::Hours(7 * 24), false},
                          Clock{events::v1::CLOCK_REGULATORY, absl::Hours(15 * 24), false}}) {
@@ -661,12 +673,14 @@ std::string PolicyStateFor(const std::string& mode, int64_t version, absl::Time 
   return bytes;
 }
 
-// The state of the deadlines the timer fires during the run (a single ACCEPT clock due at
-// `due`): an engine state to decode on every Lookup, unless the store reads clocks from it
-// (whose ACCEPT clock would be the engine's, already stopped).
+// The state of the deadlines the timer fires during the run (an ACCEPT clock due at `due`): an
+// engine state to decode on every Lookup, with that ACCEPT clock running when the store reads
+// the clocks from it.
 std::string ShortLivedState(const Flags& f, int64_t version, absl::Time due,
                             const std::string& unit) {
-  if (f.clocks_in_policy_state) return "";
+  if (ClocksInEngineState(f)) {
+    return EngineState(version, due - absl::Hours(2), unit, /*accept_running=*/true);
+  }
   return PolicyStateFor(f.policy_state, version, due, unit);
 }
 
@@ -761,9 +775,9 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       std::printf("  %s %s\n", setting, reply->elements[1].str.c_str());
     }
   }
-  if (auto s = kafka::EnsureTopics(KafkaOf(f, "sla-bench-admin"),
-                                   {{.name = f.topic, .partitions = f.partitions}},
-                                   absl::Seconds(30));
+  if (auto s =
+          kafka::EnsureTopics(KafkaOf(f, "sla-bench-admin"),
+                              {{.name = f.topic, .partitions = f.partitions}}, absl::Seconds(30));
       !s.ok()) {
     Die("topic " + f.topic, s);
   }
@@ -774,12 +788,12 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
   if (f.ceiling) {
     const std::string base = f.redis_benchmark + " -h " + f.redis_host + " -p " +
                              std::to_string(f.redis_port) + " -q -c 50 -n 300000 ";
-    ceiling += LastSegments(RunCommand(
-        base + "-r 100000000 ZADD sla-bench:ceiling __rand_int__ __rand_int__ 2>&1"));
+    ceiling += LastSegments(
+        RunCommand(base + "-r 100000000 ZADD sla-bench:ceiling __rand_int__ __rand_int__ 2>&1"));
     ceiling += LastSegments(RunCommand(
         base + "-P 16 -r 100000000 ZADD sla-bench:ceiling __rand_int__ __rand_int__ 2>&1"));
-    ceiling += LastSegments(
-        RunCommand(base + "ZRANGEBYSCORE sla-bench:ceiling -inf +inf LIMIT 0 1 2>&1"));
+    ceiling +=
+        LastSegments(RunCommand(base + "ZRANGEBYSCORE sla-bench:ceiling -inf +inf LIMIT 0 1 2>&1"));
     ceiling += LastSegments(
         RunCommand(base + "ZRANGEBYSCORE sla-bench:ceiling -inf +inf LIMIT 0 100 2>&1"));
     (void)admin.Command({"DEL", "sla-bench:ceiling"});
@@ -799,10 +813,11 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       {events::v1::CLOCK_REGULATORY, absl::Hours(15 * 24)}};
   redis::RedisPool pool(RedisOptionsOf(f), f.load_threads + 8);
   sla_timer::RedisDeadlineStore store(&pool, f.prefix, StoreOptions(f));
-  std::printf("\nscheduling %lld deadlines (%lld complaints, 3 clocks each) from %d threads, "
-              "%d complaint(s) a round trip...\n",
-              static_cast<long long>(deadlines), static_cast<long long>(complaints),
-              f.load_threads, f.load_batch);
+  std::printf(
+      "\nscheduling %lld deadlines (%lld complaints, 3 clocks each) from %d threads, "
+      "%d complaint(s) a round trip...\n",
+      static_cast<long long>(deadlines), static_cast<long long>(complaints), f.load_threads,
+      f.load_batch);
   std::fflush(stdout);
   // Schedules complaints [from, to) of `what` (3 clocks each, the last of the live set fewer)
   // from f.load_threads threads, `batch` complaints a round trip; returns the seconds taken.
@@ -857,21 +872,21 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       schedule("live", 0, complaints, f.load_batch, deadlines, /*progress=*/true);
   const double schedule_rate = deadlines / load_seconds;
   const int64_t after = UsedMemory(admin);
-  const double per_deadline =
-      deadlines == 0 ? 0 : static_cast<double>(after - before) / deadlines;
+  const double per_deadline = deadlines == 0 ? 0 : static_cast<double>(after - before) / deadlines;
   int64_t buckets = 0;
   for (int p = 0; p < f.partitions; ++p) {
     auto reply = admin.Command({"ZCARD", store.IndexKey(p)});
     if (reply.ok()) buckets += reply->integer;
   }
-  std::printf("  %lld deadlines in %.1f s: %.0f deadlines/s\n",
-              static_cast<long long>(deadlines), load_seconds, schedule_rate);
-  std::printf("  used_memory %lld -> %lld: %.1f bytes per deadline (%.1f per complaint); "
-              "%lld buckets, %.1f alerts per bucket\n",
-              static_cast<long long>(before), static_cast<long long>(after), per_deadline,
-              complaints == 0 ? 0.0 : static_cast<double>(after - before) / complaints,
-              static_cast<long long>(buckets),
-              buckets == 0 ? 0.0 : static_cast<double>(deadlines) / buckets);
+  std::printf("  %lld deadlines in %.1f s: %.0f deadlines/s\n", static_cast<long long>(deadlines),
+              load_seconds, schedule_rate);
+  std::printf(
+      "  used_memory %lld -> %lld: %.1f bytes per deadline (%.1f per complaint); "
+      "%lld buckets, %.1f alerts per bucket\n",
+      static_cast<long long>(before), static_cast<long long>(after), per_deadline,
+      complaints == 0 ? 0.0 : static_cast<double>(after - before) / complaints,
+      static_cast<long long>(buckets),
+      buckets == 0 ? 0.0 : static_cast<double>(deadlines) / buckets);
   if (complaints > 0) {
     const std::string sample = ComplaintId(run, "live", complaints / 2);
     auto usage = admin.Command({"MEMORY", "USAGE", store.CaseKey(sample)});
@@ -900,9 +915,10 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
     const double seconds =
         schedule("per-record", 0, f.per_record_sample, 1, 3 * f.per_record_sample, false);
     const double rate = 3.0 * f.per_record_sample / seconds;
-    std::printf("  one complaint a round trip (Load + Update), %d threads: %.0f deadlines/s "
-                "(%lld more live deadlines)\n",
-                f.load_threads, rate, static_cast<long long>(3 * f.per_record_sample));
+    std::printf(
+        "  one complaint a round trip (Load + Update), %d threads: %.0f deadlines/s "
+        "(%lld more live deadlines)\n",
+        f.load_threads, rate, static_cast<long long>(3 * f.per_record_sample));
     rows.push_back({"  same, 1/round trip (info)", Format("%.0f deadlines/s", rate), "-", true});
   }
   std::fflush(stdout);
@@ -917,9 +933,9 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
   // 4. The timer, and the alerts read back.
   auto watcher = AlertWatcher::Start(f);
   std::vector<std::string> child_args;
-  for (const char* name : {"redis-host", "redis-port", "bootstrap", "topic", "partitions",
-                           "fire-batch", "bucket-capacity", "prefix", "publishers",
-                           "in-flight", "linger-ms"}) {
+  for (const char* name :
+       {"redis-host", "redis-port", "bootstrap", "topic", "partitions", "fire-batch",
+        "bucket-capacity", "prefix", "publishers", "in-flight", "linger-ms"}) {
     for (size_t i = 0; i < raw_args.size(); ++i) {
       if (raw_args[i] == std::string("--") + name && i + 1 < raw_args.size()) {
         child_args.push_back(raw_args[i]);
@@ -929,7 +945,7 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       }
     }
   }
-  if (f.clocks_in_policy_state) child_args.push_back("--clocks-in-policy-state");
+  if (!f.clocks_in_policy_state) child_args.push_back("--clocks-stored-twice");
   pid_t timer = SpawnTimer(child_args);
   enum Tag { kWarmUp = 0, kSteady = 1, kBurst = 2, kRestart = 3 };
   const std::vector<std::pair<ClockKind, absl::Duration>> kAccept = {
@@ -973,8 +989,7 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
           absl::Now() + absl::Milliseconds(1000 + static_cast<int64_t>(random() % 4000));
       ++offset;
       auto s = ScheduleComplaint(store, static_cast<int32_t>(i % f.partitions), id, offset, due,
-                                 kAccept, "BR-0001",
-                                 ShortLivedState(f, offset, due, "BR-0001"));
+                                 kAccept, "BR-0001", ShortLivedState(f, offset, due, "BR-0001"));
       if (!s.ok()) Die("steady schedule", s);
     }
   }
@@ -996,14 +1011,15 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
   };
   const double p99 = Percentile(lateness, 0.99);
   const double max = lateness.empty() ? 0 : *std::max_element(lateness.begin(), lateness.end());
-  std::printf("  %zu/%lld alerted\n  lateness, durable in Kafka (broker append time): %s\n"
-              "  claimed by the timer: %s\n  read back by the bench: %s\n",
-              lateness.size(), static_cast<long long>(steady_total), describe(lateness).c_str(),
-              describe(claimed).c_str(), describe(read).c_str());
-  rows.push_back({"steady lateness p99", Format("%.1f ms", p99), "<= 100 ms",
-                  steady_done && p99 <= 100});
-  rows.push_back({"steady lateness max", Format("%.1f ms", max), "<= 1000 ms",
-                  steady_done && max <= 1000});
+  std::printf(
+      "  %zu/%lld alerted\n  lateness, durable in Kafka (broker append time): %s\n"
+      "  claimed by the timer: %s\n  read back by the bench: %s\n",
+      lateness.size(), static_cast<long long>(steady_total), describe(lateness).c_str(),
+      describe(claimed).c_str(), describe(read).c_str());
+  rows.push_back(
+      {"steady lateness p99", Format("%.1f ms", p99), "<= 100 ms", steady_done && p99 <= 100});
+  rows.push_back(
+      {"steady lateness max", Format("%.1f ms", max), "<= 1000 ms", steady_done && max <= 1000});
   std::fflush(stdout);
 
   // 6. Burst: all due in the same millisecond.
@@ -1011,7 +1027,8 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
   std::fflush(stdout);
   double burst_seconds = -1;
   {
-    const absl::Time due = absl::FromUnixMillis(absl::ToUnixMillis(absl::Now() + absl::Seconds(15)));
+    const absl::Time due =
+        absl::FromUnixMillis(absl::ToUnixMillis(absl::Now() + absl::Seconds(15)));
     const absl::Time start = absl::Now();
     std::atomic<int64_t> n{0};
     std::vector<std::thread> threads;
@@ -1021,10 +1038,9 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
         for (int64_t i; (i = n.fetch_add(1)) < f.burst;) {
           const std::string id = ComplaintId(run, "burst", i);
           watcher->Expect(id, kBurst);
-          auto s = ScheduleComplaint(
-              store, static_cast<int32_t>(i % f.partitions), id, base_offset + 1 + i, due,
-              kAccept, "BR-0002",
-              ShortLivedState(f, base_offset + 1 + i, due, "BR-0002"));
+          auto s = ScheduleComplaint(store, static_cast<int32_t>(i % f.partitions), id,
+                                     base_offset + 1 + i, due, kAccept, "BR-0002",
+                                     ShortLivedState(f, base_offset + 1 + i, due, "BR-0002"));
           if (!s.ok()) Die("burst schedule", s);
         }
       });
@@ -1041,8 +1057,8 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       for (const Seen& s : watcher->Take(kBurst)) last = std::max(last, s.durable);
       burst_seconds = absl::ToDoubleSeconds(last - due);
     }
-    std::printf("  %zu/%d alerted; the last %.2f s after they fell due\n",
-                watcher->Count(kBurst), f.burst, burst_seconds);
+    std::printf("  %zu/%d alerted; the last %.2f s after they fell due\n", watcher->Count(kBurst),
+                f.burst, burst_seconds);
   }
   rows.push_back({"burst of " + std::to_string(f.burst) + " all in Kafka",
                   burst_seconds < 0 ? "not all" : Format("%.2f s", burst_seconds), "<= 5 s",
@@ -1065,8 +1081,7 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       ++offset;
       const absl::Time at = due + absl::Milliseconds(i % 1000);
       auto s = ScheduleComplaint(store, static_cast<int32_t>(i % f.partitions), id, offset, at,
-                                 kAccept, "BR-0003",
-                                 ShortLivedState(f, offset, at, "BR-0003"));
+                                 kAccept, "BR-0003", ShortLivedState(f, offset, at, "BR-0003"));
       if (!s.ok()) Die("restart schedule", s);
     }
     absl::SleepFor((due + absl::Seconds(2)) - absl::Now());
@@ -1083,13 +1098,15 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
       all_seconds = absl::ToDoubleSeconds(last - start);
     }
     auto live = admin.Command({"DBSIZE"});
-    std::printf("  %zu/%d alerted; first %.2f s, all %.2f s after the new process started "
-                "(%lld keys in Redis)\n",
-                watcher->Count(kRestart), f.restart_overdue, first_seconds, all_seconds,
-                static_cast<long long>(live.ok() ? live->integer : -1));
+    std::printf(
+        "  %zu/%d alerted; first %.2f s, all %.2f s after the new process started "
+        "(%lld keys in Redis)\n",
+        watcher->Count(kRestart), f.restart_overdue, first_seconds, all_seconds,
+        static_cast<long long>(live.ok() ? live->integer : -1));
   }
-  rows.push_back({"restart: firing again", first_seconds < 0 ? "never" : Format("%.2f s", first_seconds),
-                  "<= 5 s", first_seconds >= 0 && first_seconds <= 5});
+  rows.push_back({"restart: firing again",
+                  first_seconds < 0 ? "never" : Format("%.2f s", first_seconds), "<= 5 s",
+                  first_seconds >= 0 && first_seconds <= 5});
   rows.push_back({"restart: all " + std::to_string(f.restart_overdue) + " overdue in Kafka",
                   all_seconds < 0 ? "not all" : Format("%.2f s", all_seconds), "<= 5 s",
                   all_seconds >= 0 && all_seconds <= 5});
@@ -1113,10 +1130,11 @@ int RunBench(const Flags& f, const std::vector<std::string>& raw_args) {
     std::printf("%-34s %-22s %-22s %s\n", r.figure.c_str(), r.value.c_str(), r.target.c_str(),
                 r.pass ? "ok" : "MISSED");
   }
-  std::printf("\nduplicate alerts read (same ce_id): %lld; alerts of no scheduled deadline: %lld; "
-              "partitions with overdue alerts left: %lld\n",
-              static_cast<long long>(duplicates), static_cast<long long>(unexpected),
-              static_cast<long long>(remaining_live));
+  std::printf(
+      "\nduplicate alerts read (same ce_id): %lld; alerts of no scheduled deadline: %lld; "
+      "partitions with overdue alerts left: %lld\n",
+      static_cast<long long>(duplicates), static_cast<long long>(unexpected),
+      static_cast<long long>(remaining_live));
   if (f.ceiling) std::printf("redis-benchmark ceiling of the same server:\n%s", ceiling.c_str());
   bool all = unexpected == 0;
   for (const Row& r : rows) all = all && r.pass;

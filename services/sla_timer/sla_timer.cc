@@ -103,6 +103,17 @@ Firing ToFiring(const sla_policy::Firing& firing) {
                 .at = absl::FromUnixMillis(absl::ToUnixMillis(firing.at))};
 }
 
+absl::StatusOr<std::map<ClockKind, ClockEntry>> ClocksOfPolicyState(
+    const sla_policy::PolicyEngine& engine, const std::string& policy_state) {
+  sla::v1::SlaCaseState state;
+  if (!state.ParseFromString(policy_state)) {
+    return absl::DataLossError("stored SLA state does not parse");
+  }
+  std::map<ClockKind, ClockEntry> clocks;
+  for (const auto& clock : state.clocks()) clocks[clock.clock()] = ToClockEntry(engine, clock);
+  return clocks;
+}
+
 absl::Status SlaTimer::HandleCaseEvent(const kafka::IncomingRecord& record) {
   auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
   if (!event.ok()) return event.status();

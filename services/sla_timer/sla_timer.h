@@ -65,5 +65,9 @@ class SlaTimer {
 // The store's view of a clock of the engine: what is scheduled for it and who answers for it.
 ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::ClockState& clock);
 Firing ToFiring(const sla_policy::Firing& firing);
+// The store's clocks of a complaint from the engine's state as stored: what lets the store keep
+// each clock once, in the engine's state (RedisDeadlineStore::Options::clocks_from_policy_state).
+absl::StatusOr<std::map<ClockKind, ClockEntry>> ClocksOfPolicyState(
+    const sla_policy::PolicyEngine& engine, const std::string& policy_state);
 
 }  // namespace complaints::sla_timer

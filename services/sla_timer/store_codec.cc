@@ -291,8 +291,9 @@ absl::StatusOr<std::string> EncodeMember(const AlertKey& key) {
 }
 
 std::string EncodeWorklistMember(const std::string& complaint_id) {
-  const bool packed = IsStandardId(complaint_id);
-  return std::string(1, packed ? '\1' : '\0') + PackComplaintId(complaint_id);
+  std::string out(1, IsStandardId(complaint_id) ? '\1' : '\0');
+  out += PackComplaintId(complaint_id);
+  return out;
 }
 
 absl::StatusOr<std::string> DecodeWorklistMember(std::string_view member) {

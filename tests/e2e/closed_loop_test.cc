@@ -1,5 +1,6 @@
 // End-to-end: the five service binaries against the real Kafka and Redis that the test command
 // started. Each test starts its own platform (fresh consumer groups) and follows one complaint.
+#include <algorithm>
 #include <random>
 
 #include "complaints/analytics/v1/analytics.grpc.pb.h"
@@ -306,6 +307,20 @@ TEST_F(ClosedLoopTest, DeadlinePassesOnTheAcceleratedClockAndTheBreachIsAlerted)
   }
   EXPECT_TRUE(seen);
   watch_context.TryCancel();
+
+  // The unit's supervisor finds it on the unit's worklist, overdue.
+  grpc::ClientContext list_context;
+  sla::v1::ListUnitDeadlinesRequest list_request;
+  list_request.set_unit("BJ-0101");
+  list_request.set_page_size(1000);
+  sla::v1::ListUnitDeadlinesResponse worklist;
+  ASSERT_TRUE(sla->ListUnitDeadlines(&list_context, list_request, &worklist).ok());
+  EXPECT_GE(worklist.overdue_count(), 1);
+  const auto listed = std::find_if(worklist.items().begin(), worklist.items().end(),
+                                   [&](const auto& item) { return item.complaint_id() == id; });
+  ASSERT_NE(listed, worklist.items().end());
+  EXPECT_EQ(listed->first().clock(), events::v1::CLOCK_ACCEPT);
+  EXPECT_EQ(listed->first().status(), sla::v1::DEADLINE_STATUS_BREACHED);
 }
 
 }  // namespace
