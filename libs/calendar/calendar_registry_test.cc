@@ -24,6 +24,67 @@ CivilDay D(int y, int m, int d) { return CivilDay(y, m, d); }
 
 std::string ShippedDirectory() { return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/calendars"; }
 
+// An instant given in UTC: the expectations below state the zone offset themselves, so that a
+// wrong `zone` line fails them.
+absl::Time Utc(int y, int mo, int d, int h = 0, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
+}
+
+bool IsWeekend(CivilDay d) {
+  const Weekday w = absl::GetWeekday(d);
+  return w == Weekday::saturday || w == Weekday::sunday;
+}
+
+// Easter Sunday in the Gregorian calendar (the anonymous algorithm, Meeus/Jones/Butcher).
+CivilDay EasterSunday(int y) {
+  const int a = y % 19, b = y / 100, c = y % 100, d = b / 4, e = b % 4, f = (b + 8) / 25;
+  const int g = (b - f + 1) / 3, h = (19 * a + b - d - g + 15) % 30, i = c / 4, k = c % 4;
+  const int l = (32 + 2 * e + 2 * i - h - k) % 7, m = (a + 11 * h + 22 * l) / 451;
+  return CivilDay(y, (h + l - 7 * m + 114) / 31, (h + l - 7 * m + 114) % 31 + 1);
+}
+
+// The n-th `weekday` of a month (n >= 1), or its last one (n == -1).
+CivilDay NthWeekday(int y, int m, Weekday weekday, int n) {
+  if (n < 0) return absl::PrevWeekday(CivilDay(y, m + 1, 1), weekday);  // month 13 normalises
+  return absl::NextWeekday(CivilDay(y, m, 1) - 1, weekday) + 7 * (n - 1);
+}
+
+// England and Wales bank holidays of `y` by the usual rules, typed independently of
+// deploy/calendars/GB-<year>.calendar: a holiday on a weekend gives way to the next weekday that
+// is not already a holiday (the "substitute day"). No one-off change (jubilee, moved May Day)
+// was announced for 2025 or 2026.
+std::set<CivilDay> EnglandAndWalesDaysOff(int y) {
+  const CivilDay easter = EasterSunday(y);
+  std::set<CivilDay> off = {easter - 2, easter + 1, NthWeekday(y, 5, Weekday::monday, 1),
+                            NthWeekday(y, 5, Weekday::monday, -1),
+                            NthWeekday(y, 8, Weekday::monday, -1)};
+  for (CivilDay day : {CivilDay(y, 1, 1), CivilDay(y, 12, 25), CivilDay(y, 12, 26)}) {
+    while (IsWeekend(day) || off.contains(day)) ++day;
+    off.insert(day);
+  }
+  return off;
+}
+
+// The Federal Reserve System's holidays of `y` by its rule, typed independently of
+// deploy/calendars/US-<year>.calendar: a fixed-date holiday on a Sunday is observed on the
+// Monday; one on a Saturday is not moved, so it takes no weekday off.
+std::set<CivilDay> FederalReserveDaysOff(int y) {
+  std::set<CivilDay> off = {
+      NthWeekday(y, 1, Weekday::monday, 3),     // Birthday of Martin Luther King, Jr.
+      NthWeekday(y, 2, Weekday::monday, 3),     // Washington's Birthday
+      NthWeekday(y, 5, Weekday::monday, -1),    // Memorial Day
+      NthWeekday(y, 9, Weekday::monday, 1),     // Labor Day
+      NthWeekday(y, 10, Weekday::monday, 2),    // Columbus Day
+      NthWeekday(y, 11, Weekday::thursday, 4),  // Thanksgiving Day
+  };
+  for (CivilDay day : {CivilDay(y, 1, 1), CivilDay(y, 6, 19), CivilDay(y, 7, 4),
+                       CivilDay(y, 11, 11), CivilDay(y, 12, 25)}) {
+    if (absl::GetWeekday(day) == Weekday::sunday) ++day;
+    if (!IsWeekend(day)) off.insert(day);
+  }
+  return off;
+}
+
 // --- The shipped files against the notices -----------------------------------------------------
 
 // One item of a notice: the days off, as the notice states them (with its weekday annotations
@@ -94,12 +155,14 @@ class ShippedCalendarsTest : public ::testing::Test {
     registry_.emplace(*std::move(registry));
   }
   const BusinessCalendar& cn() const { return registry_->ForRegion("CN"); }
+  const BusinessCalendar& gb() const { return registry_->ForRegion("GB"); }
+  const BusinessCalendar& us() const { return registry_->ForRegion("US"); }
 
   std::optional<CalendarRegistry> registry_;
 };
 
 TEST_F(ShippedCalendarsTest, RegionSettings) {
-  EXPECT_EQ(registry_->Regions(), std::vector<std::string>{"CN"});
+  EXPECT_EQ(registry_->Regions(), (std::vector<std::string>{"CN", "GB", "US"}));
   EXPECT_EQ(cn().region(), "CN");
   EXPECT_EQ(cn().zone().name(), "Asia/Shanghai");
   const std::vector<BusinessCalendar::Period> periods = {{9 * 60, 12 * 60},
@@ -110,7 +173,8 @@ TEST_F(ShippedCalendarsTest, RegionSettings) {
   EXPECT_TRUE(cn().CoversYear(2026));
   EXPECT_FALSE(cn().CoversYear(2024));
   EXPECT_FALSE(cn().CoversYear(2027));
-  // Unknown regions fall back to CN.
+  // Unknown regions fall back to CN (the SLA timer refuses a policy whose region has no
+  // calendar: services/sla_timer/regional_calendar.h).
   EXPECT_EQ(&registry_->ForRegion("HK"), &cn());
   EXPECT_EQ(&registry_->ForRegion(""), &cn());
   EXPECT_EQ(&registry_->Default(), &cn());
@@ -154,6 +218,116 @@ TEST_F(ShippedCalendarsTest, KnownDates) {
   EXPECT_EQ(period->first, CivilDay(2026, 3, 8));
   EXPECT_EQ(period->last, CivilDay(2026, 3, 22));
   EXPECT_FALSE(cn().SensitivePeriodAt(Cst(2026, 5, 17, 10, 0)).has_value());
+}
+
+TEST_F(ShippedCalendarsTest, GbAndUsRegionSettings) {
+  const std::vector<BusinessCalendar::Period> nine_to_five = {{9 * 60, 17 * 60}};
+  for (const BusinessCalendar* calendar : {&gb(), &us()}) {
+    EXPECT_NE(calendar, &cn()) << calendar->region();  // their own, not the CN fallback
+    EXPECT_EQ(calendar->spec().periods, nine_to_five) << calendar->region();
+    EXPECT_EQ(calendar->WorkingDayLength(), absl::Hours(8));
+    EXPECT_TRUE(calendar->CoversYear(2025));
+    EXPECT_TRUE(calendar->CoversYear(2026));
+    EXPECT_FALSE(calendar->CoversYear(2027));
+    EXPECT_TRUE(calendar->spec().workdays.empty());  // no make-up working days
+    // No sensitive periods, not even CN's 3·15.
+    EXPECT_TRUE(calendar->spec().sensitive.empty());
+    EXPECT_FALSE(calendar->SensitivePeriodOn(CivilDay(2026, 3, 15)).has_value());
+  }
+  EXPECT_EQ(gb().region(), "GB");
+  EXPECT_EQ(gb().zone().name(), "Europe/London");
+  EXPECT_EQ(us().region(), "US");
+  EXPECT_EQ(us().zone().name(), "America/New_York");
+}
+
+TEST(RuleTablesTest, RulesGiveTheDatesOfTheirSources) {
+  // The helpers themselves, against dates read from the sources (see the data files).
+  EXPECT_EQ(EasterSunday(2025), CivilDay(2025, 4, 20));
+  EXPECT_EQ(EasterSunday(2026), CivilDay(2026, 4, 5));
+  EXPECT_EQ(EasterSunday(2024), CivilDay(2024, 3, 31));
+  EXPECT_EQ(EnglandAndWalesDaysOff(2026).size(), 8u);
+  EXPECT_TRUE(EnglandAndWalesDaysOff(2026).contains(CivilDay(2026, 12, 28)));
+  // 2027: Christmas Day on a Saturday, Boxing Day on a Sunday -> Monday 27 and Tuesday 28.
+  EXPECT_TRUE(EnglandAndWalesDaysOff(2027).contains(CivilDay(2027, 12, 27)));
+  EXPECT_TRUE(EnglandAndWalesDaysOff(2027).contains(CivilDay(2027, 12, 28)));
+  EXPECT_EQ(FederalReserveDaysOff(2025).size(), 11u);
+  EXPECT_EQ(FederalReserveDaysOff(2026).size(), 10u);  // 4 July 2026 is a Saturday
+  // K.8's footnotes: 5 July 2027 (4 July a Sunday) is closed; 18 June 2027 (19 June a Saturday)
+  // is open.
+  EXPECT_TRUE(FederalReserveDaysOff(2027).contains(CivilDay(2027, 7, 5)));
+  EXPECT_FALSE(FederalReserveDaysOff(2027).contains(CivilDay(2027, 6, 18)));
+}
+
+TEST_F(ShippedCalendarsTest, EveryDayOf2025And2026FollowsTheRulesGbAndUs) {
+  std::set<CivilDay> gb_off, us_off;
+  for (int y : {2025, 2026}) {
+    gb_off.merge(EnglandAndWalesDaysOff(y));
+    us_off.merge(FederalReserveDaysOff(y));
+  }
+  for (CivilDay d(2025, 1, 1); d <= CivilDay(2026, 12, 31); ++d) {
+    ASSERT_EQ(gb().IsWorkingDay(d), !IsWeekend(d) && !gb_off.contains(d)) << "GB " << d;
+    ASSERT_EQ(us().IsWorkingDay(d), !IsWeekend(d) && !us_off.contains(d)) << "US " << d;
+  }
+}
+
+TEST_F(ShippedCalendarsTest, KnownDatesGb) {
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2025, 4, 18)));   // Good Friday
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2025, 4, 21)));   // Easter Monday
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2025, 8, 25)));   // Summer bank holiday
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2025, 12, 26)));  // Boxing Day, a Friday
+  EXPECT_TRUE(gb().IsWorkingDay(CivilDay(2026, 12, 24)));   // Christmas Eve: not a bank holiday
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2026, 12, 25)));  // Christmas Day, a Friday
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2026, 12, 28)));  // Boxing Day (substitute day)
+  EXPECT_TRUE(gb().IsWorkingDay(CivilDay(2026, 12, 29)));
+  // Chinese holidays are English working days, and 调休 Saturdays are not.
+  EXPECT_TRUE(gb().IsWorkingDay(CivilDay(2025, 10, 1)));  // 国庆节
+  EXPECT_TRUE(gb().IsWorkingDay(CivilDay(2026, 2, 16)));  // 春节
+  EXPECT_FALSE(gb().IsWorkingDay(CivilDay(2025, 2, 8)));  // Saturday, 春节调休 in CN
+}
+
+TEST_F(ShippedCalendarsTest, KnownDatesUs) {
+  EXPECT_FALSE(us().IsWorkingDay(CivilDay(2025, 11, 27)));  // Thanksgiving Day
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2025, 11, 28)));   // the Friday after: open
+  EXPECT_FALSE(us().IsWorkingDay(CivilDay(2025, 7, 4)));    // Independence Day, a Friday
+  EXPECT_FALSE(us().IsWorkingDay(CivilDay(2026, 7, 4)));    // Independence Day, a Saturday...
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2026, 7, 3)));     // ...not moved: Friday is open
+  EXPECT_FALSE(us().IsWorkingDay(CivilDay(2026, 10, 12)));  // Columbus Day
+  EXPECT_FALSE(us().IsWorkingDay(CivilDay(2026, 11, 11)));  // Veterans Day, a Wednesday
+  // Federal offices closed, banks open: not on the Fed's schedule.
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2025, 1, 9)));
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2025, 12, 24)));
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2025, 12, 26)));
+  EXPECT_TRUE(us().IsWorkingDay(CivilDay(2025, 10, 1)));  // 国庆节
+}
+
+TEST_F(ShippedCalendarsTest, WorkingTimeAcrossHolidaysInEachZone) {
+  // London: Thursday 17 April 2025, 16:00 BST (15:00 UTC) + 2 working hours: one hour that day,
+  // then Good Friday, the weekend and Easter Monday, then 10:00 BST on Tuesday 22nd.
+  EXPECT_EQ(gb().AddWorkingTime(Utc(2025, 4, 17, 15), absl::Hours(2)), Utc(2025, 4, 22, 9));
+  // Within 1 working day: the close of Tuesday 22nd, 17:00 BST.
+  EXPECT_EQ(gb().AddWorkingDays(Utc(2025, 4, 17, 9), 1), Utc(2025, 4, 22, 16));
+  // Christmas 2026, in GMT: Thursday 24th 16:00 + 2 h skips Friday 25th, the weekend and the
+  // substitute Monday 28th.
+  EXPECT_EQ(gb().AddWorkingTime(Utc(2026, 12, 24, 16), absl::Hours(2)), Utc(2026, 12, 29, 10));
+  EXPECT_EQ(gb().AddWorkingDays(Utc(2026, 12, 24, 10), 1), Utc(2026, 12, 29, 17));
+  // Across the change to BST (Sunday 30 March 2025): Friday 16:00 GMT + 2 h is Monday 10:00 BST.
+  EXPECT_EQ(gb().AddWorkingTime(Utc(2025, 3, 28, 16), absl::Hours(2)), Utc(2025, 3, 31, 9));
+
+  // New York: Wednesday 26 November 2025, 16:00 EST (21:00 UTC) + 2 h: Thanksgiving skipped,
+  // Friday 28th 10:00 EST.
+  EXPECT_EQ(us().AddWorkingTime(Utc(2025, 11, 26, 21), absl::Hours(2)), Utc(2025, 11, 28, 15));
+  EXPECT_EQ(us().AddWorkingDays(Utc(2025, 11, 26, 15), 1), Utc(2025, 11, 28, 22));
+  // Thursday 2 July 2026, 16:00 EDT + 2 h: Friday 3rd is open, 10:00 EDT.
+  EXPECT_EQ(us().AddWorkingTime(Utc(2026, 7, 2, 20), absl::Hours(2)), Utc(2026, 7, 3, 14));
+  // Within 2 working days of Thursday 2nd: Friday 3rd, Monday 6th, 17:00 EDT.
+  EXPECT_EQ(us().AddWorkingDays(Utc(2026, 7, 2, 14), 2), Utc(2026, 7, 6, 21));
+  // Across the change to EDT (Sunday 9 March 2025): Friday 16:00 EST + 2 h, Monday 10:00 EDT.
+  EXPECT_EQ(us().AddWorkingTime(Utc(2025, 3, 7, 21), absl::Hours(2)), Utc(2025, 3, 10, 14));
+  EXPECT_EQ(us().WorkingTimeBetween(Utc(2025, 3, 7, 21), Utc(2025, 3, 10, 14)), absl::Hours(2));
+
+  // The same instant in CN counts Chinese holidays instead: 1 October 2025 is a GB working day.
+  EXPECT_EQ(gb().AddWorkingDays(Utc(2025, 9, 30, 9), 1), Utc(2025, 10, 1, 16));
+  EXPECT_EQ(cn().AddWorkingDays(Utc(2025, 9, 30, 9), 1), Cst(2025, 10, 9, 17, 30));
 }
 
 // --- The format --------------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <random>
+#include <string>
 
 #include "libs/calendar/calendar_registry.h"
 #include "libs/events/topics.h"
@@ -42,12 +43,17 @@ std::string TailGroupId(const std::string& service) {
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("sla-timer", argc, argv));
   // The policy file and the business calendars: `sla.policy_file`, `sla.calendar_dir` (defaults:
-  // the shipped Chinese policy and mainland calendars of this source tree).
-  const auto policies = runtime::ValueOrDie(sla_policy::LoadPolicyFile(
-      ctx.config.GetString("sla.policy_file", COMPLAINTS_DEFAULT_POLICY_FILE)));
-  const auto calendars = runtime::ValueOrDie(calendar::CalendarRegistry::LoadDirectory(
-      ctx.config.GetString("sla.calendar_dir", COMPLAINTS_DEFAULT_CALENDAR_DIR)));
-  const sla_timer::RegionalCalendar work_calendar(&calendars.ForRegion(policies.region()));
+  // the shipped Chinese policy and the calendars of this source tree). The policy's region must
+  // have a calendar of its own: no fallback to another region's holidays.
+  const std::string policy_file =
+      ctx.config.GetString("sla.policy_file", COMPLAINTS_DEFAULT_POLICY_FILE);
+  const std::string calendar_dir =
+      ctx.config.GetString("sla.calendar_dir", COMPLAINTS_DEFAULT_CALENDAR_DIR);
+  const auto policies = runtime::ValueOrDie(sla_policy::LoadPolicyFile(policy_file));
+  const auto calendars =
+      runtime::ValueOrDie(calendar::CalendarRegistry::LoadDirectory(calendar_dir));
+  const sla_timer::RegionalCalendar work_calendar(runtime::ValueOrDie(
+      sla_timer::CalendarForPolicy(calendars, policies, policy_file, calendar_dir)));
   const sla_policy::PolicyEngine engine(&policies, &work_calendar);
   const auto firing = runtime::ValueOrDie(sla_timer::FiringOptions::FromConfig(ctx.config));
   const auto ttl_days = runtime::ValueOrDie(ctx.config.GetInt("sla.stopped_ttl_days", 30));

@@ -1,12 +1,16 @@
 // The shipped policy files (deploy/policies/*.textproto): each loads, and gives the expected
-// deadlines for a sample complaint on the fake calendar of policy_test_util.h.
+// deadlines for a sample complaint on the fake calendar of policy_test_util.h; then each with the
+// shipped calendar of its own region (deploy/calendars), as the sla-timer runs it.
 
+#include <optional>
 #include <string>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/calendar/calendar_registry.h"
 #include "services/sla_timer/policy_engine.h"
 #include "services/sla_timer/policy_test_util.h"
+#include "services/sla_timer/regional_calendar.h"
 
 namespace complaints::sla_policy {
 namespace {
@@ -174,6 +178,134 @@ TEST(UsCfpbPolicyTest, FifteenThenSixtyCalendarDays) {
   ASSERT_EQ(schedule.size(), 5u);
   EXPECT_EQ(schedule[3].at, T(3, 4, 0, 5));  // 4 calendar hours after the breach
   EXPECT_EQ(schedule[4].at, T(5, 0, 0, 5));  // + 1 calendar day: the end of the next day
+}
+
+// --- With the shipped calendars (deploy/calendars) --------------------------------------------
+
+// An instant in UTC: the expectations say the region's offset themselves.
+absl::Time Utc(int y, int mo, int d, int h, int mi = 0) {
+  return absl::FromCivil(absl::CivilSecond(y, mo, d, h, mi, 0), absl::UTCTimeZone());
+}
+
+class ShippedPolicyCalendarsTest : public ::testing::Test {
+ protected:
+  static std::string Path(const std::string& policy) {
+    return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/policies/" + policy;
+  }
+  static std::string CalendarDir() {
+    return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/calendars";
+  }
+
+  void SetUp() override {
+    auto registry = calendar::CalendarRegistry::LoadDirectory(CalendarDir());
+    ASSERT_TRUE(registry.ok()) << registry.status();
+    calendars_.emplace(*std::move(registry));
+  }
+
+  // The calendar the sla-timer would run `policies` on.
+  sla_timer::RegionalCalendar CalendarOf(const PolicySet& policies, const std::string& file) {
+    auto calendar = sla_timer::CalendarForPolicy(*calendars_, policies, file, CalendarDir());
+    EXPECT_TRUE(calendar.ok()) << calendar.status();
+    return sla_timer::RegionalCalendar(calendar.ok() ? *calendar : &calendars_->Default());
+  }
+
+  // The deadline of `clock` for an ordinary complaint received and assigned at `at`; the epoch
+  // when the policy does not arm it.
+  static absl::Time Due(const PolicySet& policies, const WorkCalendar& calendar, absl::Time at,
+                        events::v1::Clock clock, const std::string& category = "card.fee") {
+    const PolicyEngine engine(&policies, &calendar);
+    CaseEvent assigned = Assigned(at, 1, "LDN-0101", LEVEL_ORDINARY, URGENCY_NORMAL, category);
+    *assigned.mutable_assigned()->mutable_received_at() = common::ToProtoTime(at);
+    auto outcome = engine.Apply(SlaCaseState(), assigned, 1);
+    EXPECT_TRUE(outcome.ok()) << outcome.status();
+    const sla::v1::ClockState* c = outcome.ok() ? FindClock(outcome->state, clock) : nullptr;
+    return c == nullptr ? absl::UnixEpoch() : engine.DueOf(*c);
+  }
+
+  std::optional<calendar::CalendarRegistry> calendars_;
+};
+
+TEST_F(ShippedPolicyCalendarsTest, EveryShippedPolicyHasItsOwnRegionsCalendar) {
+  for (const char* name : {"cn-default.textproto", "uk-disp.textproto", "us-cfpb.textproto"}) {
+    const PolicySet policies = Load(name);
+    auto calendar = sla_timer::CalendarForPolicy(*calendars_, policies, Path(name), CalendarDir());
+    ASSERT_TRUE(calendar.ok()) << name << ": " << calendar.status();
+    EXPECT_EQ((*calendar)->region(), policies.region()) << name;
+  }
+}
+
+TEST_F(ShippedPolicyCalendarsTest, UkBusinessDaysSkipEnglishBankHolidaysNotChineseOnes) {
+  const PolicySet policies = Load("uk-disp.textproto");
+  const sla_timer::RegionalCalendar gb = CalendarOf(policies, Path("uk-disp.textproto"));
+  EXPECT_EQ(gb.zone().name(), "Europe/London");
+
+  // Received Thursday 17 April 2025, 10:00 BST (09:00 UTC), the eve of Good Friday.
+  const absl::Time easter = Utc(2025, 4, 17, 9);
+  // Acknowledgement within 1 business day: Good Friday and Easter Monday skipped, the close of
+  // Tuesday 22nd (17:00 BST).
+  EXPECT_EQ(Due(policies, gb, easter, CLOCK_ACCEPT), Utc(2025, 4, 22, 16));
+  // Summary resolution by the close of the 3rd business day: 22nd, 23rd, 24th.
+  EXPECT_EQ(Due(policies, gb, easter, CLOCK_RESOLUTION), Utc(2025, 4, 24, 16));
+  // Payment services, 15 business days: 22-25 April, 28 April-2 May, 6-9 May (Monday 5th is the
+  // Early May bank holiday), 12 and 13 May.
+  EXPECT_EQ(Due(policies, gb, easter, CLOCK_REGULATORY, "payments.sepa"), Utc(2025, 5, 13, 16));
+  // Eight weeks: the end of 12 June, midnight in London (23:00 UTC).
+  EXPECT_EQ(Due(policies, gb, easter, CLOCK_REGULATORY), Utc(2025, 6, 12, 23));
+
+  // Received Tuesday 30 September 2025, 10:00 BST: 1-3 October (国庆节 in China) are business
+  // days in England.
+  const absl::Time golden_week = Utc(2025, 9, 30, 9);
+  EXPECT_EQ(Due(policies, gb, golden_week, CLOCK_RESOLUTION), Utc(2025, 10, 3, 16));
+  // What the old fallback to the CN calendar gave: after the Chinese holiday, at 17:30 Beijing.
+  const sla_timer::RegionalCalendar cn(&calendars_->ForRegion("CN"));
+  EXPECT_EQ(Due(policies, cn, golden_week, CLOCK_RESOLUTION), Utc(2025, 10, 11, 9, 30));
+
+  // Christmas 2026: Boxing Day is a Saturday, its substitute Monday 28th is not a business day.
+  EXPECT_EQ(Due(policies, gb, Utc(2026, 12, 24, 10), CLOCK_ACCEPT), Utc(2026, 12, 29, 17));
+}
+
+TEST_F(ShippedPolicyCalendarsTest, UsBusinessDaysFollowTheFederalReserve) {
+  const PolicySet policies = Load("us-cfpb.textproto");
+  const sla_timer::RegionalCalendar us = CalendarOf(policies, Path("us-cfpb.textproto"));
+  EXPECT_EQ(us.zone().name(), "America/New_York");
+
+  // Received Wednesday 26 November 2025, 10:00 EST (15:00 UTC): acknowledgement within 1
+  // business day skips Thanksgiving, the close of Friday 28th (17:00 EST).
+  const absl::Time thanksgiving = Utc(2025, 11, 26, 15);
+  EXPECT_EQ(Due(policies, us, thanksgiving, CLOCK_ACCEPT), Utc(2025, 11, 28, 22));
+  // 15 calendar days: the end of 11 December, midnight in New York (05:00 UTC).
+  EXPECT_EQ(Due(policies, us, thanksgiving, CLOCK_REGULATORY), Utc(2025, 12, 12, 5));
+  // Independence Day 2026 is a Saturday and not moved: Friday 3 July is a business day.
+  EXPECT_EQ(Due(policies, us, Utc(2026, 7, 2, 14), CLOCK_ACCEPT), Utc(2026, 7, 3, 21));
+  // Not a Chinese holiday: 1 October 2025.
+  EXPECT_EQ(Due(policies, us, Utc(2025, 9, 30, 14), CLOCK_ACCEPT), Utc(2025, 10, 1, 21));
+}
+
+TEST_F(ShippedPolicyCalendarsTest, RegionWithoutCalendarIsAStartUpError) {
+  // A calendar directory with CN only, as before GB and US were shipped.
+  auto cn_only = calendar::CalendarRegistry::Parse({{"CN.calendar", "region CN\n"}});
+  ASSERT_TRUE(cn_only.ok()) << cn_only.status();
+  const PolicySet uk = Load("uk-disp.textproto");
+  auto calendar =
+      sla_timer::CalendarForPolicy(*cn_only, uk, "/etc/sla/uk-disp.textproto", "/etc/calendars");
+  ASSERT_FALSE(calendar.ok());
+  EXPECT_EQ(calendar.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(calendar.status().message(),
+            "policy file /etc/sla/uk-disp.textproto: region \"GB\" has no business calendar "
+            "(regions with a calendar in /etc/calendars: CN); add GB.calendar and its year files, "
+            "or set sla.calendar_dir");
+
+  // A policy that names no region does not get the default region's calendar either.
+  sla::v1::PolicyFile file = Load("us-cfpb.textproto").file();
+  file.clear_region();
+  auto no_region = PolicySet::Create(file);
+  ASSERT_TRUE(no_region.ok()) << no_region.status();
+  auto none = sla_timer::CalendarForPolicy(*calendars_, *no_region, "p.textproto", CalendarDir());
+  ASSERT_FALSE(none.ok());
+  EXPECT_EQ(none.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(none.status().message()),
+              ::testing::HasSubstr("policy file p.textproto: no region: set `region`"));
+  EXPECT_THAT(std::string(none.status().message()), ::testing::HasSubstr(": CN, GB, US)"));
 }
 
 }  // namespace

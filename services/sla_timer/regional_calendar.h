@@ -1,7 +1,13 @@
 #pragma once
 
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/str_join.h"
 #include "libs/calendar/business_calendar.h"
+#include "libs/calendar/calendar_registry.h"
 #include "services/sla_timer/policy_calendar.h"
+#include "services/sla_timer/policy_set.h"
 
 namespace complaints::sla_timer {
 
@@ -31,5 +37,26 @@ class RegionalCalendar final : public sla_policy::WorkCalendar {
  private:
   const calendar::BusinessCalendar* calendar_;
 };
+
+// The calendar of the policy's region, for start-up. Unlike CalendarRegistry::ForRegion, a region
+// without a calendar of its own (or a policy that names none) is an error, FailedPrecondition
+// naming the policy file, the region and the calendar directory: falling back to the default
+// region would count a UK policy's business days around Chinese holidays. The paths are only for
+// the message.
+inline absl::StatusOr<const calendar::BusinessCalendar*> CalendarForPolicy(
+    const calendar::CalendarRegistry& calendars, const sla_policy::PolicySet& policies,
+    const std::string& policy_file, const std::string& calendar_dir) {
+  const std::string& region = policies.region();
+  if (calendars.Has(region)) return &calendars.ForRegion(region);
+  const std::string where = "policy file " + policy_file + ": ";
+  const std::string known = " (regions with a calendar in " + calendar_dir + ": " +
+                            absl::StrJoin(calendars.Regions(), ", ") + ")";
+  if (region.empty()) {
+    return absl::FailedPreconditionError(where + "no region: set `region`" + known);
+  }
+  return absl::FailedPreconditionError(where + "region \"" + region +
+                                       "\" has no business calendar" + known + "; add " + region +
+                                       ".calendar and its year files, or set sla.calendar_dir");
+}
 
 }  // namespace complaints::sla_timer
