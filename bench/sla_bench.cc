@@ -42,6 +42,7 @@
 #include "absl/strings/numbers.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "complaints/sla/v1/clock_state.pb.h"
+#include "libs/calendar/calendar_registry.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
@@ -50,7 +51,9 @@
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_pool.h"
 #include "services/sla_timer/firer.h"
+#include "services/sla_timer/policy_set.h"
 #include "services/sla_timer/redis_deadline_store.h"
+#include "services/sla_timer/regional_calendar.h"
 
 extern char** environ;
 
@@ -352,13 +355,28 @@ int RunTimer(const Flags& f) {
   if (!producer.ok()) Die("timer producer", producer.status());
   TopicRewriter publisher(producer->get(), f.topic);
   const common::SystemClock clock;
-  const sla_timer::PolicySettings policy;
   sla_timer::FiringOptions options;
   options.batch = f.fire_batch;
   options.publishers = f.publishers;
   options.in_flight = f.in_flight;
-  sla_timer::AlertFirer firer(&store, &publisher, &clock, policy, options);
-  sla_timer::Poller poller(&firer, &store, &clock, options);
+  // As the service fires: the engine decides each alert's successor from the complaint's
+  // engine state (the shipped policy and calendars). Without engine states (--policy-state
+  // none or random bytes, --clocks-stored-twice) there is nothing to decide from: breach only.
+  auto policies = sla_policy::LoadPolicyFile(COMPLAINTS_DEFAULT_POLICY_FILE);
+  if (!policies.ok()) Die("policy file", policies.status());
+  auto calendars = calendar::CalendarRegistry::LoadDirectory(COMPLAINTS_DEFAULT_CALENDAR_DIR);
+  if (!calendars.ok()) Die("calendars", calendars.status());
+  auto region = sla_timer::CalendarForPolicy(*calendars, *policies, COMPLAINTS_DEFAULT_POLICY_FILE,
+                                             COMPLAINTS_DEFAULT_CALENDAR_DIR);
+  if (!region.ok()) Die("calendar", region.status());
+  const sla_timer::RegionalCalendar work_calendar(*region);
+  const sla_policy::PolicyEngine engine(&*policies, &work_calendar);
+  std::unique_ptr<sla_timer::AlertFirer> firer =
+      ClocksInEngineState(f)
+          ? std::make_unique<sla_timer::AlertFirer>(&store, &publisher, &clock, &engine, options)
+          : std::make_unique<sla_timer::AlertFirer>(&store, &publisher, &clock,
+                                                    sla_timer::PolicySettings{}, options);
+  sla_timer::Poller poller(firer.get(), &store, &clock, options);
   poller.Start();
   std::vector<int32_t> all;
   for (int p = 0; p < f.partitions; ++p) all.push_back(p);
