@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,6 +24,7 @@
 #include "complaints/events/v1/ivr.pb.h"
 #include "complaints/followup/v1/followup.grpc.pb.h"
 #include "complaints/routing/v1/routing.grpc.pb.h"
+#include "complaints/sla/v1/sla.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/common/ids.h"
@@ -37,7 +39,7 @@ struct Options {
   std::string calls_file;
   std::string bootstrap = "127.0.0.1:9092";
   std::string host = "127.0.0.1";
-  double wait_seconds = 60;           // for each step of the platform to happen
+  double wait_seconds = 60;            // for each step of the platform to happen
   double deadline_wait_seconds = 150;  // at most, for the accept deadlines of ignored cases
 };
 
@@ -46,10 +48,19 @@ enum class Plan { kResolveSatisfied, kResolveUnsatisfied, kAcceptOnly, kIgnore }
 
 Plan PlanFor(size_t n) {
   switch (n % 10) {
-    case 0: case 1: case 2: case 3: case 4: return Plan::kResolveSatisfied;
-    case 5: case 6: return Plan::kResolveUnsatisfied;
-    case 7: return Plan::kAcceptOnly;
-    default: return Plan::kIgnore;
+    case 0:
+    case 1:
+    case 2:
+    case 3:
+    case 4:
+      return Plan::kResolveSatisfied;
+    case 5:
+    case 6:
+      return Plan::kResolveUnsatisfied;
+    case 7:
+      return Plan::kAcceptOnly;
+    default:
+      return Plan::kIgnore;
   }
 }
 
@@ -69,15 +80,24 @@ int main(int argc, char** argv) {
   Options options;
   for (int i = 1; i + 1 < argc; i += 2) {
     const std::string flag = argv[i];
-    if (flag == "--calls") options.calls_file = argv[i + 1];
-    else if (flag == "--bootstrap") options.bootstrap = argv[i + 1];
-    else if (flag == "--host") options.host = argv[i + 1];
-    else if (flag == "--wait") options.wait_seconds = std::atof(argv[i + 1]);
-    else if (flag == "--deadline-wait") options.deadline_wait_seconds = std::atof(argv[i + 1]);
-    else { std::fprintf(stderr, "unknown flag %s\n", argv[i]); return 2; }
+    if (flag == "--calls")
+      options.calls_file = argv[i + 1];
+    else if (flag == "--bootstrap")
+      options.bootstrap = argv[i + 1];
+    else if (flag == "--host")
+      options.host = argv[i + 1];
+    else if (flag == "--wait")
+      options.wait_seconds = std::atof(argv[i + 1]);
+    else if (flag == "--deadline-wait")
+      options.deadline_wait_seconds = std::atof(argv[i + 1]);
+    else {
+      std::fprintf(stderr, "unknown flag %s\n", argv[i]);
+      return 2;
+    }
   }
   if (options.calls_file.empty()) {
-    std::fprintf(stderr, "usage: %s --calls <file.jsonl> [--bootstrap host:port] [--host h]\n", argv[0]);
+    std::fprintf(stderr, "usage: %s --calls <file.jsonl> [--bootstrap host:port] [--host h]\n",
+                 argv[0]);
     return 2;
   }
 
@@ -86,7 +106,10 @@ int main(int argc, char** argv) {
   kafka_config.bootstrap_servers = options.bootstrap;
   kafka_config.client_id = "demo-telephony";
   auto producer = kafka::Producer::Create(kafka_config);
-  if (!producer.ok()) { std::fprintf(stderr, "%s\n", producer.status().ToString().c_str()); return 1; }
+  if (!producer.ok()) {
+    std::fprintf(stderr, "%s\n", producer.status().ToString().c_str());
+    return 1;
+  }
   const std::string run = std::to_string(absl::ToUnixSeconds(absl::Now()));
   std::ifstream in(options.calls_file);
   std::vector<kafka::OutgoingRecord> calls;
@@ -134,7 +157,13 @@ int main(int argc, char** argv) {
     routing::v1::GetCaseRequest get;
     get.set_complaint_id(id);
     routing::v1::GetCaseResponse got;
-    if (!Retry([&] { grpc::ClientContext c; return cases->GetCase(&c, get, &got); }, wait).ok()) {
+    if (!Retry(
+             [&] {
+               grpc::ClientContext c;
+               return cases->GetCase(&c, get, &got);
+             },
+             wait)
+             .ok()) {
       std::fprintf(stderr, "complaint %s was never routed\n", id.c_str());
       return 1;
     }
@@ -175,7 +204,10 @@ int main(int argc, char** argv) {
   auto followup = followup::v1::FollowUpService::NewStub(
       grpc::CreateChannel(options.host + ":50054", grpc::InsecureChannelCredentials()));
   auto tasks = kafka::TopicReader::Open(options.bootstrap, "followup.tasks.v1");
-  if (!tasks.ok()) { std::fprintf(stderr, "%s\n", tasks.status().ToString().c_str()); return 1; }
+  if (!tasks.ok()) {
+    std::fprintf(stderr, "%s\n", tasks.status().ToString().c_str());
+    return 1;
+  }
   int satisfied = 0, unsatisfied = 0;
   for (const auto& [id, plan] : plans) {
     if (plan != Plan::kResolveSatisfied && plan != Plan::kResolveUnsatisfied) continue;
@@ -194,7 +226,10 @@ int main(int argc, char** argv) {
     outcome.set_actor("demo-callback-agent");
     followup::v1::RecordOutcomeResponse effect;
     const grpc::Status s = Retry(
-        [&] { grpc::ClientContext c; return followup->RecordOutcome(&c, outcome, &effect); },
+        [&] {
+          grpc::ClientContext c;
+          return followup->RecordOutcome(&c, outcome, &effect);
+        },
         absl::Seconds(10));
     if (!s.ok()) {
       std::fprintf(stderr, "outcome for %s: %s\n", id.c_str(), s.error_message().c_str());
@@ -231,8 +266,7 @@ int main(int argc, char** argv) {
       }
     }
     if (breached == ignored || absl::Now() >= wait_until) {
-      std::printf("%d of %d unaccepted cases breached their accept deadline\n", breached,
-                  ignored);
+      std::printf("%d of %d unaccepted cases breached their accept deadline\n", breached, ignored);
       break;
     }
     absl::SleepFor(absl::Seconds(2));
@@ -262,7 +296,35 @@ int main(int argc, char** argv) {
   std::printf("== this run's events by kind (AnalyticsService timelines)\n");
   for (const auto& [kind, n] : timeline_kinds) std::printf("  %-45s %6d\n", kind.c_str(), n);
 
-  // 6. The platform's totals since the stack started.
+  // 6. What each unit's supervisor sees on its SLA worklist now.
+  auto sla = sla::v1::SlaService::NewStub(
+      grpc::CreateChannel(options.host + ":50053", grpc::InsecureChannelCredentials()));
+  std::printf("\n== SLA worklists of this run's units (SlaService.ListUnitDeadlines, next 24 h)\n");
+  std::set<std::string> unit_names;
+  for (const auto& [id, unit] : units) unit_names.insert(unit);
+  for (const std::string& unit : unit_names) {
+    sla::v1::ListUnitDeadlinesRequest list;
+    list.set_unit(unit);
+    list.set_page_size(1);
+    sla::v1::ListUnitDeadlinesResponse worklist;
+    grpc::ClientContext list_context;
+    if (auto s = sla->ListUnitDeadlines(&list_context, list, &worklist); !s.ok()) {
+      std::fprintf(stderr, "worklist of %s: %s\n", unit.c_str(), s.error_message().c_str());
+      continue;
+    }
+    std::printf("  %-24s %4ld overdue, %4ld due soon", unit.c_str(),
+                static_cast<long>(worklist.overdue_count()),
+                static_cast<long>(worklist.due_soon_count()));
+    if (worklist.items_size() > 0) {
+      const auto& first = worklist.items(0);
+      std::printf("; first: %s %s %s", first.complaint_id().c_str(),
+                  events::v1::Clock_Name(first.first().clock()).c_str(),
+                  sla::v1::DeadlineStatus_Name(first.first().status()).c_str());
+    }
+    std::printf("\n");
+  }
+
+  // 7. The platform's totals since the stack started.
   analytics::v1::GetCountsRequest request;
   analytics::v1::GetCountsResponse counts;
   grpc::ClientContext context;
@@ -271,11 +333,13 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::printf("\n== all events by kind, since the stack started (AnalyticsService counts)\n");
-  for (const auto& [type, n] : std::map(counts.by_event_type().begin(), counts.by_event_type().end())) {
+  for (const auto& [type, n] :
+       std::map(counts.by_event_type().begin(), counts.by_event_type().end())) {
     std::printf("  %-45s %6ld\n", type.c_str(), static_cast<long>(n));
   }
   std::printf("== complaints by category\n");
-  for (const auto& [category, n] : std::map(counts.by_category().begin(), counts.by_category().end())) {
+  for (const auto& [category, n] :
+       std::map(counts.by_category().begin(), counts.by_category().end())) {
     std::printf("  %-45s %6ld\n", category.c_str(), static_cast<long>(n));
   }
   std::printf("== assignments by unit\n");
