@@ -83,7 +83,11 @@ absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceCon
   if (options.group_id.empty()) {
     options.group_id = ctx.config.GetString("kafka.group_id", "complaints-" + ctx.service_name);
   }
-  return kafka::Consumer::Create(ctx.kafka, std::move(options), ctx.producer.get());
+  kafka::KafkaConfig config = ctx.kafka;
+  if (const std::string id = ctx.config.GetString("kafka.group_instance_id", ""); !id.empty()) {
+    config.extra["group.instance.id"] = id;
+  }
+  return kafka::Consumer::Create(config, std::move(options), ctx.producer.get());
 }
 
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,

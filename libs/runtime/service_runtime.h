@@ -61,6 +61,11 @@ class ConsumerThread {
 
 // A consumer for `options` (group `kafka.group_id`, else complaints-<service>) with dead letters
 // published through ctx.producer; for a service that needs the consumer before it runs.
+// `kafka.group_instance_id`, when set, makes it a static member of its group (KIP-345): an
+// instance restarted under the same id (a StatefulSet pod) gets its partitions back at once,
+// without a rebalance and without waiting for the old session to time out. A static member
+// does not leave the group when it stops, so its partitions wait session.timeout.ms for
+// another owner: give each instance a stable id of its own, or none.
 absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceContext& ctx,
                                                                 kafka::ConsumerOptions options);
 

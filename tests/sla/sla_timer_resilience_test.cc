@@ -45,8 +45,9 @@ class Timer {
  public:
   // `lease`: how long claimed alerts stay with this instance (real time). Short only where an
   // instance is killed: a slow publish beyond it fires the alert again (same id).
+  // `instance_id`: a static group member's id (kafka.group_instance_id), or none.
   Timer(const std::string& name, int redis_port, const std::string& group, int64_t origin_ms,
-        absl::Duration lease = absl::Seconds(60))
+        absl::Duration lease = absl::Seconds(60), const std::string& instance_id = "")
       : port_(FreePort()) {
     const std::string log_dir = EnvOr("TEST_LOG_DIR", "/tmp");
     log_ = log_dir + "/sla-resilience-" + group + "-" + name + ".log";
@@ -68,6 +69,7 @@ class Timer {
             {"COMPLAINTS_SLA_LEASE_MS", std::to_string(absl::ToInt64Milliseconds(lease))},
             {"COMPLAINTS_CLOCK_FACTOR", std::to_string(static_cast<int>(kClockFactor))},
             {"COMPLAINTS_CLOCK_ORIGIN_UNIX_MS", std::to_string(origin_ms)},
+            {"COMPLAINTS_KAFKA_GROUP_INSTANCE_ID", instance_id},
         },
         log_);
   }
@@ -167,9 +169,11 @@ constexpr size_t kAlertsPerComplaint = 3;
 
 TEST_F(SlaResilienceTest, KilledInTheMiddleOfABurstEveryDeadlineAlertsWithStableIds) {
   const std::string group = "sla-kill-" + run_;
-  // A short lease, so that what the killed instance claimed fires again within seconds.
+  // A short lease, so that what the killed instance claimed fires again within seconds. The
+  // second instance takes the first one's place as a StatefulSet pod would: the same static
+  // member id, so the broker hands it the partitions without waiting for the dead session.
   auto first = std::make_unique<Timer>("first", redis_.port(), group, absl::ToUnixMillis(origin_),
-                                       absl::Seconds(2));
+                                       absl::Seconds(2), "sla-timer-0");
   absl::SleepFor(absl::Seconds(6));  // joined its group and owns every partition
   const auto ids = AssignComplaints(500);
   // Warnings fall due half a second after the assignments, breaches after one: kill it while
@@ -177,7 +181,8 @@ TEST_F(SlaResilienceTest, KilledInTheMiddleOfABurstEveryDeadlineAlertsWithStable
   absl::SleepFor(absl::Milliseconds(1200));
   first->process().Kill(SIGKILL);
   first->process().Stop(5);
-  Timer second("second", redis_.port(), group, absl::ToUnixMillis(origin_), absl::Seconds(2));
+  Timer second("second", redis_.port(), group, absl::ToUnixMillis(origin_), absl::Seconds(2),
+               "sla-timer-0");
 
   const auto alerts = AlertsAbout(ids, kAlertsPerComplaint, absl::Seconds(90));
   std::map<std::tuple<std::string, int, int>, std::set<std::string>> ids_by_alert;
