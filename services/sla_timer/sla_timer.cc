@@ -1,8 +1,11 @@
 #include "services/sla_timer/sla_timer.h"
 
 #include <algorithm>
+#include <deque>
+#include <future>
 #include <iterator>
 #include <map>
+#include <memory>
 #include <optional>
 #include <utility>
 
@@ -17,6 +20,11 @@
 
 namespace complaints::sla_timer {
 namespace {
+
+// Complaints written per store call in a batch, and such calls under way at once besides the
+// one being prepared (each holds a Redis connection).
+constexpr size_t kWriteChunk = 100;
+constexpr size_t kWritesInFlight = 2;
 
 absl::StatusOr<sla::v1::SlaCaseState> ParseState(const std::string& complaint_id,
                                                  const std::string& bytes) {
@@ -126,9 +134,42 @@ std::vector<absl::Status> SlaTimer::HandleCaseEvents(
   std::vector<absl::StatusOr<StoredCase>> loaded = store_->LoadCases(ids);
 
   // One write per complaint with anything to write, and the records whose status it decides.
+  // Writes go in chunks: while the store encodes and Redis runs one chunk (on a helper thread),
+  // this thread applies the next one's records; complaints are independent, so the order of
+  // their writes does not matter. The last chunk (a small batch's only one) is written here.
   std::vector<CaseWrite> writes;
+  std::vector<size_t> write_case;  // the complaint (index in `cases`) of each write
   std::vector<std::vector<size_t>> decided;
   std::vector<std::vector<sla_policy::ClockUpdate>> changed;  // for the log, once written
+  std::vector<absl::Status> written;
+  std::deque<std::pair<size_t, std::future<std::vector<absl::Status>>>> in_flight;  // first write
+  size_t chunk_start = 0;  // first write not sent yet
+  auto collect_oldest = [&] {
+    auto [first, statuses] = std::move(in_flight.front());
+    in_flight.pop_front();
+    std::vector<absl::Status> results = statuses.get();
+    std::move(results.begin(), results.end(), written.begin() + static_cast<ptrdiff_t>(first));
+  };
+  auto send_chunk = [&](bool last) {
+    if (chunk_start == writes.size()) return;
+    written.resize(writes.size());
+    if (last) {
+      std::vector<CaseWrite> chunk(std::make_move_iterator(writes.begin() + chunk_start),
+                                   std::make_move_iterator(writes.end()));
+      std::vector<absl::Status> results = store_->UpdateCases(chunk);
+      std::move(results.begin(), results.end(),
+                written.begin() + static_cast<ptrdiff_t>(chunk_start));
+    } else {
+      if (in_flight.size() >= kWritesInFlight) collect_oldest();
+      auto chunk = std::make_shared<std::vector<CaseWrite>>(
+          std::make_move_iterator(writes.begin() + chunk_start),
+          std::make_move_iterator(writes.end()));
+      in_flight.emplace_back(chunk_start, std::async(std::launch::async, [this, chunk] {
+                               return store_->UpdateCases(*chunk);
+                             }));
+    }
+    chunk_start = writes.size();
+  };
   for (size_t c = 0; c < cases.size(); ++c) {
     const CaseRecords& complaint = cases[c];
     if (!loaded[c].ok()) {
@@ -205,19 +246,21 @@ std::vector<absl::Status> SlaTimer::HandleCaseEvents(
     update.policy_state = final_state.SerializeAsString();
     if (sla_policy::AllStopped(final_state)) update.expire_after = stopped_ttl_;
     writes.push_back({complaint.partition, complaint.id, std::move(update)});
+    write_case.push_back(c);
     decided.push_back(std::move(chained));
     changed.push_back(std::move(updates));
+    if (writes.size() - chunk_start >= kWriteChunk) send_chunk(/*last=*/false);
   }
-  if (writes.empty()) return out;
+  send_chunk(/*last=*/true);
+  while (!in_flight.empty()) collect_oldest();
 
   // Aborted when another instance updated a complaint meanwhile (a rebalance overlap): the
   // consumer retries its records, which reload and find them applied or apply them anew.
-  const std::vector<absl::Status> written = store_->UpdateCases(writes);
   for (size_t w = 0; w < writes.size(); ++w) {
     for (size_t i : decided[w]) out[i] = written[w];
     if (!written[w].ok()) continue;
     for (const sla_policy::ClockUpdate& change : changed[w]) {
-      spdlog::info("complaint {}: {} {} v{} due {} (unit {})", writes[w].complaint_id,
+      spdlog::info("complaint {}: {} {} v{} due {} (unit {})", cases[write_case[w]].id,
                    events::v1::Clock_Name(change.clock.clock()), UpdateName(change.kind),
                    change.clock.version(), absl::FormatTime(engine_->DueOf(change.clock)),
                    change.clock.unit());

@@ -1,6 +1,7 @@
 #include "services/sla_timer/sla_timer.h"
 
 #include <algorithm>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <utility>
@@ -366,8 +367,8 @@ class CountingStore final : public DeadlineStore {
     return next_->MarkPartitions(p);
   }
 
-  int loads = 0;
-  int updates = 0;
+  std::atomic<int> loads = 0;
+  std::atomic<int> updates = 0;  // UpdateCases runs on helper threads for large batches
   std::function<void()> after_load;
 
  private:
@@ -441,6 +442,36 @@ TEST_F(SlaTimerBatchTest, InterleavedComplaintsAreWrittenOnceEach) {
   EXPECT_EQ(counting_.loads, 1);
   EXPECT_EQ(counting_.updates, 1);
   EXPECT_EQ(Take(store_, ids), OneByOne(records, ids));
+}
+
+TEST_F(SlaTimerBatchTest, LargeBatchesAreWrittenInChunksWithTheSameResult) {
+  // More complaints than one write chunk: the writes overlap the applying of later complaints.
+  std::vector<kafka::IncomingRecord> records;
+  std::vector<std::string> ids;
+  int64_t offset = 1;
+  for (int i = 0; i < 350; ++i) ids.push_back("CMP-" + std::to_string(i));
+  for (const std::string& id : ids) records.push_back(Record(Assigned(kT0, id), offset++));
+  for (const std::string& id : ids) {
+    records.push_back(Record(Accepted(kT0 + absl::Hours(1), id), offset++));
+  }
+  // A concurrent writer makes one complaint's write fail; the others are unaffected.
+  counting_.after_load = [&] { ASSERT_TRUE(Handle(Assigned(kT0, "CMP-200"), 0).ok()); };
+  const auto statuses = HandleBatch(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].key == "CMP-200") {
+      EXPECT_EQ(statuses[i].code(), absl::StatusCode::kAborted);
+    } else {
+      EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i];
+    }
+  }
+  EXPECT_EQ(counting_.loads, 1);
+  EXPECT_EQ(counting_.updates, 4);  // 350 complaints, 100 a chunk
+  std::vector<kafka::IncomingRecord> in_order = {Record(Assigned(kT0, "CMP-200"), 0)};
+  for (const kafka::IncomingRecord& r : records) {
+    if (r.key != "CMP-200") in_order.push_back(r);
+  }
+  EXPECT_EQ(Take(store_, ids), OneByOne(in_order, ids));
 }
 
 TEST_F(SlaTimerBatchTest, RedeliveredRecordsAreSkipped) {
