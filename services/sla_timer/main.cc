@@ -77,9 +77,10 @@ int main(int argc, char** argv) {
   // State lost with Redis is rebuilt by replaying the partition of complaints.case.v1 from its
   // beginning: every deadline comes back with its version (so its alerts keep their ids) and
   // the overdue ones fire. The poller notices a lost partition even when no event comes and
-  // asks for the replay; the first replayed record meets the guard, and the consumer thread,
-  // between records, marks the partition rebuilt and replays once more from the start, so no
-  // record is ever applied to a half-empty state. A crash before the mark replays again.
+  // asks for the replay; the first replayed batch meets the guard, and the consumer thread,
+  // in the batch handler, marks the partition rebuilt and replays once more from the start (the
+  // batch's other records of the partition are dropped), so no record is ever applied to a
+  // half-empty state. A crash before the mark replays again.
   std::atomic<kafka::Consumer*> case_consumer_ptr{nullptr};
   auto replay = [&case_consumer_ptr](int32_t partition) {
     if (kafka::Consumer* consumer = case_consumer_ptr.load()) {
