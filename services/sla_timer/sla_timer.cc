@@ -69,6 +69,30 @@ sla::v1::DeadlineStatus StatusAt(const sla::v1::ClockState& clock, absl::Time du
   }
 }
 
+// What the store does for each clock update of the engine.
+void AddChanges(const sla_policy::PolicyEngine& engine,
+                const std::vector<sla_policy::ClockUpdate>& updates, CaseUpdate& update) {
+  for (const sla_policy::ClockUpdate& change : updates) {
+    const ClockEntry entry = ToClockEntry(engine, change.clock);
+    switch (change.kind) {
+      case sla_policy::ClockUpdate::Kind::kArmed:
+        if (change.first) {
+          update.AddChange(ClockChange::Kind::kArm, entry, ToFiring(*change.first));
+        } else {
+          update.AddChange(ClockChange::Kind::kStop, entry);  // nothing left to fire for it
+        }
+        break;
+      case sla_policy::ClockUpdate::Kind::kPaused:  // nothing fires until it is resumed
+      case sla_policy::ClockUpdate::Kind::kStopped:
+        update.AddChange(ClockChange::Kind::kStop, entry);
+        break;
+      case sla_policy::ClockUpdate::Kind::kRetargeted:
+        update.AddChange(ClockChange::Kind::kRetarget, entry);
+        break;
+    }
+  }
+}
+
 }  // namespace
 
 ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::ClockState& clock) {
@@ -153,7 +177,7 @@ std::vector<absl::Status> SlaTimer::HandleCaseEvents(
     for (size_t j = 0; j < results.size(); ++j) {
       const size_t w = first + j;
       for (size_t i : decided[w]) out[i] = results[j];
-      if (!results[j].ok()) continue;
+      if (!results[j].ok() || !spdlog::should_log(spdlog::level::info)) continue;
       for (const sla_policy::ClockUpdate& change : changed[w]) {
         spdlog::info("complaint {}: {} {} v{} due {} (unit {})", cases[write_case[w]].id,
                      events::v1::Clock_Name(change.clock.clock()), UpdateName(change.kind),
@@ -223,25 +247,7 @@ std::vector<absl::Status> SlaTimer::HandleCaseEvents(
         continue;  // nothing to write: a redelivery would change nothing either
       }
       update.last_offset = record.offset;
-      for (const sla_policy::ClockUpdate& change : outcome->updates) {
-        const ClockEntry entry = ToClockEntry(*engine_, change.clock);
-        switch (change.kind) {
-          case sla_policy::ClockUpdate::Kind::kArmed:
-            if (change.first) {
-              update.AddChange(ClockChange::Kind::kArm, entry, ToFiring(*change.first));
-            } else {
-              update.AddChange(ClockChange::Kind::kStop, entry);  // nothing left to fire for it
-            }
-            break;
-          case sla_policy::ClockUpdate::Kind::kPaused:  // nothing fires until it is resumed
-          case sla_policy::ClockUpdate::Kind::kStopped:
-            update.AddChange(ClockChange::Kind::kStop, entry);
-            break;
-          case sla_policy::ClockUpdate::Kind::kRetargeted:
-            update.AddChange(ClockChange::Kind::kRetarget, entry);
-            break;
-        }
-      }
+      AddChanges(*engine_, outcome->updates, update);
       std::move(outcome->updates.begin(), outcome->updates.end(), std::back_inserter(updates));
       **state = std::move(outcome->state);
     }
