@@ -1,7 +1,9 @@
 #include "libs/kafka/consumer.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <deque>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -33,7 +35,8 @@ struct PartitionList {
 std::vector<TopicPartition> ToList(const std::vector<RdKafka::TopicPartition*>& partitions) {
   std::vector<TopicPartition> out;
   out.reserve(partitions.size());
-  for (const RdKafka::TopicPartition* tp : partitions) out.push_back({tp->topic(), tp->partition()});
+  for (const RdKafka::TopicPartition* tp : partitions)
+    out.push_back({tp->topic(), tp->partition()});
   return out;
 }
 
@@ -62,10 +65,10 @@ IncomingRecord ToRecord(RdKafka::Message& message) {
   }
   if (const RdKafka::Headers* headers = message.headers(); headers != nullptr) {
     for (const RdKafka::Headers::Header& header : headers->get_all()) {
-      record.headers.emplace_back(
-          header.key(), header.value() == nullptr
-                            ? std::string()
-                            : std::string(header.value_string(), header.value_size()));
+      record.headers.emplace_back(header.key(),
+                                  header.value() == nullptr
+                                      ? std::string()
+                                      : std::string(header.value_string(), header.value_size()));
     }
   }
   if (const RdKafka::MessageTimestamp ts = message.timestamp();
@@ -127,6 +130,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
         LogRebalanceError("unassign", client->unassign());
         assigned.clear();
       }
+      std::erase_if(fetched, [&](const IncomingRecord& r) {
+        return !assigned.contains({r.topic, r.partition});
+      });
     } else {
       // librdkafka's contract for rebalance errors: drop the whole assignment and rejoin.
       Log()->error("rebalance failed: {}", RdKafka::err2str(err));
@@ -135,6 +141,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       if (options.on_revoked && !all.empty()) options.on_revoked(all);
       LogRebalanceError("unassign", client->unassign());
       assigned.clear();
+      fetched.clear();
     }
   }
 
@@ -160,50 +167,122 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
-  // Processes one record to the end: done, dead-lettered, or abandoned because the consumer
-  // stops or the partition moved to another member (which will deliver it again).
-  void Handle(const IncomingRecord& record, const RecordHandler& handler) {
+  // A record of the batch being handled, and how far it got.
+  struct Slot {
+    const IncomingRecord* record = nullptr;
     std::optional<absl::Status> rejected;  // set once the handler has rejected the record
+    bool done = false;                     // its effect is done, or it is dead-lettered
+    bool dropped = false;                  // its partition was revoked or is being replayed
+  };
+
+  // Processes a batch to the end: every record done, dead-lettered, or abandoned because the
+  // consumer stops or its partition moved to another member (which will deliver it again) or is
+  // being replayed.
+  void HandleBatch(const std::vector<IncomingRecord>& batch, const BatchHandler& handler) {
+    std::vector<Slot> slots(batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) slots[i].record = &batch[i];
+    std::map<PartitionKey, int64_t> stored;  // offsets stored so far, per partition
     absl::Duration backoff = std::min(options.retry_backoff, options.max_retry_backoff);
     for (int attempt = 1;; ++attempt) {
-      absl::Status status = rejected ? DeadLetter(record, *rejected) : handler(record);
-      if (!rejected && !status.ok() && !IsTransient(status)) {
-        rejected = status;
-        status = DeadLetter(record, status);
+      // The handler gets what it has not finished with yet: the whole batch the first time.
+      std::vector<size_t> to_handle;
+      for (size_t i = 0; i < slots.size(); ++i) {
+        if (!slots[i].done && !slots[i].dropped && !slots[i].rejected) to_handle.push_back(i);
       }
-      if (status.ok()) {
-        StoreOffset(record);
-        break;
+      std::vector<absl::Status> statuses;
+      if (to_handle.size() == batch.size()) {
+        statuses = handler(batch);
+      } else if (!to_handle.empty()) {
+        std::vector<IncomingRecord> again;
+        again.reserve(to_handle.size());
+        for (size_t i : to_handle) again.push_back(batch[i]);
+        statuses = handler(again);
       }
-      Log()->warn("{}: attempt {} failed, retrying in {}: {}", Where(record), attempt,
-                  absl::FormatDuration(backoff), status.ToString());
+      if (statuses.size() != to_handle.size()) {
+        // A bug in the handler: no status can be trusted to the right record.
+        Log()->critical("batch handler returned {} statuses for {} records", statuses.size(),
+                        to_handle.size());
+        std::abort();
+      }
+      const Slot* failed = nullptr;  // the first record not done, for the log
+      absl::Status failure;
+      size_t not_done = 0;
+      auto note = [&](const Slot& slot, absl::Status status) {
+        if (not_done++ == 0) {
+          failed = &slot;
+          failure = std::move(status);
+        }
+      };
+      for (size_t j = 0; j < to_handle.size(); ++j) {
+        Slot& slot = slots[to_handle[j]];
+        if (statuses[j].ok()) {
+          slot.done = true;
+        } else if (IsTransient(statuses[j])) {
+          note(slot, std::move(statuses[j]));
+        } else {
+          slot.rejected = std::move(statuses[j]);
+        }
+      }
+      // Rejected records (now, or earlier with a dead letter that failed): the handler is not
+      // called for them again.
+      for (Slot& slot : slots) {
+        if (slot.done || slot.dropped || !slot.rejected) continue;
+        if (absl::Status status = DeadLetter(*slot.record, *slot.rejected); status.ok()) {
+          slot.done = true;
+        } else {
+          note(slot, std::move(status));
+        }
+      }
+      StoreOffsets(slots, stored);
+      if (not_done == 0) break;
+      Log()->warn("{}: attempt {} failed, retrying in {}{}: {}", Where(*failed->record), attempt,
+                  absl::FormatDuration(backoff),
+                  not_done > 1 ? absl::StrCat(" with ", not_done - 1, " more records") : "",
+                  failure.ToString());
       // Pausing keeps consume() free of records while it serves rebalances during the wait.
       if (!retrying) SetPaused(true);
-      if (!WaitBeforeRetry(record, backoff)) break;
+      if (!WaitBeforeRetry(slots, backoff)) break;
       backoff = std::min(backoff * 2, options.max_retry_backoff);
     }
     if (retrying) SetPaused(false);
   }
 
+  // Gives up the records of `record`'s partition: another member, or the replay, delivers them.
+  static void DropPartition(std::vector<Slot>& slots, const IncomingRecord& record) {
+    for (Slot& slot : slots) {
+      if (slot.record->partition == record.partition && slot.record->topic == record.topic) {
+        slot.dropped = true;
+      }
+    }
+  }
+
   // Sleeps by calling consume(), which keeps the member alive in its group (max.poll.interval.ms)
-  // and lets rebalances happen. False when the retry must be abandoned.
-  bool WaitBeforeRetry(const IncomingRecord& record, absl::Duration backoff) {
+  // and lets rebalances happen. Drops the records of partitions revoked or being replayed; false
+  // when the retry must be abandoned (nothing left to retry, or the consumer stops).
+  bool WaitBeforeRetry(std::vector<Slot>& slots, absl::Duration backoff) {
     const absl::Time deadline = absl::Now() + backoff;
     for (;;) {
       if (stop.load() || events.fatal()) return false;
-      if (RewindRequested({record.topic, record.partition})) {
-        Log()->info("{}: partition is being replayed; the record comes again", Where(record));
-        return false;
+      bool left = false;
+      for (Slot& slot : slots) {
+        if (slot.done || slot.dropped) continue;
+        const IncomingRecord& record = *slot.record;
+        if (RewindRequested({record.topic, record.partition})) {
+          Log()->info("{}: partition is being replayed; the record comes again", Where(record));
+          DropPartition(slots, record);
+        } else if (!assigned.contains({record.topic, record.partition})) {
+          Log()->info("{}: partition revoked while retrying; its new owner will retry it",
+                      Where(record));
+          DropPartition(slots, record);
+        } else {
+          left = true;
+        }
       }
-      if (!assigned.contains({record.topic, record.partition})) {
-        Log()->info("{}: partition revoked while retrying; its new owner will retry it",
-                    Where(record));
-        return false;
-      }
-      const absl::Duration left = deadline - absl::Now();
-      if (left <= absl::ZeroDuration()) return true;
+      if (!left) return false;
+      const absl::Duration remaining = deadline - absl::Now();
+      if (remaining <= absl::ZeroDuration()) return true;
       const int wait_ms =
-          static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(left), 1, 100));
+          static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(remaining), 1, 100));
       std::unique_ptr<RdKafka::Message> message(consumer->consume(wait_ms));
       if (message->err() == RdKafka::ERR_NO_ERROR) {
         // Pausing purges prefetched records, so this is not expected; keeping it for later is
@@ -224,33 +303,54 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       if (!header.first.starts_with("dlq_")) dead.extra_headers.push_back(header);
     }
     const absl::string_view message = reason.message();
-    dead.extra_headers.insert(
-        dead.extra_headers.end(),
-        {{"dlq_reason", std::string(message.substr(0, kMaxReasonBytes))},
-         {"dlq_code", absl::StatusCodeToString(reason.code())},
-         {"dlq_topic", record.topic},
-         {"dlq_partition", absl::StrCat(record.partition)},
-         {"dlq_offset", absl::StrCat(record.offset)},
-         {"dlq_group", options.group_id},
-         {"dlq_time", FormatEventTime(absl::Now())}});
+    dead.extra_headers.insert(dead.extra_headers.end(),
+                              {{"dlq_reason", std::string(message.substr(0, kMaxReasonBytes))},
+                               {"dlq_code", absl::StatusCodeToString(reason.code())},
+                               {"dlq_topic", record.topic},
+                               {"dlq_partition", absl::StrCat(record.partition)},
+                               {"dlq_offset", absl::StrCat(record.offset)},
+                               {"dlq_group", options.group_id},
+                               {"dlq_time", FormatEventTime(absl::Now())}});
     if (absl::Status status = dead_letters->Publish(dead); !status.ok()) {
       // Whatever the cause, the record must not be skipped: the caller retries it.
-      return absl::UnavailableError(absl::StrCat("dead-letter to ", dead.topic, ": ",
-                                                 status.ToString()));
+      return absl::UnavailableError(
+          absl::StrCat("dead-letter to ", dead.topic, ": ", status.ToString()));
     }
     Log()->warn("{}: dead-lettered: {}", Where(record), reason.ToString());
     return absl::OkStatus();
   }
 
-  void StoreOffset(const IncomingRecord& record) {
+  // Stores, per partition of the batch, the offset after its last record done before its first
+  // record not done (if that moves it on): nothing is ever committed past a record not done.
+  void StoreOffsets(const std::vector<Slot>& slots, std::map<PartitionKey, int64_t>& stored) {
+    std::map<PartitionKey, int64_t> next;
+    std::set<PartitionKey> blocked;
+    for (const Slot& slot : slots) {
+      if (slot.dropped) continue;
+      PartitionKey key(slot.record->topic, slot.record->partition);
+      if (blocked.contains(key)) continue;
+      if (!slot.done) {
+        blocked.insert(std::move(key));
+        continue;
+      }
+      next[std::move(key)] = slot.record->offset + 1;
+    }
     PartitionList offsets;
-    offsets.items.push_back(
-        RdKafka::TopicPartition::create(record.topic, record.partition, record.offset + 1));
-    RdKafka::ErrorCode err = consumer->offsets_store(offsets.items);
-    if (err == RdKafka::ERR_NO_ERROR) err = offsets.items.front()->err();
-    if (err != RdKafka::ERR_NO_ERROR) {
-      // The partition has moved on to another member, which will deliver the record again.
-      Log()->warn("{}: offset not stored: {}", Where(record), RdKafka::err2str(err));
+    for (const auto& [key, offset] : next) {
+      int64_t& known = stored.try_emplace(key, -1).first->second;
+      if (known >= offset) continue;
+      known = offset;
+      offsets.items.push_back(RdKafka::TopicPartition::create(key.first, key.second, offset));
+    }
+    if (offsets.items.empty()) return;
+    const RdKafka::ErrorCode err = consumer->offsets_store(offsets.items);
+    for (const RdKafka::TopicPartition* tp : offsets.items) {
+      const RdKafka::ErrorCode item_err = err != RdKafka::ERR_NO_ERROR ? err : tp->err();
+      if (item_err != RdKafka::ERR_NO_ERROR) {
+        // The partition has moved on to another member, which will deliver the records again.
+        Log()->warn("{}[{}]@{}: offset not stored: {}", tp->topic(), tp->partition(),
+                    tp->offset() - 1, RdKafka::err2str(item_err));
+      }
     }
   }
 
@@ -285,27 +385,44 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
-  // The next record to process, if any: held ones first (their partitions are still assigned).
-  absl::StatusOr<std::optional<IncomingRecord>> Next() {
-    while (!held.empty()) {
+  // The next records to process, at most `max_batch`: held ones first (their partitions are
+  // still assigned), then what consume() returns, waiting only for the first one.
+  absl::StatusOr<std::vector<IncomingRecord>> NextBatch(size_t max_batch) {
+    fetched.clear();
+    while (!held.empty() && fetched.size() < max_batch) {
       IncomingRecord record = std::move(held.front());
       held.pop_front();
-      if (assigned.contains({record.topic, record.partition})) return record;
+      if (assigned.contains({record.topic, record.partition})) {
+        fetched.push_back(std::move(record));
+      }
     }
-    std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
-    switch (message->err()) {
-      case RdKafka::ERR_NO_ERROR:
-        return ToRecord(*message);
-      case RdKafka::ERR__TIMED_OUT:
-      case RdKafka::ERR__PARTITION_EOF:
-        return std::nullopt;
-      case RdKafka::ERR__FATAL:
-        return internal::KafkaError(message->err(), "kafka consumer");
-      default:
+    for (int timeout_ms = fetched.empty() ? 100 : 0; fetched.size() < max_batch; timeout_ms = 0) {
+      // Rebalances served inside consume() drop the revoked partitions' records from `fetched`.
+      std::unique_ptr<RdKafka::Message> message(consumer->consume(timeout_ms));
+      const RdKafka::ErrorCode err = message->err();
+      if (err == RdKafka::ERR_NO_ERROR) {
+        fetched.push_back(ToRecord(*message));
+        continue;
+      }
+      if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
+      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
         // Client-level conditions (unknown topic, broker down...) that librdkafka recovers from.
         Log()->warn("consume: {}", message->errstr());
-        return std::nullopt;
+      }
+      break;
     }
+    // A partition whose rewind could not start yet (seek needs consumption to have begun): its
+    // records come again with the replay.
+    {
+      std::lock_guard lock(rewind_mu);
+      if (!rewinds.empty()) {
+        std::erase_if(fetched, [&](const IncomingRecord& r) {
+          return std::find(rewinds.begin(), rewinds.end(), TopicPartition{r.topic, r.partition}) !=
+                 rewinds.end();
+        });
+      }
+    }
+    return std::move(fetched);
   }
 
   void Close() {
@@ -329,6 +446,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   std::set<PartitionKey> assigned;
   bool retrying = false;
   std::deque<IncomingRecord> held;
+  // The batch NextBatch is collecting: a revocation drops its partitions' records at once, so a
+  // partition revoked and assigned again meanwhile is not delivered twice out of order.
+  std::vector<IncomingRecord> fetched;
   // Rewind requests from other threads, applied on the consumer thread between records.
   std::mutex rewind_mu;
   std::vector<TopicPartition> rewinds;
@@ -346,14 +466,13 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->dead_letters = dead_letters;
-  auto conf = internal::MakeConf(config,
-                                 {{"auto.offset.reset", "earliest"},
-                                  {"max.poll.interval.ms", "300000"}},
-                                 {{"group.id", impl->options.group_id},
-                                  {"partition.assignment.strategy", "cooperative-sticky"},
-                                  {"enable.auto.offset.store", "false"},
-                                  {"enable.auto.commit", "true"}},
-                                 &impl->events);
+  auto conf = internal::MakeConf(
+      config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
+      {{"group.id", impl->options.group_id},
+       {"partition.assignment.strategy", "cooperative-sticky"},
+       {"enable.auto.offset.store", "false"},
+       {"enable.auto.commit", "true"}},
+      &impl->events);
   if (!conf.ok()) return conf.status();
   std::string error;
   if ((*conf)->set("rebalance_cb", static_cast<RdKafka::RebalanceCb*>(impl.get()), error) !=
@@ -378,6 +497,18 @@ Consumer::~Consumer() {
 }
 
 absl::Status Consumer::Run(const RecordHandler& handler) {
+  return RunBatches(
+      [&handler](const std::vector<IncomingRecord>& records) {
+        std::vector<absl::Status> statuses;
+        statuses.reserve(records.size());
+        for (const IncomingRecord& record : records) statuses.push_back(handler(record));
+        return statuses;
+      },
+      1);
+}
+
+absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch) {
+  max_batch = std::max<size_t>(max_batch, 1);
   absl::Status result;
   while (!impl_->stop.load()) {
     if (impl_->events.fatal()) {
@@ -385,16 +516,13 @@ absl::Status Consumer::Run(const RecordHandler& handler) {
       break;
     }
     impl_->ApplyRewinds();
-    absl::StatusOr<std::optional<IncomingRecord>> next = impl_->Next();
-    if (!next.ok()) {
-      result = next.status();
+    absl::StatusOr<std::vector<IncomingRecord>> batch = impl_->NextBatch(max_batch);
+    if (!batch.ok()) {
+      result = batch.status();
       break;
     }
-    if (!next->has_value()) continue;
-    // A partition whose rewind could not start yet (seek needs consumption to have begun):
-    // its records come again with the replay.
-    if (impl_->RewindRequested({(*next)->topic, (*next)->partition})) continue;
-    impl_->Handle(**next, handler);
+    if (batch->empty()) continue;
+    impl_->HandleBatch(*batch, handler);
   }
   impl_->Close();
   return result;

@@ -58,6 +58,14 @@ struct ConsumerOptions {
 //    record again, as its offset was never stored.
 using RecordHandler = std::function<absl::Status(const IncomingRecord&)>;
 
+// Several records at once (RunBatches), in the order they were fetched (a partition's records in
+// offset order; partitions interleaved), for handlers that amortise a round trip over many
+// records. Returns one status per record, in the same order, each with the meaning above.
+// Records are independent to the consumer: a record that is done is not handled again even when
+// an earlier record of its partition is retried, so a handler whose records depend on each
+// other (the same complaint) must fail the later ones when it fails an earlier one.
+using BatchHandler = std::function<std::vector<absl::Status>(const std::vector<IncomingRecord>&)>;
+
 bool IsTransient(const absl::Status& status);
 
 // A group consumer with cooperative-sticky rebalancing, auto offset store disabled (offsets are
@@ -80,10 +88,21 @@ class Consumer {
   // Polls and dispatches records one at a time until Stop(); then commits stored offsets and
   // leaves the group. Returns an error only on a fatal client error.
   absl::Status Run(const RecordHandler& handler);
+
+  // Run, `max_batch` records at a time at most: each batch is what the client has already
+  // fetched (after waiting for the first record, nothing more is waited for, so a batch adds no
+  // latency when traffic is low). Per record, as for Run:
+  //  - a partition's offset is stored up to (not past) its first record that is not done yet;
+  //  - the records that failed transiently (and those whose dead letter could not be published)
+  //    are retried together, in their original order, with the backoff and every partition
+  //    paused; the others are not handled again;
+  //  - records of a partition revoked or rewound meanwhile are dropped from the batch.
+  // max_batch 1 is Run.
+  absl::Status RunBatches(const BatchHandler& handler, size_t max_batch);
   // Thread-safe; Run returns soon after.
   void Stop();
 
-  // Thread-safe: before the next record, every partition of `partitions` still assigned to this
+  // Thread-safe: before the next batch, every partition of `partitions` still assigned to this
   // member is read again from its beginning, and records already fetched from it are dropped.
   // A record being retried on one of them is abandoned (it comes again with the replay). For
   // rebuilding state that lives outside Kafka (Redis) after it was lost.

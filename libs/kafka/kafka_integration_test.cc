@@ -1,8 +1,11 @@
 // Against the real broker at $KAFKA_BOOTSTRAP (default 127.0.0.1:9092). Every test creates its
 // own randomly named topics and consumer groups, so runs never see each other's records.
 
+#include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <functional>
+#include <map>
 #include <mutex>
 #include <random>
 #include <thread>
@@ -86,6 +89,10 @@ class RunningConsumer {
   RunningConsumer(std::unique_ptr<Consumer> consumer, RecordHandler handler)
       : consumer_(std::move(consumer)),
         thread_([this, handler = std::move(handler)] { result_ = consumer_->Run(handler); }) {}
+  RunningConsumer(std::unique_ptr<Consumer> consumer, BatchHandler handler, size_t max_batch)
+      : consumer_(std::move(consumer)), thread_([this, handler = std::move(handler), max_batch] {
+          result_ = consumer_->RunBatches(handler, max_batch);
+        }) {}
   ~RunningConsumer() { Stop().IgnoreError(); }
   void Rewind(const std::vector<TopicPartition>& partitions) { consumer_->Rewind(partitions); }
   absl::Status Stop() {
@@ -113,8 +120,8 @@ class KafkaIntegrationTest : public ::testing::Test {
   // A fresh topic and its `.dlq` twin, as the catalogue would declare them.
   std::string MakeTopic(const std::string& prefix, int partitions = 3) {
     std::string name = Unique(prefix);
-    auto specs = ParseTopicCatalogue(absl::StrCat(name, " partitions=", partitions,
-                                                  " retention=1d\ndlq retention=1d\n"));
+    auto specs = ParseTopicCatalogue(
+        absl::StrCat(name, " partitions=", partitions, " retention=1d\ndlq retention=1d\n"));
     EXPECT_TRUE(specs.ok()) << specs.status();
     std::vector<TopicOutcome> outcomes;
     const absl::Status status = EnsureTopics(config_, *specs, absl::Seconds(30), &outcomes);
@@ -126,11 +133,19 @@ class KafkaIntegrationTest : public ::testing::Test {
 
   std::unique_ptr<RunningConsumer> Consume(ConsumerOptions options, RecordHandler handler,
                                            Publisher* dead_letters = nullptr) {
-    auto consumer =
-        Consumer::Create(config_, std::move(options), dead_letters ? dead_letters : producer_.get());
+    auto consumer = Consumer::Create(config_, std::move(options),
+                                     dead_letters ? dead_letters : producer_.get());
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     if (!consumer.ok()) return nullptr;
     return std::make_unique<RunningConsumer>(*std::move(consumer), std::move(handler));
+  }
+
+  std::unique_ptr<RunningConsumer> ConsumeBatches(ConsumerOptions options, BatchHandler handler,
+                                                  size_t max_batch) {
+    auto consumer = Consumer::Create(config_, std::move(options), producer_.get());
+    EXPECT_TRUE(consumer.ok()) << consumer.status();
+    if (!consumer.ok()) return nullptr;
+    return std::make_unique<RunningConsumer>(*std::move(consumer), std::move(handler), max_batch);
   }
 
   static ConsumerOptions Options(std::string topic, std::string group = Unique("group")) {
@@ -221,9 +236,9 @@ TEST_F(KafkaIntegrationTest, ConcurrentPublishers) {
 
 TEST_F(KafkaIntegrationTest, BadRecordGoesToDeadLetterTopicAndPartitionMovesOn) {
   const std::string topic = MakeTopic("dlq");
-  ASSERT_TRUE(producer_
-                  ->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
-                  .ok());
+  ASSERT_TRUE(
+      producer_->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
+          .ok());
   Seen seen;
   ConsumerOptions options = Options(topic);
   const std::string group = options.group_id;
@@ -282,9 +297,9 @@ class FlakyPublisher final : public Publisher {
 
 TEST_F(KafkaIntegrationTest, FailedDeadLetterPublishIsRetriedNotSkipped) {
   const std::string topic = MakeTopic("dlqretry");
-  ASSERT_TRUE(producer_
-                  ->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
-                  .ok());
+  ASSERT_TRUE(
+      producer_->Publish(std::vector{Record(topic, "c-1", "bad"), Record(topic, "c-1", "good")})
+          .ok());
   FlakyPublisher flaky(producer_.get(), 2);
   Seen seen;
   std::atomic<int> dlq_calls_before_good = -1;
@@ -305,10 +320,9 @@ TEST_F(KafkaIntegrationTest, FailedDeadLetterPublishIsRetriedNotSkipped) {
 
 TEST_F(KafkaIntegrationTest, TransientErrorIsRetriedUntilSuccess) {
   const std::string topic = MakeTopic("transient");
-  ASSERT_TRUE(producer_
-                  ->Publish(std::vector{Record(topic, "c-1", "first"),
-                                        Record(topic, "c-1", "second")})
-                  .ok());
+  ASSERT_TRUE(
+      producer_->Publish(std::vector{Record(topic, "c-1", "first"), Record(topic, "c-1", "second")})
+          .ok());
   Seen seen;
   std::atomic<int> failures_left = 3;
   const absl::Time start = absl::Now();
@@ -435,6 +449,255 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
   EXPECT_THAT(second_seen.values(), ElementsAre("poison-for-now"));
   EXPECT_EQ(second_seen.records()[0].offset, 0);
   // And the first member gave up retrying it.
+  const int attempts = first_attempts;
+  absl::SleepFor(absl::Seconds(1));
+  EXPECT_EQ(first_attempts, attempts);
+  EXPECT_TRUE(first->Stop().ok());
+  EXPECT_TRUE(second->Stop().ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches (RunBatches).
+
+// A batch handler that records each batch and answers per record with `verdict`.
+struct BatchLog {
+  std::vector<std::vector<std::string>> batches;
+  size_t records() const {
+    size_t n = 0;
+    for (const auto& b : batches) n += b.size();
+    return n;
+  }
+};
+
+TEST_F(KafkaIntegrationTest, BatchesTakeWhatIsFetchedUpToTheCap) {
+  const std::string topic = MakeTopic("batches", 2);
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 300; ++i) {
+    records.push_back(Record(topic, absl::StrCat("c-", i % 5), absl::StrCat(i)));
+  }
+  ASSERT_TRUE(producer_->Publish(records).ok());
+  std::mutex mu;
+  std::vector<size_t> sizes;
+  std::map<int32_t, std::vector<int64_t>> offsets;  // per partition, in handling order
+  auto running = ConsumeBatches(
+      Options(topic),
+      [&](const std::vector<IncomingRecord>& batch) {
+        std::lock_guard lock(mu);
+        sizes.push_back(batch.size());
+        for (const IncomingRecord& r : batch) offsets[r.partition].push_back(r.offset);
+        return std::vector<absl::Status>(batch.size());
+      },
+      64);
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    size_t n = 0;
+    for (const auto& [p, o] : offsets) n += o.size();
+    return n >= 300;
+  }));
+  EXPECT_TRUE(running->Stop().ok());
+  std::lock_guard lock(mu);
+  size_t total = 0;
+  for (const auto& [p, o] : offsets) {
+    total += o.size();
+    for (size_t i = 0; i < o.size(); ++i) EXPECT_EQ(o[i], static_cast<int64_t>(i));  // in order
+  }
+  EXPECT_EQ(total, 300u);
+  EXPECT_LE(*std::max_element(sizes.begin(), sizes.end()), 64u);
+  EXPECT_GT(*std::max_element(sizes.begin(), sizes.end()), 1u);  // already fetched: batched
+}
+
+TEST_F(KafkaIntegrationTest, BatchRetriesOnlyWhatIsNotDoneAndStoresOffsetsBeforeIt) {
+  const std::string topic = MakeTopic("batchretry", 1);
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 6; ++i) records.push_back(Record(topic, "c-1", absl::StrCat("r", i)));
+  ASSERT_TRUE(producer_->Publish(records).ok());
+  const ConsumerOptions options = Options(topic);
+
+  // r2 keeps failing transiently, r4 is bad: everything else is handled once, r4 dead-lettered,
+  // and r2 comes again alone.
+  std::mutex mu;
+  BatchLog log;
+  std::atomic<int> r2_attempts = 0;
+  auto running = ConsumeBatches(
+      options,
+      [&](const std::vector<IncomingRecord>& batch) {
+        std::lock_guard lock(mu);
+        log.batches.emplace_back();
+        std::vector<absl::Status> out;
+        for (const IncomingRecord& r : batch) {
+          log.batches.back().push_back(r.value);
+          if (r.value == "r2") {
+            ++r2_attempts;
+            out.push_back(absl::UnavailableError("redis down"));
+          } else if (r.value == "r4") {
+            out.push_back(absl::InvalidArgumentError("bad"));
+          } else {
+            out.push_back(absl::OkStatus());
+          }
+        }
+        return out;
+      },
+      100);
+  ASSERT_TRUE(WaitFor([&] { return r2_attempts >= 3; }));
+  EXPECT_TRUE(running->Stop().ok());
+  std::map<std::string, int> times;
+  {
+    std::lock_guard lock(mu);
+    for (const auto& batch : log.batches) {
+      for (const std::string& v : batch) ++times[v];
+    }
+    // After the first attempt only r2 is handed to the handler again.
+    ASSERT_GE(log.batches.size(), 3u);
+    EXPECT_THAT(log.batches.back(), ElementsAre("r2"));
+  }
+  for (const std::string v : {"r0", "r1", "r3", "r4", "r5"}) EXPECT_EQ(times[v], 1) << v;
+
+  // Nothing was stored past r2: the next member of the group starts there, and gets r3..r5
+  // again (done, but after a record not done).
+  Seen second;
+  running = Consume(options, [&](const IncomingRecord& record) {
+    second.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return second.size() >= 4; }));
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(second.values(), ElementsAre("r2", "r3", "r4", "r5"));
+
+  // r4 went to the dead-letter topic once.
+  Seen dead;
+  auto dlq_reader = Consume(Options(topic + ".dlq"), [&](const IncomingRecord& record) {
+    dead.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return dead.size() >= 1; }));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(dlq_reader->Stop().ok());
+  EXPECT_THAT(dead.values(), ElementsAre("r4"));
+  EXPECT_EQ(FindHeader(dead.records()[0].headers, "dlq_offset"), "4");
+}
+
+TEST_F(KafkaIntegrationTest, BatchRetryEndsWhenTheRecordsAreDone) {
+  const std::string topic = MakeTopic("batchdone", 1);
+  std::vector<OutgoingRecord> records;
+  for (int i = 0; i < 4; ++i) records.push_back(Record(topic, "c-1", absl::StrCat("r", i)));
+  ASSERT_TRUE(producer_->Publish(records).ok());
+  const ConsumerOptions options = Options(topic);
+  std::mutex mu;
+  BatchLog log;
+  std::atomic<int> failures_left = 2;
+  auto running = ConsumeBatches(
+      options,
+      [&](const std::vector<IncomingRecord>& batch) {
+        std::lock_guard lock(mu);
+        log.batches.emplace_back();
+        std::vector<absl::Status> out;
+        const bool fail = failures_left-- > 0;
+        for (const IncomingRecord& r : batch) {
+          log.batches.back().push_back(r.value);
+          // r1 and r3 fail twice: retried together, in order.
+          out.push_back(fail && (r.value == "r1" || r.value == "r3")
+                            ? absl::AbortedError("changed concurrently")
+                            : absl::OkStatus());
+        }
+        return out;
+      },
+      100);
+  ASSERT_TRUE(WaitFor([&] {
+    std::lock_guard lock(mu);
+    return log.records() >= 4 + 2 + 2 &&
+           std::find(log.batches.back().begin(), log.batches.back().end(), "r3") !=
+               log.batches.back().end();
+  }));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(running->Stop().ok());
+  {
+    std::lock_guard lock(mu);
+    std::vector<std::string> all;
+    for (const auto& b : log.batches) all.insert(all.end(), b.begin(), b.end());
+    // Fetched all at once (published before the consumer started): the retries are r1, r3.
+    if (log.batches.size() == 3) {
+      EXPECT_THAT(log.batches[1], ElementsAre("r1", "r3"));
+      EXPECT_THAT(log.batches[2], ElementsAre("r1", "r3"));
+    }
+    EXPECT_EQ(std::count(all.begin(), all.end(), "r0"), 1);
+    EXPECT_EQ(std::count(all.begin(), all.end(), "r2"), 1);
+  }
+  // Everything stored: the group has nothing more.
+  std::atomic<int> more = 0;
+  running = Consume(options, [&](const IncomingRecord&) {
+    ++more;
+    return absl::OkStatus();
+  });
+  absl::SleepFor(absl::Seconds(3));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(more, 0);
+}
+
+TEST_F(KafkaIntegrationTest, RewindDropsTheBatchOfThePartition) {
+  const std::string topic = MakeTopic("batchrewind", 1);
+  ASSERT_TRUE(producer_
+                  ->Publish(std::vector{Record(topic, "c-1", "a"), Record(topic, "c-1", "b"),
+                                        Record(topic, "c-1", "c")})
+                  .ok());
+  Seen seen;
+  std::atomic<bool> lost = true;  // state outside Kafka is gone until the replay starts
+  std::atomic<RunningConsumer*> self = nullptr;
+  auto running = ConsumeBatches(
+      Options(topic),
+      [&](const std::vector<IncomingRecord>& batch) {
+        std::vector<absl::Status> out;
+        for (const IncomingRecord& record : batch) {
+          seen.Add(record);
+          if (record.value == "b" && lost.exchange(false)) {
+            self.load()->Rewind({{record.topic, record.partition}});
+            out.push_back(absl::UnavailableError("state lost: replaying"));
+          } else {
+            out.push_back(absl::OkStatus());
+          }
+        }
+        return out;
+      },
+      100);
+  self = running.get();
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 6; }));
+  absl::SleepFor(absl::Milliseconds(300));
+  EXPECT_TRUE(running->Stop().ok());
+  // Whatever the batches were, the replay starts from the beginning after b failed.
+  const std::vector<std::string> values = seen.values();
+  ASSERT_GE(values.size(), 6u);
+  EXPECT_THAT(std::vector<std::string>(values.end() - 3, values.end()), ElementsAre("a", "b", "c"));
+  EXPECT_EQ(std::count(values.begin(), values.end(), "b"), 2);
+}
+
+TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
+  const std::string stuck = MakeTopic("bstuck", 1);
+  const std::string other = MakeTopic("bother", 1);
+  ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", "poison-for-now")).ok());
+  const std::string group = Unique("group");
+  ConsumerOptions first_options = Options(stuck, group);
+  first_options.topics.push_back(other);
+  std::atomic<bool> stuck_revoked = false;
+  first_options.on_revoked = [&](const std::vector<TopicPartition>& partitions) {
+    for (const TopicPartition& tp : partitions) stuck_revoked = stuck_revoked || tp.topic == stuck;
+  };
+  std::atomic<int> first_attempts = 0;
+  auto first = ConsumeBatches(
+      first_options,
+      [&](const std::vector<IncomingRecord>& batch) {
+        first_attempts += static_cast<int>(batch.size());
+        return std::vector<absl::Status>(batch.size(), absl::UnavailableError("down"));
+      },
+      100);
+  ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
+  Seen second_seen;
+  auto second = Consume(Options(stuck, group), [&](const IncomingRecord& record) {
+    second_seen.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
+  ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
+  EXPECT_EQ(second_seen.records()[0].offset, 0);
   const int attempts = first_attempts;
   absl::SleepFor(absl::Seconds(1));
   EXPECT_EQ(first_attempts, attempts);

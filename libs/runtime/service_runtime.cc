@@ -58,16 +58,30 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ct
   return server;
 }
 
+namespace {
+
+// A fatal client error: without its consumer the service is useless, so stop the process and
+// let the supervisor restart it rather than serve half a job.
+void OnConsumerEnd(const absl::Status& status) {
+  if (status.ok()) return;
+  spdlog::critical("consumer stopped with a fatal error: {}", status.ToString());
+  std::raise(SIGTERM);
+}
+
+}  // namespace
+
 ConsumerThread::ConsumerThread(std::unique_ptr<kafka::Consumer> consumer,
                                kafka::RecordHandler handler)
     : consumer_(std::move(consumer)) {
-  thread_ = std::thread([this, handler = std::move(handler)] {
-    if (auto s = consumer_->Run(handler); !s.ok()) {
-      // A fatal client error: without its consumer the service is useless, so stop the process
-      // and let the supervisor restart it rather than serve half a job.
-      spdlog::critical("consumer stopped with a fatal error: {}", s.ToString());
-      std::raise(SIGTERM);
-    }
+  thread_ =
+      std::thread([this, handler = std::move(handler)] { OnConsumerEnd(consumer_->Run(handler)); });
+}
+
+ConsumerThread::ConsumerThread(std::unique_ptr<kafka::Consumer> consumer,
+                               kafka::BatchHandler handler, size_t max_batch)
+    : consumer_(std::move(consumer)) {
+  thread_ = std::thread([this, handler = std::move(handler), max_batch] {
+    OnConsumerEnd(consumer_->RunBatches(handler, max_batch));
   });
 }
 

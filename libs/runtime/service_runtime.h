@@ -51,6 +51,9 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ct
 class ConsumerThread {
  public:
   ConsumerThread(std::unique_ptr<kafka::Consumer> consumer, kafka::RecordHandler handler);
+  // Batches of at most `max_batch` records (kafka::Consumer::RunBatches).
+  ConsumerThread(std::unique_ptr<kafka::Consumer> consumer, kafka::BatchHandler handler,
+                 size_t max_batch);
   ~ConsumerThread();
   void Stop();
 

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <map>
 #include <random>
 #include <string>
 
@@ -58,9 +59,11 @@ int main(int argc, char** argv) {
   const auto firing = runtime::ValueOrDie(sla_timer::FiringOptions::FromConfig(ctx.config));
   const auto ttl_days = runtime::ValueOrDie(ctx.config.GetInt("sla.stopped_ttl_days", 30));
   const auto watch_queue = runtime::ValueOrDie(ctx.config.GetInt("sla.watch_queue", 1024));
-  if (ttl_days <= 0 || watch_queue <= 0) {
+  // Case events handled together: one Redis round trip to load their complaints, one to write.
+  const auto consumer_batch = runtime::ValueOrDie(ctx.config.GetInt("sla.consumer_batch", 500));
+  if (ttl_days <= 0 || watch_queue <= 0 || consumer_batch <= 0) {
     runtime::CheckOk(absl::InvalidArgumentError(
-        "config sla.stopped_ttl_days and sla.watch_queue: must be positive"));
+        "config sla.stopped_ttl_days, sla.watch_queue and sla.consumer_batch: must be positive"));
   }
 
   redis::RedisPool redis_pool(ctx.redis, 16);
@@ -85,9 +88,10 @@ int main(int argc, char** argv) {
   // State lost with Redis is rebuilt by replaying the partition of complaints.case.v1 from its
   // beginning: every deadline comes back with its version (so its alerts keep their ids) and
   // the overdue ones fire. The poller notices a lost partition even when no event comes and
-  // asks for the replay; the first replayed record meets the guard, and the consumer thread,
-  // between records, marks the partition rebuilt and replays once more from the start, so no
-  // record is ever applied to a half-empty state. A crash before the mark replays again.
+  // asks for the replay; the first replayed batch meets the guard, and the consumer thread,
+  // in the batch handler, marks the partition rebuilt and replays once more from the start (the
+  // batch's other records of the partition are dropped), so no record is ever applied to a
+  // half-empty state. A crash before the mark replays again.
   std::atomic<kafka::Consumer*> case_consumer_ptr{nullptr};
   auto replay = [&case_consumer_ptr](int32_t partition) {
     if (kafka::Consumer* consumer = case_consumer_ptr.load()) {
@@ -108,15 +112,25 @@ int main(int argc, char** argv) {
   auto case_consumer = runtime::ValueOrDie(runtime::CreateConsumer(ctx, cases));
   case_consumer_ptr.store(case_consumer.get());
   consumers.push_back(std::make_unique<runtime::ConsumerThread>(
-      std::move(case_consumer), [&](const kafka::IncomingRecord& r) -> absl::Status {
-        absl::Status status = timer.HandleCaseEvent(r);
-        if (sla_timer::IsPartitionStateMissing(status)) {
-          // Not applied: it comes again with the replay, after the mark.
-          replay(r.partition);
-          if (auto s = store.MarkPartitions({r.partition}); !s.ok()) return s;
+      std::move(case_consumer),
+      [&](const std::vector<kafka::IncomingRecord>& records) {
+        std::vector<absl::Status> statuses = timer.HandleCaseEvents(records);
+        // Once per partition whose state is missing: its records were not applied; they come
+        // again with the replay, after the mark (or are retried, if the mark fails).
+        std::map<int32_t, absl::Status> marked;
+        for (size_t i = 0; i < records.size(); ++i) {
+          if (!sla_timer::IsPartitionStateMissing(statuses[i])) continue;
+          const int32_t partition = records[i].partition;
+          auto [it, first] = marked.try_emplace(partition);
+          if (first) {
+            replay(partition);
+            it->second = store.MarkPartitions({partition});
+          }
+          if (!it->second.ok()) statuses[i] = it->second;
         }
-        return status;
-      }));
+        return statuses;
+      },
+      static_cast<size_t>(consumer_batch)));
   poller.Start();
 
   kafka::KafkaConfig tail_config = ctx.kafka;

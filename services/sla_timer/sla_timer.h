@@ -1,6 +1,8 @@
 #pragma once
 
+#include <span>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "complaints/sla/v1/clock_state.pb.h"
@@ -33,6 +35,14 @@ class SlaTimer {
   // not a valid CaseEvent fails with InvalidArgument; a store outage, or a concurrent update of
   // the same complaint, with a transient status.
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+
+  // Many records at once (kafka::Consumer::RunBatches), one status per record, in order, each
+  // meaning what HandleCaseEvent's would: the complaints are loaded in one LoadCases, each
+  // complaint's records are applied in offset order in memory, and every complaint is written
+  // once, all in one UpdateCases. A complaint's write decides for all of its records (an
+  // Aborted or Unavailable write fails them all, so none is applied before an earlier one);
+  // a record that is not a valid event fails alone and its complaint's others still apply.
+  std::vector<absl::Status> HandleCaseEvents(std::span<const kafka::IncomingRecord> records);
 
   // The policy engine's state of a complaint (empty for an unknown one).
   absl::StatusOr<sla::v1::SlaCaseState> State(const std::string& complaint_id);

@@ -1,5 +1,11 @@
 #include "services/sla_timer/sla_timer.h"
 
+#include <algorithm>
+#include <atomic>
+#include <functional>
+#include <map>
+#include <utility>
+
 #include "gtest/gtest.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
@@ -36,9 +42,26 @@ CaseEvent Assigned(absl::Time at, const std::string& id = "CMP1") {
   e.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
   return e;
 }
-CaseEvent Accepted(absl::Time at) {
-  CaseEvent e = Event(at);
+CaseEvent Reassigned(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e = Event(at, id);
+  e.set_unit("BJ-0202");
+  e.mutable_assigned()->set_sequence(2);
+  e.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
+  return e;
+}
+CaseEvent Accepted(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e = Event(at, id);
   e.mutable_accepted();
+  return e;
+}
+CaseEvent Paused(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e = Event(at, id);
+  e.mutable_paused()->set_reason(events::v1::PAUSE_REASON_WAITING_ON_CUSTOMER);
+  return e;
+}
+CaseEvent Resumed(absl::Time at, const std::string& id = "CMP1") {
+  CaseEvent e = Event(at, id);
+  e.mutable_resumed();
   return e;
 }
 CaseEvent Closed(absl::Time at) {
@@ -344,6 +367,273 @@ TEST_F(SlaTimerTest, WorklistRequestsAreChecked) {
   auto empty = timer_.ListUnitDeadlines(request);
   ASSERT_TRUE(empty.ok()) << empty.status();
   EXPECT_EQ(empty->items_size(), 0);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Batches (HandleCaseEvents): the same results as one record at a time, in fewer round trips.
+
+// What the store holds of the complaints and the partition's schedule, for comparing stores.
+struct Snapshot {
+  std::map<std::string, StoredCase> cases;
+  std::map<std::string, absl::Duration> expire_after;
+  std::map<std::string, absl::Time> scheduled;
+  bool operator==(const Snapshot&) const = default;
+};
+
+Snapshot Take(MemoryDeadlineStore& store, const std::vector<std::string>& ids) {
+  Snapshot out;
+  for (const std::string& id : ids) {
+    const MemoryDeadlineStore::Case c = store.Get(id);
+    out.cases[id] = StoredCase{c.clocks, c.policy_state};
+    out.expire_after[id] = c.expire_after;
+  }
+  out.scheduled = store.Scheduled(kPartition);
+  return out;
+}
+
+// Counts the round trips, and can run something between a batch's load and its write (another
+// instance updating a complaint meanwhile).
+class CountingStore final : public DeadlineStore {
+ public:
+  explicit CountingStore(MemoryDeadlineStore* next) : next_(next) {}
+  absl::StatusOr<StoredCase> LoadCase(const std::string& id) override {
+    ++loads;
+    return next_->LoadCase(id);
+  }
+  absl::Status Update(int32_t partition, const std::string& id, const CaseUpdate& u) override {
+    ++updates;
+    return next_->Update(partition, id, u);
+  }
+  std::vector<absl::StatusOr<StoredCase>> LoadCases(const std::vector<std::string>& ids) override {
+    ++loads;
+    auto out = next_->LoadCases(ids);
+    if (after_load) std::exchange(after_load, nullptr)();
+    return out;
+  }
+  std::vector<absl::Status> UpdateCases(const std::vector<CaseWrite>& writes) override {
+    ++updates;
+    return next_->UpdateCases(writes);
+  }
+  absl::StatusOr<std::vector<DueItem>> Claim(int32_t p, absl::Time now, absl::Time until,
+                                             int limit) override {
+    return next_->Claim(p, now, until, limit);
+  }
+  absl::StatusOr<std::vector<std::optional<StoredCase>>> Lookup(
+      const std::vector<DueItem>& items) override {
+    return next_->Lookup(items);
+  }
+  absl::Status Acknowledge(int32_t p, const std::vector<Acknowledgement>& acks) override {
+    return next_->Acknowledge(p, acks);
+  }
+  absl::StatusOr<WorklistPage> Worklist(const WorklistQuery& query) override {
+    return next_->Worklist(query);
+  }
+  absl::StatusOr<std::optional<absl::Time>> NextDue(int32_t p) override {
+    return next_->NextDue(p);
+  }
+  absl::StatusOr<std::vector<int32_t>> UnmarkedPartitions(const std::vector<int32_t>& p) override {
+    return next_->UnmarkedPartitions(p);
+  }
+  absl::Status MarkPartitions(const std::vector<int32_t>& p) override {
+    return next_->MarkPartitions(p);
+  }
+
+  std::atomic<int> loads = 0;
+  std::atomic<int> updates = 0;  // UpdateCases runs on helper threads for large batches
+  std::function<void()> after_load;
+
+ private:
+  MemoryDeadlineStore* next_;
+};
+
+class SlaTimerBatchTest : public SlaTimerTest {
+ protected:
+  // The same records, one at a time, into a store of their own: what a batch must equal.
+  Snapshot OneByOne(const std::vector<kafka::IncomingRecord>& records,
+                    const std::vector<std::string>& ids) {
+    MemoryDeadlineStore store;
+    SlaTimer timer(&store, &engine_, &clock_, &publisher_, absl::Hours(24 * 30));
+    for (const kafka::IncomingRecord& r : records) timer.HandleCaseEvent(r).IgnoreError();
+    return Take(store, ids);
+  }
+  std::vector<absl::Status> HandleBatch(const std::vector<kafka::IncomingRecord>& records) {
+    return batch_timer_.HandleCaseEvents(records);
+  }
+
+  CountingStore counting_{&store_};
+  SlaTimer batch_timer_{&counting_, &engine_, &clock_, &publisher_, absl::Hours(24 * 30)};
+};
+
+bool AllOk(const std::vector<absl::Status>& statuses) {
+  return std::all_of(statuses.begin(), statuses.end(), [](const auto& s) { return s.ok(); });
+}
+
+TEST_F(SlaTimerBatchTest, ManyRecordsOfOneComplaintEqualThemOneByOne) {
+  // Assigned, accepted, paused, resumed, re-assigned (ACCEPT armed a second time), closed: every
+  // kind of change, the same clock armed twice in one write.
+  const std::vector<kafka::IncomingRecord> records = {
+      Record(Assigned(kT0), 5),
+      Record(Accepted(kT0 + absl::Hours(1)), 6),
+      Record(Paused(kT0 + absl::Hours(2)), 7),
+      Record(Resumed(kT0 + absl::Hours(5)), 8),
+      Record(Reassigned(kT0 + absl::Hours(6)), 9),
+  };
+  const std::vector<std::string> ids = {"CMP1"};
+  const auto statuses = HandleBatch(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  EXPECT_TRUE(AllOk(statuses));
+  EXPECT_EQ(counting_.loads, 1);
+  EXPECT_EQ(counting_.updates, 1);
+  const Snapshot batch = Take(store_, ids);
+  EXPECT_EQ(batch, OneByOne(records, ids));
+  EXPECT_EQ(batch.cases.at("CMP1").clocks.last_offset, 9);
+  EXPECT_EQ(batch.scheduled.size(), 3u);  // ACCEPT for the new unit, RESOLUTION, REGULATORY
+
+  // The whole life up to closing, in one batch, also ends like one by one.
+  std::vector<kafka::IncomingRecord> closing = records;
+  closing.push_back(Record(Closed(kT0 + absl::Hours(7)), 10));
+  MemoryDeadlineStore store;
+  SlaTimer timer(&store, &engine_, &clock_, &publisher_, absl::Hours(24 * 30));
+  EXPECT_TRUE(AllOk(timer.HandleCaseEvents(closing)));
+  EXPECT_EQ(Take(store, ids), OneByOne(closing, ids));
+  EXPECT_TRUE(store.Scheduled(kPartition).empty());
+  EXPECT_EQ(store.Get("CMP1").expire_after, absl::Hours(24 * 30));
+}
+
+TEST_F(SlaTimerBatchTest, InterleavedComplaintsAreWrittenOnceEach) {
+  const std::vector<kafka::IncomingRecord> records = {
+      Record(Assigned(kT0, "CMP1"), 1),
+      Record(Assigned(kT0, "CMP2"), 2),
+      Record(Accepted(kT0 + absl::Hours(1), "CMP1"), 3),
+      Record(Assigned(kT0, "CMP3"), 4),
+      Record(Paused(kT0 + absl::Hours(2), "CMP2"), 5),
+  };
+  const std::vector<std::string> ids = {"CMP1", "CMP2", "CMP3"};
+  EXPECT_TRUE(AllOk(HandleBatch(records)));
+  EXPECT_EQ(counting_.loads, 1);
+  EXPECT_EQ(counting_.updates, 1);
+  EXPECT_EQ(Take(store_, ids), OneByOne(records, ids));
+}
+
+TEST_F(SlaTimerBatchTest, LargeBatchesAreWrittenInChunksWithTheSameResult) {
+  // More complaints than one write chunk: the writes overlap the applying of later complaints.
+  std::vector<kafka::IncomingRecord> records;
+  std::vector<std::string> ids;
+  int64_t offset = 1;
+  for (int i = 0; i < 350; ++i) ids.push_back("CMP-" + std::to_string(i));
+  for (const std::string& id : ids) records.push_back(Record(Assigned(kT0, id), offset++));
+  for (const std::string& id : ids) {
+    records.push_back(Record(Accepted(kT0 + absl::Hours(1), id), offset++));
+  }
+  // A concurrent writer makes one complaint's write fail; the others are unaffected.
+  counting_.after_load = [&] { ASSERT_TRUE(Handle(Assigned(kT0, "CMP-200"), 0).ok()); };
+  const auto statuses = HandleBatch(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].key == "CMP-200") {
+      EXPECT_EQ(statuses[i].code(), absl::StatusCode::kAborted);
+    } else {
+      EXPECT_TRUE(statuses[i].ok()) << i << ": " << statuses[i];
+    }
+  }
+  EXPECT_EQ(counting_.loads, 1);
+  EXPECT_EQ(counting_.updates, 8);  // 350 complaints: 25, six chunks of 50, the last 25
+  std::vector<kafka::IncomingRecord> in_order = {Record(Assigned(kT0, "CMP-200"), 0)};
+  for (const kafka::IncomingRecord& r : records) {
+    if (r.key != "CMP-200") in_order.push_back(r);
+  }
+  EXPECT_EQ(Take(store_, ids), OneByOne(in_order, ids));
+}
+
+TEST_F(SlaTimerBatchTest, RedeliveredRecordsAreSkipped) {
+  const std::vector<kafka::IncomingRecord> records = {
+      Record(Assigned(kT0), 5),
+      Record(Accepted(kT0 + absl::Hours(1)), 6),
+      Record(Paused(kT0 + absl::Hours(2)), 7),
+  };
+  ASSERT_TRUE(Handle(Assigned(kT0), 5).ok());
+  ASSERT_TRUE(Handle(Accepted(kT0 + absl::Hours(1)), 6).ok());
+  // The consumer crashed before committing 5 and 6: they come again, with 7.
+  EXPECT_TRUE(AllOk(HandleBatch(records)));
+  EXPECT_EQ(Take(store_, {"CMP1"}), OneByOne(records, {"CMP1"}));
+  // The whole batch again changes nothing and writes nothing.
+  const Snapshot before = Take(store_, {"CMP1"});
+  counting_.updates = 0;
+  EXPECT_TRUE(AllOk(HandleBatch(records)));
+  EXPECT_EQ(counting_.updates, 0);
+  EXPECT_EQ(Take(store_, {"CMP1"}), before);
+}
+
+TEST_F(SlaTimerBatchTest, BadRecordsFailAloneAndTheChainGoesOn) {
+  kafka::IncomingRecord garbage = Record(Assigned(kT0), 6);
+  garbage.value = "\xff\xff not a proto";
+  CaseEvent no_time = Accepted(kT0);
+  no_time.clear_occurred_at();
+  kafka::IncomingRecord wrong_key = Record(Accepted(kT0), 8);
+  wrong_key.key = "CMP-OTHER";
+  const std::vector<kafka::IncomingRecord> records = {
+      Record(Assigned(kT0), 5),
+      garbage,
+      Record(no_time, 7),
+      wrong_key,
+      Record(Accepted(kT0 + absl::Hours(1)), 9),
+      Record(Paused(kT0 + absl::Hours(2)), 10),
+  };
+  const auto statuses = HandleBatch(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(statuses[2].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(statuses[3].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[4].ok()) << statuses[4];
+  EXPECT_TRUE(statuses[5].ok()) << statuses[5];
+  EXPECT_EQ(Take(store_, {"CMP1"}), OneByOne(records, {"CMP1"}));
+  EXPECT_EQ(store_.Get("CMP1").clocks.last_offset, 10);
+}
+
+TEST_F(SlaTimerBatchTest, AnAbortedWriteFailsEveryRecordOfItsComplaintOnly) {
+  ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  const std::vector<kafka::IncomingRecord> records = {
+      Record(Accepted(kT0 + absl::Hours(1)), 3),
+      Record(Assigned(kT0, "CMP2"), 4),
+      Record(Paused(kT0 + absl::Hours(2)), 5),
+      Record(Resumed(kT0 + absl::Hours(3)), 6),
+  };
+  // Another instance (a rebalance overlap) applies offset 2 to CMP1 between load and write.
+  counting_.after_load = [&] { ASSERT_TRUE(Handle(Reassigned(kT0 + absl::Minutes(30)), 2).ok()); };
+  const auto statuses = HandleBatch(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  EXPECT_EQ(statuses[0].code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  EXPECT_EQ(statuses[2].code(), absl::StatusCode::kAborted);
+  EXPECT_EQ(statuses[3].code(), absl::StatusCode::kAborted);
+  EXPECT_TRUE(kafka::IsTransient(statuses[0]));
+  EXPECT_EQ(store_.Get("CMP1").clocks.last_offset, 2);  // none of CMP1's records applied
+  EXPECT_EQ(store_.Get("CMP2").clocks.last_offset, 4);
+
+  // The consumer retries the failed ones, in order, as a batch: they apply to the new state.
+  EXPECT_TRUE(AllOk(HandleBatch({records[0], records[2], records[3]})));
+  std::vector<kafka::IncomingRecord> in_order = {Record(Assigned(kT0), 1),
+                                                 Record(Reassigned(kT0 + absl::Minutes(30)), 2)};
+  in_order.insert(in_order.end(), records.begin(), records.end());
+  EXPECT_EQ(Take(store_, {"CMP1", "CMP2"}), OneByOne(in_order, {"CMP1", "CMP2"}));
+}
+
+TEST_F(SlaTimerBatchTest, StoreOutageFailsEveryRecordTransiently) {
+  store_.FailWith(absl::UnavailableError("redis down"));
+  const auto statuses = HandleBatch({Record(Assigned(kT0), 1), Record(Assigned(kT0, "CMP2"), 2)});
+  ASSERT_EQ(statuses.size(), 2u);
+  for (const absl::Status& s : statuses) EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(SlaTimerBatchTest, AMissingPartitionStateFailsItsWrites) {
+  store_.guard_partitions = true;
+  const auto statuses = HandleBatch({Record(Assigned(kT0), 1), Record(Accepted(kT0), 2)});
+  ASSERT_EQ(statuses.size(), 2u);
+  for (const absl::Status& s : statuses) {
+    EXPECT_TRUE(IsPartitionStateMissing(s)) << s;
+    EXPECT_TRUE(kafka::IsTransient(s));
+  }
 }
 
 }  // namespace
