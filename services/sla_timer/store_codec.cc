@@ -223,13 +223,13 @@ std::string EncodePolicyState(std::string_view state, bool compress) {
   if (state.empty()) return {};
   if (compress && state.size() > 32) {
     thread_local Deflater deflater;
-    char tag = kPolicyDeflate;
-    std::string deflated = deflater.Deflate(state, {});
-    std::string with_dictionary = deflater.Deflate(state, Dictionary1());
-    if (!with_dictionary.empty() &&
-        (deflated.empty() || with_dictionary.size() < deflated.size())) {
-      tag = kPolicyDeflateDictionary1;
-      deflated = std::move(with_dictionary);
+    // The dictionary is made of engine states, so it wins for them: plain deflate is tried only
+    // when it did not help (one deflate instead of two on the scheduling path).
+    char tag = kPolicyDeflateDictionary1;
+    std::string deflated = deflater.Deflate(state, Dictionary1());
+    if (deflated.empty() || deflated.size() >= state.size()) {
+      tag = kPolicyDeflate;
+      deflated = deflater.Deflate(state, {});
     }
     if (!deflated.empty() && deflated.size() < state.size()) {
       std::string out;

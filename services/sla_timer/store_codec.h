@@ -56,9 +56,9 @@ absl::StatusOr<std::string> DecodeWorklistMember(std::string_view member);
 inline constexpr char kCaseFormat = 2;
 inline constexpr size_t kPendingSize = 14;
 
-// The policy engine's state as stored: deflated (raw deflate, RFC 1951; with a preset
-// dictionary of typical SlaCaseState values when that is smaller still) when `compress` and
-// that is smaller than the state. A typical SlaCaseState of four clocks goes from ~360 to ~95
+// The policy engine's state as stored: deflated (raw deflate, RFC 1951) with a preset
+// dictionary of typical SlaCaseState values, or without it when the dictionary does not make it
+// smaller, when `compress` and that is smaller than the state. A typical SlaCaseState of four clocks goes from ~360 to ~95
 // bytes; it is most of what a complaint costs in Redis.
 std::string EncodePolicyState(std::string_view state, bool compress);
 absl::StatusOr<std::string> DecodePolicyState(std::string_view stored);
