@@ -22,7 +22,7 @@ name=run-sla-consume-bench
 target=sla_consume_bench
 . "$here/bench-common.sh"
 
-# The timer logs every clock it arms (at info, as the service does): to a file, not a terminal.
+# The timer's log (at info, as the service logs; each clock armed is a debug line): to a file.
 log "redis on port $BENCH_REDIS_PORT, kafka $KAFKA_BOOTSTRAP, timer log $BENCH_DIR/timer.log"
 "$BUILD_DIR/bench/sla_consume_bench" --redis-port "$BENCH_REDIS_PORT" \
   --bootstrap "$KAFKA_BOOTSTRAP" "$@" 2>"$BENCH_DIR/timer.log"

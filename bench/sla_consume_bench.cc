@@ -79,8 +79,8 @@ constexpr char kUsage[] = R"(usage: sla_consume_bench [--flag value]...
   --bootstrap B       Kafka (default 127.0.0.1:9092)
   --policy-file F     (default the shipped deploy/policies/cn-default.textproto)
   --calendar-dir D    (default the shipped deploy/calendars)
-  --log-level L       spdlog level while the timer runs (default info, as the service; the
-                      timer logs every clock it arms at info)
+  --log-level L       spdlog level while the timer runs (default info, as the service; each
+                      clock the timer arms is a debug line)
   --modes M           comma-separated subset of raw,batch,single (default all three)
 )";
 
