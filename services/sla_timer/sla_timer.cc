@@ -7,6 +7,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <system_error>
 #include <utility>
 
 #include "absl/strings/numbers.h"
@@ -242,9 +243,15 @@ std::vector<absl::Status> SlaTimer::HandleCaseEvents(
       auto chunk = std::make_shared<std::vector<CaseWrite>>(
           std::make_move_iterator(writes.begin() + chunk_start),
           std::make_move_iterator(writes.end()));
-      in_flight.emplace_back(chunk_start, std::async(std::launch::async, [this, chunk] {
-                               return store_->UpdateCases(*chunk);
-                             }));
+      try {
+        in_flight.emplace_back(chunk_start, std::async(std::launch::async, [this, chunk] {
+                                 return store_->UpdateCases(*chunk);
+                               }));
+      } catch (const std::system_error& e) {
+        // No thread to be had (resource limits): write it here; slower, nothing lost.
+        spdlog::warn("sla writes: no helper thread ({}); writing in line", e.what());
+        finish(chunk_start, store_->UpdateCases(*chunk));
+      }
     }
     chunk_start = writes.size();
   };
