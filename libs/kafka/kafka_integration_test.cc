@@ -459,14 +459,40 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
 // ---------------------------------------------------------------------------------------------
 // Batches (RunBatches).
 
-// A batch handler that records each batch and answers per record with `verdict`.
-struct BatchLog {
-  std::vector<std::vector<std::string>> batches;
-  size_t records() const {
-    size_t n = 0;
-    for (const auto& b : batches) n += b.size();
-    return n;
+// Records each batch the consumer hands over (the values) and answers per record with a verdict
+// given the record and the batch's number (from 0). Thread-safe.
+class BatchLog {
+ public:
+  using Verdict = std::function<absl::Status(const IncomingRecord&, size_t batch)>;
+
+  BatchHandler Handler(Verdict verdict) {
+    return [this, verdict = std::move(verdict)](const std::vector<IncomingRecord>& batch) {
+      std::lock_guard lock(mu_);
+      const size_t number = batches_.size();
+      batches_.emplace_back();
+      std::vector<absl::Status> out;
+      for (const IncomingRecord& r : batch) {
+        batches_.back().push_back(r.value);
+        out.push_back(verdict(r, number));
+      }
+      return out;
+    };
   }
+  std::vector<std::vector<std::string>> batches() const {
+    std::lock_guard lock(mu_);
+    return batches_;
+  }
+  // Every value handed over, in order, retries included.
+  std::vector<std::string> values() const {
+    std::lock_guard lock(mu_);
+    std::vector<std::string> all;
+    for (const auto& b : batches_) all.insert(all.end(), b.begin(), b.end());
+    return all;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<std::vector<std::string>> batches_;
 };
 
 TEST_F(KafkaIntegrationTest, BatchesTakeWhatIsFetchedUpToTheCap) {
@@ -515,41 +541,24 @@ TEST_F(KafkaIntegrationTest, BatchRetriesOnlyWhatIsNotDoneAndStoresOffsetsBefore
 
   // r2 keeps failing transiently, r4 is bad: everything else is handled once, r4 dead-lettered,
   // and r2 comes again alone.
-  std::mutex mu;
   BatchLog log;
   std::atomic<int> r2_attempts = 0;
-  auto running = ConsumeBatches(
-      options,
-      [&](const std::vector<IncomingRecord>& batch) {
-        std::lock_guard lock(mu);
-        log.batches.emplace_back();
-        std::vector<absl::Status> out;
-        for (const IncomingRecord& r : batch) {
-          log.batches.back().push_back(r.value);
-          if (r.value == "r2") {
-            ++r2_attempts;
-            out.push_back(absl::UnavailableError("redis down"));
-          } else if (r.value == "r4") {
-            out.push_back(absl::InvalidArgumentError("bad"));
-          } else {
-            out.push_back(absl::OkStatus());
-          }
-        }
-        return out;
-      },
-      100);
+  auto running = ConsumeBatches(options, log.Handler([&](const IncomingRecord& r, size_t) {
+    if (r.value == "r2") {
+      ++r2_attempts;
+      return absl::UnavailableError("redis down");
+    }
+    return r.value == "r4" ? absl::InvalidArgumentError("bad") : absl::OkStatus();
+  }),
+                                100);
   ASSERT_TRUE(WaitFor([&] { return r2_attempts >= 3; }));
   EXPECT_TRUE(running->Stop().ok());
   std::map<std::string, int> times;
-  {
-    std::lock_guard lock(mu);
-    for (const auto& batch : log.batches) {
-      for (const std::string& v : batch) ++times[v];
-    }
-    // After the first attempt only r2 is handed to the handler again.
-    ASSERT_GE(log.batches.size(), 3u);
-    EXPECT_THAT(log.batches.back(), ElementsAre("r2"));
-  }
+  for (const std::string& v : log.values()) ++times[v];
+  // After the first attempt only r2 is handed to the handler again.
+  const auto batches = log.batches();
+  ASSERT_GE(batches.size(), 3u);
+  EXPECT_THAT(batches.back(), ElementsAre("r2"));
   for (const std::string v : {"r0", "r1", "r3", "r4", "r5"}) EXPECT_EQ(times[v], 1) << v;
 
   // Nothing was stored past r2: the next member of the group starts there, and gets r3..r5
@@ -583,46 +592,30 @@ TEST_F(KafkaIntegrationTest, BatchRetryEndsWhenTheRecordsAreDone) {
   for (int i = 0; i < 4; ++i) records.push_back(Record(topic, "c-1", absl::StrCat("r", i)));
   ASSERT_TRUE(producer_->Publish(records).ok());
   const ConsumerOptions options = Options(topic);
-  std::mutex mu;
+  // r1 and r3 fail in the first two batches: retried together, in order.
   BatchLog log;
-  std::atomic<int> failures_left = 2;
-  auto running = ConsumeBatches(
-      options,
-      [&](const std::vector<IncomingRecord>& batch) {
-        std::lock_guard lock(mu);
-        log.batches.emplace_back();
-        std::vector<absl::Status> out;
-        const bool fail = failures_left-- > 0;
-        for (const IncomingRecord& r : batch) {
-          log.batches.back().push_back(r.value);
-          // r1 and r3 fail twice: retried together, in order.
-          out.push_back(fail && (r.value == "r1" || r.value == "r3")
-                            ? absl::AbortedError("changed concurrently")
-                            : absl::OkStatus());
-        }
-        return out;
-      },
-      100);
+  auto running = ConsumeBatches(options, log.Handler([](const IncomingRecord& r, size_t batch) {
+    return batch < 2 && (r.value == "r1" || r.value == "r3")
+               ? absl::AbortedError("changed concurrently")
+               : absl::OkStatus();
+  }),
+                                100);
   ASSERT_TRUE(WaitFor([&] {
-    std::lock_guard lock(mu);
-    return log.records() >= 4 + 2 + 2 &&
-           std::find(log.batches.back().begin(), log.batches.back().end(), "r3") !=
-               log.batches.back().end();
+    const auto batches = log.batches();
+    return log.values().size() >= 4 + 2 + 2 &&
+           std::find(batches.back().begin(), batches.back().end(), "r3") != batches.back().end();
   }));
   absl::SleepFor(absl::Milliseconds(300));
   EXPECT_TRUE(running->Stop().ok());
-  {
-    std::lock_guard lock(mu);
-    std::vector<std::string> all;
-    for (const auto& b : log.batches) all.insert(all.end(), b.begin(), b.end());
-    // Fetched all at once (published before the consumer started): the retries are r1, r3.
-    if (log.batches.size() == 3) {
-      EXPECT_THAT(log.batches[1], ElementsAre("r1", "r3"));
-      EXPECT_THAT(log.batches[2], ElementsAre("r1", "r3"));
-    }
-    EXPECT_EQ(std::count(all.begin(), all.end(), "r0"), 1);
-    EXPECT_EQ(std::count(all.begin(), all.end(), "r2"), 1);
+  const auto batches = log.batches();
+  const auto all = log.values();
+  // Fetched all at once (published before the consumer started): the retries are r1, r3.
+  if (batches.size() == 3) {
+    EXPECT_THAT(batches[1], ElementsAre("r1", "r3"));
+    EXPECT_THAT(batches[2], ElementsAre("r1", "r3"));
   }
+  EXPECT_EQ(std::count(all.begin(), all.end(), "r0"), 1);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "r2"), 1);
   // Everything stored: the group has nothing more.
   std::atomic<int> more = 0;
   running = Consume(options, [&](const IncomingRecord&) {
