@@ -346,7 +346,7 @@ int Run(const Flags& f) {
     std::vector<int32_t> all;
     for (int32_t p = 0; p < f.partitions; ++p) all.push_back(p);
     if (auto s = store.MarkPartitions(all); !s.ok()) Die("mark partitions", s);
-    sla_timer::SlaTimer timer(&store, &engine, &clock, producer->get(), absl::Hours(24 * 30));
+    sla_timer::SlaTimer timer(&store, &engine, &clock, /*ledger=*/nullptr, absl::Hours(24 * 30));
     Progress progress(events);
     spdlog::set_level(log_level);
     const double rate = go(timer, progress);

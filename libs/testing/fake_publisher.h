@@ -3,6 +3,7 @@
 #include <mutex>
 #include <vector>
 
+#include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 
 namespace complaints::testing {

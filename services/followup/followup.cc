@@ -42,10 +42,11 @@ absl::Status Validate(const followup::v1::RecordOutcomeRequest& request) {
   return absl::OkStatus();
 }
 
-// What an outcome does: the effect, the record that carries it and the next open task.
+// What an outcome does: the effect, and either the case event that carries it (appended
+// through the case ledger) or the next task (published to followup.tasks.v1).
 struct Decision {
   std::string effect;
-  kafka::OutgoingRecord record;
+  std::optional<events::v1::CaseEvent> case_event;
   std::optional<FollowUpTask> next;
 };
 
@@ -201,21 +202,13 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
   const absl::Time now = clock_->Now();
   const auto case_event = [&](const std::string& effect, const std::string& reason) {
     events::v1::CaseEvent event;
-    event.set_complaint_id(complaint_id);
-    event.set_unit(task->unit());
     event.set_actor(request.actor().empty() ? kSystemActor : request.actor());
-    *event.mutable_occurred_at() = common::ToProtoTime(now);
     if (effect == kClosed) {
       event.mutable_closed()->set_reason(reason);
     } else {
       event.mutable_reopened()->set_reason(reason);
     }
-    const std::string id = common::DeterministicId(
-        {complaint_id, "followup-outcome", task_id, Outcome_Name(outcome)});
-    return Decision{effect,
-                    events::ToRecord(events::kCaseTopic, complaint_id, event, id, kEventSource,
-                                     complaint_id, now),
-                    std::nullopt};
+    return Decision{effect, event, std::nullopt};
   };
   Decision decision;
   if (outcome == followup::v1::OUTCOME_SATISFIED) {
@@ -229,7 +222,7 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
   } else if (task->attempt() < options_.max_attempts) {
     FollowUpTask next = NextAttempt(*task);
     *next.mutable_due_at() = common::ToProtoTime(now + options_.retry_after);
-    decision = Decision{kRetryScheduled, TaskRecord(next, now), next};
+    decision = Decision{kRetryScheduled, std::nullopt, next};
   } else {
     decision = case_event(kClosed, "customer unreachable after " +
                                        std::to_string(task->attempt()) + " attempts");
@@ -243,7 +236,23 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     if (!claimed.ok()) return claimed.status();
     if (claimed->outcome != outcome) return conflict(*claimed);
   }
-  if (auto s = publisher_->Publish(decision.record); !s.ok()) return s;
+  if (decision.case_event) {
+    // Checked against the case like every other change: a case that is no longer RESOLVED (a
+    // transfer, another reopening) refuses the close or reopen with FailedPrecondition.
+    cases::Command command;
+    command.complaint_id = complaint_id;
+    command.what = "followup-outcome";
+    command.request_id = task_id + "/" + Outcome_Name(outcome);
+    command.actor = decision.case_event->actor();
+    command.decide = [&](const routing::v1::Case&) -> absl::StatusOr<cases::Decision> {
+      cases::Decision change;
+      change.events.push_back(*decision.case_event);
+      return change;
+    };
+    if (auto changed = ledger_->Execute(command); !changed.ok()) return changed.status();
+  } else if (auto s = publisher_->Publish(TaskRecord(*decision.next, now)); !s.ok()) {
+    return s;
+  }
   if (auto s = store_->AdvanceOpenTask(complaint_id, state->open_task->task_id(), decision.next);
       !s.ok()) {
     return s;

@@ -7,6 +7,7 @@
 #include "absl/time/time.h"
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/followup/v1/followup.pb.h"
+#include "libs/cases/case_ledger.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/kafka/consumer.h"
@@ -30,9 +31,11 @@ struct FollowUpOptions {
 // clients: it is given a publisher, a store and a clock.
 class FollowUp {
  public:
-  FollowUp(kafka::Publisher* publisher, FollowUpStore* store, const common::Clock* clock,
-           FollowUpOptions options = {})
-      : publisher_(publisher), store_(store), clock_(clock), options_(options) {}
+  // Tasks are published through `publisher`; closes and reopens are appended to the case
+  // through `ledger`, like every change to a case.
+  FollowUp(kafka::Publisher* publisher, cases::CaseLedger* ledger, FollowUpStore* store,
+           const common::Clock* clock, FollowUpOptions options = {})
+      : publisher_(publisher), ledger_(ledger), store_(store), clock_(clock), options_(options) {}
 
   // One record of complaints.case.v1. Assigned: remembers the level. Resolved: publishes the
   // first FollowUpTask and remembers it as open. Reopened / Closed: no task is open any more.
@@ -56,6 +59,7 @@ class FollowUp {
                                                        const std::string& task_id) const;
 
   kafka::Publisher* publisher_;
+  cases::CaseLedger* ledger_;
   FollowUpStore* store_;
   const common::Clock* clock_;
   FollowUpOptions options_;

@@ -4,6 +4,7 @@
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
+#include "libs/cases/memory_case_ledger_store.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
@@ -123,10 +124,28 @@ class FollowUpTest : public ::testing::Test {
     return OnlyTask().task_id();
   }
 
+  FollowUpTest() {
+    // Routing's side: the case is resolved by its unit, as the resolution events say.
+    routing::v1::CaseRecord resolved;
+    resolved.mutable_case_()->set_complaint_id(kComplaint);
+    resolved.mutable_case_()->set_unit("BJ-0101");
+    resolved.mutable_case_()->set_state(routing::v1::CASE_STATE_RESOLVED);
+    resolved.mutable_case_()->set_assignment_sequence(1);
+    EXPECT_TRUE(*ledger_store_.CompareAndSet(kComplaint, 0, resolved, absl::ZeroDuration()));
+  }
+
+  routing::v1::CaseState CaseStateNow() {
+    return ledger_store_.Load(kComplaint)->record.case_().state();
+  }
+
   testing::FakePublisher publisher_;
   MemoryStore store_;
   common::ManualClock clock_{kResolvedAt + absl::Hours(3)};
-  FollowUp followup_{&publisher_, &store_, &clock_};
+  cases::MemoryCaseLedgerStore ledger_store_;
+  cases::CaseLedger ledger_{&ledger_store_, &publisher_, &clock_,
+                            {.event_source = "/complaints/followup",
+                             .pending_grace = absl::ZeroDuration()}};
+  FollowUp followup_{&publisher_, &ledger_, &store_, &clock_};
 };
 
 TEST_F(FollowUpTest, ResolutionPublishesAnSmsTaskDueFourHoursLater) {
@@ -154,7 +173,7 @@ TEST_F(FollowUpTest, MajorAndEscalatedComplaintsGetACallback) {
   for (auto level : {events::v1::LEVEL_MAJOR, events::v1::LEVEL_ESCALATED}) {
     MemoryStore store;
     testing::FakePublisher publisher;
-    FollowUp followup(&publisher, &store, &clock_);
+    FollowUp followup(&publisher, &ledger_, &store, &clock_);
     ASSERT_TRUE(followup.HandleCaseEvent(Assigned(level)).ok());
     ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
     auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(publisher.published()[0]));
@@ -204,8 +223,8 @@ TEST_F(FollowUpTest, SatisfiedClosesTheCase) {
   const auto records = publisher_.PublishedTo(events::kCaseTopic);
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].key, kComplaint);
-  EXPECT_EQ(records[0].event.id,
-            common::DeterministicId({kComplaint, "followup-outcome", task_id, "OUTCOME_SATISFIED"}));
+  EXPECT_EQ(records[0].event.source, "/complaints/followup");
+  EXPECT_EQ(CaseStateNow(), routing::v1::CASE_STATE_CLOSED);
   const CaseEvent closed = LastCaseEvent();
   ASSERT_TRUE(closed.has_closed());
   EXPECT_EQ(closed.closed().reason(), "customer satisfied at follow-up");
@@ -282,7 +301,7 @@ TEST_F(FollowUpTest, UnreachableRetriesByCallbackThenClosesAfterTheLastAttempt) 
 }
 
 TEST_F(FollowUpTest, MaxAttemptsOfOneClosesAtOnce) {
-  FollowUp followup(&publisher_, &store_, &clock_, FollowUpOptions{.max_attempts = 1});
+  FollowUp followup(&publisher_, &ledger_, &store_, &clock_, FollowUpOptions{.max_attempts = 1});
   ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
   auto response =
       followup.RecordOutcome(Outcome(OnlyTask().task_id(), followup::v1::OUTCOME_UNREACHABLE));
@@ -298,7 +317,7 @@ TEST_F(FollowUpTest, ARetryTaskIsFoundAfterTheStoreWasRebuiltFromTheCaseTopic) {
 
   // Redis lost: replaying complaints.case.v1 knows only the first task of the resolution.
   MemoryStore rebuilt;
-  FollowUp followup(&publisher_, &rebuilt, &clock_);
+  FollowUp followup(&publisher_, &ledger_, &rebuilt, &clock_);
   ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
   auto response = followup.RecordOutcome(Outcome(second, followup::v1::OUTCOME_SATISFIED));
   ASSERT_TRUE(response.ok()) << response.status();
@@ -384,6 +403,19 @@ TEST_F(FollowUpTest, OtherCaseEventsAreIgnored) {
   accepted.mutable_accepted();
   EXPECT_TRUE(followup_.HandleCaseEvent(CaseRecord(accepted, "accepted-1")).ok());
   EXPECT_TRUE(publisher_.published().empty());
+}
+
+// The case moved on (here: another reopening already) before the outcome came: the close is
+// checked against the case like every other change, and refused.
+TEST_F(FollowUpTest, AnOutcomeForACaseThatIsNoLongerResolvedIsRefused) {
+  const std::string task_id = ResolveAndGetTaskId();
+  auto record = ledger_store_.Load(kComplaint)->record;
+  record.mutable_case_()->set_state(routing::v1::CASE_STATE_REOPENED);
+  ASSERT_TRUE(*ledger_store_.CompareAndSet(kComplaint, 1, record, absl::ZeroDuration()));
+  auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kFailedPrecondition) << response.status();
+  EXPECT_TRUE(publisher_.PublishedTo(events::kCaseTopic).empty());
+  EXPECT_EQ(CaseStateNow(), routing::v1::CASE_STATE_REOPENED);
 }
 
 TEST(FollowUpOptionsTest, FromConfig) {

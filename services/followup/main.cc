@@ -1,5 +1,6 @@
 // followup: turns each resolution on complaints.case.v1 into a survey task on followup.tasks.v1,
 // and the survey's outcome (FollowUpService) into a close, a reopen or another attempt.
+#include "libs/cases/redis_case_ledger_store.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
 #include "services/followup/followup.h"
@@ -13,7 +14,10 @@ int main(int argc, char** argv) {
   const auto options = runtime::ValueOrDie(followup::FollowUpOptions::FromConfig(ctx.config));
   redis::RedisPool redis_pool(ctx.redis, 16);
   followup::RedisFollowUpStore store(&redis_pool);
-  followup::FollowUp logic(ctx.producer.get(), &store, ctx.clock.get(), options);
+  cases::RedisCaseLedgerStore ledger_store(&redis_pool);
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
+                           {.event_source = "/complaints/followup"});
+  followup::FollowUp logic(ctx.producer.get(), &ledger, &store, ctx.clock.get(), options);
 
   followup::FollowUpGrpcService grpc_service(&logic);
   auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50054", {&grpc_service});

@@ -3,9 +3,11 @@
 #include <fstream>
 #include <sstream>
 
+#include "libs/cases/redis_case_ledger_store.h"
+#include "libs/common/logging.h"
 #include "libs/events/topics.h"
+#include "libs/runtime/periodic_task.h"
 #include "libs/runtime/service_runtime.h"
-#include "services/routing/redis_case_store.h"
 #include "services/routing/router.h"
 #include "services/routing/routing_grpc.h"
 #include "services/routing/rules.h"
@@ -32,12 +34,17 @@ int main(int argc, char** argv) {
   routing::RouterSettings settings;
   settings.rules = runtime::ValueOrDie(LoadRules(ctx.config));
   settings.fallback_unit = ctx.config.GetString("routing.fallback_unit", settings.fallback_unit);
-  settings.read_your_writes_timeout =
-      absl::Milliseconds(runtime::ValueOrDie(ctx.config.GetInt("routing.read_your_writes_ms", 3000)));
+  const auto closed_ttl_days = runtime::ValueOrDie(ctx.config.GetInt("cases.closed_ttl_days", 90));
+  if (closed_ttl_days <= 0) {
+    runtime::CheckOk(absl::InvalidArgumentError("config cases.closed_ttl_days: must be positive"));
+  }
 
   redis::RedisPool redis_pool(ctx.redis, 16);
-  routing::RedisCaseStore store(&redis_pool);
-  routing::Router router(ctx.producer.get(), &store, ctx.clock.get(), std::move(settings));
+  cases::RedisCaseLedgerStore ledger_store(&redis_pool);
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
+                           {.event_source = "/complaints/routing",
+                            .closed_case_ttl = absl::Hours(24 * closed_ttl_days)});
+  routing::Router router(&ledger, std::move(settings));
 
   routing::CaseGrpcService case_service(&router);
   routing::RoutingAdminGrpcService admin_service(&router);
@@ -51,5 +58,16 @@ int main(int argc, char** argv) {
         return r.topic == events::kReceivedTopic ? router.HandleReceived(r)
                                                  : router.HandleCaseEvent(r);
       })));
-  return runtime::RunUntilShutdown(ctx, *server, consumers);
+  // Records of commands whose publish failed (Kafka down) and that nobody retried: published
+  // from the ledger's outbox once Kafka is back, whichever service appended them.
+  runtime::PeriodicTask flush_pending(absl::Seconds(1), [&ledger] {
+    auto flushed = ledger.FlushPending(100);
+    if (!flushed.ok()) {
+      spdlog::warn("case ledger outbox: {}", flushed.status().ToString());
+    } else if (*flushed > 0) {
+      spdlog::info("case ledger outbox: published the pending records of {} cases", *flushed);
+    }
+  });
+  return runtime::RunUntilShutdown(ctx, *server, consumers,
+                                   {.before_drain = nullptr, .after_drain = [&flush_pending] { flush_pending.Stop(); }});
 }

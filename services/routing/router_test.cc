@@ -1,8 +1,11 @@
 #include "services/routing/router.h"
 
 #include <map>
+#include <thread>
 
 #include "gtest/gtest.h"
+#include "libs/cases/case_machine.h"
+#include "libs/cases/memory_case_ledger_store.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
@@ -11,30 +14,15 @@
 namespace complaints::routing {
 namespace {
 
-class MemoryCaseStore final : public CaseStore {
- public:
-  absl::StatusOr<std::optional<routing::v1::CaseRecord>> Get(const std::string& id) override {
-    auto it = records_.find(id);
-    if (it == records_.end()) return std::nullopt;
-    return it->second;
-  }
-  absl::Status Put(const routing::v1::CaseRecord& r) override {
-    records_[r.case_().complaint_id()] = r;
-    return absl::OkStatus();
-  }
-  std::map<std::string, routing::v1::CaseRecord> records_;
-};
-
 class RouterTest : public ::testing::Test {
  protected:
   RouterTest() {
     RouterSettings settings;
     settings.rules = DefaultRules();
-    settings.read_your_writes_timeout = absl::ZeroDuration();
-    router_ = std::make_unique<Router>(&publisher_, &store_, &clock_, settings);
+    router_ = std::make_unique<Router>(&ledger_, settings);
   }
 
-  // Feeds what the router published on complaints.case.v1 back to it, as its consumer would.
+  // Feeds what was published on complaints.case.v1 back to the router, as its consumer would.
   // Handling an event may publish more (a re-assignment): deliver until nothing is left.
   void DeliverCaseEvents() {
     while (delivered_ < publisher_.published().size()) {
@@ -57,9 +45,28 @@ class RouterTest : public ::testing::Test {
     DeliverCaseEvents();
   }
 
+  // Receives CMP1 for head-office complaint management and accepts it there.
+  void ReceiveAndAccept() {
+    Receive("CMP1", "fees", "");
+    routing::v1::AcceptCaseRequest accept;
+    accept.set_complaint_id("CMP1");
+    accept.set_unit("HO-COMPLAINTS");
+    ASSERT_TRUE(router_->Accept(accept).ok());
+    DeliverCaseEvents();
+  }
+
+  std::vector<events::v1::CaseEvent> CaseEvents() const {
+    std::vector<events::v1::CaseEvent> out;
+    for (const auto& record : publisher_.PublishedTo(events::kCaseTopic)) {
+      out.emplace_back().ParseFromString(record.value);
+    }
+    return out;
+  }
+
   testing::FakePublisher publisher_;
-  MemoryCaseStore store_;
+  cases::MemoryCaseLedgerStore store_;
   common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};
+  cases::CaseLedger ledger_{&store_, &publisher_, &clock_, {.event_source = "/complaints/routing"}};
   std::unique_ptr<Router> router_;
   size_t delivered_ = 0;
 };
@@ -85,21 +92,45 @@ TEST_F(RouterTest, DuplicateReceivedIsRoutedOnce) {
 }
 
 TEST_F(RouterTest, ReplayedAndRepublishedCaseEventsApplyOnce) {
-  Receive("CMP1", "fees", "");
-  ASSERT_TRUE(router_->Accept([] {
-    routing::v1::AcceptCaseRequest r;
-    r.set_complaint_id("CMP1");
-    r.set_unit("HO-COMPLAINTS");
-    return r;
-  }()).ok());
-  DeliverCaseEvents();
-  const auto before = store_.records_["CMP1"];
+  ReceiveAndAccept();
+  const auto before = store_.Load("CMP1")->record;
   // The same record again (a replay after a restart) and a re-published copy at a new offset.
   const auto accepted = publisher_.PublishedTo(events::kCaseTopic).back();
   ASSERT_TRUE(router_->HandleCaseEvent(testing::AsIncoming(accepted, 0, 1)).ok());
   ASSERT_TRUE(router_->HandleCaseEvent(testing::AsIncoming(accepted, 0, 100)).ok());
-  EXPECT_EQ(store_.records_["CMP1"].case_().DebugString(), before.case_().DebugString());
-  EXPECT_EQ(store_.records_["CMP1"].applied_offset(), 100);
+  EXPECT_EQ(store_.Load("CMP1")->record.case_().DebugString(), before.case_().DebugString());
+}
+
+// Redis lost the case: replaying complaints.case.v1 brings it back as it was.
+TEST_F(RouterTest, ReplayingTheCaseTopicRebuildsTheCase) {
+  ReceiveAndAccept();
+  const auto before = *router_->Get("CMP1");
+  cases::MemoryCaseLedgerStore empty;
+  cases::CaseLedger rebuilt_ledger(&empty, &publisher_, &clock_, {.event_source = "/r"});
+  Router rebuilt(&rebuilt_ledger, {.rules = DefaultRules()});
+  for (const auto& record : publisher_.PublishedTo(events::kCaseTopic)) {
+    ASSERT_TRUE(rebuilt.HandleCaseEvent(testing::AsIncoming(record)).ok());
+  }
+  EXPECT_EQ(rebuilt.Get("CMP1")->DebugString(), before.DebugString());
+}
+
+// A case event that is illegal from the case's state (here: a close of a case that is not
+// resolved) is kept out of the case and remembered as a refusal.
+TEST_F(RouterTest, IllegalCaseEventsAreRefusedAndRecorded) {
+  ReceiveAndAccept();
+  events::v1::CaseEvent closed;
+  closed.set_complaint_id("CMP1");
+  closed.set_unit("HO-COMPLAINTS");
+  closed.mutable_closed();
+  ASSERT_TRUE(router_
+                  ->HandleCaseEvent(testing::AsIncoming(events::ToRecord(
+                      events::kCaseTopic, "CMP1", closed, "stray-close", "/elsewhere", "CMP1",
+                      clock_.Now())))
+                  .ok());
+  EXPECT_EQ(router_->Get("CMP1")->state(), routing::v1::CASE_STATE_ACCEPTED);
+  const auto record = store_.Load("CMP1")->record;
+  ASSERT_EQ(record.refusals_size(), 1);
+  EXPECT_EQ(record.refusals(0).event_id(), "stray-close");
 }
 
 TEST_F(RouterTest, WorkflowAcceptResolveAndCommandErrors) {
@@ -163,6 +194,7 @@ TEST_F(RouterTest, ReopenedCaseGoesBackToItsUnit) {
 
   events::v1::CaseEvent reopened;
   reopened.set_complaint_id("CMP1");
+  reopened.set_unit("HO-COMPLAINTS");
   reopened.mutable_reopened()->set_reason("customer unsatisfied at follow-up");
   publisher_.Publish(events::ToRecord(events::kCaseTopic, "CMP1", reopened, "reopen-1",
                                       "/complaints/followup", "CMP1", clock_.Now()))
@@ -237,6 +269,130 @@ TEST_F(RouterTest, BadRecordsAreInvalidArgument) {
   garbage.value = "garbage";
   EXPECT_EQ(router_->HandleCaseEvent(garbage).code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(router_->HandleReceived(garbage).code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RouterTest, LogContactRecordsTheContactOnceAcceptedByTheUnit) {
+  Receive("CMP1", "fees", "");
+  routing::v1::LogContactRequest contact;
+  contact.set_complaint_id("CMP1");
+  contact.set_unit("HO-COMPLAINTS");
+  EXPECT_EQ(router_->LogContact(contact).status().code(), absl::StatusCode::kInvalidArgument);
+  contact.set_channel("phone");
+  contact.set_summary("called the customer, explained the fee");
+  EXPECT_EQ(router_->LogContact(contact).status().code(), absl::StatusCode::kFailedPrecondition);
+  routing::v1::AcceptCaseRequest accept;
+  accept.set_complaint_id("CMP1");
+  accept.set_unit("HO-COMPLAINTS");
+  ASSERT_TRUE(router_->Accept(accept).ok());
+  contact.set_unit("BJ-0101");
+  EXPECT_EQ(router_->LogContact(contact).status().code(), absl::StatusCode::kPermissionDenied);
+  contact.set_unit("HO-COMPLAINTS");
+  auto logged = router_->LogContact(contact);
+  ASSERT_TRUE(logged.ok()) << logged.status();
+  EXPECT_EQ(logged->state(), routing::v1::CASE_STATE_ACCEPTED);
+  const auto event = CaseEvents().back();
+  ASSERT_TRUE(event.has_contact_logged());
+  EXPECT_EQ(event.contact_logged().channel(), "phone");
+  EXPECT_EQ(event.unit(), "HO-COMPLAINTS");
+}
+
+TEST_F(RouterTest, RequestExtensionIsValidatedAndRecorded) {
+  ReceiveAndAccept();
+  routing::v1::RequestExtensionRequest extension;
+  extension.set_complaint_id("CMP1");
+  extension.set_unit("HO-COMPLAINTS");
+  extension.set_reason("waiting for the card scheme's chargeback answer");
+  extension.set_days(0);
+  EXPECT_EQ(router_->RequestExtension(extension).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  extension.set_days(46);
+  EXPECT_EQ(router_->RequestExtension(extension).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  extension.set_days(15);
+  extension.set_reason("");
+  EXPECT_EQ(router_->RequestExtension(extension).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  extension.set_reason("waiting for the card scheme's chargeback answer");
+  extension.set_approved_by("branch-head-7");
+  ASSERT_TRUE(router_->RequestExtension(extension).ok());
+  const auto event = CaseEvents().back();
+  ASSERT_TRUE(event.has_extension_requested());
+  EXPECT_EQ(event.extension_requested().days(), 15);
+  EXPECT_EQ(event.extension_requested().approved_by(), "branch-head-7");
+}
+
+// A client retrying RecordNewFacts with the same request id restarts the regulatory clock once.
+TEST_F(RouterTest, ARetriedCommandWithItsRequestIdChangesNothingTwice) {
+  ReceiveAndAccept();
+  routing::v1::RecordNewFactsRequest facts;
+  facts.set_complaint_id("CMP1");
+  facts.set_summary("a second wrong charge");
+  facts.set_request_id("branch-req-42");
+  auto first = router_->RecordNewFacts(facts);
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(absl::Seconds(3));
+  auto again = router_->RecordNewFacts(facts);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->version(), first->version());
+  int new_facts = 0;
+  for (const auto& e : CaseEvents()) new_facts += e.has_new_facts_recorded();
+  EXPECT_EQ(new_facts, 1);
+  // Without the key, the same call is a new command.
+  facts.clear_request_id();
+  ASSERT_TRUE(router_->RecordNewFacts(facts).ok());
+  new_facts = 0;
+  for (const auto& e : CaseEvents()) new_facts += e.has_new_facts_recorded();
+  EXPECT_EQ(new_facts, 2);
+}
+
+TEST_F(RouterTest, ACommandOnAnOlderVersionIsAborted) {
+  ReceiveAndAccept();
+  const int64_t version = router_->Get("CMP1")->version();
+  routing::v1::LogContactRequest contact;
+  contact.set_complaint_id("CMP1");
+  contact.set_unit("HO-COMPLAINTS");
+  contact.set_channel("phone");
+  contact.set_expected_version(version);
+  ASSERT_TRUE(router_->LogContact(contact).ok());
+  // The same expected version again: the case has moved on.
+  EXPECT_EQ(router_->LogContact(contact).status().code(), absl::StatusCode::kAborted);
+}
+
+// Transfers and a resolve race from many threads: whatever the interleaving, the case's events
+// are a legal history (every one passes the state machine in order) and nobody resolves a case
+// the unit does not hold.
+TEST_F(RouterTest, RacingCommandsKeepTheCaseLegal) {
+  ReceiveAndAccept();
+  std::vector<std::thread> threads;
+  for (const std::string to : {"HO-CARDS", "HO-LOANS", "BJ-0101"}) {
+    threads.emplace_back([&, to] {
+      routing::v1::TransferCaseRequest transfer;
+      transfer.set_complaint_id("CMP1");
+      transfer.set_unit("HO-COMPLAINTS");
+      transfer.set_to_unit(to);
+      transfer.set_reason("not ours");
+      router_->Transfer(transfer).IgnoreError();
+    });
+  }
+  threads.emplace_back([&] {
+    routing::v1::ResolveCaseRequest resolve;
+    resolve.set_complaint_id("CMP1");
+    resolve.set_unit("HO-COMPLAINTS");
+    resolve.set_resolution("refunded");
+    router_->Resolve(resolve).IgnoreError();
+  });
+  for (auto& t : threads) t.join();
+  routing::v1::Case replayed;
+  int transfers = 0, resolves = 0;
+  for (const auto& e : CaseEvents()) {
+    const absl::Status s = cases::ApplyCaseEvent(e, &replayed);
+    EXPECT_TRUE(s.ok()) << s;
+    transfers += e.has_transferred();
+    resolves += e.has_resolved();
+  }
+  EXPECT_EQ(transfers + resolves, 1) << "only the first command can apply: the others find the "
+                                        "case moved away or resolved";
+  EXPECT_EQ(replayed.DebugString(), router_->Get("CMP1")->DebugString());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "libs/calendar/calendar_registry.h"
+#include "libs/cases/redis_case_ledger_store.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
 #include "services/sla_timer/alert_hub.h"
@@ -76,8 +77,11 @@ int main(int argc, char** argv) {
        .clocks_from_policy_state = [&engine](const std::string& policy_state) {
          return sla_timer::ClocksOfPolicyState(engine, policy_state);
        }});
-  sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), ctx.producer.get(),
-                            absl::Hours(24 * ttl_days));
+  // SlaService's pause, resume and extend change the case through the ledger routing keeps.
+  cases::RedisCaseLedgerStore ledger_store(&redis_pool);
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
+                           {.event_source = "/complaints/sla-timer"});
+  sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), &ledger, absl::Hours(24 * ttl_days));
   sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), &engine, firing);
   sla_timer::Poller poller(&firer, &store, ctx.clock.get(), firing);
   sla_timer::AlertHub hub(static_cast<size_t>(watch_queue));

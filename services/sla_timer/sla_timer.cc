@@ -1,5 +1,7 @@
 #include "services/sla_timer/sla_timer.h"
 
+#include "libs/cases/case_machine.h"
+
 #include <algorithm>
 #include <deque>
 #include <future>
@@ -411,45 +413,55 @@ absl::StatusOr<sla::v1::SlaCaseState> SlaTimer::KnownState(const std::string& co
   return state;
 }
 
-absl::Status SlaTimer::PublishCaseEvent(const sla::v1::SlaCaseState& state,
-                                        events::v1::CaseEvent event, const std::string& what) {
-  const absl::Time now = clock_->Now();
-  event.set_unit(state.unit());
-  *event.mutable_occurred_at() = common::ToProtoTime(now);
-  const std::string& id = event.complaint_id();
-  return publisher_->Publish(
-      events::ToRecord(events::kCaseTopic, id, event,
-                       common::DeterministicId({id, what, std::to_string(absl::ToUnixNanos(now))}),
-                       kEventSource, id, now));
+absl::Status SlaTimer::AppendCaseEvent(const std::string& complaint_id,
+                                       const std::string& request_id, int64_t expected_version,
+                                       const std::string& actor, const std::string& what,
+                                       events::v1::CaseEvent event) {
+  if (ledger_ == nullptr) return absl::UnimplementedError("clock operations are not served here");
+  if (request_id.size() > 128) {
+    return grpcutil::FieldError("request_id", "is longer than 128 characters");
+  }
+  if (expected_version < 0) return grpcutil::FieldError("expected_version", "must not be negative");
+  // Through the case ledger, as every change to a case: only an open case's clocks change, and
+  // a retried request (same request id) changes nothing twice.
+  cases::Command command;
+  command.complaint_id = complaint_id;
+  command.what = what;
+  command.request_id = request_id;
+  command.expected_version = expected_version;
+  command.actor = actor;
+  command.decide = [&](const routing::v1::Case& c) -> absl::StatusOr<cases::Decision> {
+    if (auto s = cases::CheckOpen(c); !s.ok()) return s;
+    cases::Decision decision;
+    decision.events.push_back(event);
+    return decision;
+  };
+  return ledger_->Execute(command).status();
 }
 
 absl::Status SlaTimer::Pause(const sla::v1::PauseClocksRequest& request) {
+  if (request.complaint_id().empty()) return grpcutil::FieldError("complaint_id", "is required");
   if (request.reason() == events::v1::PAUSE_REASON_UNSPECIFIED ||
       !events::v1::PauseReason_IsValid(request.reason())) {
     return grpcutil::FieldError("reason", "must be WAITING_ON_CUSTOMER or EXTERNAL_APPRAISAL");
   }
-  auto state = KnownState(request.complaint_id());
-  if (!state.ok()) return state.status();
   events::v1::CaseEvent event;
-  event.set_complaint_id(request.complaint_id());
-  event.set_actor(request.actor());
   event.mutable_paused()->set_reason(request.reason());
   event.mutable_paused()->set_note(request.note());
   event.mutable_paused()->set_customer_notified(request.customer_notified());
-  return PublishCaseEvent(*state, std::move(event), "sla-paused");
+  return AppendCaseEvent(request.complaint_id(), request.request_id(), request.expected_version(),
+                         request.actor(), "sla-paused", std::move(event));
 }
 
 absl::Status SlaTimer::Resume(const sla::v1::ResumeClocksRequest& request) {
+  if (request.complaint_id().empty()) return grpcutil::FieldError("complaint_id", "is required");
   if (!events::v1::PauseReason_IsValid(request.reason())) {
     return grpcutil::FieldError("reason", "unknown value");
   }
-  auto state = KnownState(request.complaint_id());
-  if (!state.ok()) return state.status();
   events::v1::CaseEvent event;
-  event.set_complaint_id(request.complaint_id());
-  event.set_actor(request.actor());
   event.mutable_resumed()->set_reason(request.reason());
-  return PublishCaseEvent(*state, std::move(event), "sla-resumed");
+  return AppendCaseEvent(request.complaint_id(), request.request_id(), request.expected_version(),
+                         request.actor(), "sla-resumed", std::move(event));
 }
 
 absl::Status SlaTimer::Extend(const sla::v1::ExtendDeadlineRequest& request) {
@@ -463,10 +475,9 @@ absl::Status SlaTimer::Extend(const sla::v1::ExtendDeadlineRequest& request) {
     return s;
   }
   events::v1::CaseEvent event;
-  event.set_complaint_id(request.complaint_id());
-  event.set_actor(request.actor());
   *event.mutable_extension_approved() = request.extension();
-  return PublishCaseEvent(*state, std::move(event), "sla-extended");
+  return AppendCaseEvent(request.complaint_id(), request.request_id(), request.expected_version(),
+                         request.actor(), "sla-extended", std::move(event));
 }
 
 }  // namespace complaints::sla_timer

@@ -7,6 +7,7 @@
 #include "absl/status/statusor.h"
 #include "complaints/sla/v1/clock_state.pb.h"
 #include "complaints/sla/v1/sla.pb.h"
+#include "libs/cases/case_ledger.h"
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
@@ -21,14 +22,11 @@ namespace complaints::sla_timer {
 class SlaTimer {
  public:
   // `stopped_ttl`: how long (real time) a complaint whose clocks are all stopped is remembered.
-  // `publisher` carries the clock operations of SlaService to complaints.case.v1.
+  // `ledger` appends the clock operations of SlaService to the case (complaints.case.v1); null
+  // where they are not served (benchmarks).
   SlaTimer(DeadlineStore* store, const sla_policy::PolicyEngine* engine, const common::Clock* clock,
-           kafka::Publisher* publisher, absl::Duration stopped_ttl)
-      : store_(store),
-        engine_(engine),
-        clock_(clock),
-        publisher_(publisher),
-        stopped_ttl_(stopped_ttl) {}
+           cases::CaseLedger* ledger, absl::Duration stopped_ttl)
+      : store_(store), engine_(engine), clock_(clock), ledger_(ledger), stopped_ttl_(stopped_ttl) {}
 
   // One record of complaints.case.v1. Idempotent: a redelivered record (offset at or below the
   // last one applied to its complaint) or a re-emitted event changes nothing. A record that is
@@ -62,13 +60,14 @@ class SlaTimer {
  private:
   // The complaint's state, NotFound when it has no clocks yet.
   absl::StatusOr<sla::v1::SlaCaseState> KnownState(const std::string& complaint_id);
-  absl::Status PublishCaseEvent(const sla::v1::SlaCaseState& state, events::v1::CaseEvent event,
-                                const std::string& what);
+  absl::Status AppendCaseEvent(const std::string& complaint_id, const std::string& request_id,
+                               int64_t expected_version, const std::string& actor,
+                               const std::string& what, events::v1::CaseEvent event);
 
   DeadlineStore* store_;
   const sla_policy::PolicyEngine* engine_;
   const common::Clock* clock_;
-  kafka::Publisher* publisher_;
+  cases::CaseLedger* ledger_;
   const absl::Duration stopped_ttl_;
 };
 

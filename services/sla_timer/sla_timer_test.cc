@@ -7,6 +7,7 @@
 #include <utility>
 
 #include "gtest/gtest.h"
+#include "libs/cases/memory_case_ledger_store.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
@@ -118,7 +119,11 @@ class SlaTimerTest : public ::testing::Test {
   MemoryDeadlineStore store_;
   testing::FakePublisher publisher_;
   common::ManualClock clock_{kT0};
-  SlaTimer timer_{&store_, &engine_, &clock_, &publisher_, absl::Hours(24 * 30)};
+  cases::MemoryCaseLedgerStore ledger_store_;
+  cases::CaseLedger ledger_{&ledger_store_, &publisher_, &clock_,
+                            {.event_source = "/complaints/sla-timer",
+                             .pending_grace = absl::ZeroDuration()}};
+  SlaTimer timer_{&store_, &engine_, &clock_, &ledger_, absl::Hours(24 * 30)};
   AlertFirer firer_{&store_, &publisher_, &clock_, &engine_, FiringOptions{}};
 };
 
@@ -265,8 +270,15 @@ TEST_F(SlaTimerTest, ClockOperationsArePublishedAsCaseEvents) {
   sla::v1::PauseClocksRequest pause;
   pause.set_complaint_id("CMP1");
   pause.set_reason(events::v1::PAUSE_REASON_EXTERNAL_APPRAISAL);
-  EXPECT_EQ(timer_.Pause(pause).code(), absl::StatusCode::kNotFound);  // no clocks yet
+  EXPECT_EQ(timer_.Pause(pause).code(), absl::StatusCode::kNotFound);  // no case yet
   ASSERT_TRUE(Handle(Assigned(kT0), 1).ok());
+  // Routing's side: the case is assigned to BJ-0101.
+  routing::v1::CaseRecord assigned;
+  assigned.mutable_case_()->set_complaint_id("CMP1");
+  assigned.mutable_case_()->set_unit("BJ-0101");
+  assigned.mutable_case_()->set_state(routing::v1::CASE_STATE_ASSIGNED);
+  assigned.mutable_case_()->set_assignment_sequence(1);
+  ASSERT_TRUE(*ledger_store_.CompareAndSet("CMP1", 0, assigned, absl::ZeroDuration()));
   ASSERT_TRUE(timer_.Pause(pause).ok());
   pause.set_reason(events::v1::PAUSE_REASON_UNSPECIFIED);
   EXPECT_EQ(timer_.Pause(pause).code(), absl::StatusCode::kInvalidArgument);
@@ -452,7 +464,7 @@ class SlaTimerBatchTest : public SlaTimerTest {
   Snapshot OneByOne(const std::vector<kafka::IncomingRecord>& records,
                     const std::vector<std::string>& ids) {
     MemoryDeadlineStore store;
-    SlaTimer timer(&store, &engine_, &clock_, &publisher_, absl::Hours(24 * 30));
+    SlaTimer timer(&store, &engine_, &clock_, &ledger_, absl::Hours(24 * 30));
     for (const kafka::IncomingRecord& r : records) timer.HandleCaseEvent(r).IgnoreError();
     return Take(store, ids);
   }
@@ -461,7 +473,7 @@ class SlaTimerBatchTest : public SlaTimerTest {
   }
 
   CountingStore counting_{&store_};
-  SlaTimer batch_timer_{&counting_, &engine_, &clock_, &publisher_, absl::Hours(24 * 30)};
+  SlaTimer batch_timer_{&counting_, &engine_, &clock_, &ledger_, absl::Hours(24 * 30)};
 };
 
 bool AllOk(const std::vector<absl::Status>& statuses) {
@@ -493,7 +505,7 @@ TEST_F(SlaTimerBatchTest, ManyRecordsOfOneComplaintEqualThemOneByOne) {
   std::vector<kafka::IncomingRecord> closing = records;
   closing.push_back(Record(Closed(kT0 + absl::Hours(7)), 10));
   MemoryDeadlineStore store;
-  SlaTimer timer(&store, &engine_, &clock_, &publisher_, absl::Hours(24 * 30));
+  SlaTimer timer(&store, &engine_, &clock_, &ledger_, absl::Hours(24 * 30));
   EXPECT_TRUE(AllOk(timer.HandleCaseEvents(closing)));
   EXPECT_EQ(Take(store, ids), OneByOne(closing, ids));
   EXPECT_TRUE(store.Scheduled(kPartition).empty());

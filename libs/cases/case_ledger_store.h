@@ -1,0 +1,38 @@
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "complaints/routing/v1/routing.pb.h"
+
+namespace complaints::cases {
+
+// A case's stored record and the revision it was read at. Revision 0: nothing stored.
+struct StoredCase {
+  routing::v1::CaseRecord record;
+  int64_t revision = 0;
+};
+
+// Where the case ledger keeps its records: one per complaint, replaced only by compare-and-set
+// on its revision, so that two writers that read the same revision cannot both write.
+class CaseLedgerStore {
+ public:
+  virtual ~CaseLedgerStore() = default;
+
+  virtual absl::StatusOr<StoredCase> Load(const std::string& complaint_id) = 0;
+  // Stores `record` as revision `expected_revision` + 1 if the stored revision is still
+  // `expected_revision`; false (and nothing written) if another writer came first. The record
+  // expires `ttl` after this write (zero: never). A record with pending records is listed for
+  // PendingCases until a write without them.
+  virtual absl::StatusOr<bool> CompareAndSet(const std::string& complaint_id,
+                                             int64_t expected_revision,
+                                             const routing::v1::CaseRecord& record,
+                                             absl::Duration ttl) = 0;
+  // Up to `limit` complaints whose record has pending records (in no particular order).
+  virtual absl::StatusOr<std::vector<std::string>> PendingCases(int limit) = 0;
+};
+
+}  // namespace complaints::cases

@@ -1,0 +1,184 @@
+#include "libs/cases/case_machine.h"
+
+#include <initializer_list>
+
+#include "libs/grpcutil/status.h"
+
+namespace complaints::cases {
+namespace {
+
+using events::v1::CaseEvent;
+using routing::v1::CaseState;
+
+constexpr std::initializer_list<CaseState> kOpen = {
+    routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED,
+    routing::v1::CASE_STATE_REOPENED};
+
+bool OneOf(CaseState state, std::initializer_list<CaseState> allowed) {
+  for (CaseState s : allowed) {
+    if (s == state) return true;
+  }
+  return false;
+}
+
+absl::Status InState(const routing::v1::Case& c, std::initializer_list<CaseState> allowed,
+                     const std::string& action) {
+  if (OneOf(c.state(), allowed)) return absl::OkStatus();
+  return absl::FailedPreconditionError("case " + c.complaint_id() + " is " +
+                                       StateName(c.state()) + ": cannot " + action);
+}
+
+absl::Status OwnUnit(const routing::v1::Case& c, const std::string& unit) {
+  if (unit.empty()) return grpcutil::FieldError("unit", "is required");
+  if (unit != c.unit()) {
+    return absl::PermissionDeniedError("unit: case " + c.complaint_id() +
+                                       " is assigned to another unit");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAssigned(const CaseEvent& event, const routing::v1::Case& c) {
+  const int expected = c.assignment_sequence() + 1;
+  if (event.assigned().sequence() != expected) {
+    return absl::FailedPreconditionError(
+        "case " + c.complaint_id() + ": assignment " + std::to_string(event.assigned().sequence()) +
+        " out of sequence (the next is " + std::to_string(expected) + ")");
+  }
+  if (event.unit().empty()) {
+    return absl::FailedPreconditionError("case " + c.complaint_id() + ": assignment names no unit");
+  }
+  const bool fresh = c.state() == routing::v1::CASE_STATE_UNSPECIFIED;
+  if (fresh) return absl::OkStatus();
+  return InState(c, kOpen, "be assigned again");
+}
+
+}  // namespace
+
+std::string StateName(CaseState state) {
+  const std::string name = routing::v1::CaseState_Name(state);
+  return name.starts_with("CASE_STATE_") ? name.substr(sizeof("CASE_STATE_") - 1) : name;
+}
+
+std::string EventKind(const CaseEvent& event) {
+  const auto* field = CaseEvent::descriptor()->FindFieldByNumber(event.event_case());
+  return field == nullptr ? "empty" : field->name();
+}
+
+absl::Status CheckEvent(const CaseEvent& event, const routing::v1::Case& c) {
+  if (event.event_case() == CaseEvent::EVENT_NOT_SET) {
+    return absl::FailedPreconditionError("case " + c.complaint_id() + ": event of no kind");
+  }
+  if (!c.complaint_id().empty() && event.complaint_id() != c.complaint_id()) {
+    return absl::FailedPreconditionError("event of complaint " + event.complaint_id() +
+                                         " applied to case " + c.complaint_id());
+  }
+  if (event.has_assigned()) return CheckAssigned(event, c);
+  if (c.state() == routing::v1::CASE_STATE_UNSPECIFIED) {
+    return absl::FailedPreconditionError("case " + event.complaint_id() + " is not assigned: cannot " +
+                                         EventKind(event));
+  }
+  if (event.unit() != c.unit()) {
+    return absl::FailedPreconditionError("case " + c.complaint_id() + ": " + EventKind(event) +
+                                         " by a unit the case is not assigned to");
+  }
+  const std::string action = "take a " + EventKind(event) + " event";
+  switch (event.event_case()) {
+    case CaseEvent::kAccepted:
+      return InState(c, {routing::v1::CASE_STATE_ASSIGNED}, action);
+    case CaseEvent::kContactLogged:
+    case CaseEvent::kExtensionRequested:
+    case CaseEvent::kResolved:
+      return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, action);
+    case CaseEvent::kTransferred:
+      if (event.transferred().from_unit() != c.unit() || event.transferred().to_unit().empty() ||
+          event.transferred().to_unit() == c.unit()) {
+        return absl::FailedPreconditionError("case " + c.complaint_id() +
+                                             ": transfer does not start from the case's unit");
+      }
+      return InState(c, {routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED},
+                     action);
+    case CaseEvent::kReopened:
+    case CaseEvent::kClosed:
+      return InState(c, {routing::v1::CASE_STATE_RESOLVED}, action);
+    case CaseEvent::kPaused:
+    case CaseEvent::kResumed:
+    case CaseEvent::kNewFactsRecorded:
+    case CaseEvent::kExtensionApproved:
+      return InState(c, kOpen, action);
+    case CaseEvent::kAssigned:
+    case CaseEvent::EVENT_NOT_SET:
+      break;  // handled above
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
+  if (absl::Status allowed = CheckEvent(event, *c); !allowed.ok()) return allowed;
+  c->set_complaint_id(event.complaint_id());
+  c->set_version(c->version() + 1);
+  switch (event.event_case()) {
+    case CaseEvent::kAssigned: {
+      const auto& assigned = event.assigned();
+      c->set_unit(event.unit());
+      c->set_state(routing::v1::CASE_STATE_ASSIGNED);
+      c->set_assignment_sequence(assigned.sequence());
+      c->set_level(assigned.level());
+      c->set_urgency(assigned.urgency());
+      if (!assigned.category().empty()) c->set_category(assigned.category());
+      if (!c->has_received_at() && assigned.has_received_at()) {
+        *c->mutable_received_at() = assigned.received_at();
+      }
+      break;
+    }
+    case CaseEvent::kAccepted:
+      c->set_state(routing::v1::CASE_STATE_ACCEPTED);
+      break;
+    case CaseEvent::kResolved:
+      c->set_state(routing::v1::CASE_STATE_RESOLVED);
+      break;
+    case CaseEvent::kReopened:
+      c->set_state(routing::v1::CASE_STATE_REOPENED);
+      c->set_reopen_count(c->reopen_count() + 1);
+      break;
+    case CaseEvent::kClosed:
+      c->set_state(routing::v1::CASE_STATE_CLOSED);
+      break;
+    default:
+      // The unit's work (contacts, extension requests) and clock operations, which are the SLA
+      // timer's business, leave the state as it is; they still count in the version.
+      break;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckAccept(const routing::v1::Case& c, const std::string& unit) {
+  if (auto s = OwnUnit(c, unit); !s.ok()) return s;
+  return InState(c, {routing::v1::CASE_STATE_ASSIGNED}, "accept");
+}
+
+absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit) {
+  if (auto s = OwnUnit(c, unit); !s.ok()) return s;
+  return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "log a contact or request an extension");
+}
+
+absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
+                           const std::string& to_unit) {
+  if (auto s = OwnUnit(c, unit); !s.ok()) return s;
+  if (to_unit.empty()) return grpcutil::FieldError("to_unit", "is required");
+  if (to_unit == unit) return grpcutil::FieldError("to_unit", "is the unit the case is already with");
+  return InState(c, {routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED},
+                 "transfer");
+}
+
+absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit) {
+  if (auto s = OwnUnit(c, unit); !s.ok()) return s;
+  return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "resolve");
+}
+
+absl::Status CheckOpen(const routing::v1::Case& c) {
+  return InState(c, kOpen,
+                 "change its clocks or record new facts (after a resolution, the customer's "
+                 "follow-up reopens it)");
+}
+
+}  // namespace complaints::cases

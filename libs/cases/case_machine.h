@@ -1,0 +1,53 @@
+#pragma once
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/routing/v1/routing.pb.h"
+
+namespace complaints::cases {
+
+// The case's life as a state machine, pure. Every writer of complaints.case.v1 appends through
+// the case ledger (case_ledger.h), which applies these rules before anything is published, and
+// every reader of the topic that keeps the case (routing's projection) applies the same rules.
+//
+//   (none) --Assigned 1--> ASSIGNED --Accepted--> ACCEPTED --Resolved--> RESOLVED --Closed--> CLOSED
+//                            ^   |                  |    ^                  |
+//                            |   +--Assigned n+1----+    | (transfer, escalation)
+//                            |                                              |
+//                            +------------Assigned n+1-- REOPENED <--Reopened+
+//
+// Events that only record work (ContactLogged, ExtensionRequested) need ACCEPTED; clock
+// operations (Paused, Resumed, NewFactsRecorded, ExtensionApproved) need an open case
+// (ASSIGNED, ACCEPTED or REOPENED); Transferred needs ASSIGNED or ACCEPTED and names the case's
+// unit as from_unit. Every event but Assigned must carry the case's current unit; Assigned
+// carries the new one and the next assignment sequence.
+
+// OK if `event` may be applied to `c` now; otherwise FailedPrecondition saying why (the state,
+// the unit or the sequence), without any free text of the event.
+absl::Status CheckEvent(const events::v1::CaseEvent& event, const routing::v1::Case& c);
+
+// Applies `event` if CheckEvent allows it, counting it in the case's version; otherwise leaves
+// `c` unchanged and returns CheckEvent's refusal.
+absl::Status ApplyCaseEvent(const events::v1::CaseEvent& event, routing::v1::Case* c);
+
+// What a branch or specialist may do to a case in its current state, as CaseService commands.
+// The errors are FailedPrecondition (wrong state) or PermissionDenied (not the case's unit), with
+// a message saying what the state is.
+absl::Status CheckAccept(const routing::v1::Case& c, const std::string& unit);
+// Logging a contact or requesting an extension: the unit must have accepted the case.
+absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit);
+absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
+                           const std::string& to_unit);
+absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit);
+// New facts from the complainant, or a supervisor's clock operation: a case still being
+// handled, whoever records them.
+absl::Status CheckOpen(const routing::v1::Case& c);
+
+// "ASSIGNED" for CASE_STATE_ASSIGNED.
+std::string StateName(routing::v1::CaseState state);
+// "resolved" for a Resolved event: for logs and refusals.
+std::string EventKind(const events::v1::CaseEvent& event);
+
+}  // namespace complaints::cases

@@ -1,0 +1,161 @@
+#include "libs/cases/case_machine.h"
+
+#include "gtest/gtest.h"
+
+namespace complaints::cases {
+namespace {
+
+using routing::v1::Case;
+
+events::v1::CaseEvent Assigned(int sequence, const std::string& unit) {
+  events::v1::CaseEvent e;
+  e.set_complaint_id("CMP1");
+  e.set_unit(unit);
+  e.mutable_assigned()->set_sequence(sequence);
+  e.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
+  e.mutable_assigned()->set_category("atm.jam");
+  return e;
+}
+
+// An event of the kind `set` makes, by `unit`.
+events::v1::CaseEvent By(const std::string& unit, void (*set)(events::v1::CaseEvent&)) {
+  events::v1::CaseEvent e;
+  e.set_complaint_id("CMP1");
+  e.set_unit(unit);
+  set(e);
+  return e;
+}
+
+void Accepted(events::v1::CaseEvent& e) { e.mutable_accepted(); }
+void Resolved(events::v1::CaseEvent& e) { e.mutable_resolved(); }
+void Reopened(events::v1::CaseEvent& e) { e.mutable_reopened(); }
+void Closed(events::v1::CaseEvent& e) { e.mutable_closed(); }
+void Paused(events::v1::CaseEvent& e) { e.mutable_paused(); }
+void Contact(events::v1::CaseEvent& e) { e.mutable_contact_logged(); }
+
+events::v1::CaseEvent Transferred(const std::string& from, const std::string& to) {
+  events::v1::CaseEvent e;
+  e.set_complaint_id("CMP1");
+  e.set_unit(from);
+  e.mutable_transferred()->set_from_unit(from);
+  e.mutable_transferred()->set_to_unit(to);
+  return e;
+}
+
+void Apply(const events::v1::CaseEvent& e, Case* c) {
+  const absl::Status s = ApplyCaseEvent(e, c);
+  ASSERT_TRUE(s.ok()) << s;
+}
+
+TEST(CaseMachineTest, FullLoopCountsEveryEventInTheVersion) {
+  Case c;
+  Apply(Assigned(1, "BJ-0101"), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(c.unit(), "BJ-0101");
+  EXPECT_EQ(c.level(), events::v1::LEVEL_MAJOR);
+  Apply(By("BJ-0101", Accepted), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_ACCEPTED);
+  Apply(By("BJ-0101", Contact), &c);
+  Apply(By("BJ-0101", Resolved), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_RESOLVED);
+  Apply(By("BJ-0101", Reopened), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_REOPENED);
+  EXPECT_EQ(c.reopen_count(), 1);
+  Apply(Assigned(2, "BJ-0101"), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(c.assignment_sequence(), 2);
+  Apply(By("BJ-0101", Accepted), &c);
+  Apply(By("BJ-0101", Resolved), &c);
+  Apply(By("BJ-0101", Closed), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_CLOSED);
+  EXPECT_EQ(c.version(), 9);
+}
+
+// Each refusal leaves the case exactly as it was.
+void ExpectRefused(const events::v1::CaseEvent& e, Case* c) {
+  const Case before = *c;
+  const absl::Status s = ApplyCaseEvent(e, c);
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_EQ(c->SerializeAsString(), before.SerializeAsString());
+}
+
+TEST(CaseMachineTest, IllegalTransitionsAreRefused) {
+  Case c;
+  ExpectRefused(By("A", Accepted), &c);  // nothing assigned yet
+  Apply(Assigned(1, "A"), &c);
+  ExpectRefused(By("A", Resolved), &c);  // resolved before accepted
+  ExpectRefused(By("A", Contact), &c);
+  ExpectRefused(By("A", Closed), &c);
+  ExpectRefused(Assigned(1, "A"), &c);   // the same sequence again
+  ExpectRefused(Assigned(3, "B"), &c);   // a sequence skipped
+  Apply(By("A", Accepted), &c);
+  ExpectRefused(By("A", Accepted), &c);
+  ExpectRefused(By("A", Reopened), &c);
+  Apply(By("A", Resolved), &c);
+  ExpectRefused(Transferred("A", "B"), &c);  // a stale transfer must not re-open a resolved case
+  ExpectRefused(Assigned(2, "B"), &c);
+  ExpectRefused(By("A", Paused), &c);
+  Apply(By("A", Closed), &c);
+  ExpectRefused(By("A", Reopened), &c);
+}
+
+TEST(CaseMachineTest, EventsOfAnotherUnitAreRefused) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  ExpectRefused(By("B", Accepted), &c);
+  ExpectRefused(By("", Accepted), &c);
+  ExpectRefused(Transferred("B", "C"), &c);  // from a unit that does not have the case
+  Apply(By("A", Accepted), &c);
+  // Transfer A -> B: B has the case, and A can no longer resolve it.
+  Apply(Transferred("A", "B"), &c);
+  Apply(Assigned(2, "B"), &c);
+  EXPECT_EQ(c.unit(), "B");
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_ASSIGNED);
+  ExpectRefused(By("A", Resolved), &c);
+  ExpectRefused(By("B", Resolved), &c);  // B has not accepted it
+}
+
+TEST(CaseMachineTest, ClockOperationsNeedAnOpenCase) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  Apply(By("A", Paused), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_ASSIGNED);
+  Apply(By("A", Accepted), &c);
+  Apply(By("A", Paused), &c);
+  Apply(By("A", Resolved), &c);
+  ExpectRefused(By("A", Paused), &c);
+  Apply(By("A", Reopened), &c);
+  Apply(By("A", Paused), &c);
+}
+
+TEST(CaseMachineTest, EventOfAnotherComplaintIsRefused) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  events::v1::CaseEvent other = By("A", Accepted);
+  other.set_complaint_id("CMP2");
+  ExpectRefused(other, &c);
+}
+
+TEST(CaseMachineTest, CommandChecks) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  EXPECT_TRUE(CheckAccept(c, "A").ok());
+  EXPECT_EQ(CheckAccept(c, "B").code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(CheckAccept(c, "").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CheckResolve(c, "A").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(CheckWork(c, "A").code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(CheckTransfer(c, "A", "B").ok());
+  EXPECT_EQ(CheckTransfer(c, "A", "A").code(), absl::StatusCode::kInvalidArgument);
+  Apply(By("A", Accepted), &c);
+  EXPECT_TRUE(CheckResolve(c, "A").ok());
+  EXPECT_TRUE(CheckWork(c, "A").ok());
+  EXPECT_EQ(CheckAccept(c, "A").code(), absl::StatusCode::kFailedPrecondition);
+  Apply(By("A", Resolved), &c);
+  const absl::Status s = CheckTransfer(c, "A", "B");
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_NE(s.message().find("RESOLVED"), absl::string_view::npos) << s;
+  EXPECT_EQ(CheckOpen(c).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+}  // namespace
+}  // namespace complaints::cases

@@ -1,0 +1,85 @@
+#include "libs/cases/redis_case_ledger_store.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+
+namespace complaints::cases {
+namespace {
+
+// KEYS: case hash, pending set. ARGV: expected revision, record, has pending (1|0), ttl in ms
+// (0: none), complaint id. Returns 1 if written, 0 if the revision moved.
+const redis::Script kCompareAndSet(R"lua(
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2])
+if ARGV[3] == '1' then
+  redis.call('SADD', KEYS[2], ARGV[5])
+else
+  redis.call('SREM', KEYS[2], ARGV[5])
+end
+if tonumber(ARGV[4]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[4])
+else
+  redis.call('PERSIST', KEYS[1])
+end
+return 1
+)lua");
+
+// KEYS: pending set. ARGV: limit, case key prefix. Members whose case expired are dropped.
+const redis::Script kPendingCases(R"lua(
+local out = {}
+for _, id in ipairs(redis.call('SRANDMEMBER', KEYS[1], tonumber(ARGV[1]))) do
+  if redis.call('EXISTS', ARGV[2] .. id) == 1 then
+    table.insert(out, id)
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return out
+)lua");
+
+}  // namespace
+
+absl::StatusOr<StoredCase> RedisCaseLedgerStore::Load(const std::string& complaint_id) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply = (*redis)->Command({"HMGET", CaseKey(complaint_id), "rev", "record"});
+  if (!reply.ok()) return reply.status();
+  StoredCase stored;
+  if (reply->elements.size() != 2 || reply->elements[0].is_nil()) return stored;
+  if (!absl::SimpleAtoi(reply->elements[0].str, &stored.revision) ||
+      !stored.record.ParseFromString(reply->elements[1].str)) {
+    return absl::DataLossError("stored case " + complaint_id + " does not parse");
+  }
+  return stored;
+}
+
+absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& complaint_id,
+                                                         int64_t expected_revision,
+                                                         const routing::v1::CaseRecord& record,
+                                                         absl::Duration ttl) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  // Re-runnable: after a blind retry of a write that had landed, the revision has moved and the
+  // retry answers 0, which the ledger takes as a conflict and reloads.
+  auto reply = (*redis)->Eval(
+      kCompareAndSet, {CaseKey(complaint_id), PendingKey()},
+      {absl::StrCat(expected_revision), record.SerializeAsString(),
+       record.pending().empty() ? "0" : "1", absl::StrCat(absl::ToInt64Milliseconds(ttl)),
+       complaint_id});
+  if (!reply.ok()) return reply.status();
+  return reply->integer == 1;
+}
+
+absl::StatusOr<std::vector<std::string>> RedisCaseLedgerStore::PendingCases(int limit) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply =
+      (*redis)->Eval(kPendingCases, {PendingKey()}, {absl::StrCat(limit), CaseKey("")});
+  if (!reply.ok()) return reply.status();
+  std::vector<std::string> ids;
+  for (const auto& element : reply->elements) ids.push_back(element.str);
+  return ids;
+}
+
+}  // namespace complaints::cases

@@ -1,0 +1,39 @@
+#pragma once
+
+#include <string>
+
+#include "libs/cases/case_ledger_store.h"
+#include "libs/redis/redis_pool.h"
+
+namespace complaints::cases {
+
+// The ledger in Redis: per complaint a hash `<prefix>case:<id>` with the revision (`rev`) and the
+// serialized CaseRecord (`record`), replaced by a Lua compare-and-set; and a set
+// `<prefix>case-pending` of the complaints whose record holds pending records. The prefix is
+// shared by every writer of complaints.case.v1 (routing, follow-up, the SLA timer).
+//
+// The script names the pending set beside the case key: not for Redis Cluster, which the
+// platform does not use (a primary with replicas).
+class RedisCaseLedgerStore final : public CaseLedgerStore {
+ public:
+  explicit RedisCaseLedgerStore(redis::RedisPool* pool, std::string prefix = "")
+      : pool_(pool), prefix_(std::move(prefix)) {}
+
+  absl::StatusOr<StoredCase> Load(const std::string& complaint_id) override;
+  absl::StatusOr<bool> CompareAndSet(const std::string& complaint_id, int64_t expected_revision,
+                                     const routing::v1::CaseRecord& record,
+                                     absl::Duration ttl) override;
+  absl::StatusOr<std::vector<std::string>> PendingCases(int limit) override;
+
+  std::string CaseKey(const std::string& complaint_id) const {
+    return prefix_ + "case:" + complaint_id;
+  }
+
+ private:
+  std::string PendingKey() const { return prefix_ + "case-pending"; }
+
+  redis::RedisPool* pool_;
+  std::string prefix_;
+};
+
+}  // namespace complaints::cases
