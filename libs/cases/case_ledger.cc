@@ -53,6 +53,17 @@ std::string RandomKey() {
 
 }  // namespace
 
+absl::StatusOr<LedgerOptions> LedgerOptions::FromConfig(const common::Config& config,
+                                                        std::string event_source) {
+  LedgerOptions options;
+  options.event_source = std::move(event_source);
+  auto days = config.GetInt("cases.closed_ttl_days", 90);
+  if (!days.ok()) return days.status();
+  if (*days <= 0) return absl::InvalidArgumentError("config cases.closed_ttl_days: must be positive");
+  options.closed_case_ttl = absl::Hours(24 * *days);
+  return options;
+}
+
 std::vector<kafka::OutgoingRecord> ToOutgoing(
     const google::protobuf::RepeatedPtrField<routing::v1::PendingRecord>& pending) {
   std::vector<kafka::OutgoingRecord> records;

@@ -13,6 +13,7 @@
 #include "complaints/routing/v1/routing.pb.h"
 #include "libs/cases/case_ledger_store.h"
 #include "libs/common/clock.h"
+#include "libs/common/config.h"
 #include "libs/kafka/producer.h"
 
 namespace complaints::cases {
@@ -29,6 +30,10 @@ struct LedgerOptions {
   absl::Duration pending_grace = absl::Milliseconds(500);
   int remembered_event_ids = 64;  // a case sees a few dozen events in its life
   int remembered_refusals = 16;
+
+  // `cases.closed_ttl_days` (90), the same for every writer; InvalidArgument if not positive.
+  static absl::StatusOr<LedgerOptions> FromConfig(const common::Config& config,
+                                                  std::string event_source);
 };
 
 // What a command appends, decided from the case as it is when the command is applied. Events

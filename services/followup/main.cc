@@ -15,8 +15,9 @@ int main(int argc, char** argv) {
   redis::RedisPool redis_pool(ctx.redis, 16);
   followup::RedisFollowUpStore store(&redis_pool);
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
-                           {.event_source = "/complaints/followup"});
+  cases::CaseLedger ledger(
+      &ledger_store, ctx.producer.get(), ctx.clock.get(),
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/followup")));
   followup::FollowUp logic(ctx.producer.get(), &ledger, &store, ctx.clock.get(), options);
 
   followup::FollowUpGrpcService grpc_service(&logic);

@@ -34,16 +34,12 @@ int main(int argc, char** argv) {
   routing::RouterSettings settings;
   settings.rules = runtime::ValueOrDie(LoadRules(ctx.config));
   settings.fallback_unit = ctx.config.GetString("routing.fallback_unit", settings.fallback_unit);
-  const auto closed_ttl_days = runtime::ValueOrDie(ctx.config.GetInt("cases.closed_ttl_days", 90));
-  if (closed_ttl_days <= 0) {
-    runtime::CheckOk(absl::InvalidArgumentError("config cases.closed_ttl_days: must be positive"));
-  }
 
   redis::RedisPool redis_pool(ctx.redis, 16);
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
-                           {.event_source = "/complaints/routing",
-                            .closed_case_ttl = absl::Hours(24 * closed_ttl_days)});
+  cases::CaseLedger ledger(
+      &ledger_store, ctx.producer.get(), ctx.clock.get(),
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/routing")));
   routing::Router router(&ledger, std::move(settings));
 
   routing::CaseGrpcService case_service(&router);

@@ -79,8 +79,9 @@ int main(int argc, char** argv) {
        }});
   // SlaService's pause, resume and extend change the case through the ledger routing keeps.
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(),
-                           {.event_source = "/complaints/sla-timer"});
+  cases::CaseLedger ledger(
+      &ledger_store, ctx.producer.get(), ctx.clock.get(),
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/sla-timer")));
   sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), &ledger, absl::Hours(24 * ttl_days));
   sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), &engine, firing);
   sla_timer::Poller poller(&firer, &store, ctx.clock.get(), firing);
