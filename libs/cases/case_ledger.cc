@@ -165,6 +165,9 @@ absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
   // blind retry, a conflict that was our own write) is then recognised on the next load, and
   // two concurrent commands never share ids.
   const std::string key = command.request_id.empty() ? RandomKey() : command.request_id;
+  if (options_.check_ready && !command.during_replay) {
+    if (absl::Status ready = options_.check_ready(command.complaint_id); !ready.ok()) return ready;
+  }
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     auto stored = LoadSettled(command.complaint_id);
     if (!stored.ok()) return stored.status();
@@ -244,6 +247,9 @@ absl::StatusOr<Observation> CaseLedger::Observe(const events::v1::CaseEvent& eve
 
 absl::StatusOr<std::optional<routing::v1::CaseRecord>> CaseLedger::Get(
     const std::string& complaint_id) {
+  if (options_.check_ready) {
+    if (absl::Status ready = options_.check_ready(complaint_id); !ready.ok()) return ready;
+  }
   auto stored = store_->Load(complaint_id);
   if (!stored.ok()) return stored.status();
   if (stored->revision == 0) return std::nullopt;

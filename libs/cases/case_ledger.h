@@ -30,6 +30,10 @@ struct LedgerOptions {
   absl::Duration pending_grace = absl::Milliseconds(500);
   int remembered_event_ids = 64;  // a case sees a few dozen events in its life
   int remembered_refusals = 16;
+  // Whether routing's copy of the case is complete (runtime::StateReadiness over routing's
+  // rebuild markers): commands and reads are refused with Unavailable while it is being
+  // replayed from Kafka after Redis lost it. Unset: always complete (tests).
+  std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
 
   // `cases.closed_ttl_days` (90), the same for every writer; InvalidArgument if not positive.
   static absl::StatusOr<LedgerOptions> FromConfig(const common::Config& config,
@@ -54,6 +58,10 @@ struct Command {
   std::string request_id;
   int64_t expected_version = 0;  // when > 0: ABORTED unless the case is at this version
   bool creates_case = false;     // may run on a complaint that has no case yet
+  // Decided by a consumer of the topics the case is rebuilt from, which the rebuild guard
+  // already holds back: not refused while the case is being replayed (the replay itself runs
+  // such commands).
+  bool during_replay = false;
   std::string actor;
   std::function<absl::StatusOr<Decision>(const routing::v1::Case&)> decide;
 };

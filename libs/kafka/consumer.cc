@@ -535,4 +535,36 @@ void Consumer::Rewind(const std::vector<TopicPartition>& partitions) {
   impl_->rewinds.insert(impl_->rewinds.end(), partitions.begin(), partitions.end());
 }
 
+absl::StatusOr<int64_t> Consumer::EndOffset(const TopicPartition& partition,
+                                            absl::Duration timeout) {
+  int64_t low = 0, high = 0;
+  const RdKafka::ErrorCode err = impl_->consumer->query_watermark_offsets(
+      partition.topic, partition.partition, &low, &high,
+      static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  if (err != RdKafka::ERR_NO_ERROR) {
+    return internal::KafkaError(err, absl::StrCat("end offset of ", partition.topic, "[",
+                                                  partition.partition, "]"));
+  }
+  return high;
+}
+
+absl::StatusOr<int32_t> Consumer::PartitionCount(const std::string& topic,
+                                                 absl::Duration timeout) {
+  std::string error;
+  std::unique_ptr<RdKafka::Topic> handle(
+      RdKafka::Topic::create(impl_->consumer.get(), topic, nullptr, error));
+  if (handle == nullptr) return absl::InvalidArgumentError("topic " + topic + ": " + error);
+  RdKafka::Metadata* raw = nullptr;
+  const RdKafka::ErrorCode err = impl_->consumer->metadata(
+      false, handle.get(), &raw, static_cast<int>(absl::ToInt64Milliseconds(timeout)));
+  std::unique_ptr<RdKafka::Metadata> metadata(raw);
+  if (err != RdKafka::ERR_NO_ERROR) return internal::KafkaError(err, "metadata of " + topic);
+  for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+    if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) {
+      return static_cast<int32_t>(t->partitions()->size());
+    }
+  }
+  return absl::UnavailableError("metadata of " + topic + ": no partitions known yet");
+}
+
 }  // namespace complaints::kafka

@@ -108,6 +108,11 @@ class Consumer {
   // rebuilding state that lives outside Kafka (Redis) after it was lost.
   void Rewind(const std::vector<TopicPartition>& partitions);
 
+  // Thread-safe, from the broker: the partition's end (high watermark, the offset its next record
+  // will get), and how many partitions `topic` has. For knowing where a replay ends.
+  absl::StatusOr<int64_t> EndOffset(const TopicPartition& partition, absl::Duration timeout);
+  absl::StatusOr<int32_t> PartitionCount(const std::string& topic, absl::Duration timeout);
+
  private:
   struct Impl;
   explicit Consumer(std::unique_ptr<Impl> impl);

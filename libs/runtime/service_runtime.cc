@@ -112,6 +112,17 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceConte
   return std::make_unique<ConsumerThread>(*std::move(consumer), std::move(handler));
 }
 
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
+    RebuildGuard* guard, size_t max_batch) {
+  guard->Install(options);
+  auto consumer = CreateConsumer(ctx, std::move(options));
+  if (!consumer.ok()) return consumer.status();
+  guard->Attach(consumer->get());
+  return std::make_unique<ConsumerThread>(*std::move(consumer), guard->Wrap(std::move(handler)),
+                                          max_batch);
+}
+
 int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
                      std::vector<std::unique_ptr<ConsumerThread>>& consumers,
                      const ShutdownHooks& hooks) {

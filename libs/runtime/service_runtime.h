@@ -14,6 +14,7 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "libs/redis/redis_client.h"
+#include "libs/runtime/rebuild_guard.h"
 
 namespace complaints::runtime {
 
@@ -76,6 +77,13 @@ absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceCon
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
                                                               kafka::ConsumerOptions options,
                                                               kafka::RecordHandler handler);
+
+// Starts a consumer thread for `options` whose handler runs behind `guard` (rebuild_guard.h):
+// state lost with Redis is replayed from the topics before it is used again. Records come in
+// batches of up to `max_batch` (one marker check per batch), handled one by one, in order.
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
+    RebuildGuard* guard, size_t max_batch = 100);
 
 // What a service does at shutdown besides the common steps.
 struct ShutdownHooks {

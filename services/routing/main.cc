@@ -36,10 +36,17 @@ int main(int argc, char** argv) {
   settings.fallback_unit = ctx.config.GetString("routing.fallback_unit", settings.fallback_unit);
 
   redis::RedisPool redis_pool(ctx.redis, 16);
+  // The cases are rebuilt from both topics after Redis loses them; until a partition is
+  // replayed, commands and reads of its complaints answer Unavailable.
+  runtime::RebuildGuard guard(&redis_pool, {.marker_prefix = "routing:",
+                                            .topics = {events::kReceivedTopic, events::kCaseTopic}});
+  auto ledger_options =
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/routing"));
+  ledger_options.check_ready = [&guard](const std::string& id) {
+    return guard.readiness().CheckReady(id);
+  };
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(
-      &ledger_store, ctx.producer.get(), ctx.clock.get(),
-      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/routing")));
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(), ledger_options);
   routing::Router router(&ledger, std::move(settings));
 
   routing::CaseGrpcService case_service(&router);
@@ -49,11 +56,13 @@ int main(int argc, char** argv) {
   kafka::ConsumerOptions options;
   options.topics = {events::kReceivedTopic, events::kCaseTopic};
   std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
-  consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
-      ctx, options, [&router](const kafka::IncomingRecord& r) {
+  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
+      ctx, options,
+      [&router](const kafka::IncomingRecord& r) {
         return r.topic == events::kReceivedTopic ? router.HandleReceived(r)
                                                  : router.HandleCaseEvent(r);
-      })));
+      },
+      &guard)));
   // Records of commands whose publish failed (Kafka down) and that nobody retried: published
   // from the ledger's outbox once Kafka is back, whichever service appended them.
   runtime::PeriodicTask flush_pending(absl::Seconds(1), [&ledger] {
@@ -65,5 +74,8 @@ int main(int argc, char** argv) {
     }
   });
   return runtime::RunUntilShutdown(ctx, *server, consumers,
-                                   {.before_drain = nullptr, .after_drain = [&flush_pending] { flush_pending.Stop(); }});
+                                   {.before_drain = nullptr, .after_drain = [&] {
+                                     flush_pending.Stop();
+                                     guard.Stop();
+                                   }});
 }

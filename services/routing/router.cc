@@ -60,6 +60,7 @@ absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   // One routing per complaint, however often its record is delivered or replayed.
   command.request_id = "received";
   command.creates_case = true;
+  command.during_replay = true;
   command.actor = "routing";
   command.decide = [&](const Case& current) -> absl::StatusOr<Decision> {
     Decision decision;
@@ -97,6 +98,7 @@ absl::Status Router::HandleCaseEvent(const kafka::IncomingRecord& record) {
   reassign.complaint_id = event->complaint_id();
   reassign.what = "reassigned";
   reassign.request_id = cloud_event->id;
+  reassign.during_replay = true;
   reassign.actor = "routing";
   reassign.decide = [&](const Case& current) -> absl::StatusOr<Decision> {
     Decision decision;

@@ -1,0 +1,193 @@
+#include "libs/runtime/rebuild_guard.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "libs/common/logging.h"
+#include "libs/kafka/partitioner.h"
+
+namespace complaints::runtime {
+namespace {
+
+constexpr const char* kReady = StateReadiness::kReady;
+constexpr const char* kReplaying = StateReadiness::kReplaying;
+constexpr absl::Duration kKafkaTimeout = absl::Seconds(5);
+
+const std::shared_ptr<spdlog::logger>& Log() {
+  static const auto logger = common::ModuleLogger("rebuild");
+  return logger;
+}
+
+std::string Describe(const std::pair<std::string, int32_t>& partition) {
+  return absl::StrCat(partition.first, "[", partition.second, "]");
+}
+
+}  // namespace
+
+RebuildGuard::RebuildGuard(redis::RedisPool* pool, Options options)
+    : pool_(pool),
+      options_(std::move(options)),
+      readiness_(pool, options_.marker_prefix, options_.topics,
+                 [this](const std::string& topic) { return PartitionCount(topic); }) {}
+
+absl::StatusOr<int32_t> RebuildGuard::PartitionCount(const std::string& topic) {
+  {
+    std::lock_guard lock(mu_);
+    if (auto it = partition_counts_.find(topic); it != partition_counts_.end()) return it->second;
+  }
+  kafka::Consumer* consumer = consumer_.load();
+  if (consumer == nullptr) return absl::UnavailableError("starting: partitions not known yet");
+  auto count = consumer->PartitionCount(topic, kKafkaTimeout);
+  if (!count.ok()) return count.status();
+  std::lock_guard lock(mu_);
+  partition_counts_[topic] = *count;
+  return count;
+}
+
+RebuildGuard::~RebuildGuard() { Stop(); }
+
+void RebuildGuard::Stop() {
+  if (checker_) checker_->Stop();
+}
+
+void RebuildGuard::Install(kafka::ConsumerOptions& options) {
+  auto assigned = std::move(options.on_assigned);
+  auto revoked = std::move(options.on_revoked);
+  options.on_assigned = [this, assigned](const std::vector<kafka::TopicPartition>& partitions) {
+    {
+      std::lock_guard lock(mu_);
+      for (const auto& tp : partitions) assigned_.insert({tp.topic, tp.partition});
+    }
+    if (assigned) assigned(partitions);
+  };
+  options.on_revoked = [this, revoked](const std::vector<kafka::TopicPartition>& partitions) {
+    {
+      // A replay cut short here is taken up again by the next owner (the marker still says
+      // replaying, which it does not own).
+      std::lock_guard lock(mu_);
+      for (const auto& tp : partitions) {
+        assigned_.erase({tp.topic, tp.partition});
+        replaying_.erase({tp.topic, tp.partition});
+      }
+    }
+    if (revoked) revoked(partitions);
+  };
+}
+
+void RebuildGuard::Attach(kafka::Consumer* consumer) {
+  consumer_.store(consumer);
+  checker_ = std::make_unique<PeriodicTask>(options_.check_interval, [this] { CheckAssigned(); });
+}
+
+bool RebuildGuard::NeedsReplay(const Partition& partition, const std::string& marker) {
+  if (marker == kReady) return false;
+  std::lock_guard lock(mu_);
+  if (marker.empty()) {
+    // Lost again, possibly in the middle of our own replay: what it rebuilt is gone too.
+    replaying_.erase(partition);
+    return true;
+  }
+  return !replaying_.contains(partition);  // a replay this member does not own was cut short
+}
+
+bool RebuildGuard::StartReplay(const Partition& partition) {
+  kafka::Consumer* consumer = consumer_.load();
+  if (consumer == nullptr) return false;
+  {
+    std::lock_guard lock(mu_);
+    if (replaying_.contains(partition)) return true;
+  }
+  auto end = consumer->EndOffset({partition.first, partition.second}, kKafkaTimeout);
+  if (!end.ok()) {
+    Log()->warn("{}: cannot start its replay: {}", Describe(partition), end.status().ToString());
+    return false;
+  }
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return false;
+  const std::string marker = *end == 0 ? kReady : absl::StrCat(kReplaying, *end);
+  if (!(*redis)->Command({"SET", readiness_.MarkerKey(partition.first, partition.second), marker}).ok()) {
+    return false;
+  }
+  if (*end == 0) return true;  // nothing to replay: an empty partition is complete
+  {
+    std::lock_guard lock(mu_);
+    replaying_[partition] = *end;
+  }
+  Log()->warn("state of {} is not in Redis: replaying it from its beginning to offset {}",
+              Describe(partition), *end);
+  consumer->Rewind({{partition.first, partition.second}});
+  return true;
+}
+
+void RebuildGuard::Finished(const Partition& partition, int64_t offset) {
+  int64_t end = 0;
+  {
+    std::lock_guard lock(mu_);
+    auto it = replaying_.find(partition);
+    if (it == replaying_.end() || offset + 1 < it->second) return;
+    end = it->second;
+  }
+  auto redis = pool_->Acquire();
+  if (!redis.ok() ||
+      !(*redis)->Command({"SET", readiness_.MarkerKey(partition.first, partition.second), kReady}).ok()) {
+    return;  // tried again after the next record; the partition stays unready meanwhile
+  }
+  std::lock_guard lock(mu_);
+  replaying_.erase(partition);
+  Log()->info("state of {} rebuilt (replayed to offset {})", Describe(partition), end);
+}
+
+void RebuildGuard::CheckAssigned() {
+  std::vector<Partition> partitions;
+  {
+    std::lock_guard lock(mu_);
+    partitions.assign(assigned_.begin(), assigned_.end());
+  }
+  auto markers = readiness_.ReadMarkers(partitions);
+  if (!markers.ok()) return;  // Redis down: the consumer's own checks fail and retry
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (NeedsReplay(partitions[i], (*markers)[i])) StartReplay(partitions[i]);
+  }
+}
+
+kafka::BatchHandler RebuildGuard::Wrap(kafka::RecordHandler handler) {
+  return [this, handler = std::move(handler)](const std::vector<kafka::IncomingRecord>& records) {
+    std::vector<Partition> partitions;
+    for (const auto& r : records) {
+      Partition p(r.topic, r.partition);
+      if (std::find(partitions.begin(), partitions.end(), p) == partitions.end()) {
+        partitions.push_back(std::move(p));
+      }
+    }
+    std::map<Partition, absl::Status> held;  // partitions whose records must not be handled now
+    auto markers = readiness_.ReadMarkers(partitions);
+    for (size_t i = 0; i < partitions.size(); ++i) {
+      if (!markers.ok()) {
+        held[partitions[i]] = markers.status();
+      } else if (NeedsReplay(partitions[i], (*markers)[i])) {
+        // Not on half a state: these records come again with the replay (or are retried).
+        held[partitions[i]] = absl::UnavailableError(
+            absl::StrCat("state of ", Describe(partitions[i]), " is being rebuilt"));
+        StartReplay(partitions[i]);
+      }
+    }
+    std::vector<absl::Status> statuses;
+    statuses.reserve(records.size());
+    for (const auto& record : records) {
+      const Partition p(record.topic, record.partition);
+      if (auto it = held.find(p); it != held.end()) {
+        statuses.push_back(it->second);
+        continue;
+      }
+      absl::Status status = handler(record);
+      if (kafka::IsTransient(status)) {
+        held[p] = status;  // later records of the partition wait for this one
+      } else {
+        Finished(p, record.offset);
+      }
+      statuses.push_back(std::move(status));
+    }
+    return statuses;
+  };
+}
+
+}  // namespace complaints::runtime
