@@ -3,6 +3,7 @@
 #include <mutex>
 
 #include "absl/strings/str_cat.h"
+#include "libs/common/utf8.h"
 #include "spdlog/pattern_formatter.h"
 #include "spdlog/sinks/stdout_sinks.h"
 
@@ -14,12 +15,36 @@ std::string service_name = "complaints";
 bool json_format = false;
 spdlog::level::level_enum level = spdlog::level::info;
 
-// `%*` in a pattern: the message as the body of a JSON string.
+// The message, with any invalid UTF-8 (a third-party library's bytes, a string cut at a byte
+// limit) replaced by U+FFFD: log shippers reject lines that are not UTF-8, or drop them whole.
+std::string_view ValidPayload(const spdlog::details::log_msg& msg, std::string& storage) {
+  const std::string_view payload(msg.payload.data(), msg.payload.size());
+  if (IsValidUtf8(payload)) return payload;
+  storage = ToValidUtf8(payload);
+  return storage;
+}
+
+// `%&` in a pattern: the message as valid UTF-8.
+class Utf8Message final : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    std::string storage;
+    const std::string_view text = ValidPayload(msg, storage);
+    dest.append(text.data(), text.data() + text.size());
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<Utf8Message>();
+  }
+};
+
+// `%*` in a pattern: the message as the body of a JSON string (valid UTF-8, like `%&`).
 class JsonEscapedMessage final : public spdlog::custom_flag_formatter {
  public:
   void format(const spdlog::details::log_msg& msg, const std::tm&,
               spdlog::memory_buf_t& dest) override {
-    for (char c : std::string_view(msg.payload.data(), msg.payload.size())) {
+    std::string storage;
+    for (char c : ValidPayload(msg, storage)) {
       switch (c) {
         case '"': dest.append(std::string_view("\\\"")); break;
         case '\\': dest.append(std::string_view("\\\\")); break;
@@ -45,14 +70,15 @@ std::string Pattern(const std::string& logger) {
     return absl::StrCat(R"({"time":"%Y-%m-%dT%H:%M:%S.%e%z","level":"%l","service":")",
                         service_name, R"(","module":")", logger, R"(","thread":%t,"msg":"%*"})");
   }
-  return absl::StrCat("%Y-%m-%d %H:%M:%S.%e %^%L%$ ", service_name, "/", logger, " %v");
+  return absl::StrCat("%Y-%m-%d %H:%M:%S.%e %^%L%$ ", service_name, "/", logger, " %&");
 }
 
 std::shared_ptr<spdlog::logger> Make(std::string_view name) {
   auto logger = std::make_shared<spdlog::logger>(std::string(name),
                                                  std::make_shared<spdlog::sinks::stderr_sink_mt>());
   auto formatter = std::make_unique<spdlog::pattern_formatter>();
-  formatter->add_flag<JsonEscapedMessage>('*').set_pattern(Pattern(std::string(name)));
+  formatter->add_flag<JsonEscapedMessage>('*').add_flag<Utf8Message>('&').set_pattern(
+      Pattern(std::string(name)));
   logger->set_formatter(std::move(formatter));
   logger->set_level(level);
   logger->flush_on(spdlog::level::warn);

@@ -23,7 +23,9 @@ absl::Status ParseRecord(const kafka::IncomingRecord& record, google::protobuf::
   if (!event.ok()) return event.status();
   const std::string& expected = message->GetDescriptor()->full_name();
   if (event->type != expected) {
-    return absl::InvalidArgumentError("ce_type is " + event->type + ", expected " + expected);
+    // The received type stays in the record's headers (and its dead letter's): errors carry no
+    // input bytes.
+    return absl::InvalidArgumentError("ce_type is not " + expected);
   }
   if (!message->ParseFromString(record.value)) {
     return absl::InvalidArgumentError("value is not a valid " + expected);

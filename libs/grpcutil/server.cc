@@ -74,20 +74,35 @@ absl::Status ServerRunner::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.address, *credentials, &port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
-  server_ = builder.BuildAndStart();
-  if (server_ == nullptr || port_ == 0) {
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  if (server == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address));
   }
-  server_->GetHealthCheckService()->SetServingStatus(true);
+  {
+    std::lock_guard lock(mu_);
+    server_ = std::move(server);
+    server_->GetHealthCheckService()->SetServingStatus(true);
+    server_->GetHealthCheckService()->SetServingStatus(std::string(kLivenessService), true);
+  }
   common::ModuleLogger("grpc")->info("listening on {} (port {}, {})", options_.address, port_,
                                      options_.tls.cert_file.empty() ? "plaintext" : "TLS");
   return absl::OkStatus();
 }
 
-void ServerRunner::Shutdown() {
+void ServerRunner::SetServing(bool serving) {
+  std::lock_guard lock(mu_);
   if (server_ == nullptr || shut_down_) return;
-  shut_down_ = true;
-  server_->GetHealthCheckService()->SetServingStatus(false);
+  // The overall status ("") only: kLivenessService stays SERVING through a dependency outage.
+  server_->GetHealthCheckService()->SetServingStatus("", serving);
+}
+
+void ServerRunner::Shutdown() {
+  {
+    std::lock_guard lock(mu_);
+    if (server_ == nullptr || shut_down_) return;
+    shut_down_ = true;
+    server_->GetHealthCheckService()->SetServingStatus(false);
+  }
   server_->Shutdown(std::chrono::system_clock::now() +
                     absl::ToChronoMilliseconds(options_.shutdown_grace));
 }

@@ -1,7 +1,9 @@
 #pragma once
 
 #include <memory>
+#include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -29,8 +31,15 @@ struct ServerOptions {
                                                   std::string_view default_address);
 };
 
-// Builds and runs a gRPC server with the standard health service (grpc.health.v1, every service
-// SERVING once started, NOT_SERVING while draining) and server reflection, so grpcurl and
+// The health-check service name that says only "the process is alive": SERVING from Start to
+// Shutdown, whatever the dependencies. Liveness probes ask for it, readiness probes for the
+// overall status (""), so an instance waiting out a Redis or Kafka outage is taken out of load
+// balancing but not restarted (restarting every instance would not bring Redis back).
+inline constexpr std::string_view kLivenessService = "liveness";
+
+// Builds and runs a gRPC server with the standard health service (grpc.health.v1: the overall
+// status SERVING once started, NOT_SERVING while a dependency is down (SetServing) and while
+// draining; kLivenessService NOT_SERVING only while draining) and server reflection, so grpcurl and
 // Kubernetes probes work against any of our binaries.
 class ServerRunner {
  public:
@@ -42,6 +51,10 @@ class ServerRunner {
   absl::Status Start();
   int port() const { return port_; }
 
+  // The overall health status (service ""), e.g. NOT_SERVING while a dependency is down.
+  // Ignored before Start and after Shutdown (which is NOT_SERVING for good). Thread-safe.
+  void SetServing(bool serving);
+
   // Marks everything NOT_SERVING, lets in-flight calls finish for up to shutdown_grace, then
   // cancels the rest. Idempotent; safe from any thread except a signal handler.
   void Shutdown();
@@ -52,6 +65,7 @@ class ServerRunner {
   std::vector<grpc::Service*> services_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
+  std::mutex mu_;  // orders SetServing against Shutdown
   bool shut_down_ = false;
 };
 

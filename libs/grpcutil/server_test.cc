@@ -28,6 +28,41 @@ TEST(ServerTest, ServesHealthOnAFreePortAndDrainsOnShutdown) {
   runner.Wait();
 }
 
+grpc::health::v1::HealthCheckResponse::ServingStatus Status(ServerRunner& runner,
+                                                           const std::string& service) {
+  auto health = grpc::health::v1::Health::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(runner.port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  grpc::health::v1::HealthCheckRequest request;
+  request.set_service(service);
+  grpc::health::v1::HealthCheckResponse response;
+  if (!health->Check(&context, request, &response).ok()) {
+    return grpc::health::v1::HealthCheckResponse::UNKNOWN;
+  }
+  return response.status();
+}
+
+// A dependency outage takes the instance out of load balancing (readiness asks for "") but does
+// not fail liveness, which would restart it for nothing.
+TEST(ServerTest, SetServingChangesTheOverallStatusButNotLiveness) {
+  using grpc::health::v1::HealthCheckResponse;
+  ServerRunner runner(ServerOptions{});
+  ASSERT_TRUE(runner.Start().ok());
+  const std::string liveness(kLivenessService);
+  EXPECT_EQ(Status(runner, ""), HealthCheckResponse::SERVING);
+  EXPECT_EQ(Status(runner, liveness), HealthCheckResponse::SERVING);
+  runner.SetServing(false);
+  EXPECT_EQ(Status(runner, ""), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Status(runner, liveness), HealthCheckResponse::SERVING);
+  runner.SetServing(true);
+  EXPECT_EQ(Status(runner, ""), HealthCheckResponse::SERVING);
+
+  runner.Shutdown();
+  runner.SetServing(true);  // too late: draining stays NOT_SERVING
+  EXPECT_NE(Status(runner, ""), HealthCheckResponse::SERVING);
+  runner.Wait();
+}
+
 std::string TestData(const std::string& name) {
   return std::string(COMPLAINTS_SOURCE_DIR) + "/libs/grpcutil/testdata/" + name;
 }

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging.h"
+#include "libs/common/utf8.h"
 #include "libs/kafka/rdkafka_util.h"
 
 namespace complaints::kafka {
@@ -183,6 +184,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     for (size_t i = 0; i < batch.size(); ++i) slots[i].record = &batch[i];
     std::map<PartitionKey, int64_t> stored;  // offsets stored so far, per partition
     absl::Duration backoff = std::min(options.retry_backoff, options.max_retry_backoff);
+    bool outage = false;  // reported through on_retrying
     for (int attempt = 1;; ++attempt) {
       // The handler gets what it has not finished with yet: the whole batch the first time.
       std::vector<size_t> to_handle;
@@ -235,6 +237,10 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
       StoreOffsets(slots, stored);
       if (not_done == 0) break;
+      if (!outage && failure.code() != absl::StatusCode::kAborted) {
+        outage = true;
+        if (options.on_retrying) options.on_retrying(true);
+      }
       Log()->warn("{}: attempt {} failed, retrying in {}{}: {}", Where(*failed->record), attempt,
                   absl::FormatDuration(backoff),
                   not_done > 1 ? absl::StrCat(" with ", not_done - 1, " more records") : "",
@@ -245,6 +251,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       backoff = std::min(backoff * 2, options.max_retry_backoff);
     }
     if (retrying) SetPaused(false);
+    if (outage && options.on_retrying) options.on_retrying(false);
   }
 
   // Gives up the records of `record`'s partition: another member, or the replay, delivers them.
@@ -302,9 +309,12 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     for (const auto& header : record.headers) {
       if (!header.first.starts_with("dlq_")) dead.extra_headers.push_back(header);
     }
-    const absl::string_view message = reason.message();
+    // Cut at a character boundary and made valid: the header is read as UTF-8 text by tools.
+    const std::string valid = common::ToValidUtf8(
+        std::string_view(reason.message().data(), reason.message().size()));
+    const std::string message(common::TruncateUtf8(valid, kMaxReasonBytes));
     dead.extra_headers.insert(dead.extra_headers.end(),
-                              {{"dlq_reason", std::string(message.substr(0, kMaxReasonBytes))},
+                              {{"dlq_reason", message},
                                {"dlq_code", absl::StatusCodeToString(reason.code())},
                                {"dlq_topic", record.topic},
                                {"dlq_partition", absl::StrCat(record.partition)},

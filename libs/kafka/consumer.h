@@ -42,13 +42,22 @@ struct ConsumerOptions {
   // cooperative rebalance, before records of added partitions are delivered.
   std::function<void(const std::vector<TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;
+  // Called from the consumer thread with true when the consumer starts waiting to retry records
+  // because a dependency failed (a transient status other than Aborted, or a dead letter that
+  // could not be published), and with false once those records are done (or abandoned). Lets
+  // the service report itself unhealthy during an outage (runtime::DependencyHealth) without
+  // this library knowing about health checks. Aborted (a concurrent writer won a race) is a
+  // normal retry, not an outage, and is not reported.
+  std::function<void(bool retrying)> on_retrying;
 };
 
 // What a handler's status means to the consumer:
 //  - OK: the record's effect is done; its offset is stored (committed in the background).
 //  - Unavailable, DeadlineExceeded, Aborted, ResourceExhausted: transient (broker or Redis
-//    down); the same record is retried with backoff until it succeeds or the consumer stops.
-//    Nothing is skipped while a dependency is down.
+//    down, a topic missing, an ACL not granted...: see redis::ErrorStatus and the Kafka error
+//    mapping in rdkafka_util.h); the same record is retried with capped exponential backoff
+//    (retry_backoff doubling up to max_retry_backoff) until it succeeds or the consumer stops.
+//    Nothing is skipped while a dependency is down; on_retrying reports the outage.
 //  - anything else: the record is bad; it is copied to `<topic>.dlq` with the reason in
 //    headers (dlq_reason, dlq_code, dlq_topic, dlq_partition, dlq_offset, dlq_group, dlq_time)
 //    plus its original headers (minus any earlier dlq_* ones), and its offset is stored: the

@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/utf8.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_catalogue.h"
@@ -700,8 +701,8 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
 
 TEST_F(KafkaIntegrationTest, PublishToUnknownTopicFailsInsteadOfHanging) {
   // Auto topic creation is off on the broker: a missing topic must fail the call, bounded by
-  // message.timeout.ms (Unavailable) or, when librdkafka gives up on the topic first,
-  // topic.metadata.propagation.max.ms (NotFound).
+  // message.timeout.ms or, when librdkafka gives up on the topic first,
+  // topic.metadata.propagation.max.ms; either way Unavailable (an operator creates the topic).
   KafkaConfig config = config_;
   config.extra["message.timeout.ms"] = "3000";
   auto producer = Producer::Create(config);
@@ -717,8 +718,141 @@ TEST_F(KafkaIntegrationTest, PublishToUnknownTopicFailsInsteadOfHanging) {
   ASSERT_TRUE(producer.ok()) << producer.status();
   start = absl::Now();
   status = (*producer)->Publish(Record(Unique("missing"), "k", "v"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_NE(status.message().find("Unknown topic"), std::string_view::npos) << status;
   EXPECT_LT(absl::Now() - start, absl::Seconds(15));
+}
+
+// Passes records on to the real producer, counting them: what a consumer dead-letters.
+class CountingPublisher final : public Publisher {
+ public:
+  explicit CountingPublisher(Publisher* next) : next_(next) {}
+  absl::StatusOr<std::vector<Delivery>> PublishWithOffsets(
+      std::span<const OutgoingRecord> records) override {
+    calls += static_cast<int>(records.size());
+    return next_->PublishWithOffsets(records);
+  }
+  std::atomic<int> calls = 0;
+
+ private:
+  Publisher* next_;
+};
+
+// What on_retrying reported, in order.
+class RetryLog {
+ public:
+  std::function<void(bool)> Callback() {
+    return [this](bool retrying) {
+      std::lock_guard lock(mu_);
+      events_.push_back(retrying);
+    };
+  }
+  std::vector<bool> events() const {
+    std::lock_guard lock(mu_);
+    return events_;
+  }
+
+ private:
+  mutable std::mutex mu_;
+  std::vector<bool> events_;
+};
+
+// A handler whose publish fails because its topic does not exist (auto-creation is off on the
+// broker, as in production): an operator creates the topic, so the record waits for that and is
+// never dead-lettered; the consumer reports the outage while it lasts.
+TEST_F(KafkaIntegrationTest, PublishToAMissingTopicIsRetriedUntilTheTopicExists) {
+  const std::string topic = MakeTopic("missing.in", 1);
+  const std::string missing = Unique("missing.out");
+  KafkaConfig out_config = config_;
+  out_config.extra["topic.metadata.propagation.max.ms"] = "500";
+  out_config.extra["message.timeout.ms"] = "5000";
+  auto out = Producer::Create(out_config);
+  ASSERT_TRUE(out.ok()) << out.status();
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", "forward me")).ok());
+
+  CountingPublisher dead_letters(producer_.get());
+  RetryLog retries;
+  std::atomic<int> attempts = 0;
+  std::atomic<bool> done = false;
+  absl::Status first_failure;
+  std::mutex mu;
+  ConsumerOptions options = Options(topic);
+  options.on_retrying = retries.Callback();
+  auto running = Consume(
+      options,
+      [&](const IncomingRecord& record) {
+        absl::Status status = (*out)->Publish(Record(missing, record.key, record.value));
+        if (++attempts == 1) {
+          std::lock_guard lock(mu);
+          first_failure = status;
+        }
+        done = status.ok();
+        return status;
+      },
+      &dead_letters);
+  ASSERT_TRUE(WaitFor([&] { return attempts >= 3; }, absl::Seconds(60)));
+  {
+    std::lock_guard lock(mu);
+    EXPECT_EQ(first_failure.code(), absl::StatusCode::kUnavailable) << first_failure;
+  }
+  EXPECT_EQ(dead_letters.calls, 0);
+  EXPECT_FALSE(done);
+  EXPECT_EQ(retries.events(), std::vector<bool>{true});
+
+  auto specs = ParseTopicCatalogue(absl::StrCat(missing, " partitions=1 retention=1d\n"));
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  ASSERT_TRUE(EnsureTopics(config_, *specs, absl::Seconds(30)).ok());
+  ASSERT_TRUE(WaitFor([&] { return done.load(); }, absl::Seconds(60)));
+  ASSERT_TRUE(WaitFor([&] { return retries.events().size() == 2; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_EQ(dead_letters.calls, 0);
+  EXPECT_EQ(retries.events(), (std::vector<bool>{true, false}));
+}
+
+// The broker refuses a record above its message.max.bytes (1 MB by default), which an operator
+// can raise: the record is not bad in itself, so the failure is transient.
+TEST_F(KafkaIntegrationTest, RecordTooLargeForTheBrokerIsUnavailable) {
+  const std::string topic = MakeTopic("too.large", 1);
+  KafkaConfig config = config_;
+  config.extra["message.max.bytes"] = "4000000";  // the client would send it
+  config.extra["compression.type"] = "none";
+  auto producer = Producer::Create(config);
+  ASSERT_TRUE(producer.ok()) << producer.status();
+  std::string value(2'000'000, 'x');
+  std::mt19937 random(7);
+  for (char& c : value) c = static_cast<char>(random());
+  const absl::Status status = (*producer)->Publish(Record(topic, "k", value));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_TRUE(IsTransient(status));
+}
+
+// The reason header is cut at kMaxReasonBytes on a character boundary and is valid UTF-8 even
+// when the handler's message is not.
+TEST_F(KafkaIntegrationTest, DeadLetterReasonIsValidUtf8) {
+  const std::string topic = MakeTopic("dlq.utf8", 1);
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", "bad")).ok());
+  std::string reason = "xy";  // so that the cut at 1024 falls inside a character
+  for (int i = 0; i < 500; ++i) reason += "张";
+  reason[5] = '\xff';  // the second character's first byte
+  Seen seen;
+  auto running = Consume(Options(topic), [&](const IncomingRecord& record) {
+    seen.Add(record);
+    return absl::InvalidArgumentError(reason);
+  });
+  ASSERT_TRUE(WaitFor([&] { return seen.size() >= 1; }));
+  Seen dead;
+  auto dlq_reader = Consume(Options(topic + ".dlq"), [&](const IncomingRecord& record) {
+    dead.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return dead.size() >= 1; }));
+  EXPECT_TRUE(dlq_reader->Stop().ok());
+  EXPECT_TRUE(running->Stop().ok());
+  const std::string header = FindHeader(dead.records()[0].headers, "dlq_reason").value_or("");
+  EXPECT_TRUE(common::IsValidUtf8(header));
+  EXPECT_LE(header.size(), 1024u);
+  EXPECT_GE(header.size(), 1024u - 3);
+  EXPECT_EQ(header.substr(0, 2), "xy");
 }
 
 }  // namespace

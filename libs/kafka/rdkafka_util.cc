@@ -10,6 +10,7 @@ absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what) {
   switch (code) {
     case RdKafka::ERR_NO_ERROR:
       return absl::OkStatus();
+    // The cluster is unreachable or busy right now.
     case RdKafka::ERR__TRANSPORT:
     case RdKafka::ERR__RESOLVE:
     case RdKafka::ERR__ALL_BROKERS_DOWN:
@@ -25,14 +26,31 @@ absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what) {
     case RdKafka::ERR_NOT_ENOUGH_REPLICAS:
     case RdKafka::ERR_NOT_ENOUGH_REPLICAS_AFTER_APPEND:
     case RdKafka::ERR_NOT_COORDINATOR:
+    case RdKafka::ERR_COORDINATOR_NOT_AVAILABLE:
+    case RdKafka::ERR_COORDINATOR_LOAD_IN_PROGRESS:
     case RdKafka::ERR_KAFKA_STORAGE_ERROR:
     case RdKafka::ERR_FENCED_LEADER_EPOCH:
     case RdKafka::ERR_UNKNOWN_LEADER_EPOCH:
+    // The cluster is there but not set up for us yet: a topic not created (or deleted), ACLs or
+    // credentials not granted, a record above the broker's or topic's current size limit. An
+    // operator fixes these by creating the topic, granting the ACL or raising max.message.bytes;
+    // the record is not bad in itself, so it must wait for that rather than be dead-lettered.
+    case RdKafka::ERR__UNKNOWN_TOPIC:
+    case RdKafka::ERR__UNKNOWN_PARTITION:
+    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
+    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_GROUP_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RdKafka::ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RdKafka::ERR__AUTHENTICATION:
+    case RdKafka::ERR_SASL_AUTHENTICATION_FAILED:
+    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    case RdKafka::ERR_RECORD_LIST_TOO_LARGE:
       return absl::UnavailableError(message);
     case RdKafka::ERR__QUEUE_FULL:
     case RdKafka::ERR_THROTTLING_QUOTA_EXCEEDED:
       return absl::ResourceExhaustedError(message);
-    case RdKafka::ERR_MSG_SIZE_TOO_LARGE:
+    // What we asked for is malformed: a bug of ours or a bad configuration, never an outage.
     case RdKafka::ERR_INVALID_MSG_SIZE:
     case RdKafka::ERR_INVALID_MSG:
     case RdKafka::ERR_INVALID_RECORD:
@@ -43,17 +61,6 @@ absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what) {
     case RdKafka::ERR_POLICY_VIOLATION:
     case RdKafka::ERR_TOPIC_EXCEPTION:
       return absl::InvalidArgumentError(message);
-    case RdKafka::ERR__UNKNOWN_TOPIC:
-    case RdKafka::ERR__UNKNOWN_PARTITION:
-    case RdKafka::ERR_UNKNOWN_TOPIC_OR_PART:
-      return absl::NotFoundError(message);
-    case RdKafka::ERR_TOPIC_AUTHORIZATION_FAILED:
-    case RdKafka::ERR_GROUP_AUTHORIZATION_FAILED:
-    case RdKafka::ERR_CLUSTER_AUTHORIZATION_FAILED:
-    case RdKafka::ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
-    case RdKafka::ERR__AUTHENTICATION:
-    case RdKafka::ERR_SASL_AUTHENTICATION_FAILED:
-      return absl::PermissionDeniedError(message);
     case RdKafka::ERR_TOPIC_ALREADY_EXISTS:
       return absl::AlreadyExistsError(message);
     case RdKafka::ERR__PURGE_QUEUE:

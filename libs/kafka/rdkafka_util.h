@@ -18,10 +18,14 @@ namespace complaints::kafka::internal {
 
 using Settings = std::map<std::string, std::string>;
 
-// The absl status for a librdkafka error (C codes have the same values), prefixed by `what`.
-// Codes that mean "the cluster is unreachable or busy right now" become Unavailable, so
-// consumers retry instead of dead-lettering; bad records become InvalidArgument; missing topics
-// NotFound; authorization PermissionDenied.
+// The absl status for a librdkafka error (C codes have the same values), prefixed by `what`:
+// the one place that decides what a Kafka error means to a consumer (kafka::IsTransient).
+// Unavailable (retried, never dead-lettered): the cluster unreachable or busy, and also what an
+// operator fixes without touching the record: an unknown topic or partition (not created yet, or
+// deleted), failed authorization or authentication, a record larger than the broker's or
+// topic's current limit (MSG_SIZE_TOO_LARGE, RECORD_LIST_TOO_LARGE). ResourceExhausted: the local
+// queue or a quota is full. InvalidArgument: a malformed request (a bug or bad configuration).
+// Cancelled: purged or destroyed. Internal: fatal and anything unknown.
 absl::Status KafkaError(RdKafka::ErrorCode code, absl::string_view what);
 
 // Sends librdkafka's errors and log lines to the "kafka" module logger and remembers whether the

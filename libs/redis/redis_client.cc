@@ -78,20 +78,47 @@ Reply Convert(const redisReply& raw) {
   return reply;
 }
 
-// Redis errors start with an upper-case code word ("WRONGTYPE ...", "ERR syntax error").
+// Error codes (the first word of an error reply) that mean the server cannot serve writes, or
+// anything, right now: out of memory with noeviction (OOM), a replica (READONLY), a failed
+// snapshot with stop-writes-on-bgsave-error (MISCONF), credentials or ACLs that changed under us
+// (NOAUTH, WRONGPASS, NOPERM), start-up (LOADING), a long script (BUSY), a replica without its
+// master (MASTERDOWN), cluster states (TRYAGAIN, CLUSTERDOWN, MOVED, ASK). None of them says
+// anything about the command's arguments: the same command succeeds once an operator or the
+// server itself has fixed the state.
+constexpr absl::string_view kInfrastructureCodes[] = {
+    "OOM",  "READONLY",   "MISCONF",  "NOAUTH",      "WRONGPASS", "NOPERM",    "LOADING",
+    "BUSY", "MASTERDOWN", "TRYAGAIN", "CLUSTERDOWN", "MOVED",     "ASK",       "NOREPLICAS"};
+
+// Replies that blame the arguments we sent: a value of the wrong kind under a key, a malformed
+// or out-of-range argument. Only these may mean the record that produced the arguments is bad.
+bool BlamesArguments(absl::string_view message) {
+  return absl::StartsWith(message, "WRONGTYPE ") || absl::StartsWith(message, "ERR syntax") ||
+         absl::StartsWith(message, "ERR wrong number of arguments") ||
+         absl::StartsWith(message, "ERR value is not") ||
+         absl::StartsWith(message, "ERR invalid expire time") ||
+         absl::StartsWith(message, "ERR increment or decrement would overflow");
+}
+
+}  // namespace
+
 absl::Status ErrorStatus(absl::string_view command, absl::string_view message) {
   std::string text = absl::StrCat("redis ", command, ": ", message);
   const absl::string_view code = message.substr(0, message.find(' '));
-  if (code == "WRONGTYPE" || absl::StartsWith(message, "ERR syntax") ||
-      absl::StartsWith(message, "ERR wrong number of arguments")) {
-    return absl::InvalidArgumentError(std::move(text));
+  for (absl::string_view transient : kInfrastructureCodes) {
+    if (code == transient) return absl::UnavailableError(std::move(text));
   }
-  // The server is starting, busy with a script or without its master: backing off will help.
-  if (code == "LOADING" || code == "BUSY" || code == "MASTERDOWN" || code == "TRYAGAIN") {
-    return absl::UnavailableError(std::move(text));
-  }
-  return absl::FailedPreconditionError(std::move(text));
+  if (BlamesArguments(message)) return absl::InvalidArgumentError(std::move(text));
+  // Everything else is retried: unknown codes (a newer server, a proxy, a module), unknown
+  // commands (renamed or disabled by the operator) and errors raised inside our own Lua scripts
+  // ("ERR user_script:...", "ERR Error running script...": a bug in our code, or a server error
+  // such as OOM re-raised by redis.call). None of them is the record's fault, and a bank would
+  // rather stall a partition loudly (retry with backoff, health NOT_SERVING, an error in the log
+  // every attempt) until an operator or a fix makes it pass, than dead-letter good records
+  // quietly and rely on someone replaying them.
+  return absl::UnavailableError(std::move(text));
 }
+
+namespace {
 
 absl::StatusOr<Reply> ToResult(absl::string_view command, Reply reply) {
   if (reply.type == Reply::Type::kError) return ErrorStatus(command, reply.str);

@@ -7,6 +7,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "libs/common/config.h"
 
@@ -48,13 +49,26 @@ class Script {
   std::string source_;
 };
 
+// The status for an error reply of `command` (named in the message; the reply text is Redis's
+// own and never quotes our arguments). The one place that decides what a Redis error means:
+//  - InvalidArgument, permanent: the reply blames the arguments (WRONGTYPE, "ERR syntax",
+//    "ERR wrong number of arguments", "ERR value is not an integer/float", an invalid expire
+//    time, an overflowing increment). Only these can mean that a record is bad in itself.
+//  - Unavailable, transient: everything else. The server's state (OOM under noeviction, READONLY
+//    replica, MISCONF after a failed snapshot, NOAUTH/WRONGPASS/NOPERM, LOADING, BUSY,
+//    MASTERDOWN, TRYAGAIN, CLUSTERDOWN...), and also unknown replies, unknown commands and
+//    errors raised inside our own Lua scripts: those are a server we do not know, an operator's
+//    configuration or a bug of ours, not the record's fault. Consumers retry them with backoff
+//    and report NOT_SERVING; a stalled partition is loud and loses nothing, while a good record
+//    dead-lettered is quiet and needs someone to replay it.
+absl::Status ErrorStatus(absl::string_view command, absl::string_view message);
+
 // One synchronous connection (not thread-safe: one per thread). On a connection error the
 // command is retried once on a fresh connection; if Redis is still unreachable the call fails
 // with Unavailable so that callers can back off. Error replies from Redis come back as
-// FailedPrecondition (or InvalidArgument for WRONGTYPE / syntax errors) with Redis's message;
-// replies that mean "try again later" (LOADING, BUSY, MASTERDOWN, TRYAGAIN) come back as
-// Unavailable. Status messages name the command, never its arguments (they may hold secrets or
-// customer data).
+// ErrorStatus maps them: InvalidArgument when they blame the arguments, Unavailable otherwise.
+// Status messages name the command, never its arguments (they may hold secrets or customer
+// data).
 //
 // The retry is blind: a command whose connection broke after it was sent may already have run,
 // so it runs twice. Only send idempotent commands (SET, HSET, DEL, ZADD, EXPIRE, scripts written

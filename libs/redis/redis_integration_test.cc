@@ -177,10 +177,15 @@ TEST_F(RedisIntegrationTest, EvalReloadsAfterScriptFlush) {
 TEST_F(RedisIntegrationTest, EvalErrorsBecomeStatuses) {
   const std::string key = Key("eval_error");
   ASSERT_TRUE(client_->Command({"SET", key, "text"}).ok());
+  // An argument error raised by redis.call keeps its meaning.
   auto failed = client_->Eval(Script("return redis.call('INCR', KEYS[1])"), {key}, {});
-  EXPECT_EQ(failed.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(failed.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(failed.status().message().find("not an integer"), std::string_view::npos)
       << failed.status();
+  // A runtime error of the script itself is a bug of ours, not a bad record: retried.
+  auto bug = client_->Eval(Script("return nil + 1"), {}, {});
+  EXPECT_EQ(bug.status().code(), absl::StatusCode::kUnavailable) << bug.status();
+  EXPECT_NE(bug.status().message().find("user_script"), std::string_view::npos) << bug.status();
 
   auto syntax = client_->Eval(Script("this is not lua"), {}, {});
   EXPECT_FALSE(syntax.ok());
@@ -235,8 +240,9 @@ TEST_F(RedisIntegrationTest, ErrorRepliesMapToStatuses) {
   auto syntax = client_->Command({"SET", key, "v", "NOT-AN-OPTION"});
   EXPECT_EQ(syntax.status().code(), absl::StatusCode::kInvalidArgument) << syntax.status();
 
+  // Renamed or disabled by an operator, or a server too old: not the record's fault.
   auto unknown = client_->Command({"NO-SUCH-COMMAND"});
-  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kUnavailable);
   EXPECT_NE(unknown.status().message().find("unknown command"), std::string_view::npos)
       << unknown.status();
 

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "libs/common/logging.h"
 
 namespace complaints::runtime {
@@ -55,6 +57,8 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ct
       ValueOrDie(grpcutil::ServerOptions::FromConfig(ctx.config, default_address)));
   for (grpc::Service* service : services) server->AddService(service);
   CheckOk(server->Start());
+  // RunUntilShutdown removes the listener once the server is shut down, before it goes away.
+  ctx.health->SetListener([runner = server.get()](bool healthy) { runner->SetServing(healthy); });
   return server;
 }
 
@@ -101,7 +105,20 @@ absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceCon
   if (const std::string id = ctx.config.GetString("kafka.group_instance_id", ""); !id.empty()) {
     config.extra["group.instance.id"] = id;
   }
-  return kafka::Consumer::Create(config, std::move(options), ctx.producer.get());
+  return kafka::Consumer::Create(config, ReportRetryingTo(ctx.health, std::move(options)),
+                                 ctx.producer.get());
+}
+
+kafka::ConsumerOptions ReportRetryingTo(std::shared_ptr<DependencyHealth> health,
+                                        kafka::ConsumerOptions options) {
+  std::string name = absl::StrCat("consumer ", options.group_id, " of ",
+                                  absl::StrJoin(options.topics, ","));
+  options.on_retrying = [report = health->Reporter(std::move(name)), health,
+                         previous = std::move(options.on_retrying)](bool retrying) {
+    if (previous) previous(retrying);
+    report(retrying);
+  };
+  return options;
 }
 
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,
@@ -131,6 +148,7 @@ int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
   spdlog::info("signal {}: shutting down", signal);
   if (hooks.before_drain) hooks.before_drain();
   server.Shutdown();
+  ctx.health->SetListener(nullptr);
   server.Wait();
   if (hooks.after_drain) hooks.after_drain();
   for (auto& consumer : consumers) consumer->Stop();

@@ -14,6 +14,7 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "libs/redis/redis_client.h"
+#include "libs/runtime/health.h"
 #include "libs/runtime/rebuild_guard.h"
 
 namespace complaints::runtime {
@@ -27,6 +28,9 @@ struct ServiceContext {
   kafka::KafkaConfig kafka;
   redis::RedisOptions redis;
   std::unique_ptr<kafka::Producer> producer;
+  // Outages the service's consumers are retrying; StartGrpcServer makes the health check follow
+  // it. Shared so that callbacks handed to consumers can hold it.
+  std::shared_ptr<DependencyHealth> health = std::make_shared<DependencyHealth>();
 };
 
 // Reads `--config <file>` (optional) from argv, applies COMPLAINTS_* environment overrides,
@@ -44,6 +48,8 @@ T ValueOrDie(absl::StatusOr<T> value) {
 }
 
 // Starts the gRPC server (address from `grpc.address`, else `default_address`) with `services`.
+// Its health check (grpc.health.v1) follows ctx.health: NOT_SERVING while a consumer retries an
+// infrastructure failure (Redis or Kafka down, a topic missing...), SERVING again after.
 std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ctx,
                                                         std::string_view default_address,
                                                         std::vector<grpc::Service*> services);
@@ -70,8 +76,14 @@ class ConsumerThread {
 // without a rebalance and without waiting for the old session to time out. A static member
 // does not leave the group when it stops, so its partitions wait session.timeout.ms for
 // another owner: give each instance a stable id of its own, or none.
+// Its retries of infrastructure failures are reported to ctx.health (ReportRetryingTo).
 absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceContext& ctx,
                                                                 kafka::ConsumerOptions options);
+
+// `options` with on_retrying reporting to `health` (after any on_retrying it already had), for
+// a consumer made with kafka::Consumer::Create rather than CreateConsumer.
+kafka::ConsumerOptions ReportRetryingTo(std::shared_ptr<DependencyHealth> health,
+                                        kafka::ConsumerOptions options);
 
 // Starts a consumer thread for `options`, as CreateConsumer makes it.
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceContext& ctx,

@@ -18,7 +18,7 @@ return 1
 
 absl::Status FillCounts(const redis::Reply& reply, google::protobuf::Map<std::string, int64_t>* out) {
   if (reply.type == redis::Reply::Type::kError) {
-    return absl::UnavailableError("redis HGETALL: " + reply.str);
+    return redis::ErrorStatus("HGETALL", reply.str);
   }
   for (size_t i = 0; i + 1 < reply.elements.size(); i += 2) {
     int64_t count = 0;

@@ -118,6 +118,38 @@ TEST_F(IntakeTest, GarbageCallIsABadRecord) {
   EXPECT_EQ(intake_.HandleCall(bad_json).code(), absl::StatusCode::kInvalidArgument);
 }
 
+// Protobuf's JSON parser quotes the input around an error; the error goes to the DLQ reason
+// header and the log, so it must give the position and kind only.
+TEST_F(IntakeTest, MalformedJsonErrorCarriesNoInputBytes) {
+  kafka::IncomingRecord call;
+  call.value = R"({"callId":"c-1","customer":{"name":"欧阳娜娜","phone":"13987654321" )"
+               R"("idNumber":"11010519491231002X"}})";
+  const absl::Status status = intake_.HandleCall(call);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  const size_t at = call.value.find(R"("idNumber")");
+  EXPECT_EQ(status.message(), "value is not an IvrCall in JSON: syntax error at byte " +
+                                  std::to_string(at) + ": expected ',' or '}' after a value");
+  for (const char* input : {"1398", "4321", "欧", "娜", "1101", "002X", "c-1", "idNumber"}) {
+    EXPECT_EQ(status.message().find(input), std::string::npos) << input << " in " << status;
+  }
+}
+
+TEST_F(IntakeTest, JsonOfTheWrongTypeNamesTheFieldNotTheValue) {
+  kafka::IncomingRecord call;
+  call.value = R"({"callId":"c-1","customer":{"phone":13987654321}})";
+  const absl::Status status = intake_.HandleCall(call);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "value is not an IvrCall in JSON: field customer.phone has a value of the wrong type "
+            "or out of range");
+
+  // A path that is not our schema's (here the input's own key) is not repeated either.
+  call.value = R"({"startedAt":"13987654321"})";
+  const absl::Status time = intake_.HandleCall(call);
+  EXPECT_EQ(time.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(time.message().find("1398"), std::string::npos) << time;
+}
+
 TEST_F(IntakeTest, StoreOutageIsTransient) {
   store_.fail_ = absl::UnavailableError("redis down");
   kafka::IncomingRecord json;

@@ -144,7 +144,8 @@ int main(int argc, char** argv) {
   tail.group_id = TailGroupId(ctx.service_name);
   tail.topics = {events::kSlaAlertsTopic};
   auto tail_consumer =
-      runtime::ValueOrDie(kafka::Consumer::Create(tail_config, tail, ctx.producer.get()));
+      runtime::ValueOrDie(kafka::Consumer::Create(
+          tail_config, runtime::ReportRetryingTo(ctx.health, tail), ctx.producer.get()));
   consumers.push_back(std::make_unique<runtime::ConsumerThread>(
       std::move(tail_consumer),
       [&hub](const kafka::IncomingRecord& r) { return hub.HandleRecord(r); }));

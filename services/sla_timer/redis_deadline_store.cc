@@ -347,7 +347,7 @@ std::vector<absl::StatusOr<StoredCase>> RedisDeadlineStore::LoadCases(
     }
     const Reply& reply = (*replies)[i];
     if (reply.type == Reply::Type::kError) {
-      out.push_back(absl::UnavailableError("redis GET: " + reply.str));
+      out.push_back(redis::ErrorStatus("GET", reply.str));
     } else if (reply.is_nil()) {
       out.push_back(StoredCase{});
     } else {
@@ -576,11 +576,8 @@ std::vector<absl::StatusOr<Reply>> RedisDeadlineStore::EvalMany(
         sha.value.clear();
       }
       out.push_back(redis.Eval(script, keys[i], args[i]));
-    } else if (reply.str.starts_with("BUSY") || reply.str.starts_with("LOADING") ||
-               reply.str.starts_with("MASTERDOWN") || reply.str.starts_with("TRYAGAIN")) {
-      out.push_back(absl::UnavailableError("redis EVALSHA: " + reply.str));
     } else {
-      out.push_back(absl::FailedPreconditionError("redis EVALSHA: " + reply.str));
+      out.push_back(redis::ErrorStatus("EVALSHA", reply.str));
     }
   }
   return out;
@@ -701,7 +698,7 @@ absl::StatusOr<std::vector<int32_t>> RedisDeadlineStore::UnmarkedPartitions(
   for (size_t i = 0; i < partitions.size(); ++i) {
     const Reply& reply = (*replies)[i];
     if (reply.type == Reply::Type::kError)
-      return absl::UnavailableError("redis EXISTS: " + reply.str);
+      return redis::ErrorStatus("EXISTS", reply.str);
     if (reply.integer == 0) out.push_back(partitions[i]);
   }
   return out;

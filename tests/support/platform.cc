@@ -81,4 +81,10 @@ std::string Platform::LogTail(const std::string& service) const {
   return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
 }
 
+std::vector<std::string> Platform::LogFiles() const {
+  std::vector<std::string> files;
+  for (const auto& [service, file] : logs_) files.push_back(file);
+  return files;
+}
+
 }  // namespace complaints::testsupport

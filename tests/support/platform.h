@@ -30,6 +30,9 @@ class Platform {
   ChildProcess& Process(const std::string& service) { return *processes_.at(service); }
   // The tail of a service's log, for failure messages.
   std::string LogTail(const std::string& service) const;
+  // A service's log file, and every service's (for ScanLogs).
+  const std::string& LogFile(const std::string& service) const { return logs_.at(service); }
+  std::vector<std::string> LogFiles() const;
 
   static std::string KafkaBootstrap();
   static std::string RedisPort();

@@ -98,12 +98,21 @@ int FreePort() {
   return ntohs(addr.sin_port);
 }
 
-RedisServer::RedisServer(const std::string& log_file)
+namespace {
+
+std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"--port", std::to_string(port), "--bind",   "127.0.0.1",
+                                   "--save", "",                    "--appendonly", "no",
+                                   "--dir",  "/tmp"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  return args;
+}
+
+}  // namespace
+
+RedisServer::RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args)
     : port_(FreePort()),
-      process_("/usr/bin/redis-server",
-               {"--port", std::to_string(port_), "--bind", "127.0.0.1", "--save", "",
-                "--appendonly", "no", "--dir", "/tmp"},
-               {}, log_file) {}
+      process_("/usr/bin/redis-server", RedisArgs(port_, extra_args), {}, log_file) {}
 
 bool RedisServer::WaitUntilReady(int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);

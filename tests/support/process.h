@@ -35,10 +35,11 @@ class ChildProcess {
 int FreePort();
 
 // A redis-server of a test's own on a free port (no persistence), for tests that must be free to
-// FLUSHALL or restart it.
+// FLUSHALL or restart it, or put it in a failure state (maxmemory, replica, password...).
+// `extra_args` come after the defaults, e.g. {"--requirepass", "x"} or {"--replicaof", ...}.
 class RedisServer {
  public:
-  explicit RedisServer(const std::string& log_file);
+  explicit RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args = {});
   int port() const { return port_; }
   // Waits until it answers PING.
   bool WaitUntilReady(int timeout_seconds = 10);

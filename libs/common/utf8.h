@@ -1,0 +1,26 @@
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+
+namespace complaints::common {
+
+// UTF-8 checks for text that leaves the process (log lines, Kafka headers, gRPC status
+// messages): log shippers and JSON consumers reject or mangle invalid UTF-8, and a string cut at
+// a byte limit can end in the middle of a character.
+
+// The length in bytes of the valid UTF-8 sequence (RFC 3629: no overlongs, no surrogates, at
+// most U+10FFFF) starting at `s[0]`, or 0 if `s` does not start with one.
+size_t Utf8SequenceLength(std::string_view s);
+
+bool IsValidUtf8(std::string_view s);
+
+// The longest prefix of `s` of at most `max_bytes` bytes that does not end inside a character.
+// (Only the cut is checked: invalid bytes before it are left to ToValidUtf8.)
+std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
+
+// `s` with every byte that is not part of a valid sequence replaced by U+FFFD.
+std::string ToValidUtf8(std::string_view s);
+
+}  // namespace complaints::common
