@@ -212,6 +212,9 @@ absl::Status Analytics::HandleRecord(const kafka::IncomingRecord& record) {
 absl::StatusOr<analytics::v1::GetTimelineResponse> Analytics::GetTimeline(
     const analytics::v1::GetTimelineRequest& request) {
   if (request.complaint_id().empty()) return grpcutil::FieldError("complaint_id", "is required");
+  if (check_ready_) {
+    if (absl::Status ready = check_ready_(); !ready.ok()) return ready;
+  }
   auto entries = store_->Timeline(request.complaint_id());
   if (!entries.ok()) return entries.status();
   if (entries->empty()) {
@@ -227,6 +230,10 @@ absl::StatusOr<analytics::v1::GetTimelineResponse> Analytics::GetTimeline(
 }
 
 absl::StatusOr<analytics::v1::GetCountsResponse> Analytics::GetCounts() {
+  // Counts span every partition: all of them must be complete.
+  if (check_ready_) {
+    if (absl::Status ready = check_ready_(); !ready.ok()) return ready;
+  }
   return store_->Counts();
 }
 

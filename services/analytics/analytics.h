@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+
 #include "absl/status/statusor.h"
 #include "complaints/analytics/v1/analytics.pb.h"
 #include "libs/kafka/consumer.h"
@@ -15,7 +17,10 @@ absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record);
 // 分析: a timeline per complaint and counters over all of them, from every complaint topic.
 class Analytics {
  public:
-  explicit Analytics(AnalyticsStore* store) : store_(store) {}
+  // `check_ready` says whether the store is complete (runtime::StateReadiness): answers are
+  // refused with Unavailable while it is being replayed from Kafka. Unset: always (tests).
+  explicit Analytics(AnalyticsStore* store, std::function<absl::Status()> check_ready = nullptr)
+      : store_(store), check_ready_(std::move(check_ready)) {}
 
   // One record of any complaint topic; a duplicate (same ce_id) changes nothing.
   absl::Status HandleRecord(const kafka::IncomingRecord& record);
@@ -27,6 +32,7 @@ class Analytics {
 
  private:
   AnalyticsStore* store_;
+  std::function<absl::Status()> check_ready_;
 };
 
 }  // namespace complaints::analytics

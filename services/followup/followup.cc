@@ -105,8 +105,11 @@ absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
     case events::v1::CaseEvent::kResolved:
       return OnResolved(*event, header->id);
     case events::v1::CaseEvent::kReopened:
+      change.task = CaseChange::Task::kClear;
+      break;
     case events::v1::CaseEvent::kClosed:
       change.task = CaseChange::Task::kClear;
+      change.closed = true;
       break;
     default:
       return absl::OkStatus();  // nothing follow-up needs
@@ -165,6 +168,10 @@ std::optional<FollowUpTask> FollowUp::FindOpenTask(const CaseState& state,
 absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     const followup::v1::RecordOutcomeRequest& request) {
   if (auto s = Validate(request); !s.ok()) return s;
+  if (options_.check_ready) {
+    // Redis lost follow-up's state and it is being replayed: an answer now could be wrong.
+    if (auto s = options_.check_ready(request.complaint_id()); !s.ok()) return s;
+  }
   const std::string& complaint_id = request.complaint_id();
   const std::string& task_id = request.task_id();
   const Outcome outcome = request.outcome();

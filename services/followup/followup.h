@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 
@@ -20,6 +21,9 @@ struct FollowUpOptions {
   absl::Duration due_after = absl::Hours(4);     // first survey after the resolution (T+2 failed)
   absl::Duration retry_after = absl::Hours(24);  // next callback after an unreachable customer
   int max_attempts = 3;
+  // Whether follow-up's state of a complaint is complete (runtime::StateReadiness); set by
+  // main. Unset: always (tests).
+  std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
 
   // From `followup.due_hours`, `followup.retry_hours` (may be fractional) and
   // `followup.max_attempts`; non-positive values are configuration errors.

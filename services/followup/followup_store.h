@@ -31,6 +31,9 @@ struct CaseChange {
   std::optional<events::v1::Level> level;
   enum class Task { kKeep, kOpen, kClear } task = Task::kKeep;
   events::v1::FollowUpTask open;  // with Task::kOpen
+  // The case closed: its state is kept for the store's closed-case retention, then expires
+  // (complaints.case.v1, kept forever, brings it back on a replay).
+  bool closed = false;
 };
 
 // Per-complaint follow-up state. Every method is atomic on its own; callers publish first and

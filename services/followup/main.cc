@@ -11,13 +11,27 @@ using namespace complaints;
 
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("followup", argc, argv));
-  const auto options = runtime::ValueOrDie(followup::FollowUpOptions::FromConfig(ctx.config));
+  auto options = runtime::ValueOrDie(followup::FollowUpOptions::FromConfig(ctx.config));
+  auto ledger_options =
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/followup"));
   redis::RedisPool redis_pool(ctx.redis, 16);
-  followup::RedisFollowUpStore store(&redis_pool);
+  followup::RedisFollowUpStore store(&redis_pool, "followup:", ledger_options.closed_case_ttl);
+
+  // Follow-up's own state is rebuilt from complaints.case.v1 behind its guard; the cases it
+  // closes and reopens are routing's, complete only once routing's markers say so.
+  runtime::RebuildGuard guard(&redis_pool,
+                              {.marker_prefix = "followup:", .topics = {events::kCaseTopic}});
+  const runtime::StateReadiness routing_state(
+      &redis_pool, "routing:", {events::kReceivedTopic, events::kCaseTopic},
+      [&guard](const std::string& topic) { return guard.PartitionCount(topic); });
+  options.check_ready = [&guard](const std::string& id) {
+    return guard.readiness().CheckReady(id);
+  };
+  ledger_options.check_ready = [&routing_state](const std::string& id) {
+    return routing_state.CheckReady(id);
+  };
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(
-      &ledger_store, ctx.producer.get(), ctx.clock.get(),
-      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/followup")));
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(), ledger_options);
   followup::FollowUp logic(ctx.producer.get(), &ledger, &store, ctx.clock.get(), options);
 
   followup::FollowUpGrpcService grpc_service(&logic);
@@ -26,7 +40,9 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
   kafka::ConsumerOptions cases;
   cases.topics = {events::kCaseTopic};
-  consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
-      ctx, cases, [&logic](const kafka::IncomingRecord& r) { return logic.HandleCaseEvent(r); })));
-  return runtime::RunUntilShutdown(ctx, *server, consumers);
+  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
+      ctx, cases, [&logic](const kafka::IncomingRecord& r) { return logic.HandleCaseEvent(r); },
+      &guard)));
+  return runtime::RunUntilShutdown(ctx, *server, consumers,
+                                   {.before_drain = nullptr, .after_drain = [&guard] { guard.Stop(); }});
 }

@@ -8,7 +8,7 @@ namespace {
 constexpr char kOutcomePrefix[] = "outcome:";
 
 // KEYS: case hash, seen set. ARGV: event id, level ("" keeps it), task op (keep|open|clear),
-// task id, task. Returns 0 for an event applied before.
+// task id, task, expiry in ms (0: none, the case is open). Returns 0 for an event applied before.
 const redis::Script kApply(R"lua(
 if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
 if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[2]) end
@@ -16,6 +16,10 @@ if ARGV[3] == 'open' then
   redis.call('HSET', KEYS[1], 'task_id', ARGV[4], 'task', ARGV[5])
 elseif ARGV[3] == 'clear' then
   redis.call('HDEL', KEYS[1], 'task_id', 'task')
+end
+if tonumber(ARGV[6]) > 0 then
+  redis.call('PEXPIRE', KEYS[1], ARGV[6])
+  redis.call('PEXPIRE', KEYS[2], ARGV[6])
 end
 return 1
 )lua");
@@ -112,7 +116,8 @@ absl::StatusOr<bool> RedisFollowUpStore::Apply(const std::string& complaint_id,
   auto reply = (*redis)->Eval(
       kApply, {CaseKey(complaint_id), SeenKey(complaint_id)},
       {event_id, change.level ? std::to_string(static_cast<int>(*change.level)) : "", op,
-       change.open.task_id(), change.open.SerializeAsString()});
+       change.open.task_id(), change.open.SerializeAsString(),
+       std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0)});
   if (!reply.ok()) return reply.status();
   return reply->integer == 1;
 }

@@ -15,8 +15,10 @@ namespace complaints::followup {
 // make a repeated RecordOutcome publish its (deterministic) records again.
 class RedisFollowUpStore final : public FollowUpStore {
  public:
-  explicit RedisFollowUpStore(redis::RedisPool* pool, std::string prefix = "followup:")
-      : pool_(pool), prefix_(std::move(prefix)) {}
+  // A closed case's keys expire `closed_ttl` after the close; an open case's never do.
+  explicit RedisFollowUpStore(redis::RedisPool* pool, std::string prefix = "followup:",
+                              absl::Duration closed_ttl = absl::Hours(24 * 90))
+      : pool_(pool), prefix_(std::move(prefix)), closed_ttl_(closed_ttl) {}
 
   absl::StatusOr<CaseState> Get(const std::string& complaint_id) override;
   absl::StatusOr<bool> Seen(const std::string& complaint_id, const std::string& event_id) override;
@@ -35,6 +37,7 @@ class RedisFollowUpStore final : public FollowUpStore {
 
   redis::RedisPool* pool_;
   const std::string prefix_;
+  const absl::Duration closed_ttl_;
 };
 
 }  // namespace complaints::followup

@@ -77,11 +77,23 @@ int main(int argc, char** argv) {
        .clocks_from_policy_state = [&engine](const std::string& policy_state) {
          return sla_timer::ClocksOfPolicyState(engine, policy_state);
        }});
-  // SlaService's pause, resume and extend change the case through the ledger routing keeps.
+  // SlaService's pause, resume and extend change the case through the ledger routing keeps,
+  // refused while routing is rebuilding the case's partition.
+  std::atomic<kafka::Consumer*> case_consumer_ptr{nullptr};
+  const runtime::StateReadiness routing_state(
+      &redis_pool, "routing:", {events::kReceivedTopic, events::kCaseTopic},
+      [&case_consumer_ptr](const std::string& topic) -> absl::StatusOr<int32_t> {
+        kafka::Consumer* consumer = case_consumer_ptr.load();
+        if (consumer == nullptr) return absl::UnavailableError("starting");
+        return consumer->PartitionCount(topic, absl::Seconds(5));
+      });
+  auto ledger_options =
+      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/sla-timer"));
+  ledger_options.check_ready = [&routing_state](const std::string& id) {
+    return routing_state.CheckReady(id);
+  };
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
-  cases::CaseLedger ledger(
-      &ledger_store, ctx.producer.get(), ctx.clock.get(),
-      runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/sla-timer")));
+  cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(), ledger_options);
   sla_timer::SlaTimer timer(&store, &engine, ctx.clock.get(), &ledger, absl::Hours(24 * ttl_days));
   sla_timer::AlertFirer firer(&store, ctx.producer.get(), ctx.clock.get(), &engine, firing);
   sla_timer::Poller poller(&firer, &store, ctx.clock.get(), firing);
@@ -97,7 +109,6 @@ int main(int argc, char** argv) {
   // in the batch handler, marks the partition rebuilt and replays once more from the start (the
   // batch's other records of the partition are dropped), so no record is ever applied to a
   // half-empty state. A crash before the mark replays again.
-  std::atomic<kafka::Consumer*> case_consumer_ptr{nullptr};
   auto replay = [&case_consumer_ptr](int32_t partition) {
     if (kafka::Consumer* consumer = case_consumer_ptr.load()) {
       consumer->Rewind({{events::kCaseTopic, partition}});
