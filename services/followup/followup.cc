@@ -50,10 +50,13 @@ struct Decision {
   std::optional<FollowUpTask> next;
 };
 
-kafka::OutgoingRecord TaskRecord(const FollowUpTask& task, absl::Time now) {
+// `created` is when the task came to be, derived from what caused it (the resolution, or the
+// attempt before), never the clock: a task published again after a crash or a Redis rebuild is
+// the same bytes under the same id.
+kafka::OutgoingRecord TaskRecord(const FollowUpTask& task, absl::Time created) {
   // The task is the event: its id is the record's ce_id.
   return events::ToRecord(events::kFollowUpTasksTopic, task.complaint_id(), task, task.task_id(),
-                          kEventSource, task.complaint_id(), now);
+                          kEventSource, task.complaint_id(), created);
 }
 
 std::string RetryTaskId(const std::string& complaint_id, const std::string& task_id) {
@@ -141,7 +144,7 @@ absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
   task.set_unit(event.unit());
 
   // Publish first, remember after: a crash in between re-publishes the same task id.
-  if (auto s = publisher_->Publish(TaskRecord(task, now)); !s.ok()) return s;
+  if (auto s = publisher_->Publish(TaskRecord(task, resolved_at)); !s.ok()) return s;
   CaseChange change;
   change.task = CaseChange::Task::kOpen;
   change.open = task;
@@ -206,7 +209,6 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
                                          complaint_id);
   }
 
-  const absl::Time now = clock_->Now();
   const auto case_event = [&](const std::string& effect, const std::string& reason) {
     events::v1::CaseEvent event;
     event.set_actor(request.actor().empty() ? kSystemActor : request.actor());
@@ -228,7 +230,10 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
                                                request.comment());
   } else if (task->attempt() < options_.max_attempts) {
     FollowUpTask next = NextAttempt(*task);
-    *next.mutable_due_at() = common::ToProtoTime(now + options_.retry_after);
+    // Counted from the attempt that failed, not from when it was reported: the same report
+    // made twice (a retry, or after a rebuild) schedules the same task.
+    *next.mutable_due_at() =
+        common::ToProtoTime(common::FromProtoTime(task->due_at()) + options_.retry_after);
     decision = Decision{kRetryScheduled, std::nullopt, next};
   } else {
     decision = case_event(kClosed, "customer unreachable after " +
@@ -257,7 +262,8 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
       return change;
     };
     if (auto changed = ledger_->Execute(command); !changed.ok()) return changed.status();
-  } else if (auto s = publisher_->Publish(TaskRecord(*decision.next, now)); !s.ok()) {
+  } else if (auto s = publisher_->Publish(TaskRecord(*decision.next, common::FromProtoTime(task->due_at())));
+             !s.ok()) {
     return s;
   }
   if (auto s = store_->AdvanceOpenTask(complaint_id, state->open_task->task_id(), decision.next);

@@ -268,6 +268,7 @@ TEST_F(FollowUpTest, UnsatisfiedReopensTheCaseWithTheComment) {
 
 TEST_F(FollowUpTest, UnreachableRetriesByCallbackThenClosesAfterTheLastAttempt) {
   std::string task_id = ResolveAndGetTaskId();
+  absl::Time due = common::FromProtoTime(LastTask().due_at());
   for (int attempt = 2; attempt <= 3; ++attempt) {
     auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNREACHABLE));
     ASSERT_TRUE(response.ok()) << response.status();
@@ -278,7 +279,9 @@ TEST_F(FollowUpTest, UnreachableRetriesByCallbackThenClosesAfterTheLastAttempt) 
     EXPECT_EQ(next.attempt(), attempt);
     EXPECT_EQ(next.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
     EXPECT_EQ(next.unit(), "BJ-0101");
-    EXPECT_EQ(common::FromProtoTime(next.due_at()), clock_.Now() + absl::Hours(24));
+    // A day after the attempt that failed, whenever it was reported.
+    EXPECT_EQ(common::FromProtoTime(next.due_at()), due + absl::Hours(24));
+    due = common::FromProtoTime(next.due_at());
     EXPECT_EQ(store_.cases_[kComplaint].open_task->task_id(), next.task_id());
     // The previous task is done: a repeat answers the same, another outcome is refused.
     EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNREACHABLE))
@@ -323,6 +326,28 @@ TEST_F(FollowUpTest, ARetryTaskIsFoundAfterTheStoreWasRebuiltFromTheCaseTopic) {
   ASSERT_TRUE(response.ok()) << response.status();
   EXPECT_EQ(response->effect(), "closed");
   EXPECT_FALSE(rebuilt.cases_[kComplaint].open_task.has_value());
+}
+
+// Redis lost follow-up's state; the resolution is replayed and the contact system reports the
+// same outcome again, hours later: the tasks published again are the same bytes, same times.
+TEST_F(FollowUpTest, TasksDecidedAgainAfterARebuildAreTheSameRecords) {
+  const std::string first = ResolveAndGetTaskId();
+  ASSERT_TRUE(followup_.RecordOutcome(Outcome(first, followup::v1::OUTCOME_UNREACHABLE)).ok());
+  const auto before = publisher_.PublishedTo(events::kFollowUpTasksTopic);
+  ASSERT_EQ(before.size(), 2u);
+
+  MemoryStore rebuilt;
+  FollowUp followup(&publisher_, &ledger_, &rebuilt, &clock_);
+  clock_.Advance(absl::Hours(5));
+  ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+  ASSERT_TRUE(followup.RecordOutcome(Outcome(first, followup::v1::OUTCOME_UNREACHABLE)).ok());
+  const auto after = publisher_.PublishedTo(events::kFollowUpTasksTopic);
+  ASSERT_EQ(after.size(), 4u);
+  for (size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(after[2 + i].event.id, before[i].event.id);
+    EXPECT_EQ(after[2 + i].value, before[i].value);
+    EXPECT_EQ(after[2 + i].event.time, before[i].event.time);
+  }
 }
 
 TEST_F(FollowUpTest, OutcomeForAnotherTaskOrNoTask) {
