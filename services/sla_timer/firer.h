@@ -85,14 +85,6 @@ class AlertFirer {
   AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
              const sla_policy::PolicyEngine* engine, FiringOptions options)
       : AlertFirer(store, publisher, clock, EngineNextFiring(engine), options, EngineLevel) {}
-  // The next alert from policy.h's NextFiring with `policy`.
-  AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
-             PolicySettings policy, FiringOptions options)
-      : AlertFirer(
-            store, publisher, clock,
-            [policy](const StoredCase&, const ClockEntry& entry, events::v1::AlertKind kind,
-                     int32_t step) { return NextFiring(entry, kind, step, policy); },
-            options) {}
 
   // Fires what is due now, batch after batch (at most max_batches); returns how many alerts
   // were published.

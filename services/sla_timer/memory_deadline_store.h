@@ -101,6 +101,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
     std::vector<DueItem> items;
     {
       std::lock_guard lock(mu_);
+      ++claims_[partition];
       if (!fail_.ok()) return fail_;
       std::multimap<absl::Time, std::string> by_time;
       for (const auto& [member, at] : due_[partition]) {
@@ -174,6 +175,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
   absl::StatusOr<std::vector<int32_t>> UnmarkedPartitions(
       const std::vector<int32_t>& partitions) override {
     std::lock_guard lock(mu_);
+    for (int32_t p : partitions) ++marker_checks_[p];
     if (!fail_.ok()) return fail_;
     std::vector<int32_t> out;
     for (int32_t p : partitions) {
@@ -212,6 +214,16 @@ class MemoryDeadlineStore final : public DeadlineStore {
     std::lock_guard lock(mu_);
     fail_ = std::move(status);
   }
+  // How many times a partition was claimed from / had its marker checked: lets a test wait
+  // until a loop has gone round, instead of sleeping.
+  int claims(int32_t partition) {
+    std::lock_guard lock(mu_);
+    return claims_[partition];
+  }
+  int marker_checks(int32_t partition) {
+    std::lock_guard lock(mu_);
+    return marker_checks_[partition];
+  }
   // Runs after each Claim, outside the lock: a concurrent update between claim and publish.
   std::function<void()> after_claim;
 
@@ -221,6 +233,8 @@ class MemoryDeadlineStore final : public DeadlineStore {
   std::map<std::string, Case> cases_;
   std::map<int32_t, std::map<std::string, absl::Time>> due_;
   std::set<int32_t> marked_;
+  std::map<int32_t, int> claims_;
+  std::map<int32_t, int> marker_checks_;
   // unit -> (due, worklist member): the order of the Redis store's worklists.
   std::map<std::string, std::set<std::pair<absl::Time, std::string>>> worklists_;
 };

@@ -10,7 +10,6 @@
 #include "absl/time/time.h"
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/sla.pb.h"
-#include "libs/common/config.h"
 
 namespace complaints::sla_timer {
 
@@ -47,17 +46,6 @@ struct CaseClocks {
   bool operator==(const CaseClocks&) const = default;
 };
 
-// A breach-only schedule in plain clock time: what the store, the firer and the benchmark are
-// tested with. The service itself times clocks with the policy engine (policy_engine.h).
-struct PolicySettings {
-  absl::Duration accept = absl::Hours(4);             // sla.accept_hours
-  absl::Duration resolution = absl::Hours(7 * 24);    // sla.resolution_hours: the branch's week
-  absl::Duration regulatory = absl::Hours(15 * 24);   // sla.regulatory_days: CBIRC 2020 No. 3
-
-  // Non-positive or non-numeric values are InvalidArgument naming the key.
-  static absl::StatusOr<PolicySettings> FromConfig(const common::Config& config);
-};
-
 struct ClockChange {
   enum class Kind {
     kArm,       // a new deadline (new version): replaces whatever was scheduled for the clock
@@ -76,10 +64,5 @@ struct Firing {
   absl::Time at = absl::UnixEpoch();
   bool operator==(const Firing&) const = default;
 };
-
-// PolicySettings' schedule: the breach at the due time and nothing after it.
-Firing FirstFiring(const ClockEntry& entry, const PolicySettings& settings);
-std::optional<Firing> NextFiring(const ClockEntry& entry, events::v1::AlertKind fired_kind,
-                                 int32_t fired_step, const PolicySettings& settings);
 
 }  // namespace complaints::sla_timer

@@ -40,6 +40,11 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     return {clock, state, due, version, kT0, "BJ-0101"};
   }
 
+  // What a change schedules first; the store takes whatever the engine says, so any alert does.
+  static Firing BreachAt(const ClockEntry& entry) {
+    return Firing{events::v1::ALERT_KIND_BREACH, 0, entry.due};
+  }
+
   // Writes one change made by the case event at `offset`, as SlaTimer does.
   absl::Status Change(const std::string& id, ClockChange::Kind kind, const ClockEntry& entry,
                       int64_t offset, absl::Duration expire_after = absl::ZeroDuration()) {
@@ -49,7 +54,7 @@ class SlaStoreIntegrationTest : public ::testing::Test {
     update.expected_last_offset = current->last_offset;
     update.last_offset = offset;
     update.assignment_sequence = 1;
-    update.AddChange(kind, entry, FirstFiring(entry, policy_));
+    update.AddChange(kind, entry, BreachAt(entry));
     update.expire_after = expire_after;
     return store_.Update(kPartition, id, update);
   }
@@ -161,7 +166,6 @@ class SlaStoreIntegrationTest : public ::testing::Test {
   }
 
   testing::ScratchRedis scratch_{"sla"};
-  PolicySettings policy_;
   std::unique_ptr<redis::RedisClient> admin_;
   // The store adds ":case:..." itself, as it does to "sla" in production.
   RedisDeadlineStore store_{&scratch_.pool(), scratch_.prefix() + "sla"};
@@ -332,7 +336,7 @@ TEST_F(SlaStoreIntegrationTest, AFullMinuteOverflowsIntoMoreBucketsThatStayCompa
     const ClockEntry entry = Entry(kAccept, due + absl::Milliseconds(i), i + 1);
     CaseUpdate update;
     update.last_offset = i + 1;
-    update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    update.AddChange(ClockChange::Kind::kArm, entry, BreachAt(entry));
     update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, entry}};
     ASSERT_TRUE(small.Update(kPartition, "CMP" + std::to_string(i), update).ok());
   }
@@ -373,7 +377,7 @@ TEST_F(SlaStoreIntegrationTest, ThousandsClaimedAndAcknowledgedAtOnce) {
     const ClockEntry accept = Entry(kAccept, kT0 + absl::Milliseconds(i * 100), i + 1);
     CaseWrite w{kPartition, "CMP" + std::to_string(i), {}};
     w.update.last_offset = i + 1;
-    w.update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    w.update.AddChange(ClockChange::Kind::kArm, accept, BreachAt(accept));
     w.update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
     writes.push_back(std::move(w));
   }
@@ -404,7 +408,7 @@ TEST_F(SlaStoreIntegrationTest, PolicyStateIsStoredVerbatimAndKeptWhenNotGiven) 
   CaseUpdate update;
   update.last_offset = 1;
   update.assignment_sequence = 1;
-  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, BreachAt(accept));
   update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
   update.policy_state = std::string("\x00engine\xffstate", 13);
   ASSERT_TRUE(store_.Update(kPartition, "CMP1", update).ok());
@@ -452,7 +456,7 @@ TEST_F(SlaStoreIntegrationTest, ClocksCanLiveInThePolicyStateAlone) {
   const ClockEntry accept = Entry(kAccept, kT0 + absl::Hours(4), 9);
   CaseUpdate update;
   update.last_offset = 9;
-  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, BreachAt(accept));
   update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
   update.policy_state = std::to_string(absl::ToUnixMillis(accept.due)) + "|9";
   ASSERT_TRUE(lean.Update(kPartition, "CMP1", update).ok());
@@ -522,7 +526,7 @@ TEST_F(SlaStoreIntegrationTest, BatchesApplyEachWriteOnItsOwn) {
     CaseWrite w{kPartition, id, {}};
     w.update.expected_last_offset = expected;
     w.update.last_offset = offset;
-    Firing first = FirstFiring(entry, policy_);
+    Firing first = BreachAt(entry);
     first.step = step;
     w.update.AddChange(ClockChange::Kind::kArm, entry, first);
     if (with_clocks) w.update.clocks = std::map<ClockKind, ClockEntry>{{kResolution, entry}};
@@ -578,7 +582,7 @@ TEST_F(SlaStoreIntegrationTest, ArmedDeadlinesFireThroughTheFirer) {
     const ClockEntry accept = Entry(kAccept, kT0 + absl::Minutes(i), 40 + i);
     CaseUpdate update;
     update.last_offset = 40 + i;
-    update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+    update.AddChange(ClockChange::Kind::kArm, accept, BreachAt(accept));
     update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, accept}};
     update.policy_state = "engine";
     ASSERT_TRUE(store_.Update(kPartition, "CMP" + std::to_string(i), update).ok());
@@ -609,7 +613,7 @@ TEST_F(SlaStoreIntegrationTest, AGuardedStoreRefusesUpdatesUntilThePartitionIsMa
   const ClockEntry accept = Entry(kAccept, kT0, 1);
   CaseUpdate update;
   update.last_offset = 1;
-  update.AddChange(ClockChange::Kind::kArm, accept, FirstFiring(accept, policy_));
+  update.AddChange(ClockChange::Kind::kArm, accept, BreachAt(accept));
   const absl::Status refused = guarded.Update(kPartition, "CMP1", update);
   EXPECT_TRUE(IsPartitionStateMissing(refused)) << refused;
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable);  // retried, never dead-lettered
@@ -675,7 +679,7 @@ TEST_F(SlaStoreIntegrationTest, WorklistsPageInDueOrderAcrossDaysAndFullBuckets)
     const ClockEntry entry = Entry(kAccept, due, i + 1);
     CaseWrite write{kPartition, id, {}};
     write.update.last_offset = i + 1;
-    write.update.AddChange(ClockChange::Kind::kArm, entry, FirstFiring(entry, policy_));
+    write.update.AddChange(ClockChange::Kind::kArm, entry, BreachAt(entry));
     write.update.clocks = std::map<ClockKind, ClockEntry>{{kAccept, entry}};
     writes.push_back(std::move(write));
     expected.push_back({id, due});
@@ -723,7 +727,7 @@ TEST_F(SlaStoreIntegrationTest, WorklistsMatchTheMemoryStoreAfterRandomUpdates) 
     update.expected_last_offset = now.last_offset;
     update.last_offset = offset;
     update.AddChange(entry.running() ? ClockChange::Kind::kArm : ClockChange::Kind::kStop, entry,
-                     FirstFiring(entry, policy_));
+                     BreachAt(entry));
     now.clocks[clock] = entry;
     now.last_offset = offset;
     update.clocks = now.clocks;
