@@ -144,6 +144,11 @@ void Poller::Assign(const std::vector<int32_t>& partitions) {
   for (auto& thread : finished) thread.join();
 }
 
+void Poller::StateRestored(int32_t partition) {
+  std::lock_guard lock(mu_);
+  if (auto it = loops_.find(partition); it != loops_.end()) it->second->restored = true;
+}
+
 void Poller::Revoke(const std::vector<int32_t>& partitions) {
   std::vector<std::thread> finished;
   {
@@ -198,6 +203,11 @@ absl::Duration Poller::Pass(Loop* loop) {
   const int32_t partition = loop->partition;
   if (on_state_missing_ && absl::Now() - loop->marker_checked >= options_.marker_check) {
     loop->marker_checked = absl::Now();
+    {
+      std::lock_guard lock(mu_);
+      if (loop->restored) loop->missing_reported = false;
+      loop->restored = false;
+    }
     auto missing = store_->UnmarkedPartitions({partition});
     if (!missing.ok()) {
       spdlog::warn("marker of partition {}: {}", partition, missing.status().ToString());

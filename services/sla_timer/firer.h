@@ -163,12 +163,16 @@ class Poller {
 
   // Redis came back empty: `handler` is called (on the partition's loop thread) when an owned
   // partition's marker (DeadlineStore::MarkPartitions) is missing, once until the marker is
-  // seen again. Wire it to the case consumer's Rewind, so that the partition is replayed even
-  // if no new record arrives; the replay's first guarded Update then marks the partition (see
-  // PartitionStateMissing). Set before Start.
+  // seen again or StateRestored is called. Wire it to the case consumer's Rewind, so that the
+  // partition is replayed even if no new record arrives; the replay's first guarded Update then
+  // marks the partition (see PartitionStateMissing). Set before Start.
   void OnStateMissing(std::function<void(int32_t partition)> handler) {
     on_state_missing_ = std::move(handler);
   }
+  // The partition was marked again (its replay began): a later loss of the marker is reported
+  // anew. Without this, a marker written and lost again between two of the loop's checks would
+  // never be reported, and the partition never replayed unless a new record came.
+  void StateRestored(int32_t partition);
 
  private:
   struct Loop {
@@ -178,6 +182,7 @@ class Poller {
     bool failed = false;  // a publish failed since the last pass: back off
     absl::Time marker_checked = absl::InfinitePast();  // loop thread only
     bool missing_reported = false;                     // loop thread only
+    bool restored = false;  // StateRestored since the last marker check; guarded by mu_
     int running = 0;                                   // threads of this loop not yet returned
     std::deque<AlertFirer::Batch> queue;
     std::condition_variable wake;    // the loop: stop, or room in the queue

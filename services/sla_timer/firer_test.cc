@@ -607,6 +607,29 @@ TEST(PollerTest, AMissingMarkerIsReportedOnceUntilItIsBack) {
   EXPECT_EQ(all, (std::vector<int32_t>{0, 0, 1}));
 }
 
+TEST(PollerTest, AMarkerLostAgainBeforeTheLoopSawItBackIsReportedAgain) {
+  MemoryDeadlineStore store;
+  testing::FakePublisher publisher;
+  const common::SystemClock clock;
+  // Checks far apart: the marker comes back and goes again between two of them.
+  const FiringOptions options{.max_idle = absl::Milliseconds(5),
+                              .marker_check = absl::Milliseconds(300)};
+  AlertFirer firer(&store, &publisher, &clock, NoFurtherAlert, options);
+  std::atomic<int> reported = 0;
+  Poller poller(&firer, &store, &clock, options);
+  poller.OnStateMissing([&](int32_t) { ++reported; });
+  poller.Assign({0});
+  poller.Start();
+  ASSERT_TRUE(WaitUntil([&] { return reported == 1; }));
+  // The replay marks the partition, as main.cc's consumer does, and Redis is lost again at
+  // once, before the loop's next check.
+  ASSERT_TRUE(store.MarkPartitions({0}).ok());
+  poller.StateRestored(0);
+  store.Lose();
+  EXPECT_TRUE(WaitUntil([&] { return reported == 2; }));
+  poller.Stop();
+}
+
 TEST(MemoryStoreTest, AGuardedStoreRefusesUpdatesUntilMarked) {
   MemoryDeadlineStore store;
   store.guard_partitions = true;

@@ -125,6 +125,7 @@ int main(int argc, char** argv) {
           if (first) {
             replay(partition);
             it->second = store.MarkPartitions({partition});
+            if (it->second.ok()) poller.StateRestored(partition);
           }
           if (!it->second.ok()) statuses[i] = it->second;
         }
