@@ -2,15 +2,14 @@
 
 #include <atomic>
 #include <condition_variable>
-#include <fstream>
 #include <mutex>
-#include <sstream>
 #include <thread>
 
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
 #include "complaints/intake/v1/intake.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/files.h"
 
 namespace complaints::grpcutil {
 namespace {
@@ -29,7 +28,8 @@ class HeldService final : public intake::v1::IntakeService::Service {
   }
   bool WaitUntilEntered(absl::Duration timeout) {
     std::unique_lock lock(mu_);
-    return changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout), [this] { return entered_; });
+    return changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                             [this] { return entered_; });
   }
   void Release() {
     std::lock_guard lock(mu_);
@@ -128,12 +128,7 @@ std::string TestData(const std::string& name) {
   return std::string(COMPLAINTS_SOURCE_DIR) + "/libs/grpcutil/testdata/" + name;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+std::string ReadAll(const std::string& path) { return common::ReadFile(path).value_or(""); }
 
 TEST(ServerTest, ServesOverTls) {
   ServerOptions options;

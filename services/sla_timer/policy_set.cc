@@ -1,13 +1,12 @@
 #include "services/sla_timer/policy_set.h"
 
 #include <algorithm>
-#include <fstream>
 #include <set>
-#include <sstream>
 #include <tuple>
 
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
+#include "libs/common/files.h"
 #include "services/sla_timer/policy_span.h"
 
 namespace complaints::sla_policy {
@@ -272,11 +271,11 @@ absl::StatusOr<PolicySet> ParsePolicyText(const std::string& text) {
 }
 
 absl::StatusOr<PolicySet> LoadPolicyFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("policy file " + path + ": cannot be read");
-  std::stringstream text;
-  text << in.rdbuf();
-  auto set = ParsePolicyText(text.str());
+  auto text = common::ReadFile(path);
+  if (!text.ok()) {
+    return absl::NotFoundError("policy file: " + std::string(text.status().message()));
+  }
+  auto set = ParsePolicyText(*text);
   if (!set.ok()) {
     return absl::Status(set.status().code(), path + ": " + std::string(set.status().message()));
   }

@@ -1,10 +1,9 @@
 #include "tests/support/platform.h"
 
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/files.h"
 
 namespace complaints::testsupport {
 namespace {
@@ -80,10 +79,7 @@ bool Platform::WaitUntilServing(absl::Duration timeout) {
 }
 
 std::string Platform::LogTail(const std::string& service) const {
-  std::ifstream in(logs_.at(service));
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
+  const std::string all = common::ReadFile(logs_.at(service)).value_or("");
   return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
 }
 
