@@ -28,7 +28,8 @@ class TopicReader {
   // that everything durable before the call has been seen; false if `timeout` passes first.
   bool ReadToEnd(absl::Duration timeout);
   // Every record read so far that satisfies `predicate`.
-  std::vector<IncomingRecord> Seen(const std::function<bool(const IncomingRecord&)>& predicate) const;
+  std::vector<IncomingRecord> Seen(
+      const std::function<bool(const IncomingRecord&)>& predicate) const;
   // Every record read so far that satisfies `predicate`, after reading for `settle` more.
   std::vector<IncomingRecord> All(
       const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration settle);

@@ -189,10 +189,12 @@ TEST_F(IntakeTest, AClaimWhoseHolderDiedIsPublishedWithTheHoldersContent) {
   const auto records = publisher_.published();
   ASSERT_EQ(records.size(), 1u);
   EXPECT_EQ(records[0].event.time, claimed_at);
-  auto parsed = events::ParseRecordAs<events::v1::ComplaintReceived>(testing::AsIncoming(records[0]));
+  auto parsed =
+      events::ParseRecordAs<events::v1::ComplaintReceived>(testing::AsIncoming(records[0]));
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_EQ(common::FromProtoTime(parsed->received_at()), claimed_at);
-  EXPECT_EQ(records[0].value, ToReceivedEvent(Request("call-1"), id, claimed_at).SerializeAsString());
+  EXPECT_EQ(records[0].value,
+            ToReceivedEvent(Request("call-1"), id, claimed_at).SerializeAsString());
 }
 
 TEST_F(IntakeTest, ARetryAfterKafkaFailedCompletesTheClaimWithTheSameRecord) {

@@ -12,7 +12,9 @@ int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("intake", argc, argv));
   redis::RedisPool redis_pool(ctx.redis, 16);
   const auto key_ttl_days = runtime::ValueOrDie(ctx.config.GetInt("intake.key_ttl_days", 90));
-  if (key_ttl_days <= 0) runtime::CheckOk(absl::InvalidArgumentError("intake.key_ttl_days must be positive"));
+  if (key_ttl_days <= 0) {
+    runtime::CheckOk(absl::InvalidArgumentError("config intake.key_ttl_days: must be positive"));
+  }
   intake::RedisComplaintStore store(&redis_pool, "intake:", absl::Hours(24 * key_ttl_days));
   intake::IntakeOptions options;
   options.claim_lease = absl::Milliseconds(runtime::ValueOrDie(ctx.config.GetInt(

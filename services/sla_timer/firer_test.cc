@@ -32,7 +32,9 @@ struct ShippedEngine {
   static std::string PolicyFile() {
     return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/policies/cn-default.textproto";
   }
-  static std::string CalendarDir() { return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/calendars"; }
+  static std::string CalendarDir() {
+    return std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/calendars";
+  }
 
   ShippedEngine()
       : policies(*sla_policy::LoadPolicyFile(PolicyFile())),
@@ -281,7 +283,9 @@ TEST_F(FirerTest, OtherPartitionsAreNotTouched) {
 
 // For the poller's tests, which are about threads and partitions rather than policy: the breach
 // at the due time and nothing after it.
-Firing BreachAt(const ClockEntry& entry) { return Firing{events::v1::ALERT_KIND_BREACH, 0, entry.due}; }
+Firing BreachAt(const ClockEntry& entry) {
+  return Firing{events::v1::ALERT_KIND_BREACH, 0, entry.due};
+}
 std::optional<Firing> NoFurtherAlert(const StoredCase&, const ClockEntry&, events::v1::AlertKind,
                                      int32_t) {
   return std::nullopt;
