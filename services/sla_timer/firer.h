@@ -20,7 +20,7 @@
 #include "libs/kafka/producer.h"
 #include "services/sla_timer/deadline_store.h"
 #include "services/sla_timer/policy.h"
-#include "services/sla_timer/policy_engine.h"
+#include "services/sla_timer/policy/policy_engine.h"
 
 namespace complaints::sla_timer {
 

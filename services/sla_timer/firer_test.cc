@@ -16,8 +16,8 @@
 #include "libs/calendar/calendar_registry.h"
 #include "libs/common/proto_time.h"
 #include "services/sla_timer/memory_deadline_store.h"
-#include "services/sla_timer/policy_set.h"
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/policy/policy_set.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_timer.h"
 
 namespace complaints::sla_timer {

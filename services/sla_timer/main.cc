@@ -12,9 +12,9 @@
 #include "libs/runtime/service_runtime.h"
 #include "services/sla_timer/alert_hub.h"
 #include "services/sla_timer/firer.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_set.h"
 #include "services/sla_timer/redis_deadline_store.h"
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_grpc.h"
 #include "services/sla_timer/sla_timer.h"
 

@@ -11,7 +11,7 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/policy_engine.h"
+#include "services/sla_timer/policy/policy_engine.h"
 
 namespace complaints::sla_timer {
 

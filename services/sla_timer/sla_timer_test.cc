@@ -13,7 +13,7 @@
 #include "libs/testing/fake_publisher.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/memory_deadline_store.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_timer {
 namespace {

@@ -10,8 +10,8 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "complaints/sla/v1/clock_state.pb.h"
-#include "services/sla_timer/policy_calendar.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_calendar.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_policy {
 

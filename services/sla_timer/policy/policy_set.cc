@@ -1,4 +1,4 @@
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 #include <algorithm>
 #include <set>
@@ -7,7 +7,7 @@
 #include "google/protobuf/io/tokenizer.h"
 #include "google/protobuf/text_format.h"
 #include "libs/common/files.h"
-#include "services/sla_timer/policy_span.h"
+#include "services/sla_timer/policy/policy_span.h"
 
 namespace complaints::sla_policy {
 namespace {

@@ -1,9 +1,9 @@
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 
 #include "gtest/gtest.h"
 #include "libs/calendar/calendar_registry.h"
-#include "services/sla_timer/policy_engine.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_engine.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_timer {
 namespace {

@@ -4,7 +4,7 @@
 
 #include "absl/time/time.h"
 #include "complaints/sla/v1/policy.pb.h"
-#include "services/sla_timer/policy_calendar.h"
+#include "services/sla_timer/policy/policy_calendar.h"
 
 namespace complaints::sla_policy {
 

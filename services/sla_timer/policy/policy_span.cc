@@ -1,4 +1,4 @@
-#include "services/sla_timer/policy_span.h"
+#include "services/sla_timer/policy/policy_span.h"
 
 #include "absl/time/civil_time.h"
 

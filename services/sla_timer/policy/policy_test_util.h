@@ -8,7 +8,7 @@
 #include "absl/time/time.h"
 #include "complaints/events/v1/case.pb.h"
 #include "libs/common/proto_time.h"
-#include "services/sla_timer/policy_calendar.h"
+#include "services/sla_timer/policy/policy_calendar.h"
 
 namespace complaints::sla_policy::testing {
 

@@ -1,7 +1,7 @@
-#include "services/sla_timer/policy_span.h"
+#include "services/sla_timer/policy/policy_span.h"
 
 #include "gtest/gtest.h"
-#include "services/sla_timer/policy_test_util.h"
+#include "services/sla_timer/policy/policy_test_util.h"
 
 namespace complaints::sla_policy {
 namespace {

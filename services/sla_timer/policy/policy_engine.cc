@@ -1,4 +1,4 @@
-#include "services/sla_timer/policy_engine.h"
+#include "services/sla_timer/policy/policy_engine.h"
 
 #include <algorithm>
 #include <cmath>
@@ -7,7 +7,7 @@
 
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
-#include "services/sla_timer/policy_span.h"
+#include "services/sla_timer/policy/policy_span.h"
 
 namespace complaints::sla_policy {
 namespace {

@@ -6,8 +6,8 @@
 #include "absl/strings/str_join.h"
 #include "libs/calendar/business_calendar.h"
 #include "libs/calendar/calendar_registry.h"
-#include "services/sla_timer/policy_calendar.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_calendar.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_timer {
 

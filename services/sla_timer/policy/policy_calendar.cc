@@ -1,4 +1,4 @@
-#include "services/sla_timer/policy_calendar.h"
+#include "services/sla_timer/policy/policy_calendar.h"
 
 #include <algorithm>
 

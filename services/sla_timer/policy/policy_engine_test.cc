@@ -1,11 +1,11 @@
-#include "services/sla_timer/policy_engine.h"
+#include "services/sla_timer/policy/policy_engine.h"
 
 #include <set>
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/ids.h"
-#include "services/sla_timer/policy_test_util.h"
+#include "services/sla_timer/policy/policy_test_util.h"
 
 namespace complaints::sla_policy {
 namespace {

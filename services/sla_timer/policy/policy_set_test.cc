@@ -1,4 +1,4 @@
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"

@@ -8,9 +8,9 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/calendar/calendar_registry.h"
-#include "services/sla_timer/policy_engine.h"
-#include "services/sla_timer/policy_test_util.h"
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/policy/policy_engine.h"
+#include "services/sla_timer/policy/policy_test_util.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 
 namespace complaints::sla_policy {
 namespace {
