@@ -52,7 +52,7 @@
 #include "libs/redis/redis_pool.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/policy/policy_set.h"
-#include "services/sla_timer/redis_deadline_store.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
 #include "services/sla_timer/policy/regional_calendar.h"
 
 extern char** environ;

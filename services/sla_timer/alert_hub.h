@@ -12,7 +12,7 @@
 #include "absl/status/status.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "libs/kafka/consumer.h"
-#include "services/sla_timer/alerts.h"
+#include "services/sla_timer/store/alerts.h"
 
 namespace complaints::sla_timer {
 

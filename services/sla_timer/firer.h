@@ -18,8 +18,8 @@
 #include "libs/common/clock.h"
 #include "libs/common/logging.h"
 #include "libs/kafka/producer.h"
-#include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/policy.h"
+#include "services/sla_timer/store/deadline_store.h"
+#include "services/sla_timer/store/clocks.h"
 #include "services/sla_timer/policy/policy_engine.h"
 
 namespace complaints::sla_timer {

@@ -15,7 +15,7 @@
 #include "complaints/sla/v1/clock_state.pb.h"
 #include "libs/calendar/calendar_registry.h"
 #include "libs/common/proto_time.h"
-#include "services/sla_timer/memory_deadline_store.h"
+#include "services/sla_timer/store/memory_deadline_store.h"
 #include "services/sla_timer/policy/policy_set.h"
 #include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_timer.h"

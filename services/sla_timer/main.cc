@@ -13,7 +13,7 @@
 #include "services/sla_timer/alert_hub.h"
 #include "services/sla_timer/firer.h"
 #include "services/sla_timer/policy/policy_set.h"
-#include "services/sla_timer/redis_deadline_store.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
 #include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_grpc.h"
 #include "services/sla_timer/sla_timer.h"

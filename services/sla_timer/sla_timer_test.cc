@@ -12,7 +12,7 @@
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
 #include "services/sla_timer/firer.h"
-#include "services/sla_timer/memory_deadline_store.h"
+#include "services/sla_timer/store/memory_deadline_store.h"
 #include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_timer {

@@ -7,9 +7,9 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "services/sla_timer/alerts.h"
-#include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/policy.h"
+#include "services/sla_timer/store/alerts.h"
+#include "services/sla_timer/store/deadline_store.h"
+#include "services/sla_timer/store/clocks.h"
 
 namespace complaints::sla_timer {
 

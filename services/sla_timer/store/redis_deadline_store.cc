@@ -1,7 +1,7 @@
-#include "services/sla_timer/redis_deadline_store.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
 
 #include "absl/strings/numbers.h"
-#include "services/sla_timer/store_codec.h"
+#include "services/sla_timer/store/store_codec.h"
 
 namespace complaints::sla_timer {
 namespace {

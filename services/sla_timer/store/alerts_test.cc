@@ -1,4 +1,4 @@
-#include "services/sla_timer/alerts.h"
+#include "services/sla_timer/store/alerts.h"
 
 #include <set>
 

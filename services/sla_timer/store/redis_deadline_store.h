@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "libs/redis/redis_pool.h"
-#include "services/sla_timer/deadline_store.h"
+#include "services/sla_timer/store/deadline_store.h"
 
 namespace complaints::sla_timer {
 

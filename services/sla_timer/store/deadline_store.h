@@ -10,8 +10,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/cord.h"
 #include "absl/time/time.h"
-#include "services/sla_timer/alerts.h"
-#include "services/sla_timer/policy.h"
+#include "services/sla_timer/store/alerts.h"
+#include "services/sla_timer/store/clocks.h"
 
 namespace complaints::sla_timer {
 

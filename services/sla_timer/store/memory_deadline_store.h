@@ -7,8 +7,8 @@
 #include <mutex>
 #include <set>
 
-#include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/store_codec.h"
+#include "services/sla_timer/store/deadline_store.h"
+#include "services/sla_timer/store/store_codec.h"
 
 namespace complaints::sla_timer {
 

@@ -1,4 +1,4 @@
-#include "services/sla_timer/store_codec.h"
+#include "services/sla_timer/store/store_codec.h"
 
 #include <random>
 

@@ -6,7 +6,7 @@
 #include "absl/time/time.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "libs/kafka/producer.h"
-#include "services/sla_timer/policy.h"
+#include "services/sla_timer/store/clocks.h"
 
 namespace complaints::sla_timer {
 

@@ -15,9 +15,9 @@
 #include "libs/testing/fake_publisher.h"
 #include "libs/testing/scratch_redis.h"
 #include "services/sla_timer/firer.h"
-#include "services/sla_timer/memory_deadline_store.h"
-#include "services/sla_timer/redis_deadline_store.h"
-#include "services/sla_timer/store_codec.h"
+#include "services/sla_timer/store/memory_deadline_store.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
+#include "services/sla_timer/store/store_codec.h"
 
 namespace complaints::sla_timer {
 namespace {

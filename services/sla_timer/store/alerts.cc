@@ -1,4 +1,4 @@
-#include "services/sla_timer/alerts.h"
+#include "services/sla_timer/store/alerts.h"
 
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
