@@ -50,7 +50,7 @@
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_pool.h"
-#include "services/sla_timer/firer.h"
+#include "services/sla_timer/firing/firer.h"
 #include "services/sla_timer/policy/policy_set.h"
 #include "services/sla_timer/store/redis_deadline_store.h"
 #include "services/sla_timer/policy/regional_calendar.h"

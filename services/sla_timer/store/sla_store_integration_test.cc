@@ -14,7 +14,7 @@
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
 #include "libs/testing/scratch_redis.h"
-#include "services/sla_timer/firer.h"
+#include "services/sla_timer/firing/firer.h"
 #include "services/sla_timer/store/memory_deadline_store.h"
 #include "services/sla_timer/store/redis_deadline_store.h"
 #include "services/sla_timer/store/store_codec.h"

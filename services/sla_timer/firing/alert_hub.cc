@@ -1,4 +1,4 @@
-#include "services/sla_timer/alert_hub.h"
+#include "services/sla_timer/firing/alert_hub.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "services/sla_timer/firer.h"
+#include "services/sla_timer/firing/firer.h"
 
 #include <algorithm>
 #include <atomic>
