@@ -46,9 +46,9 @@
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_client.h"
 #include "libs/redis/redis_pool.h"
-#include "services/sla_timer/policy_set.h"
-#include "services/sla_timer/redis_deadline_store.h"
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/policy/policy_set.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_timer.h"
 #include "spdlog/spdlog.h"
 

@@ -8,15 +8,14 @@
 // --config reads `kafka.*` settings (SASL/SSL pass-through) from a service config file.
 
 #include <cstdio>
-#include <fstream>
 #include <map>
-#include <sstream>
 #include <string>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "libs/common/config.h"
+#include "libs/common/files.h"
 #include "libs/kafka/kafka_config.h"
 #include "libs/kafka/topic_catalogue.h"
 
@@ -65,11 +64,9 @@ int main(int argc, char** argv) {
   kafka_config.client_id = "ensure_topics";
   if (flags.contains("--bootstrap")) kafka_config.bootstrap_servers = flags["--bootstrap"];
 
-  std::ifstream in(flags["--catalogue"]);
-  if (!in) return Fail(absl::StrCat("cannot read ", flags["--catalogue"]));
-  std::stringstream text;
-  text << in.rdbuf();
-  auto topics = kafka::ParseTopicCatalogue(text.str());
+  auto text = common::ReadFile(flags["--catalogue"]);
+  if (!text.ok()) return Fail(std::string(text.status().message()));
+  auto topics = kafka::ParseTopicCatalogue(*text);
   if (!topics.ok()) return Fail(std::string(topics.status().message()));
 
   if (flags.contains("--replication")) {

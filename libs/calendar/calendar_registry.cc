@@ -2,15 +2,14 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "libs/common/files.h"
 
 namespace complaints::calendar {
 namespace {
@@ -292,11 +291,11 @@ absl::StatusOr<CalendarRegistry> CalendarRegistry::LoadDirectory(
   std::sort(paths.begin(), paths.end());
   std::vector<File> files;
   for (const fs::path& path : paths) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (!in) return absl::NotFoundError("cannot read calendar file " + path.string());
-    files.push_back({path.string(), text.str()});
+    auto text = common::ReadFile(path.string());
+    if (!text.ok()) {
+      return absl::NotFoundError("calendar file: " + std::string(text.status().message()));
+    }
+    files.push_back({path.string(), *std::move(text)});
   }
   return Parse(files, default_region);
 }

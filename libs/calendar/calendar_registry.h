@@ -48,7 +48,7 @@ class CalendarRegistry {
 
   // Unknown regions (and the empty string) fall back to the default region's calendar. A caller
   // for which another region's holidays would be wrong checks Has() first (the sla-timer refuses
-  // to start: services/sla_timer/regional_calendar.h, CalendarForPolicy).
+  // to start: services/sla_timer/policy/regional_calendar.h, CalendarForPolicy).
   const BusinessCalendar& ForRegion(std::string_view region) const;
   const BusinessCalendar& Default() const { return *default_; }
   bool Has(std::string_view region) const { return calendars_.contains(region); }

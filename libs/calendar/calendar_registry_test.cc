@@ -174,7 +174,7 @@ TEST_F(ShippedCalendarsTest, RegionSettings) {
   EXPECT_FALSE(cn().CoversYear(2024));
   EXPECT_FALSE(cn().CoversYear(2027));
   // Unknown regions fall back to CN (the SLA timer refuses a policy whose region has no
-  // calendar: services/sla_timer/regional_calendar.h).
+  // calendar: services/sla_timer/policy/regional_calendar.h).
   EXPECT_EQ(&registry_->ForRegion("HK"), &cn());
   EXPECT_EQ(&registry_->ForRegion(""), &cn());
   EXPECT_EQ(&registry_->Default(), &cn());

@@ -1,11 +1,9 @@
 #include "libs/common/config.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/common/files.h"
 
 extern char** environ;
 
@@ -51,11 +49,11 @@ absl::StatusOr<Config> Config::Parse(std::string_view text) {
 absl::StatusOr<Config> Config::Load(const std::string& path) {
   Config config;
   if (!path.empty()) {
-    std::ifstream in(path);
-    if (!in) return absl::NotFoundError(absl::StrCat("cannot read config file ", path));
-    std::stringstream buffer;
-    buffer << in.rdbuf();
-    auto parsed = Parse(buffer.str());
+    auto text = ReadFile(path);
+    if (!text.ok()) {
+      return absl::NotFoundError("config file: " + std::string(text.status().message()));
+    }
+    auto parsed = Parse(*text);
     if (!parsed.ok()) return parsed.status();
     config = *std::move(parsed);
   }

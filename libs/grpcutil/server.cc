@@ -1,38 +1,29 @@
 #include "libs/grpcutil/server.h"
 
 #include <csignal>
-#include <fstream>
-#include <sstream>
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.pb.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
+#include "libs/common/files.h"
 #include "libs/common/logging.h"
 
 namespace complaints::grpcutil {
 namespace {
-
-absl::StatusOr<std::string> ReadFile(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError(absl::StrCat("cannot read ", path));
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  return buffer.str();
-}
 
 absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> Credentials(const TlsOptions& tls) {
   if (tls.cert_file.empty()) return grpc::InsecureServerCredentials();
   grpc::SslServerCredentialsOptions ssl(
       tls.client_ca_file.empty() ? GRPC_SSL_DONT_REQUEST_CLIENT_CERTIFICATE
                                  : GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  auto cert = ReadFile(tls.cert_file);
+  auto cert = common::ReadFile(tls.cert_file);
   if (!cert.ok()) return cert.status();
-  auto key = ReadFile(tls.key_file);
+  auto key = common::ReadFile(tls.key_file);
   if (!key.ok()) return key.status();
   ssl.pem_key_cert_pairs.push_back({*key, *cert});
   if (!tls.client_ca_file.empty()) {
-    auto ca = ReadFile(tls.client_ca_file);
+    auto ca = common::ReadFile(tls.client_ca_file);
     if (!ca.ok()) return ca.status();
     ssl.pem_root_certs = *ca;
   }

@@ -1,31 +1,127 @@
 #include "libs/grpcutil/server.h"
 
-#include <fstream>
-#include <sstream>
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
 
 #include "grpcpp/health_check_service_interface.h"
 #include "gtest/gtest.h"
+#include "complaints/intake/v1/intake.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/files.h"
 
 namespace complaints::grpcutil {
 namespace {
 
-TEST(ServerTest, ServesHealthOnAFreePortAndDrainsOnShutdown) {
+// A GetComplaint that holds its call open until the test lets it go: an in-flight call.
+class HeldService final : public intake::v1::IntakeService::Service {
+ public:
+  grpc::Status GetComplaint(grpc::ServerContext*, const intake::v1::GetComplaintRequest* request,
+                            intake::v1::GetComplaintResponse* response) override {
+    std::unique_lock lock(mu_);
+    entered_ = true;
+    changed_.notify_all();
+    changed_.wait(lock, [this] { return released_; });
+    response->mutable_complaint()->set_complaint_id(request->complaint_id());
+    return grpc::Status::OK;
+  }
+  bool WaitUntilEntered(absl::Duration timeout) {
+    std::unique_lock lock(mu_);
+    return changed_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                             [this] { return entered_; });
+  }
+  void Release() {
+    std::lock_guard lock(mu_);
+    released_ = true;
+    changed_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable changed_;
+  bool entered_ = false;
+  bool released_ = false;
+};
+
+grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
+                         grpc::health::v1::HealthCheckResponse* response = nullptr) {
+  auto health = grpc::health::v1::Health::NewStub(channel);
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckRequest request;
+  grpc::health::v1::HealthCheckResponse ignored;
+  return health->Check(&context, request, response != nullptr ? response : &ignored);
+}
+
+TEST(ServerTest, ServesHealthOnAFreePort) {
   ServerRunner runner(ServerOptions{});
   ASSERT_TRUE(runner.Start().ok());
   ASSERT_GT(runner.port(), 0);
-
   auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(runner.port()),
                                      grpc::InsecureChannelCredentials());
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext context;
-  grpc::health::v1::HealthCheckRequest request;
   grpc::health::v1::HealthCheckResponse response;
-  ASSERT_TRUE(health->Check(&context, request, &response).ok());
+  ASSERT_TRUE(CheckHealth(channel, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
 
-  runner.Shutdown();
-  runner.Wait();
+TEST(ServerTest, ShutdownLetsAnInFlightCallFinishWhileRefusingNewOnes) {
+  ServerOptions options;
+  options.shutdown_grace = absl::Seconds(30);
+  ServerRunner runner(options);
+  HeldService held;
+  runner.AddService(&held);
+  ASSERT_TRUE(runner.Start().ok());
+  auto channel = grpc::CreateChannel("127.0.0.1:" + std::to_string(runner.port()),
+                                     grpc::InsecureChannelCredentials());
+
+  std::atomic<bool> in_flight_done = false;
+  grpc::Status in_flight_status;
+  intake::v1::GetComplaintResponse in_flight_response;
+  std::thread in_flight([&] {
+    auto stub = intake::v1::IntakeService::NewStub(channel);
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    intake::v1::GetComplaintRequest request;
+    request.set_complaint_id("CMP1");
+    in_flight_status = stub->GetComplaint(&context, request, &in_flight_response);
+    in_flight_done = true;
+  });
+  ASSERT_TRUE(held.WaitUntilEntered(absl::Seconds(10)));
+
+  std::atomic<bool> shutdown_done = false;
+  std::thread shutdown([&] {
+    runner.Shutdown();
+    runner.Wait();
+    shutdown_done = true;
+  });
+
+  // Shutdown has begun once a new call is refused: health first reads NOT_SERVING, then the
+  // server stops taking calls at all.
+  bool refused = false;
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (!refused && absl::Now() < deadline) {
+    grpc::health::v1::HealthCheckResponse response;
+    const grpc::Status status =
+        CheckHealth(grpc::CreateChannel("127.0.0.1:" + std::to_string(runner.port()),
+                                        grpc::InsecureChannelCredentials()),
+                    &response);
+    if (status.ok()) {
+      EXPECT_NE(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    } else {
+      refused = true;
+    }
+  }
+  EXPECT_TRUE(refused);
+  // ... while the call that was in flight is still being served, and shutdown waits for it.
+  EXPECT_FALSE(in_flight_done);
+  EXPECT_FALSE(shutdown_done);
+
+  held.Release();
+  in_flight.join();
+  shutdown.join();
+  EXPECT_TRUE(in_flight_status.ok()) << in_flight_status.error_message();
+  EXPECT_EQ(in_flight_response.complaint().complaint_id(), "CMP1");
 }
 
 grpc::health::v1::HealthCheckResponse::ServingStatus Status(ServerRunner& runner,
@@ -67,21 +163,7 @@ std::string TestData(const std::string& name) {
   return std::string(COMPLAINTS_SOURCE_DIR) + "/libs/grpcutil/testdata/" + name;
 }
 
-std::string ReadAll(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
-grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel) {
-  auto health = grpc::health::v1::Health::NewStub(channel);
-  grpc::ClientContext context;
-  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckRequest request;
-  grpc::health::v1::HealthCheckResponse response;
-  return health->Check(&context, request, &response);
-}
+std::string ReadAll(const std::string& path) { return common::ReadFile(path).value_or(""); }
 
 TEST(ServerTest, ServesOverTls) {
   ServerOptions options;

@@ -58,6 +58,11 @@ OutgoingRecord Record(const std::string& topic, std::string key, std::string val
   return record;
 }
 
+// The last record of a test's partition: once a consumer has seen it, it has seen everything
+// published to that partition before it, so "nothing else shows up" can be checked without a
+// sleep.
+constexpr char kSentinel[] = "sentinel";
+
 // Thread-safe list of what a handler saw.
 class Seen {
  public:
@@ -77,6 +82,10 @@ class Seen {
     std::vector<std::string> out;
     for (const IncomingRecord& record : records()) out.push_back(record.value);
     return out;
+  }
+  bool Contains(const std::string& value) const {
+    const auto all = values();
+    return std::find(all.begin(), all.end(), value) != all.end();
   }
 
  private:
@@ -412,10 +421,10 @@ TEST_F(KafkaIntegrationTest, OffsetsAreStoredOnlyAfterSuccess) {
     second.Add(record);
     return absl::OkStatus();
   });
-  ASSERT_TRUE(WaitFor([&] { return second.size() >= 2; }));
-  absl::SleepFor(absl::Milliseconds(500));  // nothing else shows up
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return second.Contains(kSentinel); }));
   EXPECT_TRUE(running->Stop().ok());
-  EXPECT_THAT(second.values(), ElementsAre("r3", "r4"));
+  EXPECT_THAT(second.values(), ElementsAre("r3", "r4", kSentinel));
 }
 
 TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
@@ -433,8 +442,15 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
     for (const TopicPartition& tp : partitions) stuck_revoked = stuck_revoked || tp.topic == stuck;
   };
   std::atomic<int> first_attempts = 0;
-  auto first = Consume(first_options, [&](const IncomingRecord&) {
+  std::atomic<int> attempts_after_revocation = 0;
+  std::atomic<bool> first_saw_sentinel = false;
+  auto first = Consume(first_options, [&](const IncomingRecord& record) {
+    if (record.topic == other) {
+      first_saw_sentinel = true;
+      return absl::OkStatus();
+    }
     ++first_attempts;
+    if (stuck_revoked) ++attempts_after_revocation;
     return absl::UnavailableError("dependency down");
   });
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
@@ -449,11 +465,13 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
   EXPECT_THAT(second_seen.values(), ElementsAre("poison-for-now"));
   EXPECT_EQ(second_seen.records()[0].offset, 0);
-  // And the first member gave up retrying it.
-  const int attempts = first_attempts;
-  absl::SleepFor(absl::Seconds(1));
-  EXPECT_EQ(first_attempts, attempts);
+  // And the first member gave up retrying it: while it retries, every partition it owns is
+  // paused, so handling a record of `other` proves it left the retry; and the handler (on the
+  // consumer's thread, like the revocation callback) never saw `stuck` again after revocation.
+  ASSERT_TRUE(producer_->Publish(Record(other, "c-1", kSentinel)).ok());
+  EXPECT_TRUE(WaitFor([&] { return first_saw_sentinel.load(); }));
   EXPECT_TRUE(first->Stop().ok());
+  EXPECT_EQ(attempts_after_revocation, 0);
   EXPECT_TRUE(second->Stop().ok());
 }
 
@@ -569,10 +587,10 @@ TEST_F(KafkaIntegrationTest, BatchRetriesOnlyWhatIsNotDoneAndStoresOffsetsBefore
     second.Add(record);
     return absl::OkStatus();
   });
-  ASSERT_TRUE(WaitFor([&] { return second.size() >= 4; }));
-  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return second.Contains(kSentinel); }));
   EXPECT_TRUE(running->Stop().ok());
-  EXPECT_THAT(second.values(), ElementsAre("r2", "r3", "r4", "r5"));
+  EXPECT_THAT(second.values(), ElementsAre("r2", "r3", "r4", "r5", kSentinel));
 
   // r4 went to the dead-letter topic once.
   Seen dead;
@@ -580,10 +598,11 @@ TEST_F(KafkaIntegrationTest, BatchRetriesOnlyWhatIsNotDoneAndStoresOffsetsBefore
     dead.Add(record);
     return absl::OkStatus();
   });
-  ASSERT_TRUE(WaitFor([&] { return dead.size() >= 1; }));
-  absl::SleepFor(absl::Milliseconds(300));
+  // Dead letters keep their key, so the sentinel lands on the same partition after them.
+  ASSERT_TRUE(producer_->Publish(Record(topic + ".dlq", "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return dead.Contains(kSentinel); }));
   EXPECT_TRUE(dlq_reader->Stop().ok());
-  EXPECT_THAT(dead.values(), ElementsAre("r4"));
+  EXPECT_THAT(dead.values(), ElementsAre("r4", kSentinel));
   EXPECT_EQ(FindHeader(dead.records()[0].headers, "dlq_offset"), "4");
 }
 
@@ -601,31 +620,26 @@ TEST_F(KafkaIntegrationTest, BatchRetryEndsWhenTheRecordsAreDone) {
                : absl::OkStatus();
   }),
                                 100);
-  ASSERT_TRUE(WaitFor([&] {
-    const auto batches = log.batches();
-    return log.values().size() >= 4 + 2 + 2 &&
-           std::find(batches.back().begin(), batches.back().end(), "r3") != batches.back().end();
-  }));
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(WaitFor([&] { return log.batches().size() >= 3; }));
   EXPECT_TRUE(running->Stop().ok());
+  // The four records were published in one call, so they share one record batch in the log,
+  // which the broker never splits: the first fetch holds them all, and the consumer's first
+  // batch is all four. The retries are r1 and r3, together and in order, and then no more.
   const auto batches = log.batches();
-  const auto all = log.values();
-  // Fetched all at once (published before the consumer started): the retries are r1, r3.
-  if (batches.size() == 3) {
-    EXPECT_THAT(batches[1], ElementsAre("r1", "r3"));
-    EXPECT_THAT(batches[2], ElementsAre("r1", "r3"));
-  }
-  EXPECT_EQ(std::count(all.begin(), all.end(), "r0"), 1);
-  EXPECT_EQ(std::count(all.begin(), all.end(), "r2"), 1);
-  // Everything stored: the group has nothing more.
-  std::atomic<int> more = 0;
-  running = Consume(options, [&](const IncomingRecord&) {
-    ++more;
+  ASSERT_EQ(batches.size(), 3u);
+  EXPECT_THAT(batches[0], ElementsAre("r0", "r1", "r2", "r3"));
+  EXPECT_THAT(batches[1], ElementsAre("r1", "r3"));
+  EXPECT_THAT(batches[2], ElementsAre("r1", "r3"));
+  // Everything stored: the next member of the group gets nothing before the sentinel.
+  Seen more;
+  running = Consume(options, [&](const IncomingRecord& record) {
+    more.Add(record);
     return absl::OkStatus();
   });
-  absl::SleepFor(absl::Seconds(3));
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return more.Contains(kSentinel); }));
   EXPECT_TRUE(running->Stop().ok());
-  EXPECT_EQ(more, 0);
+  EXPECT_THAT(more.values(), ElementsAre(kSentinel));
 }
 
 TEST_F(KafkaIntegrationTest, RewindDropsTheBatchOfThePartition) {
@@ -655,12 +669,15 @@ TEST_F(KafkaIntegrationTest, RewindDropsTheBatchOfThePartition) {
       100);
   self = running.get();
   ASSERT_TRUE(WaitFor([&] { return seen.size() >= 6; }));
-  absl::SleepFor(absl::Milliseconds(300));
+  ASSERT_TRUE(producer_->Publish(Record(topic, "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.Contains(kSentinel); }));
   EXPECT_TRUE(running->Stop().ok());
-  // Whatever the batches were, the replay starts from the beginning after b failed.
+  // Whatever the batches were, the replay starts from the beginning after b failed, and then
+  // nothing is handed over twice.
   const std::vector<std::string> values = seen.values();
-  ASSERT_GE(values.size(), 6u);
-  EXPECT_THAT(std::vector<std::string>(values.end() - 3, values.end()), ElementsAre("a", "b", "c"));
+  ASSERT_GE(values.size(), 7u);
+  EXPECT_THAT(std::vector<std::string>(values.end() - 4, values.end()),
+              ElementsAre("a", "b", "c", kSentinel));
   EXPECT_EQ(std::count(values.begin(), values.end(), "b"), 2);
 }
 
@@ -676,11 +693,23 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
     for (const TopicPartition& tp : partitions) stuck_revoked = stuck_revoked || tp.topic == stuck;
   };
   std::atomic<int> first_attempts = 0;
+  std::atomic<int> attempts_after_revocation = 0;
+  std::atomic<bool> first_saw_sentinel = false;
   auto first = ConsumeBatches(
       first_options,
       [&](const std::vector<IncomingRecord>& batch) {
-        first_attempts += static_cast<int>(batch.size());
-        return std::vector<absl::Status>(batch.size(), absl::UnavailableError("down"));
+        std::vector<absl::Status> out;
+        for (const IncomingRecord& record : batch) {
+          if (record.topic == other) {
+            first_saw_sentinel = true;
+            out.push_back(absl::OkStatus());
+            continue;
+          }
+          ++first_attempts;
+          if (stuck_revoked) ++attempts_after_revocation;
+          out.push_back(absl::UnavailableError("down"));
+        }
+        return out;
       },
       100);
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
@@ -692,10 +721,12 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
   ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
   EXPECT_EQ(second_seen.records()[0].offset, 0);
-  const int attempts = first_attempts;
-  absl::SleepFor(absl::Seconds(1));
-  EXPECT_EQ(first_attempts, attempts);
+  // The first member left the retry (it pauses everything it owns while retrying, so it handles
+  // `other`'s sentinel only after) and never handed `stuck`'s record over again once revoked.
+  ASSERT_TRUE(producer_->Publish(Record(other, "c-1", kSentinel)).ok());
+  EXPECT_TRUE(WaitFor([&] { return first_saw_sentinel.load(); }));
   EXPECT_TRUE(first->Stop().ok());
+  EXPECT_EQ(attempts_after_revocation, 0);
   EXPECT_TRUE(second->Stop().ok());
 }
 

@@ -1,10 +1,8 @@
 #include "libs/kafka/topic_catalogue.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "libs/common/files.h"
 
 namespace complaints::kafka {
 namespace {
@@ -90,11 +88,9 @@ TEST(TopicCatalogueTest, ErrorsNameTheLine) {
 
 // The deployed catalogue holds the platform's contract: every topic, co-partitioned.
 TEST(TopicCatalogueTest, DeployedCatalogue) {
-  std::ifstream in(std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/topics.conf");
-  ASSERT_TRUE(in) << "deploy/topics.conf";
-  std::stringstream text;
-  text << in.rdbuf();
-  auto topics = ParseTopicCatalogue(text.str());
+  auto text = common::ReadFile(std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/topics.conf");
+  ASSERT_TRUE(text.ok()) << text.status();
+  auto topics = ParseTopicCatalogue(*text);
   ASSERT_TRUE(topics.ok()) << topics.status();
   std::map<std::string, TopicSpec> by_name;
   for (const TopicSpec& topic : *topics) by_name[topic.name] = topic;

@@ -2,6 +2,9 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
+#include <algorithm>
+#include <map>
+
 
 namespace complaints::kafka {
 
@@ -80,6 +83,56 @@ std::vector<IncomingRecord> TopicReader::All(
     const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration settle) {
   const absl::Time deadline = absl::Now() + settle;
   while (absl::Now() < deadline) PollOnce(100);
+  std::vector<IncomingRecord> out;
+  for (const auto& r : seen_) {
+    if (predicate(r)) out.push_back(r);
+  }
+  return out;
+}
+
+bool TopicReader::ReadToEnd(absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  std::vector<RdKafka::TopicPartition*> partitions;
+  if (impl_->consumer->assignment(partitions) != RdKafka::ERR_NO_ERROR) return false;
+  std::map<std::pair<std::string, int32_t>, int64_t> ends;
+  bool ok = true;
+  for (const auto* p : partitions) {
+    int64_t low = 0, high = 0;
+    const int wait_ms = static_cast<int>(
+        std::max<int64_t>(1, absl::ToInt64Milliseconds(deadline - absl::Now())));
+    if (impl_->consumer->query_watermark_offsets(p->topic(), p->partition(), &low, &high,
+                                                 wait_ms) != RdKafka::ERR_NO_ERROR) {
+      ok = false;
+      break;
+    }
+    ends[{p->topic(), p->partition()}] = high > low ? high : 0;  // 0: nothing left to read
+  }
+  RdKafka::TopicPartition::destroy(partitions);
+  if (!ok) return false;
+  // The next offset to read, per partition, from what was read (the consumer's own position is
+  // unknown until a partition's first fetch).
+  std::map<std::pair<std::string, int32_t>, int64_t> next;
+  size_t counted = 0;
+  auto caught_up = [&] {
+    for (; counted < seen_.size(); ++counted) {
+      const auto& r = seen_[counted];
+      auto& n = next[{r.topic, r.partition}];
+      n = std::max(n, r.offset + 1);
+    }
+    for (const auto& [partition, end] : ends) {
+      if (next[partition] < end) return false;
+    }
+    return true;
+  };
+  while (!caught_up()) {
+    if (absl::Now() >= deadline) return false;
+    PollOnce(100);
+  }
+  return true;
+}
+
+std::vector<IncomingRecord> TopicReader::Seen(
+    const std::function<bool(const IncomingRecord&)>& predicate) const {
   std::vector<IncomingRecord> out;
   for (const auto& r : seen_) {
     if (predicate(r)) out.push_back(r);

@@ -24,6 +24,12 @@ class TopicReader {
   // or `timeout` passes (nullopt).
   std::optional<IncomingRecord> WaitFor(
       const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration timeout);
+  // Reads until every partition is read up to its end as of this call (its high watermark), so
+  // that everything durable before the call has been seen; false if `timeout` passes first.
+  bool ReadToEnd(absl::Duration timeout);
+  // Every record read so far that satisfies `predicate`.
+  std::vector<IncomingRecord> Seen(
+      const std::function<bool(const IncomingRecord&)>& predicate) const;
   // Every record read so far that satisfies `predicate`, after reading for `settle` more.
   std::vector<IncomingRecord> All(
       const std::function<bool(const IncomingRecord&)>& predicate, absl::Duration settle);

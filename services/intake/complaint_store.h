@@ -4,18 +4,55 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "complaints/events/v1/complaint.pb.h"
 
 namespace complaints::intake {
 
-// Accepted complaints by id: answers GetComplaint and spots re-submissions. A cache of
-// complaints.received.v1, which stays the system of record.
+// What ComplaintStore::Claim found for a complaint id.
+struct ComplaintClaim {
+  enum class Outcome {
+    // The caller holds the publishing lease: it publishes `complaint`, then MarkPublished (or
+    // Release when publishing fails).
+    kWon,
+    // `complaint` is durable in Kafka already.
+    kPublished,
+    // Another call holds the lease and is publishing `complaint` right now.
+    kBusy,
+  };
+  Outcome outcome = Outcome::kBusy;
+  // kWon only: no earlier claim existed, so `complaint` is the caller's own candidate. False
+  // when the caller took over a claim whose holder died or failed to publish.
+  bool first = false;
+  // The content the complaint id is bound to: the first claimant's, received_at included, so that
+  // whoever publishes it publishes the same bytes.
+  events::v1::ComplaintReceived complaint;
+};
+
+// Accepted complaints by id: binds each id to the content of its first submission (the claim),
+// answers GetComplaint and spots re-submissions. Every operation is atomic across all intake
+// instances sharing the store. A cache of complaints.received.v1, which stays the system of record.
 class ComplaintStore {
  public:
   virtual ~ComplaintStore() = default;
+
+  // The complaint once it is durable in Kafka (a claim still being published is not found).
   virtual absl::StatusOr<std::optional<events::v1::ComplaintReceived>> Get(
       const std::string& complaint_id) = 0;
-  virtual absl::Status Put(const events::v1::ComplaintReceived& complaint) = 0;
+
+  // Binds `candidate.complaint_id()` to `candidate` unless it is bound already, and gives the
+  // publishing lease to `token` for `lease` if the complaint is not yet published and nobody
+  // else holds the lease (a holder that died loses it when it expires). At most one token holds
+  // a complaint's lease at any time; asking again with the token that holds it answers kWon.
+  virtual absl::StatusOr<ComplaintClaim> Claim(const events::v1::ComplaintReceived& candidate,
+                                               const std::string& token, absl::Duration lease) = 0;
+
+  // The claimed complaint is durable in Kafka: Get returns it from now on and the lease ends.
+  virtual absl::Status MarkPublished(const events::v1::ComplaintReceived& complaint) = 0;
+
+  // Ends `token`'s lease (if it still holds it) without publishing, so that a retry can take
+  // the claim over at once instead of waiting for the lease to expire.
+  virtual absl::Status Release(const std::string& complaint_id, const std::string& token) = 0;
 };
 
 }  // namespace complaints::intake

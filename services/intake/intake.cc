@@ -1,17 +1,22 @@
 #include "services/intake/intake.h"
 
+#include <algorithm>
 #include <optional>
+#include <random>
 #include <string>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "libs/common/json_syntax.h"
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
+#include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
@@ -79,7 +84,72 @@ absl::StatusOr<events::v1::IvrCall> ParseCall(const kafka::IncomingRecord& recor
   return call;
 }
 
+// Collects the paths of differing fields, never their values.
+class FieldPathReporter final : public google::protobuf::util::MessageDifferencer::Reporter {
+ public:
+  using SpecificField = google::protobuf::util::MessageDifferencer::SpecificField;
+
+  void ReportAdded(const google::protobuf::Message&, const google::protobuf::Message&,
+                   const std::vector<SpecificField>& path) override {
+    Add(path);
+  }
+  void ReportDeleted(const google::protobuf::Message&, const google::protobuf::Message&,
+                     const std::vector<SpecificField>& path) override {
+    Add(path);
+  }
+  void ReportModified(const google::protobuf::Message&, const google::protobuf::Message&,
+                      const std::vector<SpecificField>& path) override {
+    Add(path);
+  }
+
+  std::vector<std::string> fields;
+
+ private:
+  void Add(const std::vector<SpecificField>& path) {
+    std::vector<std::string> names;
+    for (const auto& step : path) {
+      if (step.field != nullptr) names.push_back(step.field->name());
+    }
+    std::string joined = absl::StrJoin(names, ".");
+    if (std::find(fields.begin(), fields.end(), joined) == fields.end()) {
+      fields.push_back(std::move(joined));
+    }
+  }
+};
+
+std::string RandomTokenPrefix() {
+  std::random_device random;
+  return common::DeterministicId({std::to_string(random()), std::to_string(random()),
+                                  std::to_string(random()), std::to_string(random())});
+}
+
+// Between two looks at a claim another call is publishing: short at first, as a publish on a
+// healthy broker takes milliseconds.
+absl::Duration PollInterval(int attempt) {
+  return std::min(absl::Milliseconds(5) * (1 << std::min(attempt, 5)), absl::Milliseconds(100));
+}
+
 }  // namespace
+
+std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& first,
+                                         const events::v1::ComplaintReceived& second) {
+  google::protobuf::util::MessageDifferencer differencer;
+  // The time of acceptance is the first claimant's by definition, not content.
+  differencer.IgnoreField(
+      events::v1::ComplaintReceived::descriptor()->FindFieldByName("received_at"));
+  FieldPathReporter reporter;
+  differencer.ReportDifferencesTo(&reporter);
+  differencer.Compare(first, second);
+  return reporter.fields;
+}
+
+Intake::Intake(kafka::Publisher* publisher, ComplaintStore* store, const common::Clock* clock,
+               IntakeOptions options)
+    : publisher_(publisher),
+      store_(store),
+      clock_(clock),
+      options_(options),
+      token_prefix_(RandomTokenPrefix()) {}
 
 absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     const intake::v1::SubmitComplaintRequest& request) {
@@ -88,31 +158,66 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
 
   intake::v1::SubmitComplaintResponse response;
   response.set_complaint_id(id);
-  auto existing = store_->Get(id);
-  if (!existing.ok()) return existing.status();
-  if (existing->has_value()) {
-    response.set_duplicate(true);
+
+  const events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
+  const std::string token = token_prefix_ + "-" + std::to_string(calls_.fetch_add(1));
+  // Waiting for another caller's publish is about real time, whatever the service clock says.
+  const absl::Time give_up = absl::Now() + options_.busy_wait;
+  for (int attempt = 0;; ++attempt) {
+    auto claim = store_->Claim(candidate, token, options_.claim_lease);
+    if (!claim.ok()) return claim.status();
+    using Outcome = ComplaintClaim::Outcome;
+    if (!claim->first) {
+      if (auto differing = DifferingFields(claim->complaint, candidate); !differing.empty()) {
+        if (claim->outcome == Outcome::kWon) {
+          if (auto s = store_->Release(id, token); !s.ok()) {
+            spdlog::warn("complaint {}: claim not released: {}", id, s.ToString());
+          }
+        }
+        return absl::AlreadyExistsError("complaint " + id + " (source + external_id) was first " +
+                                        "submitted with different " +
+                                        absl::StrJoin(differing, ", "));
+      }
+    }
+    if (claim->outcome == Outcome::kPublished) {
+      response.set_duplicate(true);
+      return response;
+    }
+    if (claim->outcome == Outcome::kBusy) {
+      if (absl::Now() >= give_up) {
+        return absl::UnavailableError("complaint " + id +
+                                      " is being accepted by another call; retry");
+      }
+      absl::SleepFor(PollInterval(attempt));
+      continue;
+    }
+
+    // Won: publish the claim's content, not the candidate, so that completing a claim made by a
+    // call that failed or died publishes the very record it would have (one ce_id, one content).
+    const events::v1::ComplaintReceived& event = claim->complaint;
+    const absl::Time received_at = common::FromProtoTime(event.received_at());
+    const auto record = events::ToRecord(events::kReceivedTopic, id, event,
+                                         common::DeterministicId({id, "received"}), kEventSource,
+                                         id, received_at);
+    if (auto s = publisher_->Publish(record); !s.ok()) {
+      // Unacknowledged, so the caller retries: let that retry complete the claim at once.
+      if (auto r = store_->Release(id, token); !r.ok()) {
+        spdlog::warn("complaint {}: claim not released: {}", id, r.ToString());
+      }
+      return s;
+    }
+    if (auto s = store_->MarkPublished(event); !s.ok()) {
+      // The complaint is durable in Kafka, which is what the caller's acknowledgement promises.
+      // Until the lease expires others wait; then one of them publishes the same record again.
+      spdlog::warn("complaint {} published but not marked so: {}", id, s.ToString());
+    }
+    spdlog::info("complaint {} accepted from {} (category {}, level {}, urgency {}, customer {})",
+                 id, request.source(), event.category(), events::v1::Level_Name(event.level()),
+                 events::v1::Urgency_Name(event.urgency()), DescribeCustomer(event.customer()));
+    // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
+    response.set_duplicate(false);
     return response;
   }
-
-  const absl::Time now = clock_->Now();
-  const events::v1::ComplaintReceived event = ToReceivedEvent(request, id, now);
-  // The event id depends only on the complaint: a retry after a crash between publishing and
-  // remembering publishes a record that consumers recognise as the same event.
-  const auto record = events::ToRecord(events::kReceivedTopic, id, event,
-                                       common::DeterministicId({id, "received"}), kEventSource,
-                                       id, now);
-  if (auto s = publisher_->Publish(record); !s.ok()) return s;
-
-  if (auto s = store_->Put(event); !s.ok()) {
-    // The complaint is durable in Kafka, which is what the caller's acknowledgement promises;
-    // the store is a cache and is rebuilt from the topic.
-    spdlog::warn("complaint {} published but not cached: {}", id, s.ToString());
-  }
-  spdlog::info("complaint {} accepted from {} (category {}, level {}, urgency {}, customer {})", id,
-               request.source(), event.category(), events::v1::Level_Name(event.level()),
-               events::v1::Urgency_Name(event.urgency()), DescribeCustomer(event.customer()));
-  return response;
 }
 
 absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& complaint_id) {

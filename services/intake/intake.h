@@ -1,8 +1,11 @@
 #pragma once
 
+#include <atomic>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/intake/v1/intake.pb.h"
 #include "libs/common/clock.h"
@@ -12,28 +15,54 @@
 
 namespace complaints::intake {
 
+struct IntakeOptions {
+  // How long a claimant may take to publish before another call may take its claim over. Longer
+  // than the producer's message.timeout.ms (30 s), so that a live claimant has published or
+  // failed (and released the claim) before anyone else publishes the same record.
+  absl::Duration claim_lease = absl::Seconds(35);
+  // How long a call that finds its complaint being published by another call waits for that
+  // call to finish before answering Unavailable (the caller retries).
+  absl::Duration busy_wait = absl::Seconds(5);
+};
+
+// The fields (paths such as "customer.phone") in which two complaints differ, received_at aside:
+// names only, never values, so that they can go into errors.
+std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& first,
+                                         const events::v1::ComplaintReceived& second);
+
 // Accepts complaints from gRPC callers and from telephony's ivr.calls.v1 topic. Knows nothing of
 // gRPC or Kafka clients: it is given a publisher, a store and a clock.
 class Intake {
  public:
-  Intake(kafka::Publisher* publisher, ComplaintStore* store, const common::Clock* clock)
-      : publisher_(publisher), store_(store), clock_(clock) {}
+  Intake(kafka::Publisher* publisher, ComplaintStore* store, const common::Clock* clock,
+         IntakeOptions options = {});
 
   // Validates, classifies and publishes the complaint; returns once it is durable in Kafka.
-  // A source + external id seen before returns the same complaint id with duplicate = true.
+  // Exactly one record per source + external id, however many calls race on however many
+  // instances: the first call claims the id in the store, binding it to its content and
+  // received_at, and publishes; the others answer duplicate = true with the same complaint id
+  // once that record is durable. Whoever completes a claim whose publisher failed or died
+  // publishes the claim's bytes, never its own. A re-submission whose content differs from the
+  // claim's is AlreadyExists naming the differing fields.
   absl::StatusOr<intake::v1::SubmitComplaintResponse> Submit(
       const intake::v1::SubmitComplaintRequest& request);
 
   absl::StatusOr<events::v1::ComplaintReceived> Get(const std::string& complaint_id);
 
   // One record of ivr.calls.v1: an IvrCall as protobuf, or as JSON when the content-type header
-  // says application/json or the value starts with '{'. Bad records fail with InvalidArgument.
+  // says application/json or the value starts with '{'. Bad records fail with InvalidArgument;
+  // a call re-sent with content differing from the first fails with AlreadyExists (so it is
+  // dead-lettered too: it is bad in itself, retrying cannot help).
   absl::Status HandleCall(const kafka::IncomingRecord& record);
 
  private:
   kafka::Publisher* publisher_;
   ComplaintStore* store_;
   const common::Clock* clock_;
+  const IntakeOptions options_;
+  // Tokens name a claimant across every intake instance: random per process, counted per call.
+  const std::string token_prefix_;
+  std::atomic<uint64_t> calls_{0};
 };
 
 }  // namespace complaints::intake

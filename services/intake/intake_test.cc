@@ -1,31 +1,27 @@
 #include "services/intake/intake.h"
 
-#include <map>
+#include <barrier>
+#include <thread>
 
 #include "gtest/gtest.h"
 #include "complaints/events/v1/ivr.pb.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
 #include "libs/testing/fake_publisher.h"
+#include "services/intake/complaint_store_contract.h"
+#include "services/intake/memory_complaint_store.h"
+#include "services/intake/submission.h"
 
 namespace complaints::intake {
 namespace {
 
-class MemoryStore final : public ComplaintStore {
- public:
-  absl::StatusOr<std::optional<events::v1::ComplaintReceived>> Get(const std::string& id) override {
-    if (!fail_.ok()) return fail_;
-    auto it = complaints_.find(id);
-    if (it == complaints_.end()) return std::nullopt;
-    return it->second;
-  }
-  absl::Status Put(const events::v1::ComplaintReceived& c) override {
-    complaints_[c.complaint_id()] = c;
-    return absl::OkStatus();
-  }
-  absl::Status fail_;
-  std::map<std::string, events::v1::ComplaintReceived> complaints_;
+struct MemoryHarness {
+  ComplaintStore& store() { return store_; }
+  MemoryComplaintStore store_;
 };
+INSTANTIATE_TYPED_TEST_SUITE_P(Memory, ComplaintStoreContract, MemoryHarness);
 
 intake::v1::SubmitComplaintRequest Request(const std::string& external_id) {
   intake::v1::SubmitComplaintRequest r;
@@ -40,8 +36,8 @@ intake::v1::SubmitComplaintRequest Request(const std::string& external_id) {
 class IntakeTest : public ::testing::Test {
  protected:
   testing::FakePublisher publisher_;
-  MemoryStore store_;
   common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};
+  MemoryComplaintStore store_{&clock_};
   Intake intake_{&publisher_, &store_, &clock_};
 };
 
@@ -75,7 +71,7 @@ TEST_F(IntakeTest, NothingIsAcknowledgedWhenKafkaFails) {
   publisher_.FailWith(absl::UnavailableError("broker down"));
   auto response = intake_.Submit(Request("call-1"));
   EXPECT_EQ(response.status().code(), absl::StatusCode::kUnavailable);
-  EXPECT_TRUE(store_.complaints_.empty());
+  EXPECT_EQ(store_.published_count(), 0u);
 }
 
 TEST_F(IntakeTest, InvalidSubmissionIsRejectedBeforePublishing) {
@@ -151,10 +147,147 @@ TEST_F(IntakeTest, JsonOfTheWrongTypeNamesTheFieldNotTheValue) {
 }
 
 TEST_F(IntakeTest, StoreOutageIsTransient) {
-  store_.fail_ = absl::UnavailableError("redis down");
+  store_.FailWith(absl::UnavailableError("redis down"));
   kafka::IncomingRecord json;
   json.value = R"({"callId":"c","source":"s","customer":{"phone":"13900000000"},"category":"x","description":"y"})";
   EXPECT_EQ(intake_.HandleCall(json).code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(IntakeTest, ConcurrentIdenticalSubmissionsPublishOneRecord) {
+  constexpr int kCallers = 8;
+  std::barrier start(kCallers);
+  std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> responses(
+      kCallers, absl::UnknownError("not run"));
+  std::vector<std::thread> callers;
+  for (int i = 0; i < kCallers; ++i) {
+    callers.emplace_back([&, i] {
+      start.arrive_and_wait();
+      responses[i] = intake_.Submit(Request("call-1"));
+    });
+  }
+  for (auto& caller : callers) caller.join();
+  int first = 0;
+  for (const auto& response : responses) {
+    ASSERT_TRUE(response.ok()) << response.status();
+    EXPECT_EQ(response->complaint_id(), responses[0]->complaint_id());
+    if (!response->duplicate()) ++first;
+  }
+  EXPECT_EQ(first, 1);
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(IntakeTest, ACallFindingTheComplaintBeingPublishedWaitsForItAndPublishesNothing) {
+  const std::string id = common::ComplaintIdFor("ivr-95533", "call-1");
+  const auto theirs = ToReceivedEvent(Request("call-1"), id, clock_.Now());
+  ASSERT_EQ(store_.Claim(theirs, "another-instance", absl::Seconds(30))->outcome,
+            ComplaintClaim::Outcome::kWon);
+
+  absl::StatusOr<intake::v1::SubmitComplaintResponse> response = absl::UnknownError("not run");
+  std::thread caller([&] { response = intake_.Submit(Request("call-1")); });
+  // Once the caller has looked at the claim twice it is waiting; then the other instance is done.
+  const absl::Time deadline = absl::Now() + absl::Seconds(5);
+  while (store_.claim_calls() < 3 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_GE(store_.claim_calls(), 3);
+  ASSERT_TRUE(store_.MarkPublished(theirs).ok());
+  caller.join();
+
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->complaint_id(), id);
+  EXPECT_TRUE(response->duplicate());
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(IntakeTest, ACallKeptWaitingTooLongIsUnavailable) {
+  Intake impatient(&publisher_, &store_, &clock_,
+                   {.claim_lease = absl::Seconds(35), .busy_wait = absl::Milliseconds(20)});
+  const std::string id = common::ComplaintIdFor("ivr-95533", "call-1");
+  ASSERT_TRUE(store_.Claim(ToReceivedEvent(Request("call-1"), id, clock_.Now()), "another",
+                           absl::Seconds(30)).ok());
+  EXPECT_EQ(impatient.Submit(Request("call-1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
+TEST_F(IntakeTest, AClaimWhoseHolderDiedIsPublishedWithTheHoldersContent) {
+  const std::string id = common::ComplaintIdFor("ivr-95533", "call-1");
+  const absl::Time claimed_at = clock_.Now();
+  // A call claimed the id and died before publishing (or after, unacknowledged).
+  ASSERT_TRUE(store_.Claim(ToReceivedEvent(Request("call-1"), id, claimed_at), "dead",
+                           absl::Seconds(35)).ok());
+  clock_.Advance(absl::Minutes(1));  // its lease is over
+
+  auto response = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_FALSE(response->duplicate());  // nobody was acknowledged before
+  const auto records = publisher_.published();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].event.time, claimed_at);
+  auto parsed =
+      events::ParseRecordAs<events::v1::ComplaintReceived>(testing::AsIncoming(records[0]));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(common::FromProtoTime(parsed->received_at()), claimed_at);
+  EXPECT_EQ(records[0].value,
+            ToReceivedEvent(Request("call-1"), id, claimed_at).SerializeAsString());
+}
+
+TEST_F(IntakeTest, ARetryAfterKafkaFailedCompletesTheClaimWithTheSameRecord) {
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  const absl::Time first_try = clock_.Now();
+  ASSERT_EQ(intake_.Submit(Request("call-1")).status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(intake_.Get(common::ComplaintIdFor("ivr-95533", "call-1")).ok());
+
+  publisher_.FailWith(absl::OkStatus());
+  clock_.Advance(absl::Seconds(3));  // well within the failed call's lease: it was released
+  auto retry = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(retry.ok()) << retry.status();
+  EXPECT_FALSE(retry->duplicate());  // the failed call acknowledged nothing
+  const auto records = publisher_.published();
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0].event.time, first_try);
+  EXPECT_TRUE(intake_.Submit(Request("call-1"))->duplicate());
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(IntakeTest, AResubmissionWithDifferentContentIsAlreadyExistsNamingTheFields) {
+  ASSERT_TRUE(intake_.Submit(Request("call-1")).ok());
+  auto changed = Request("call-1");
+  changed.mutable_customer()->set_phone("13900000000");
+  changed.set_description("柜台态度差");
+  changed.set_branch_code("BJ-0101");
+  auto response = intake_.Submit(changed);
+  ASSERT_EQ(response.status().code(), absl::StatusCode::kAlreadyExists) << response.status();
+  const std::string message(response.status().message());
+  EXPECT_NE(message.find("customer.phone"), std::string::npos) << message;
+  EXPECT_NE(message.find("description"), std::string::npos) << message;
+  EXPECT_NE(message.find("branch_code"), std::string::npos) << message;
+  EXPECT_EQ(message.find("category"), std::string::npos) << message;
+  // Names only: no customer data.
+  EXPECT_EQ(message.find("13900000000"), std::string::npos) << message;
+  EXPECT_EQ(message.find("13812345678"), std::string::npos) << message;
+  EXPECT_EQ(message.find("柜台"), std::string::npos) << message;
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(IntakeTest, ADifferingSubmissionIsRefusedWhileTheFirstIsStillBeingPublished) {
+  const std::string id = common::ComplaintIdFor("ivr-95533", "call-1");
+  ASSERT_TRUE(store_.Claim(ToReceivedEvent(Request("call-1"), id, clock_.Now()), "another",
+                           absl::Seconds(30)).ok());
+  auto changed = Request("call-1");
+  changed.set_category("fees");
+  auto response = intake_.Submit(changed);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_NE(response.status().message().find("category"), absl::string_view::npos);
+}
+
+TEST_F(IntakeTest, AReSentCallWithDifferentContentIsABadRecord) {
+  kafka::IncomingRecord call;
+  call.value = R"({"callId":"c","source":"s","customer":{"phone":"13900000000"},"category":"x","description":"y"})";
+  ASSERT_TRUE(intake_.HandleCall(call).ok());
+  ASSERT_TRUE(intake_.HandleCall(call).ok());  // the same call again is a duplicate
+  call.value = R"({"callId":"c","source":"s","customer":{"phone":"13900000000"},"category":"x","description":"z"})";
+  const auto status = intake_.HandleCall(call);
+  EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_FALSE(kafka::IsTransient(status));  // so the consumer dead-letters it
+  EXPECT_EQ(publisher_.published().size(), 1u);
 }
 
 }  // namespace

@@ -11,8 +11,17 @@ using namespace complaints;
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("intake", argc, argv));
   redis::RedisPool redis_pool(ctx.redis, 16);
-  intake::RedisComplaintStore store(&redis_pool);
-  intake::Intake logic(ctx.producer.get(), &store, ctx.clock.get());
+  const auto key_ttl_days = runtime::ValueOrDie(ctx.config.GetInt("intake.key_ttl_days", 90));
+  if (key_ttl_days <= 0) {
+    runtime::CheckOk(absl::InvalidArgumentError("config intake.key_ttl_days: must be positive"));
+  }
+  intake::RedisComplaintStore store(&redis_pool, "intake:", absl::Hours(24 * key_ttl_days));
+  intake::IntakeOptions options;
+  options.claim_lease = absl::Milliseconds(runtime::ValueOrDie(ctx.config.GetInt(
+      "intake.claim_lease_ms", absl::ToInt64Milliseconds(options.claim_lease))));
+  options.busy_wait = absl::Milliseconds(runtime::ValueOrDie(
+      ctx.config.GetInt("intake.busy_wait_ms", absl::ToInt64Milliseconds(options.busy_wait))));
+  intake::Intake logic(ctx.producer.get(), &store, ctx.clock.get(), options);
 
   intake::IntakeGrpcService grpc_service(&logic);
   auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50051", {&grpc_service});

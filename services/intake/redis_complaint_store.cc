@@ -1,23 +1,116 @@
 #include "services/intake/redis_complaint_store.h"
 
+#include <algorithm>
+
 #include "libs/redis/proto_value.h"
 
 namespace complaints::intake {
 namespace {
-std::string Key(const std::string& complaint_id) { return "intake:complaint:" + complaint_id; }
+
+// KEYS: complaint, claim, lease. ARGV: candidate, token, lease ms, key ttl s.
+// Answers {outcome, content}: "published" with the published complaint; "first" when the
+// candidate became the claim; "won" when the caller took (or already held) the lease of an
+// earlier claim; "busy" when another token holds it.
+const redis::Script kClaim(R"lua(
+local published = redis.call('GET', KEYS[1])
+if published then return {'published', published} end
+local bound = redis.call('GET', KEYS[2])
+if not bound then
+  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
+  redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+  return {'first', ARGV[1]}
+end
+local holder = redis.call('GET', KEYS[3])
+if holder and holder ~= ARGV[2] then return {'busy', bound} end
+redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
+redis.call('EXPIRE', KEYS[2], ARGV[4])
+return {'won', bound}
+)lua");
+
+// KEYS: complaint, claim, lease. ARGV: complaint, key ttl s.
+const redis::Script kMarkPublished(R"lua(
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('DEL', KEYS[2], KEYS[3])
+return 1
+)lua");
+
+// KEYS: lease. ARGV: token.
+const redis::Script kRelease(R"lua(
+if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+)lua");
+
 }  // namespace
+
+std::string RedisComplaintStore::ComplaintKey(const std::string& complaint_id) const {
+  return prefix_ + "complaint:" + complaint_id;
+}
+std::string RedisComplaintStore::ClaimKey(const std::string& complaint_id) const {
+  return prefix_ + "claim:" + complaint_id;
+}
+std::string RedisComplaintStore::LeaseKey(const std::string& complaint_id) const {
+  return prefix_ + "lease:" + complaint_id;
+}
+std::string RedisComplaintStore::TtlSeconds() const {
+  return std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(key_ttl_)));
+}
 
 absl::StatusOr<std::optional<events::v1::ComplaintReceived>> RedisComplaintStore::Get(
     const std::string& complaint_id) {
   events::v1::ComplaintReceived complaint;
-  auto found = redis::GetMessage(*pool_, Key(complaint_id), &complaint);
+  auto found = redis::GetMessage(*pool_, ComplaintKey(complaint_id), &complaint);
   if (!found.ok()) return found.status();
   if (!*found) return std::nullopt;
   return complaint;
 }
 
-absl::Status RedisComplaintStore::Put(const events::v1::ComplaintReceived& complaint) {
-  return redis::SetMessage(*pool_, Key(complaint.complaint_id()), complaint);
+absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
+    const events::v1::ComplaintReceived& candidate, const std::string& token,
+    absl::Duration lease) {
+  const std::string& id = candidate.complaint_id();
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply = (*redis)->Eval(
+      kClaim, {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
+      {candidate.SerializeAsString(), token,
+       std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease))), TtlSeconds()});
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2) {
+    return absl::InternalError("intake claim script: unexpected reply");
+  }
+  const std::string& outcome = reply->elements[0].str;
+  ComplaintClaim claim;
+  if (outcome == "published") {
+    claim.outcome = ComplaintClaim::Outcome::kPublished;
+  } else if (outcome == "first") {
+    claim.outcome = ComplaintClaim::Outcome::kWon;
+    claim.first = true;
+  } else if (outcome == "won") {
+    claim.outcome = ComplaintClaim::Outcome::kWon;
+  } else {
+    claim.outcome = ComplaintClaim::Outcome::kBusy;
+  }
+  if (!claim.complaint.ParseFromString(reply->elements[1].str)) {
+    return absl::DataLossError("stored ComplaintReceived of " + id + " does not parse");
+  }
+  return claim;
+}
+
+absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintReceived& complaint) {
+  const std::string& id = complaint.complaint_id();
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  return (*redis)
+      ->Eval(kMarkPublished, {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
+             {complaint.SerializeAsString(), TtlSeconds()})
+      .status();
+}
+
+absl::Status RedisComplaintStore::Release(const std::string& complaint_id,
+                                          const std::string& token) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  return (*redis)->Eval(kRelease, {LeaseKey(complaint_id)}, {token}).status();
 }
 
 }  // namespace complaints::intake

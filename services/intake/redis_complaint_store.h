@@ -1,21 +1,47 @@
 #pragma once
 
+#include <string>
+
+#include "absl/time/time.h"
 #include "libs/redis/redis_pool.h"
 #include "services/intake/complaint_store.h"
 
 namespace complaints::intake {
 
-// Complaints as serialized ComplaintReceived values under `intake:complaint:<id>`.
+// Complaints in Redis, every key under `prefix` (default "intake:") and every key expiring:
+//   <prefix>complaint:<id>  the serialized ComplaintReceived once it is durable in Kafka
+//                           (EX key_ttl)
+//   <prefix>claim:<id>      the serialized ComplaintReceived the id is bound to, until it is
+//                           published (EX key_ttl)
+//   <prefix>lease:<id>      the token of the call publishing the claim (PX its lease)
+// Claim, MarkPublished and Release are Lua scripts, so concurrent calls on any number of intake
+// instances see one claim per id; each script can be re-run (RedisClient's blind retry) without
+// harm. A cache of complaints.received.v1: see README.md for what losing it means.
 class RedisComplaintStore final : public ComplaintStore {
  public:
-  explicit RedisComplaintStore(redis::RedisPool* pool) : pool_(pool) {}
+  // 90 days: see "Redis" in services/intake/README.md for why.
+  static constexpr absl::Duration kDefaultKeyTtl = absl::Hours(24 * 90);
+
+  explicit RedisComplaintStore(redis::RedisPool* pool, std::string prefix = "intake:",
+                               absl::Duration key_ttl = kDefaultKeyTtl)
+      : pool_(pool), prefix_(std::move(prefix)), key_ttl_(key_ttl) {}
 
   absl::StatusOr<std::optional<events::v1::ComplaintReceived>> Get(
       const std::string& complaint_id) override;
-  absl::Status Put(const events::v1::ComplaintReceived& complaint) override;
+  absl::StatusOr<ComplaintClaim> Claim(const events::v1::ComplaintReceived& candidate,
+                                       const std::string& token, absl::Duration lease) override;
+  absl::Status MarkPublished(const events::v1::ComplaintReceived& complaint) override;
+  absl::Status Release(const std::string& complaint_id, const std::string& token) override;
 
  private:
+  std::string ComplaintKey(const std::string& complaint_id) const;
+  std::string ClaimKey(const std::string& complaint_id) const;
+  std::string LeaseKey(const std::string& complaint_id) const;
+  std::string TtlSeconds() const;
+
   redis::RedisPool* pool_;
+  const std::string prefix_;
+  const absl::Duration key_ttl_;
 };
 
 }  // namespace complaints::intake

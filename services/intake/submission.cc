@@ -31,6 +31,16 @@ absl::Status ValidateId(const char* field, const std::string& value) {
   return absl::OkStatus();
 }
 
+// GB 11643-1999: the 18th character of a resident ID number is a checksum of the first 17
+// digits (ISO 7064 MOD 11-2), which catches every single-digit typo and most transpositions.
+char IdNumberCheckCharacter(const std::string& first17) {
+  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return kCheck[sum % 11];
+}
+
 absl::Status ValidateCustomer(const events::v1::Customer& customer) {
   const std::string& phone = customer.phone();
   if (phone.empty()) return FieldError("customer.phone", "is required (follow-up calls the customer back)");
@@ -43,6 +53,10 @@ absl::Status ValidateCustomer(const events::v1::Customer& customer) {
                        (std::isdigit(static_cast<unsigned char>(id[17])) || id[17] == 'X' ||
                         id[17] == 'x');
     if (!valid) return FieldError("customer.id_number", "must be 18 characters: 17 digits and a digit or X");
+    const char check = id[17] == 'x' ? 'X' : id[17];
+    if (check != IdNumberCheckCharacter(id)) {
+      return FieldError("customer.id_number", "check digit does not match (GB 11643)");
+    }
   }
   const std::string& card = customer.card_number();
   if (!card.empty() && (card.size() < 12 || card.size() > 19 || !AllDigits(card))) {

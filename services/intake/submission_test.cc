@@ -11,7 +11,7 @@ intake::v1::SubmitComplaintRequest ValidRequest() {
   r.set_external_id("call-0001");
   r.mutable_customer()->set_name("张三");
   r.mutable_customer()->set_phone("13812345678");
-  r.mutable_customer()->set_id_number("11010119900307123X");
+  r.mutable_customer()->set_id_number("110101199003071233");
   r.mutable_customer()->set_card_number("6222021234567890123");
   r.set_category("atm.card_retained");
   r.set_description("ATM吞卡");
@@ -49,6 +49,31 @@ TEST(SubmissionTest, ErrorsNameTheField) {
     const absl::Status s = ValidateWith(c.mutate);
     EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << c.field;
     EXPECT_EQ(s.message().substr(0, std::string_view(c.field).size()), c.field) << s;
+  }
+}
+
+TEST(SubmissionTest, IdNumbersWithTheirGb11643CheckCharacterAreValid) {
+  // Check characters 3, X (upper and lower case) and 4 from weights 7 9 10 5 8 4 2 1 6 3 7 9 10
+  // 5 8 4 2, sum mod 11 into "10X98765432".
+  for (const char* id : {"110101199003071233", "11010519491231002X", "11010519491231002x",
+                         "440524188001010014"}) {
+    auto r = ValidRequest();
+    r.mutable_customer()->set_id_number(id);
+    EXPECT_TRUE(ValidateSubmission(r).ok()) << id;
+  }
+}
+
+TEST(SubmissionTest, IdNumbersWithAWrongCheckCharacterAreRefusedWithoutEchoingThem) {
+  // Right shape, wrong checksum: a wrong last character, a typo in a digit, two swapped digits.
+  for (const char* id : {"11010119900307123X", "110101199003071234", "110101199103071233",
+                         "110101199030071233", "440524188001010015"}) {
+    auto r = ValidRequest();
+    r.mutable_customer()->set_id_number(id);
+    const absl::Status s = ValidateSubmission(r);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << id;
+    EXPECT_EQ(s.message().rfind("customer.id_number: ", 0), 0u) << s;
+    EXPECT_EQ(s.message().find(id), absl::string_view::npos) << s;
+    EXPECT_EQ(s.message().find(std::string(id).substr(0, 6)), absl::string_view::npos) << s;
   }
 }
 

@@ -11,11 +11,11 @@
 #include "libs/cases/redis_case_ledger_store.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
-#include "services/sla_timer/alert_hub.h"
-#include "services/sla_timer/firer.h"
-#include "services/sla_timer/policy_set.h"
-#include "services/sla_timer/redis_deadline_store.h"
-#include "services/sla_timer/regional_calendar.h"
+#include "services/sla_timer/firing/alert_hub.h"
+#include "services/sla_timer/firing/firer.h"
+#include "services/sla_timer/policy/policy_set.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
+#include "services/sla_timer/policy/regional_calendar.h"
 #include "services/sla_timer/sla_grpc.h"
 #include "services/sla_timer/sla_timer.h"
 
@@ -141,6 +141,7 @@ int main(int argc, char** argv) {
           if (first) {
             replay(partition);
             it->second = store.MarkPartitions({partition});
+            if (it->second.ok()) poller.StateRestored(partition);
           }
           if (!it->second.ok()) statuses[i] = it->second;
         }

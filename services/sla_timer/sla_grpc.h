@@ -1,7 +1,7 @@
 #pragma once
 
 #include "complaints/sla/v1/sla.grpc.pb.h"
-#include "services/sla_timer/alert_hub.h"
+#include "services/sla_timer/firing/alert_hub.h"
 #include "services/sla_timer/sla_timer.h"
 
 namespace complaints::sla_timer {

@@ -20,7 +20,7 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
-#include "services/sla_timer/alerts.h"
+#include "services/sla_timer/store/alerts.h"
 
 namespace complaints::sla_timer {
 namespace {

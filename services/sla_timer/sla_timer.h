@@ -11,8 +11,8 @@
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
-#include "services/sla_timer/deadline_store.h"
-#include "services/sla_timer/policy_engine.h"
+#include "services/sla_timer/store/deadline_store.h"
+#include "services/sla_timer/policy/policy_engine.h"
 
 namespace complaints::sla_timer {
 

@@ -12,9 +12,9 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/testing/fake_publisher.h"
-#include "services/sla_timer/firer.h"
-#include "services/sla_timer/memory_deadline_store.h"
-#include "services/sla_timer/policy_set.h"
+#include "services/sla_timer/firing/firer.h"
+#include "services/sla_timer/store/memory_deadline_store.h"
+#include "services/sla_timer/policy/policy_set.h"
 
 namespace complaints::sla_timer {
 namespace {

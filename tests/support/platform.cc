@@ -1,10 +1,9 @@
 #include "tests/support/platform.h"
 
-#include <fstream>
 #include <random>
-#include <sstream>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/files.h"
 
 namespace complaints::testsupport {
 namespace {
@@ -27,19 +26,25 @@ std::string Platform::RedisPort() { return EnvOr("REDIS_PORT", "6379"); }
 Platform::Platform(const Options& options) {
   const std::string run = RunId();
   const std::string log_dir = EnvOr("TEST_LOG_DIR", "/tmp");
-  for (const std::string& service : kServices) {
+  std::vector<std::pair<std::string, std::string>> instances;  // name, binary
+  for (const std::string& service : kServices) instances.emplace_back(service, service);
+  for (int i = 0; i < options.extra_intakes; ++i) {
+    instances.emplace_back("intake-" + std::to_string(i + 2), "intake");
+  }
+  for (const auto& [name, binary] : instances) {
+    const std::string& service = name;
     ports_[service] = FreePort();
     logs_[service] = log_dir + "/e2e-" + run + "-" + service + ".log";
     std::map<std::string, std::string> env = {
         {"COMPLAINTS_KAFKA_BOOTSTRAP", KafkaBootstrap()},
         {"COMPLAINTS_REDIS_PORT", RedisPort()},
         {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(ports_[service])},
-        {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + service},
+        {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + binary},
         {"COMPLAINTS_LOG_LEVEL", "debug"},
     };
     for (const auto& [name, value] : options.env) env[name] = value;
     processes_[service] =
-        std::make_unique<ChildProcess>(BinaryPath(service), std::vector<std::string>{}, env,
+        std::make_unique<ChildProcess>(BinaryPath(binary), std::vector<std::string>{}, env,
                                        logs_[service]);
   }
 }
@@ -55,7 +60,7 @@ std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) con
 
 bool Platform::WaitUntilServing(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  for (const std::string& service : kServices) {
+  for (const auto& [service, port] : ports_) {
     auto stub = grpc::health::v1::Health::NewStub(Channel(service));
     for (;;) {
       grpc::ClientContext context;
@@ -74,10 +79,7 @@ bool Platform::WaitUntilServing(absl::Duration timeout) {
 }
 
 std::string Platform::LogTail(const std::string& service) const {
-  std::ifstream in(logs_.at(service));
-  std::stringstream text;
-  text << in.rdbuf();
-  const std::string all = text.str();
+  const std::string all = common::ReadFile(logs_.at(service)).value_or("");
   return all.size() > 4000 ? all.substr(all.size() - 4000) : all;
 }
 

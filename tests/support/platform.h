@@ -18,12 +18,15 @@ class Platform {
   struct Options {
     // Extra COMPLAINTS_* settings for every service, e.g. an accelerated clock.
     std::map<std::string, std::string> env;
+    // Intake processes beyond the first, named "intake-2", "intake-3"...: the same binary and
+    // settings (so the same consumer group and Redis), each on a port of its own.
+    int extra_intakes = 0;
   };
 
   explicit Platform(const Options& options);
   ~Platform();
 
-  // Waits until every service answers the gRPC health check with SERVING.
+  // Waits until every process answers the gRPC health check with SERVING.
   bool WaitUntilServing(absl::Duration timeout);
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& service) const;
