@@ -11,6 +11,7 @@ namespace {
 constexpr const char* kReady = StateReadiness::kReady;
 constexpr const char* kReplaying = StateReadiness::kReplaying;
 constexpr absl::Duration kKafkaTimeout = absl::Seconds(5);
+constexpr absl::Duration kFirstAssignmentGrace = absl::Seconds(10);
 
 const std::shared_ptr<spdlog::logger>& Log() {
   static const auto logger = common::ModuleLogger("rebuild");
@@ -60,21 +61,33 @@ void RebuildGuard::Install(kafka::ConsumerOptions& options) {
     if (assigned) assigned(partitions);
   };
   options.on_revoked = [this, revoked](const std::vector<kafka::TopicPartition>& partitions) {
+    bool stopped_replaying = false;
     {
       // A replay cut short here is taken up again by the next owner (the marker still says
       // replaying, which it does not own).
       std::lock_guard lock(mu_);
+      const bool was_replaying = !replaying_.empty();
       for (const auto& tp : partitions) {
         assigned_.erase({tp.topic, tp.partition});
         replaying_.erase({tp.topic, tp.partition});
       }
+      stopped_replaying = was_replaying && replaying_.empty();
     }
+    if (stopped_replaying) SetOutage(false);
     if (revoked) revoked(partitions);
   };
 }
 
+void RebuildGuard::SetOutage(bool outage) {
+  if (outage_.exchange(outage) != outage && report_) report_(outage);
+}
+
 void RebuildGuard::Attach(kafka::Consumer* consumer) {
   consumer_.store(consumer);
+  // Not serving until the first check has found this member's partitions complete: a request
+  // answered before would meet markers not yet read, or a replay about to start.
+  attached_at_ = absl::Now();
+  SetOutage(true);
   checker_ = std::make_unique<PeriodicTask>(options_.check_interval, [this] { CheckAssigned(); });
 }
 
@@ -112,6 +125,7 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
     std::lock_guard lock(mu_);
     replaying_[partition] = *end;
   }
+  SetOutage(true);
   Log()->warn("state of {} is not in Redis: replaying it from its beginning to offset {}",
               Describe(partition), *end);
   consumer->Rewind({{partition.first, partition.second}});
@@ -131,9 +145,14 @@ void RebuildGuard::Finished(const Partition& partition, int64_t offset) {
       !(*redis)->Command({"SET", readiness_.MarkerKey(partition.first, partition.second), kReady}).ok()) {
     return;  // tried again after the next record; the partition stays unready meanwhile
   }
-  std::lock_guard lock(mu_);
-  replaying_.erase(partition);
+  bool all_done = false;
+  {
+    std::lock_guard lock(mu_);
+    replaying_.erase(partition);
+    all_done = replaying_.empty();
+  }
   Log()->info("state of {} rebuilt (replayed to offset {})", Describe(partition), end);
+  if (all_done) SetOutage(false);
 }
 
 void RebuildGuard::CheckAssigned() {
@@ -144,8 +163,21 @@ void RebuildGuard::CheckAssigned() {
   }
   auto markers = readiness_.ReadMarkers(partitions);
   if (!markers.ok()) return;  // Redis down: the consumer's own checks fail and retry
+  bool complete = true;
   for (size_t i = 0; i < partitions.size(); ++i) {
-    if (NeedsReplay(partitions[i], (*markers)[i])) StartReplay(partitions[i]);
+    if (NeedsReplay(partitions[i], (*markers)[i])) {
+      complete = false;
+      StartReplay(partitions[i]);
+    }
+  }
+  {
+    std::lock_guard lock(mu_);
+    complete = complete && replaying_.empty();
+  }
+  // A member may own no partition at all (more instances than partitions): it serves once the
+  // group has had time to assign it some.
+  if (complete && (!partitions.empty() || absl::Now() - attached_at_ > kFirstAssignmentGrace)) {
+    SetOutage(false);
   }
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -56,6 +57,10 @@ class RebuildGuard {
   void Install(kafka::ConsumerOptions& options);
   // The consumer whose partitions are guarded, once created; starts the idle check.
   void Attach(kafka::Consumer* consumer);
+  // Told true from Attach until the first check finds this member's partitions complete, and
+  // whenever it replays until it is done: the service reports NOT_SERVING meanwhile
+  // (DependencyHealth::Reporter). Set before Attach.
+  void ReportTo(std::function<void(bool replaying)> report) { report_ = std::move(report); }
   void Stop();
 
   // A batch handler that applies `handler` record by record, in order, behind the markers. A
@@ -88,6 +93,12 @@ class RebuildGuard {
   std::map<Partition, int64_t> replaying_;  // by this member, with the end offset it replays to
   std::map<std::string, int32_t> partition_counts_;
 
+  // Reports a change of outage_ (replaying, or not yet checked) to report_.
+  void SetOutage(bool outage);
+
+  std::function<void(bool)> report_;
+  std::atomic<bool> outage_{false};
+  absl::Time attached_at_ = absl::InfinitePast();
   std::unique_ptr<PeriodicTask> checker_;
 };
 

@@ -133,6 +133,7 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
     const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
     RebuildGuard* guard, size_t max_batch) {
   guard->Install(options);
+  guard->ReportTo(ctx.health->Reporter("rebuild of " + absl::StrJoin(options.topics, ", ")));
   auto consumer = CreateConsumer(ctx, std::move(options));
   if (!consumer.ok()) return consumer.status();
   guard->Attach(consumer->get());

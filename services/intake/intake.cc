@@ -155,6 +155,11 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     const intake::v1::SubmitComplaintRequest& request) {
   if (auto s = ValidateSubmission(request); !s.ok()) return s;
   const std::string id = common::ComplaintIdFor(request.source(), request.external_id());
+  // After Redis lost the claims, a submission answered before the replay would publish the
+  // same id again with another received_at: one id, two contents.
+  if (options_.check_ready) {
+    if (auto s = options_.check_ready(id); !s.ok()) return s;
+  }
 
   intake::v1::SubmitComplaintResponse response;
   response.set_complaint_id(id);
@@ -222,6 +227,9 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
 
 absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& complaint_id) {
   if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+  if (options_.check_ready) {
+    if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
+  }
   auto found = store_->Get(complaint_id);
   if (!found.ok()) return found.status();
   if (!found->has_value()) return absl::NotFoundError("complaint_id: no complaint " + complaint_id);
@@ -233,6 +241,13 @@ absl::Status Intake::HandleCall(const kafka::IncomingRecord& record) {
   if (!call.ok()) return call.status();
   auto response = Submit(FromIvrCall(*call));
   return response.status();
+}
+
+absl::Status Intake::HandleReceived(const kafka::IncomingRecord& record) {
+  auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
+  if (!complaint.ok()) return complaint.status();
+  if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
+  return store_->MarkPublished(*complaint);
 }
 
 }  // namespace complaints::intake

@@ -21,6 +21,13 @@ int main(int argc, char** argv) {
       "intake.claim_lease_ms", absl::ToInt64Milliseconds(options.claim_lease))));
   options.busy_wait = absl::Milliseconds(runtime::ValueOrDie(
       ctx.config.GetInt("intake.busy_wait_ms", absl::ToInt64Milliseconds(options.busy_wait))));
+  // The claims are rebuilt from complaints.received.v1 after Redis loses them; until a
+  // partition is replayed, submissions and reads of its complaints answer Unavailable.
+  runtime::RebuildGuard guard(&redis_pool,
+                              {.marker_prefix = "intake:", .topics = {events::kReceivedTopic}});
+  options.check_ready = [&guard](const std::string& id) {
+    return guard.readiness().CheckReady(id);
+  };
   intake::Intake logic(ctx.producer.get(), &store, ctx.clock.get(), options);
 
   intake::IntakeGrpcService grpc_service(&logic);
@@ -31,5 +38,14 @@ int main(int argc, char** argv) {
   calls.topics = {events::kIvrCallsTopic};
   consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
       ctx, calls, [&logic](const kafka::IncomingRecord& r) { return logic.HandleCall(r); })));
-  return runtime::RunUntilShutdown(ctx, *server, consumers);
+  // A group of its own: every intake instance's claims come from the whole topic's partitions
+  // it owns, independently of who reads the calls.
+  kafka::ConsumerOptions received;
+  received.topics = {events::kReceivedTopic};
+  received.group_id = ctx.config.GetString("kafka.group_id", "complaints-intake") + "-received";
+  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
+      ctx, received,
+      [&logic](const kafka::IncomingRecord& r) { return logic.HandleReceived(r); }, &guard)));
+  return runtime::RunUntilShutdown(ctx, *server, consumers,
+                                   {.before_drain = nullptr, .after_drain = [&guard] { guard.Stop(); }});
 }

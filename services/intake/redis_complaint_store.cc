@@ -27,9 +27,10 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'won', bound}
 )lua");
 
-// KEYS: complaint, claim, lease. ARGV: complaint, key ttl s.
+// KEYS: complaint, claim, lease. ARGV: complaint, key ttl s. The first complaint published under
+// an id stays (a replay of the topic meets the records in their order).
 const redis::Script kMarkPublished(R"lua(
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
 redis.call('DEL', KEYS[2], KEYS[3])
 return 1
 )lua");

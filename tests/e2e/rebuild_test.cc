@@ -1,7 +1,7 @@
 // End-to-end: Redis loses everything in the middle of a run (FLUSHALL on a Redis of the test's
 // own), and every service rebuilds its state from Kafka. The answers after the rebuild are the
-// answers before it: routing's cases, follow-up's outcomes, analytics' timelines and counts, the
-// SLA timer's deadlines.
+// answers before it: intake's complaints (and a re-submission is still a duplicate), routing's
+// cases, follow-up's outcomes, analytics' timelines and counts, the SLA timer's deadlines.
 #include <fstream>
 #include <random>
 #include <sstream>
@@ -57,6 +57,7 @@ int Replays(const std::string& log_file) {
 
 // What every service answers about the complaints of the run.
 struct Answers {
+  std::map<std::string, events::v1::ComplaintReceived> complaints;
   std::map<std::string, routing::v1::Case> cases;
   std::map<std::string, std::vector<std::string>> timelines;  // entries, sorted
   analytics::v1::GetCountsResponse counts;
@@ -89,11 +90,31 @@ class RebuildTest : public ::testing::Test {
     submit.set_category("atm.card_retained");
     submit.set_description("ATM吞卡");
     submit.set_branch_code("BJ-0101");
-    auto intake = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
-    grpc::ClientContext context;
-    intake::v1::SubmitComplaintResponse submitted;
-    EXPECT_TRUE(intake->SubmitComplaint(&context, submit, &submitted).ok());
+    intake::v1::SubmitComplaintResponse submitted = SubmitRequest(submit);
+    submitted_[submitted.complaint_id()] = submit;
     return submitted.complaint_id();
+  }
+
+  intake::v1::SubmitComplaintResponse SubmitRequest(const intake::v1::SubmitComplaintRequest& r) {
+    auto intake = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
+    intake::v1::SubmitComplaintResponse submitted;
+    EXPECT_TRUE(Eventually([&] {
+                  grpc::ClientContext context;
+                  return intake->SubmitComplaint(&context, r, &submitted);
+                }).ok());
+    return submitted;
+  }
+
+  events::v1::ComplaintReceived GetComplaint(const std::string& id) {
+    auto intake = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
+    intake::v1::GetComplaintRequest request;
+    request.set_complaint_id(id);
+    intake::v1::GetComplaintResponse response;
+    EXPECT_TRUE(Eventually([&] {
+                  grpc::ClientContext context;
+                  return intake->GetComplaint(&context, request, &response);
+                }).ok());
+    return response.complaint();
   }
 
   void Accept(const std::string& id) {
@@ -209,6 +230,7 @@ class RebuildTest : public ::testing::Test {
     return response;
   }
 
+  std::map<std::string, intake::v1::SubmitComplaintRequest> submitted_;
   std::unique_ptr<testsupport::RedisServer> redis_;
   std::unique_ptr<Platform> platform_;
   std::unique_ptr<routing::v1::CaseService::Stub> cases_;
@@ -230,6 +252,7 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
   EXPECT_EQ(unreachable.effect(), "retry_scheduled");
 
   Answers before;
+  for (const auto& id : {closed, retried, open}) before.complaints[id] = GetComplaint(id);
   before.cases[closed] = GetCase(closed, routing::v1::CASE_STATE_CLOSED);
   before.cases[retried] = GetCase(retried, routing::v1::CASE_STATE_RESOLVED);
   before.cases[open] = GetCase(open, routing::v1::CASE_STATE_ACCEPTED);
@@ -240,7 +263,7 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
   before.deadlines = Deadlines(open);
 
   std::map<std::string, int> replays_before;
-  for (const std::string service : {"routing", "followup", "analytics"}) {
+  for (const std::string service : {"intake", "routing", "followup", "analytics"}) {
     replays_before[service] = Replays(platform_->LogFile(service));
   }
   redis::RedisOptions redis_options;
@@ -251,6 +274,10 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
   ASSERT_TRUE((*redis)->Command({"FLUSHALL"}).ok());
 
   Answers after;
+  for (const auto& id : {closed, retried, open}) after.complaints[id] = GetComplaint(id);
+  // A re-submission after the loss is still the same complaint: nothing new is published.
+  const auto resubmitted = SubmitRequest(submitted_[open]);
+  EXPECT_TRUE(resubmitted.duplicate());
   after.cases[closed] = GetCase(closed, routing::v1::CASE_STATE_CLOSED);
   after.cases[retried] = GetCase(retried, routing::v1::CASE_STATE_RESOLVED);
   after.cases[open] = GetCase(open, routing::v1::CASE_STATE_ACCEPTED);
@@ -262,6 +289,7 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
   after.repeated_outcome = Outcome(retried, retried_task, followup::v1::OUTCOME_UNREACHABLE);
 
   for (const auto& id : {closed, retried, open}) {
+    EXPECT_TRUE(MessageDifferencer::Equals(before.complaints[id], after.complaints[id])) << id;
     EXPECT_TRUE(MessageDifferencer::Equals(before.cases[id], after.cases[id]))
         << before.cases[id].DebugString() << "\nvs\n" << after.cases[id].DebugString();
   }
@@ -274,7 +302,7 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
       << unreachable.DebugString() << "\nvs\n" << after.repeated_outcome.DebugString();
 
   // And it was a rebuild, not a cache that survived: each service replayed again.
-  for (const std::string service : {"routing", "followup", "analytics"}) {
+  for (const std::string service : {"intake", "routing", "followup", "analytics"}) {
     EXPECT_GT(Replays(platform_->LogFile(service)), replays_before[service]) << service;
   }
 }
