@@ -37,4 +37,4 @@ export TEST_LOG_DIR=${TEST_LOG_DIR:-$STACK_DIR/logs}
 mkdir -p "$TEST_LOG_DIR"
 [ "$own_stack" = 1 ] || [ -x build/tests/fault_suite ] || "$repo/deploy/build.sh"
 
-exec build/tests/fault_suite --mode "$mode" "$@"
+build/tests/fault_suite --mode "$mode" "$@"

@@ -6,6 +6,19 @@
 
 namespace complaints::testsupport {
 
+namespace {
+
+// The broker restarts under a fault suite's feet: connection errors are expected and librdkafka
+// recovers from them by itself, so they are not printed.
+class QuietEvents : public RdKafka::EventCb {
+ public:
+  void event_cb(RdKafka::Event&) override {}
+};
+
+QuietEvents quiet_events;
+
+}  // namespace
+
 struct TopicTail::Impl {
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::vector<int32_t> partitions;
@@ -21,6 +34,7 @@ absl::StatusOr<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& bo
   conf->set("group.id", "topic-tail", error);  // required by the API; the group is never joined
   conf->set("enable.auto.commit", "false", error);
   conf->set("enable.partition.eof", "false", error);
+  conf->set("event_cb", &quiet_events, error);
   impl->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!impl->consumer) return absl::InvalidArgumentError("topic tail: " + error);
 
