@@ -4,6 +4,7 @@
 // topics read whole, the analytics counters and the logs. See tests/fault/README.md.
 //
 //   fault_suite --mode short|full [--complaints N] [--seed S] [--workers W] [--kills K]
+//               [--pace-seconds P] [--settle-seconds S]
 //
 // Needs KAFKA_BOOTSTRAP (the test stack) and, for the broker restart, STACK_DIR, KAFKA_PORT,
 // KAFKA_CONTROLLER_PORT (as deploy/run-tests.sh exports them for deploy/stack.sh).
@@ -95,7 +96,7 @@ struct Options {
   absl::Duration pace = absl::Seconds(80);
   // How long one step of a complaint's workflow may wait (a Kafka restart included).
   absl::Duration step_timeout = absl::Seconds(150);
-  absl::Duration settle_timeout = absl::Seconds(90);
+  absl::Duration settle_timeout = absl::Seconds(75);
   std::string log_level = "debug";
 };
 
@@ -921,7 +922,7 @@ Options ParseOptions(int argc, char** argv) {
     o.log_level = "info";
   } else if (o.mode != "short") {
     std::cerr << "usage: fault_suite --mode short|full [--complaints N] [--seed S] [--workers W]"
-                 " [--kills K] [--pace-seconds P]\n";
+                 " [--kills K] [--pace-seconds P] [--settle-seconds S]\n";
     std::exit(2);
   }
   if (flags.contains("--complaints")) o.complaints = std::stoi(flags["--complaints"]);
@@ -929,6 +930,9 @@ Options ParseOptions(int argc, char** argv) {
   if (flags.contains("--workers")) o.workers = std::stoi(flags["--workers"]);
   if (flags.contains("--kills")) o.kills_per_instance = std::stoi(flags["--kills"]);
   if (flags.contains("--pace-seconds")) o.pace = absl::Seconds(std::stoi(flags["--pace-seconds"]));
+  if (flags.contains("--settle-seconds")) {
+    o.settle_timeout = absl::Seconds(std::stoi(flags["--settle-seconds"]));
+  }
   return o;
 }
 
@@ -1093,7 +1097,7 @@ int Main(int argc, char** argv) {
   int breaches_due_count = 0, resolutions = 0;
   std::vector<std::string> details;
   auto detail = [&](const std::string& line) {
-    if (details.size() < 40) details.push_back(line);
+    if (details.size() < 80) details.push_back(line);
   };
   const Ledger& l = final_ledger;
   for (const Truth& t : truth) {
