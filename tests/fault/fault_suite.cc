@@ -1187,6 +1187,11 @@ int Main(int argc, char** argv) {
     }
   }
   for (const std::string& c : l.conflict_details) detail(c);
+  std::map<std::string, int> conflicting_by_topic;
+  for (const auto& [topic, ce_id] : l.conflicting) ++conflicting_by_topic[topic];
+  for (const auto& [topic, n] : conflicting_by_topic) {
+    detail(absl::StrCat("conflicting by topic: ", n, " ce_ids on ", topic));
+  }
   for (const std::string& d : count_diffs) detail("count: " + d);
   const int count_mismatch = static_cast<int>(count_diffs.size());
   const int conflicting = static_cast<int>(l.conflicting.size());
