@@ -112,7 +112,18 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
 
 RedisServer::RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args)
     : port_(FreePort()),
-      process_("/usr/bin/redis-server", RedisArgs(port_, extra_args), {}, log_file) {}
+      log_file_(log_file),
+      extra_args_(extra_args),
+      process_(std::make_unique<ChildProcess>("/usr/bin/redis-server",
+                                              RedisArgs(port_, extra_args), std::map<std::string, std::string>{},
+                                              log_file)) {}
+
+void RedisServer::Restart() {
+  process_->Kill(SIGKILL);
+  process_->Stop(5);
+  process_ = std::make_unique<ChildProcess>("/usr/bin/redis-server", RedisArgs(port_, extra_args_),
+                                            std::map<std::string, std::string>{}, log_file_);
+}
 
 bool RedisServer::WaitUntilReady(int timeout_seconds) {
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);

@@ -3,6 +3,7 @@
 #include <sys/types.h>
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -43,10 +44,15 @@ class RedisServer {
   int port() const { return port_; }
   // Waits until it answers PING.
   bool WaitUntilReady(int timeout_seconds = 10);
+  // SIGKILL, then a new server on the same port: without persistence it comes back empty, as a
+  // Redis that lost its data would (the fault suite's "Redis restarted with its data lost").
+  void Restart();
 
  private:
   int port_;
-  ChildProcess process_;
+  std::string log_file_;
+  std::vector<std::string> extra_args_;
+  std::unique_ptr<ChildProcess> process_;
 };
 
 // The environment variable or `fallback`.
