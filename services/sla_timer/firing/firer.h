@@ -17,6 +17,7 @@
 #include "complaints/sla/v1/clock_state.pb.h"
 #include "libs/common/clock.h"
 #include "libs/common/logging.h"
+#include "libs/common/proto_time.h"
 #include "libs/kafka/producer.h"
 #include "services/sla_timer/store/deadline_store.h"
 #include "services/sla_timer/store/clocks.h"
@@ -81,10 +82,12 @@ class AlertFirer {
         options_(options) {}
   // The next alert from the policy engine: the stored policy state is the complaint's
   // sla::v1::SlaCaseState, and the engine's NextFiring of the clock's state decides. Alerts
-  // carry the complaint's level from that state.
+  // carry the complaint's level from that state, and as fired_at the time the engine's schedule
+  // gives them (EngineDescribe).
   AlertFirer(DeadlineStore* store, kafka::Publisher* publisher, const common::Clock* clock,
              const sla_policy::PolicyEngine* engine, FiringOptions options)
-      : AlertFirer(store, publisher, clock, EngineNextFiring(engine), options, EngineLevel) {}
+      : AlertFirer(store, publisher, clock, EngineNextFiring(engine), options,
+                   EngineDescribe(engine)) {}
 
   // Fires what is due now, batch after batch (at most max_batches); returns how many alerts
   // were published.
@@ -122,9 +125,27 @@ class AlertFirer {
     };
   }
 
-  static void EngineLevel(const StoredCase& stored, events::v1::SlaAlert* alert) {
-    sla::v1::SlaCaseState state;
-    if (state.ParseFromString(stored.policy_state)) alert->set_level(state.level());
+  // The complaint's level, and fired_at = the time the clock's schedule gives this alert, not
+  // the moment it went out: an alert fired again (after a crash between publish and
+  // acknowledgement, or once Redis lost the state and it was rebuilt) is the same bytes under the
+  // same id. How late it went out is for logs and metrics, not for the event.
+  static DescribeFn EngineDescribe(const sla_policy::PolicyEngine* engine) {
+    return [engine](const StoredCase& stored, events::v1::SlaAlert* alert) {
+      sla::v1::SlaCaseState state;
+      if (!state.ParseFromString(stored.policy_state)) return;
+      alert->set_level(state.level());
+      for (const sla::v1::ClockState& clock : state.clocks()) {
+        if (clock.clock() != alert->clock() || clock.version() != alert->deadline_version()) {
+          continue;
+        }
+        for (const sla_policy::Firing& firing : engine->Schedule(clock)) {
+          if (firing.kind == alert->kind() && firing.step == alert->step()) {
+            *alert->mutable_fired_at() =
+                common::ToProtoTime(absl::FromUnixMillis(absl::ToUnixMillis(firing.at)));
+          }
+        }
+      }
+    };
   }
 
  private:
