@@ -173,9 +173,17 @@ int main(int argc, char** argv) {
     accept.set_complaint_id(id);
     accept.set_unit(got.case_().unit());
     accept.set_actor("demo-branch");
+    // Request ids make the retries safe: a retried command changes nothing twice. Retried while
+    // routing answers UNAVAILABLE (rebuilding its state after a fresh Redis).
+    accept.set_request_id("demo-accept");
     routing::v1::AcceptCaseResponse accepted;
-    grpc::ClientContext accept_context;
-    if (auto s = cases->AcceptCase(&accept_context, accept, &accepted); !s.ok()) {
+    if (auto s = Retry(
+            [&] {
+              grpc::ClientContext c;
+              return cases->AcceptCase(&c, accept, &accepted);
+            },
+            absl::Seconds(30));
+        !s.ok()) {
       std::fprintf(stderr, "accept %s: %s\n", id.c_str(), s.error_message().c_str());
       continue;
     }
@@ -186,16 +194,30 @@ int main(int argc, char** argv) {
     contact.set_unit(got.case_().unit());
     contact.set_channel("phone");
     contact.set_summary("called the customer, explained the investigation");
+    contact.set_request_id("demo-contact");
     routing::v1::LogContactResponse contacted;
-    grpc::ClientContext contact_context;
-    cases->LogContact(&contact_context, contact, &contacted);
+    Retry(
+        [&] {
+          grpc::ClientContext c;
+          return cases->LogContact(&c, contact, &contacted);
+        },
+        absl::Seconds(30))
+        .IgnoreError();
     routing::v1::ResolveCaseRequest resolve;
     resolve.set_complaint_id(id);
     resolve.set_unit(got.case_().unit());
     resolve.set_resolution("investigated and settled with the customer");
+    resolve.set_request_id("demo-resolve");
     routing::v1::ResolveCaseResponse done;
-    grpc::ClientContext resolve_context;
-    if (cases->ResolveCase(&resolve_context, resolve, &done).ok()) ++resolved;
+    if (Retry(
+            [&] {
+              grpc::ClientContext c;
+              return cases->ResolveCase(&c, resolve, &done);
+            },
+            absl::Seconds(30))
+            .ok()) {
+      ++resolved;
+    }
   }
   std::printf("units accepted %d cases and resolved %d; %zu left unaccepted\n", accepted_count,
               resolved, complaint_ids.size() - accepted_count);
