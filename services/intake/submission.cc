@@ -31,16 +31,6 @@ absl::Status ValidateId(const char* field, const std::string& value) {
   return absl::OkStatus();
 }
 
-// GB 11643-1999: the 18th character of a resident ID number is a checksum of the first 17
-// digits (ISO 7064 MOD 11-2), which catches every single-digit typo and most transpositions.
-char IdNumberCheckCharacter(const std::string& first17) {
-  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-  static constexpr char kCheck[] = "10X98765432";
-  int sum = 0;
-  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
-  return kCheck[sum % 11];
-}
-
 absl::Status ValidateCustomer(const events::v1::Customer& customer) {
   const std::string& phone = customer.phone();
   if (phone.empty()) return FieldError("customer.phone", "is required (follow-up calls the customer back)");
@@ -67,6 +57,14 @@ absl::Status ValidateCustomer(const events::v1::Customer& customer) {
 }
 
 }  // namespace
+
+char IdNumberCheckCharacter(const std::string& first17) {
+  static constexpr int kWeights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+  static constexpr char kCheck[] = "10X98765432";
+  int sum = 0;
+  for (int i = 0; i < 17; ++i) sum += (first17[i] - '0') * kWeights[i];
+  return kCheck[sum % 11];
+}
 
 absl::Status ValidateSubmission(const intake::v1::SubmitComplaintRequest& request) {
   if (auto s = ValidateId("source", request.source()); !s.ok()) return s;

@@ -20,6 +20,11 @@ events::v1::ComplaintReceived ToReceivedEvent(const intake::v1::SubmitComplaintR
                                               const std::string& complaint_id,
                                               absl::Time received_at);
 
+// GB 11643-1999: the 18th character of a resident ID number is a checksum of the first 17
+// digits (ISO 7064 MOD 11-2), which catches every single-digit typo and most transpositions.
+// `first17` must be 17 digits.
+char IdNumberCheckCharacter(const std::string& first17);
+
 // A one-line, PII-masked description of a customer for logs.
 std::string DescribeCustomer(const events::v1::Customer& customer);
 

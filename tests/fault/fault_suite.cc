@@ -47,6 +47,7 @@
 #include "libs/cases/case_machine.h"
 #include "libs/common/proto_time.h"
 #include "libs/kafka/consumer.h"
+#include "services/intake/submission.h"
 #include "tests/support/log_scan.h"
 #include "tests/support/process.h"
 #include "tests/support/topic_tail.h"
@@ -278,7 +279,8 @@ Customer CustomerFor(uint64_t seed, int index) {
   }
   const uint64_t salt = seed % 1000;
   c.phone = absl::StrFormat("139%03d%05d", salt, index % 100000);
-  c.id_number = absl::StrFormat("110105%03d%08dX", salt, index);
+  c.id_number = absl::StrFormat("110105%03d%08d", salt, index);
+  c.id_number += intake::IdNumberCheckCharacter(c.id_number);  // valid, as intake checks
   c.card_number = absl::StrFormat("622202%03d%010d", salt, index);
   return c;
 }
