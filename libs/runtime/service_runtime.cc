@@ -1,5 +1,9 @@
 #include "libs/runtime/service_runtime.h"
 
+#include <signal.h>
+#include <unistd.h>
+
+#include <atomic>
 #include <csignal>
 #include <cstdio>
 #include <cstdlib>
@@ -64,12 +68,20 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ct
 
 namespace {
 
-// A fatal client error: without its consumer the service is useless, so stop the process and
-// let the supervisor restart it rather than serve half a job.
+// Set when a consumer ended with a fatal error: the process exits non-zero, for its supervisor.
+std::atomic<bool> consumer_failed{false};
+
+// A fatal client error (e.g. a static member fenced after a broker restart): without its
+// consumer the service is useless, so stop the process and let the supervisor restart it rather
+// than serve half a job. The signal goes to the process, not this thread: every thread blocks
+// SIGTERM, and only the main thread's sigwait takes it, which a thread-directed raise() would
+// never reach.
 void OnConsumerEnd(const absl::Status& status) {
   if (status.ok()) return;
-  spdlog::critical("consumer stopped with a fatal error: {}", status.ToString());
-  std::raise(SIGTERM);
+  spdlog::critical("consumer stopped with a fatal error: {}; stopping the process",
+                   status.ToString());
+  consumer_failed.store(true);
+  kill(getpid(), SIGTERM);
 }
 
 }  // namespace
@@ -157,6 +169,10 @@ int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
   if (auto s = ctx.producer->Flush(absl::Seconds(10)); !s.ok()) {
     spdlog::error("producer flush at shutdown: {}", s.ToString());
     return 1;
+  }
+  if (consumer_failed.load()) {
+    spdlog::critical("{} stopped after a consumer failed", ctx.service_name);
+    return 3;
   }
   spdlog::info("{} stopped", ctx.service_name);
   return 0;

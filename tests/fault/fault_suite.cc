@@ -126,15 +126,27 @@ class Instance {
   }
 
   void Start() {
-    process_ = std::make_unique<ChildProcess>(
-        std::string(COMPLAINTS_BINARY_DIR) + "/services/" + service_ + "/" + service_,
-        std::vector<std::string>{"--config", config_}, env_, log_);
+    std::lock_guard lock(mu_);
+    StartLocked();
   }
-  void Kill() {
+  // SIGKILL, then a new process at once (a fault).
+  void KillAndRestart() {
+    std::lock_guard lock(mu_);
     process_->Kill(SIGKILL);
     process_->Stop(10);
+    StartLocked();
+  }
+  // As a supervisor (a Kubernetes pod's restart policy) would: a process that exited on its own
+  // (a fatal client error stops it on purpose) is started again. True if it had exited.
+  bool ReviveIfExited() {
+    std::lock_guard lock(mu_);
+    if (stopped_ || !process_ || process_->Running()) return false;
+    StartLocked();
+    return true;
   }
   void Stop() {
+    std::lock_guard lock(mu_);
+    stopped_ = true;
     if (process_) process_->Stop(20);
   }
   bool Running() { return process_ && process_->Running(); }
@@ -163,6 +175,14 @@ class Instance {
   std::string log_;
   std::string config_;
   std::shared_ptr<grpc::Channel> channel_;
+  void StartLocked() {
+    process_ = std::make_unique<ChildProcess>(
+        std::string(COMPLAINTS_BINARY_DIR) + "/services/" + service_ + "/" + service_,
+        std::vector<std::string>{"--config", config_}, env_, log_);
+  }
+
+  std::mutex mu_;
+  bool stopped_ = false;
   std::unique_ptr<ChildProcess> process_;
 };
 
@@ -190,6 +210,14 @@ class Fleet {
   // Spreads calls over both instances: the k-th call (or attempt) goes to instance k % 2.
   std::shared_ptr<grpc::Channel> Channel(const std::string& service, uint64_t k) {
     return At(service, static_cast<int>(k % kInstances)).channel();
+  }
+  // Starts again every instance whose process exited on its own; returns how many.
+  int ReviveExited() {
+    int revived = 0;
+    for (auto& [service, list] : instances_) {
+      for (auto& instance : list) revived += instance->ReviveIfExited();
+    }
+    return revived;
   }
   bool AllServing() {
     for (auto& [service, list] : instances_) {
@@ -1032,9 +1060,7 @@ int Main(int argc, char** argv) {
         redis.Restart();
         redis.WaitUntilReady();
       } else {
-        Instance& instance = fleet->At(fault.service, fault.instance);
-        instance.Kill();
-        instance.Start();
+        fleet->At(fault.service, fault.instance).KillAndRestart();
       }
       Recovery recovery{fault.what};
       const absl::Time deadline = at + absl::Seconds(180);
@@ -1051,6 +1077,16 @@ int Main(int argc, char** argv) {
       Say(absl::StrFormat("recovered from %s: serving after %.1fs, probe assigned after %.1fs",
                           fault.what, recovery.serving_s, recovery.probe_s));
       recoveries.push_back(recovery);
+    }
+  });
+  // The supervisor a deployment has (a pod's restart policy): a service that stops itself on a
+  // fatal client error is started again. Counted and printed, not a failure in itself.
+  std::atomic<bool> supervising{true};
+  std::atomic<int> self_restarts{0};
+  std::thread supervisor([&] {
+    while (supervising.load()) {
+      self_restarts += fleet->ReviveExited();
+      absl::SleepFor(absl::Milliseconds(500));
     }
   });
   generator.Run();
@@ -1226,11 +1262,14 @@ int Main(int argc, char** argv) {
       lost, duplicates, conflicting, illegal, unalerted, unfollowed, count_mismatch,
       static_cast<int>(leaks.size()), static_cast<int>(l.dead_letters), static_cast<int>(stuck.size()),
       no_recovery);
+  supervising = false;
+  supervisor.join();
   std::cout << summary << "\n";
   std::cout << absl::StrFormat(
-      "complaints acknowledged=%d accept_breaches_due=%d resolutions=%d faults=%d duration=%s\n",
+      "complaints acknowledged=%d accept_breaches_due=%d resolutions=%d faults=%d "
+      "self_restarts=%d duration=%s\n",
       generator.submitted(), breaches_due_count, resolutions, static_cast<int>(recoveries.size()),
-                               absl::FormatDuration(absl::Now() - suite_start));
+      self_restarts.load(), absl::FormatDuration(absl::Now() - suite_start));
   const bool clean = lost + duplicates + conflicting + illegal + unalerted + unfollowed +
                          count_mismatch + static_cast<int>(leaks.size()) + l.dead_letters +
                          static_cast<int>(stuck.size()) + no_recovery ==
