@@ -1235,6 +1235,8 @@ int Main(int argc, char** argv) {
   const int conflicting = static_cast<int>(l.conflicting.size());
 
   // Stop the services so that their logs are complete, then scan them whole.
+  supervising = false;  // before the fleet stops: nothing is revived any more
+  supervisor.join();
   fleet.reset();
   std::vector<std::string> logs;
   for (const std::string& service : kServices) {
@@ -1262,8 +1264,6 @@ int Main(int argc, char** argv) {
       lost, duplicates, conflicting, illegal, unalerted, unfollowed, count_mismatch,
       static_cast<int>(leaks.size()), static_cast<int>(l.dead_letters), static_cast<int>(stuck.size()),
       no_recovery);
-  supervising = false;
-  supervisor.join();
   std::cout << summary << "\n";
   std::cout << absl::StrFormat(
       "complaints acknowledged=%d accept_breaches_due=%d resolutions=%d faults=%d "
