@@ -108,6 +108,8 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
   {
     std::lock_guard lock(mu_);
     if (replaying_.contains(partition)) return true;
+    // Revoked meanwhile (the idle check works from a copy): its new owner replays it.
+    if (!assigned_.contains(partition)) return false;
   }
   auto end = consumer->EndOffset({partition.first, partition.second}, kKafkaTimeout);
   if (!end.ok()) {
@@ -123,6 +125,7 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
   if (*end == 0) return true;  // nothing to replay: an empty partition is complete
   {
     std::lock_guard lock(mu_);
+    if (!assigned_.contains(partition)) return false;  // revoked while the end was read
     replaying_[partition] = *end;
   }
   SetOutage(true);
@@ -172,6 +175,8 @@ void RebuildGuard::CheckAssigned() {
   }
   {
     std::lock_guard lock(mu_);
+    // Only replays of partitions this member still owns count; a stale one is forgotten.
+    std::erase_if(replaying_, [this](const auto& entry) { return !assigned_.contains(entry.first); });
     complete = complete && replaying_.empty();
   }
   // A member may own no partition at all (more instances than partitions): it serves once the
