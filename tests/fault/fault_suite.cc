@@ -817,8 +817,11 @@ struct Ledger {
     auto [it, fresh] = content[r.topic].emplace(ce_id, hash);
     if (fresh) first_seen[{r.topic, ce_id}] = {Header(r, "ce_time"), r.timestamp};
     if (!fresh) {
-      // Only what was written during this run: a reused stack may hold older runs' records.
+      // Only what this run wrote twice: a reused stack holds records of earlier runs and tests,
+      // whose platforms ran other policies and clocks, and this run's SLA timer, replaying the
+      // whole topic, fires their old complaints' alerts again under its own schedule.
       if (it->second != hash && r.timestamp >= since &&
+          first_seen[{r.topic, ce_id}].second >= since &&
           conflicting.insert({r.topic, ce_id}).second) {
         const auto& [ce_time, ts] = first_seen[{r.topic, ce_id}];
         conflict_details.push_back(absl::StrCat(
