@@ -28,7 +28,9 @@ grpc::Status IntakeGrpcService::SubmitComplaints(
                           "complaint " + std::to_string(index) + ": " +
                               std::string(result.status().message()));
     }
-    *response->add_results() = *std::move(result);
+    intake::v1::SubmitComplaintResult* item = response->add_results();
+    item->set_index(index);
+    *item->mutable_response() = *std::move(result);
   }
   return grpc::Status::OK;
 }
