@@ -48,4 +48,15 @@ Classification Classify(Channel channel, Level requested_level, Urgency requeste
   return out;
 }
 
+void ApplyHistoryFacts(const HistoryFacts& facts, events::v1::ComplaintReceived* complaint) {
+  if (facts.same_category_before + 1 < 3) return;
+  complaint->set_urgency(events::v1::URGENCY_VERY_URGENT);
+  events::v1::UrgencyReason* reason = complaint->mutable_classification()->add_urgency_reasons();
+  reason->set_code("repeat_3plus");
+  reason->set_rule_id("history.repeat_3plus");
+  if (complaint->urgency_reason().empty()) {
+    complaint->set_urgency_reason("repeat_3plus: third complaint of this category in the window");
+  }
+}
+
 }  // namespace complaints::intake

@@ -23,4 +23,14 @@ Classification Classify(events::v1::Channel channel, events::v1::Level requested
                         events::v1::Urgency requested_urgency,
                         const std::string& requested_reason, const std::string& description);
 
+// What the customer's history says, as the classifier needs it.
+struct HistoryFacts {
+  int same_category_before = 0;  // complaints of the same category in the window
+  int prior_escalations = 0;     // complaints in the window at level ESCALATED
+};
+
+// Seed 001's third trigger: the third complaint of one category within the window is very
+// urgent (repeat_3plus).
+void ApplyHistoryFacts(const HistoryFacts& facts, events::v1::ComplaintReceived* complaint);
+
 }  // namespace complaints::intake

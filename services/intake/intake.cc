@@ -20,7 +20,9 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
+#include "services/intake/classifier.h"
 #include "services/intake/submission.h"
+#include "complaints/events/v1/case.pb.h"
 
 namespace complaints::intake {
 namespace {
@@ -129,24 +131,45 @@ absl::Duration PollInterval(int attempt) {
   return std::min(absl::Milliseconds(5) * (1 << std::min(attempt, 5)), absl::Milliseconds(100));
 }
 
+// What the caller learns: the decision on the complaint as published (the first submission's,
+// for a duplicate), so the agent sees the level, urgency and risk tags during the call.
+intake::v1::SubmitComplaintResponse ResponseFor(const events::v1::ComplaintReceived& complaint,
+                                                bool duplicate) {
+  intake::v1::SubmitComplaintResponse response;
+  response.set_complaint_id(complaint.complaint_id());
+  response.set_duplicate(duplicate);
+  response.set_short_id(complaint.short_id());
+  response.set_category(complaint.category());
+  response.set_level(complaint.level());
+  response.set_urgency(complaint.urgency());
+  *response.mutable_classification() = complaint.classification();
+  *response.mutable_risk_tags() = complaint.risk_tags();
+  response.set_merged_into(complaint.merged_into());
+  return response;
+}
+
 }  // namespace
 
 std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& first,
                                          const events::v1::ComplaintReceived& second) {
   google::protobuf::util::MessageDifferencer differencer;
-  // The time of acceptance is the first claimant's by definition, not content.
-  differencer.IgnoreField(
-      events::v1::ComplaintReceived::descriptor()->FindFieldByName("received_at"));
+  // The time of acceptance is the first claimant's by definition; the rest was derived by
+  // intake from the content, the classifier's config and the customer's history at the time.
+  for (const char* derived : {"received_at", "level", "urgency", "urgency_reason",
+                              "classification", "risk_tags", "merged_into"}) {
+    differencer.IgnoreField(events::v1::ComplaintReceived::descriptor()->FindFieldByName(derived));
+  }
   FieldPathReporter reporter;
   differencer.ReportDifferencesTo(&reporter);
   differencer.Compare(first, second);
   return reporter.fields;
 }
 
-Intake::Intake(kafka::Publisher* publisher, ComplaintStore* store, const common::Clock* clock,
-               IntakeOptions options)
+Intake::Intake(kafka::Publisher* publisher, ComplaintStore* store, HistoryStore* history,
+               const common::Clock* clock, IntakeOptions options)
     : publisher_(publisher),
       store_(store),
+      history_(history),
       clock_(clock),
       options_(options),
       token_prefix_(RandomTokenPrefix()) {}
@@ -161,10 +184,9 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     if (auto s = options_.check_ready(id); !s.ok()) return s;
   }
 
-  intake::v1::SubmitComplaintResponse response;
-  response.set_complaint_id(id);
 
-  const events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
+  events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
+  if (auto s = ApplyHistory(&candidate); !s.ok()) return s;
   const std::string token = token_prefix_ + "-" + std::to_string(calls_.fetch_add(1));
   // Waiting for another caller's publish is about real time, whatever the service clock says.
   const absl::Time give_up = absl::Now() + options_.busy_wait;
@@ -185,8 +207,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
       }
     }
     if (claim->outcome == Outcome::kPublished) {
-      response.set_duplicate(true);
-      return response;
+      return ResponseFor(claim->complaint, /*duplicate=*/true);
     }
     if (claim->outcome == Outcome::kBusy) {
       if (absl::Now() >= give_up) {
@@ -216,12 +237,12 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
       // Until the lease expires others wait; then one of them publishes the same record again.
       spdlog::warn("complaint {} published but not marked so: {}", id, s.ToString());
     }
+    RecordHistory(event);
     spdlog::info("complaint {} accepted from {} (category {}, level {}, urgency {}, customer {})",
                  id, request.source(), event.category(), events::v1::Level_Name(event.level()),
                  events::v1::Urgency_Name(event.urgency()), DescribeCustomer(event.customer()));
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
-    response.set_duplicate(false);
-    return response;
+    return ResponseFor(event, /*duplicate=*/false);
   }
 }
 
@@ -247,7 +268,53 @@ absl::Status Intake::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
   if (!complaint.ok()) return complaint.status();
   if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
-  return store_->MarkPublished(*complaint);
+  if (auto s = store_->MarkPublished(*complaint); !s.ok()) return s;
+  if (history_ == nullptr) return absl::OkStatus();
+  const std::string key = CustomerKeyFor(complaint->customer(), options_.customer_key_secret);
+  if (key.empty()) return absl::OkStatus();
+  return history_->Record(key, EntryFor(*complaint));
+}
+
+absl::Status Intake::HandleCaseEvent(const kafka::IncomingRecord& record) {
+  if (history_ == nullptr) return absl::OkStatus();
+  auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
+  if (!event.ok()) return event.status();
+  const std::string& id = event->complaint_id();
+  if (id.empty()) return absl::InvalidArgumentError("complaint_id is empty");
+  if (event->has_closed()) return history_->SetClosed(id, true);
+  if (event->has_reopened()) return history_->SetClosed(id, false);
+  if (event->has_assigned()) return history_->SetLevel(id, event->assigned().level());
+  return absl::OkStatus();
+}
+
+absl::Status Intake::ApplyHistory(events::v1::ComplaintReceived* candidate) {
+  if (history_ == nullptr) return absl::OkStatus();
+  const std::string key = CustomerKeyFor(candidate->customer(), options_.customer_key_secret);
+  if (key.empty()) return absl::OkStatus();
+  // A history read while Redis is being refilled would miss complaints of other partitions.
+  if (options_.check_all_ready) {
+    if (auto s = options_.check_all_ready(); !s.ok()) return s;
+  }
+  auto past = history_->Load(key);
+  if (!past.ok()) return past.status();
+  const HistoryView view = ReadHistory(*past, *candidate, clock_->Now(), options_.history);
+  *candidate->mutable_risk_tags() = view.tags;
+  candidate->mutable_risk_tags()->set_customer_key(key);
+  candidate->set_merged_into(view.open_same_issue);
+  ApplyHistoryFacts({.same_category_before = view.same_category_before,
+                     .prior_escalations = view.prior_escalations},
+                    candidate);
+  return absl::OkStatus();
+}
+
+// Best effort: the replay of complaints.received.v1 (HandleReceived) records it too.
+void Intake::RecordHistory(const events::v1::ComplaintReceived& complaint) {
+  if (history_ == nullptr || complaint.risk_tags().customer_key().empty()) return;
+  if (auto s = history_->Record(complaint.risk_tags().customer_key(), EntryFor(complaint));
+      !s.ok()) {
+    spdlog::warn("complaint {}: history not recorded yet: {}", complaint.complaint_id(),
+                 s.ToString());
+  }
 }
 
 }  // namespace complaints::intake

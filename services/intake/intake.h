@@ -13,6 +13,8 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "services/intake/complaint_store.h"
+#include "services/intake/customer_history.h"
+#include "services/intake/history_store.h"
 
 namespace complaints::intake {
 
@@ -27,10 +29,18 @@ struct IntakeOptions {
   // Whether the store's claims of a complaint's partition are complete (runtime::StateReadiness
   // over the markers of the complaints.received.v1 replay); set by main. Unset: always (tests).
   std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
+  // Whether every partition's state is complete: a customer's history spans them all. Unset:
+  // always (tests).
+  std::function<absl::Status()> check_all_ready = nullptr;
+  // The secret of the customer keys (CustomerKeyFor).
+  std::string customer_key_secret = "";
+  HistorySettings history = {};
 };
 
-// The fields (paths such as "customer.phone") in which two complaints differ, received_at aside:
-// names only, never values, so that they can go into errors.
+// The fields (paths such as "customer.phone") in which two complaints differ in what their
+// callers sent: names only, never values, so that they can go into errors. What intake derived
+// (received_at, the classification and everything the customer's history decided) is not
+// compared: a re-submission meets a history that already holds the first submission.
 std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& first,
                                          const events::v1::ComplaintReceived& second);
 
@@ -38,8 +48,9 @@ std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& fi
 // gRPC or Kafka clients: it is given a publisher, a store and a clock.
 class Intake {
  public:
-  Intake(kafka::Publisher* publisher, ComplaintStore* store, const common::Clock* clock,
-         IntakeOptions options = {});
+  // `history` may be null: no customer history (no risk tags, repeats or merges).
+  Intake(kafka::Publisher* publisher, ComplaintStore* store, HistoryStore* history,
+         const common::Clock* clock, IntakeOptions options = {});
 
   // Validates, classifies and publishes the complaint; returns once it is durable in Kafka.
   // Exactly one record per source + external id, however many calls race on however many
@@ -62,11 +73,22 @@ class Intake {
   // One record of complaints.received.v1: the complaint is durable, so its id is bound to it (the
   // first record of an id wins). This is how the claims come back after Redis lost them: a
   // replay of the topic, behind the rebuild guard, before any submission is answered again.
+  // The customer's history is rebuilt from the same replay.
   absl::Status HandleReceived(const kafka::IncomingRecord& record);
 
+  // One record of complaints.case.v1: keeps the history's view of the case (open or closed,
+  // its level) current.
+  absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+
  private:
+  // Reads the customer's history into the candidate: risk tags, repeats, prior escalations, and
+  // the open complaint it merges into.
+  absl::Status ApplyHistory(events::v1::ComplaintReceived* candidate);
+  void RecordHistory(const events::v1::ComplaintReceived& complaint);
+
   kafka::Publisher* publisher_;
   ComplaintStore* store_;
+  HistoryStore* history_;
   const common::Clock* clock_;
   const IntakeOptions options_;
   // Tokens name a claimant across every intake instance: random per process, counted per call.

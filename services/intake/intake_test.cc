@@ -38,7 +38,7 @@ class IntakeTest : public ::testing::Test {
   testing::FakePublisher publisher_;
   common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};
   MemoryComplaintStore store_{&clock_};
-  Intake intake_{&publisher_, &store_, &clock_};
+  Intake intake_{&publisher_, &store_, nullptr, &clock_};
 };
 
 TEST_F(IntakeTest, PublishesAReceivedEventKeyedByComplaintId) {
@@ -198,7 +198,7 @@ TEST_F(IntakeTest, ACallFindingTheComplaintBeingPublishedWaitsForItAndPublishesN
 }
 
 TEST_F(IntakeTest, ACallKeptWaitingTooLongIsUnavailable) {
-  Intake impatient(&publisher_, &store_, &clock_,
+  Intake impatient(&publisher_, &store_, nullptr, &clock_,
                    {.claim_lease = absl::Seconds(35), .busy_wait = absl::Milliseconds(20)});
   const std::string id = common::ComplaintIdFor("ivr-95533", "call-1");
   ASSERT_TRUE(store_.Claim(ToReceivedEvent(Request("call-1"), id, clock_.Now()), "another",

@@ -4,9 +4,36 @@
 #include "libs/runtime/service_runtime.h"
 #include "services/intake/intake.h"
 #include "services/intake/intake_grpc.h"
+#include "libs/common/files.h"
+#include "libs/common/logging.h"
 #include "services/intake/redis_complaint_store.h"
+#include "services/intake/redis_history_store.h"
 
 using namespace complaints;
+
+namespace {
+
+// The key of the customer keys' HMAC, from a file (intake.customer_key_secret_file) or the
+// environment (COMPLAINTS_INTAKE_CUSTOMER_KEY_SECRET), never the command line. Without either, a
+// development secret, said loudly: keys made with it are guessable by anyone with the source.
+std::string CustomerKeySecret(const common::Config& config) {
+  const std::string file = config.GetString("intake.customer_key_secret_file", "");
+  if (!file.empty()) {
+    std::string secret = runtime::ValueOrDie(common::ReadFile(file));
+    while (!secret.empty() && (secret.back() == '\n' || secret.back() == '\r')) secret.pop_back();
+    if (secret.empty()) runtime::CheckOk(absl::InvalidArgumentError("intake.customer_key_secret_file is empty"));
+    return secret;
+  }
+  std::string secret = config.GetString("intake.customer_key_secret", "");
+  if (secret.empty()) {
+    spdlog::warn("intake.customer_key_secret(_file) not set: customer keys use the development "
+                 "secret; set one in production");
+    secret = "complaints-development-customer-key";
+  }
+  return secret;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("intake", argc, argv));
@@ -23,12 +50,25 @@ int main(int argc, char** argv) {
       ctx.config.GetInt("intake.busy_wait_ms", absl::ToInt64Milliseconds(options.busy_wait))));
   // The claims are rebuilt from complaints.received.v1 after Redis loses them; until a
   // partition is replayed, submissions and reads of its complaints answer Unavailable.
-  runtime::RebuildGuard guard(&redis_pool,
-                              {.marker_prefix = "intake:", .topics = {events::kReceivedTopic}});
+  const auto window_days =
+      runtime::ValueOrDie(ctx.config.GetInt("intake.history_window_days", 90));
+  if (window_days <= 0) {
+    runtime::CheckOk(absl::InvalidArgumentError("config intake.history_window_days: must be positive"));
+  }
+  options.history.window = absl::Hours(24 * window_days);
+  options.customer_key_secret = CustomerKeySecret(ctx.config);
+  // A history outlives its window by the longest regulatory clock (60 days), so that a
+  // complaint still open at the window's end is found for merging.
+  intake::RedisHistoryStore history(&redis_pool, "intake:", options.history.window + absl::Hours(24 * 60),
+                                    absl::Hours(24 * key_ttl_days));
+  runtime::RebuildGuard guard(
+      &redis_pool,
+      {.marker_prefix = "intake:", .topics = {events::kReceivedTopic, events::kCaseTopic}});
   options.check_ready = [&guard](const std::string& id) {
     return guard.readiness().CheckReady(id);
   };
-  intake::Intake logic(ctx.producer.get(), &store, ctx.clock.get(), options);
+  options.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  intake::Intake logic(ctx.producer.get(), &store, &history, ctx.clock.get(), options);
 
   intake::IntakeGrpcService grpc_service(&logic);
   auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50051", {&grpc_service});
@@ -41,11 +81,15 @@ int main(int argc, char** argv) {
   // A group of its own: every intake instance's claims come from the whole topic's partitions
   // it owns, independently of who reads the calls.
   kafka::ConsumerOptions received;
-  received.topics = {events::kReceivedTopic};
+  received.topics = {events::kReceivedTopic, events::kCaseTopic};
   received.group_id = ctx.config.GetString("kafka.group_id", "complaints-intake") + "-received";
   consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
       ctx, received,
-      [&logic](const kafka::IncomingRecord& r) { return logic.HandleReceived(r); }, &guard)));
+      [&logic](const kafka::IncomingRecord& r) {
+        return r.topic == events::kReceivedTopic ? logic.HandleReceived(r)
+                                                 : logic.HandleCaseEvent(r);
+      },
+      &guard)));
   return runtime::RunUntilShutdown(ctx, *server, consumers,
                                    {.before_drain = nullptr, .after_drain = [&guard] { guard.Stop(); }});
 }

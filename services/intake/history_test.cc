@@ -1,0 +1,210 @@
+// The customer's history at intake: risk tags, repeat_3plus, merging into an open complaint, and
+// the rebuild from the topics' records.
+#include "gtest/gtest.h"
+#include "complaints/events/v1/case.pb.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/testing/fake_publisher.h"
+#include "services/intake/customer_history.h"
+#include "services/intake/intake.h"
+#include "services/intake/memory_complaint_store.h"
+#include "services/intake/memory_history_store.h"
+
+namespace complaints::intake {
+namespace {
+
+using events::v1::ComplaintReceived;
+
+intake::v1::SubmitComplaintRequest Request(const std::string& external_id,
+                                           const std::string& phone = "13812345678",
+                                           const std::string& category = "branch.waiting_time") {
+  intake::v1::SubmitComplaintRequest r;
+  r.set_source("ivr-95533");
+  r.set_external_id(external_id);
+  r.mutable_customer()->set_phone(phone);
+  r.set_category(category);
+  r.set_description("排队一个小时");
+  return r;
+}
+
+class HistoryTest : public ::testing::Test {
+ protected:
+  // The complaint as published for a response.
+  ComplaintReceived Published(const intake::v1::SubmitComplaintResponse& response) {
+    for (const auto& record : publisher_.published()) {
+      auto event = events::ParseRecordAs<ComplaintReceived>(testing::AsIncoming(record));
+      if (event.ok() && event->complaint_id() == response.complaint_id()) return *event;
+    }
+    ADD_FAILURE() << "not published: " << response.complaint_id();
+    return {};
+  }
+
+  void Close(const std::string& complaint_id) {
+    events::v1::CaseEvent closed;
+    closed.set_complaint_id(complaint_id);
+    closed.mutable_closed()->set_reason("satisfied");
+    kafka::OutgoingRecord record = events::ToRecord(events::kCaseTopic, complaint_id, closed,
+                                                    complaint_id + "-closed", "/test",
+                                                    complaint_id, clock_.Now());
+    ASSERT_TRUE(intake_.HandleCaseEvent(testing::AsIncoming(record)).ok());
+  }
+
+  testing::FakePublisher publisher_;
+  common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};
+  MemoryComplaintStore store_{&clock_};
+  MemoryHistoryStore history_;
+  Intake intake_{&publisher_, &store_, &history_, &clock_,
+                 {.customer_key_secret = "test-secret"}};
+};
+
+TEST_F(HistoryTest, AFirstComplaintHasTagsOfItsOwnAndMergesNowhere) {
+  auto first = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_EQ(first->risk_tags().repeat_count(), 1);
+  EXPECT_EQ(first->risk_tags().complaints_in_window(), 1);
+  EXPECT_EQ(first->merged_into(), "");
+  EXPECT_EQ(first->urgency(), events::v1::URGENCY_NORMAL);
+  // The key is a keyed hash: no phone digits in it.
+  EXPECT_TRUE(first->risk_tags().customer_key().starts_with("ph:"));
+  EXPECT_EQ(first->risk_tags().customer_key().find("13812345678"), std::string::npos);
+}
+
+TEST_F(HistoryTest, TheSameIssueWhileOpenIsMergedIntoTheOpenComplaint) {
+  auto first = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(first.ok());
+  clock_.Advance(absl::Hours(2));
+  auto second = intake_.Submit(Request("call-2"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->merged_into(), first->complaint_id());
+  EXPECT_EQ(Published(*second).merged_into(), first->complaint_id());
+  EXPECT_EQ(second->risk_tags().open_complaints(), 1);
+
+  // Another customer, or another issue, is not merged.
+  EXPECT_EQ(intake_.Submit(Request("call-3", "13900000000"))->merged_into(), "");
+  EXPECT_EQ(intake_.Submit(Request("call-4", "13812345678", "cards.annual_fee"))->merged_into(), "");
+}
+
+TEST_F(HistoryTest, AClosedComplaintTakesNoMerge) {
+  auto first = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(first.ok());
+  Close(first->complaint_id());
+  clock_.Advance(absl::Hours(24));
+  auto second = intake_.Submit(Request("call-2"));
+  ASSERT_TRUE(second.ok());
+  EXPECT_EQ(second->merged_into(), "");
+  EXPECT_EQ(second->risk_tags().repeat_count(), 2);
+}
+
+TEST_F(HistoryTest, TheThirdComplaintOfACategoryInTheWindowIsVeryUrgent) {
+  for (const std::string call : {"call-1", "call-2"}) {
+    auto r = intake_.Submit(Request(call));
+    ASSERT_TRUE(r.ok());
+    EXPECT_EQ(r->urgency(), events::v1::URGENCY_NORMAL);
+    Close(r->complaint_id());
+    clock_.Advance(absl::Hours(24 * 10));
+  }
+  auto third = intake_.Submit(Request("call-3"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->urgency(), events::v1::URGENCY_VERY_URGENT);
+  ASSERT_GE(third->classification().urgency_reasons_size(), 1);
+  EXPECT_EQ(third->classification().urgency_reasons(0).code(), "repeat_3plus");
+  EXPECT_EQ(third->risk_tags().repeat_count(), 3);
+  ASSERT_EQ(third->risk_tags().recurring_categories_size(), 1);
+  EXPECT_EQ(third->risk_tags().recurring_categories(0), "branch.waiting_time");
+}
+
+TEST_F(HistoryTest, ComplaintsOlderThanTheWindowDoNotCount) {
+  for (const std::string call : {"call-1", "call-2"}) {
+    auto r = intake_.Submit(Request(call));
+    ASSERT_TRUE(r.ok());
+    Close(r->complaint_id());
+    clock_.Advance(absl::Hours(24 * 50));
+  }
+  // The first is 100 days old now.
+  auto third = intake_.Submit(Request("call-3"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->risk_tags().repeat_count(), 2);
+  EXPECT_EQ(third->urgency(), events::v1::URGENCY_NORMAL);
+}
+
+TEST_F(HistoryTest, AResubmissionIsADuplicateAlthoughTheHistoryNowHoldsTheFirst) {
+  auto first = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(first.ok());
+  auto again = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate());
+  // The answer is the first decision, not one made on the grown history.
+  EXPECT_EQ(again->risk_tags().repeat_count(), 1);
+  EXPECT_EQ(again->merged_into(), "");
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(HistoryTest, TheHistoryIsRebuiltFromTheTopicsRecords) {
+  std::vector<kafka::OutgoingRecord> received;
+  for (const std::string call : {"call-1", "call-2"}) {
+    auto r = intake_.Submit(Request(call));
+    ASSERT_TRUE(r.ok());
+    Close(r->complaint_id());
+    clock_.Advance(absl::Hours(24));
+  }
+  received = publisher_.published();
+
+  // A fresh store (Redis lost) filled by the replay of complaints.received.v1 and the case
+  // topic, in either order.
+  MemoryComplaintStore store(&clock_);
+  MemoryHistoryStore history;
+  Intake rebuilt(&publisher_, &store, &history, &clock_, {.customer_key_secret = "test-secret"});
+  for (const auto& record : received) {
+    auto event = events::ParseRecordAs<ComplaintReceived>(testing::AsIncoming(record));
+    ASSERT_TRUE(event.ok());
+    events::v1::CaseEvent closed;
+    closed.set_complaint_id(event->complaint_id());
+    closed.mutable_closed();
+    ASSERT_TRUE(rebuilt
+                    .HandleCaseEvent(testing::AsIncoming(events::ToRecord(
+                        events::kCaseTopic, event->complaint_id(), closed, "x", "/t",
+                        event->complaint_id(), clock_.Now())))
+                    .ok());
+    ASSERT_TRUE(rebuilt.HandleReceived(testing::AsIncoming(record)).ok());
+  }
+  auto third = rebuilt.Submit(Request("call-3"));
+  ASSERT_TRUE(third.ok());
+  EXPECT_EQ(third->risk_tags().repeat_count(), 3);
+  EXPECT_EQ(third->merged_into(), "");  // both were closed
+  EXPECT_EQ(third->urgency(), events::v1::URGENCY_VERY_URGENT);
+}
+
+TEST(CustomerKeyTest, TheCustomerNumberWinsAndTheSecretMatters) {
+  events::v1::Customer customer;
+  customer.set_phone("13812345678");
+  const std::string by_phone = CustomerKeyFor(customer, "a");
+  EXPECT_TRUE(by_phone.starts_with("ph:"));
+  EXPECT_NE(by_phone, CustomerKeyFor(customer, "b"));
+  customer.set_customer_id("C001");
+  EXPECT_TRUE(CustomerKeyFor(customer, "a").starts_with("id:"));
+  EXPECT_EQ(CustomerKeyFor(events::v1::Customer(), "a"), "");
+}
+
+TEST(ReadHistoryTest, PriorEscalationsCountTheCasesLevelAsAssigned) {
+  ComplaintReceived now;
+  now.set_complaint_id("CMP-new");
+  now.set_category("cards.fraud");
+  const absl::Time t = absl::FromUnixSeconds(1764115200);
+  PastComplaint escalated;
+  escalated.entry.set_complaint_id("CMP-old");
+  escalated.entry.set_category("loans.interest");
+  escalated.entry.set_level(events::v1::LEVEL_ORDINARY);
+  *escalated.entry.mutable_received_at() = common::ToProtoTime(t - absl::Hours(24 * 5));
+  escalated.status.set_level(events::v1::LEVEL_ESCALATED);  // raised after a second reopening
+  escalated.status.set_closed(true);
+  escalated.has_status = true;
+  const HistoryView view = ReadHistory({escalated}, now, t, {});
+  EXPECT_EQ(view.prior_escalations, 1);
+  EXPECT_EQ(view.same_category_before, 0);
+  EXPECT_EQ(view.open_same_issue, "");
+  EXPECT_EQ(view.tags.complaints_in_window(), 2);
+}
+
+}  // namespace
+}  // namespace complaints::intake

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <string>
+
+#include "services/intake/history_store.h"
+
+namespace complaints::intake {
+
+// HistoryStore in memory, for unit tests of the logic.
+class MemoryHistoryStore final : public HistoryStore {
+ public:
+  absl::StatusOr<std::vector<PastComplaint>> Load(const std::string& customer_key) override {
+    std::lock_guard lock(mu_);
+    std::vector<PastComplaint> past;
+    for (const auto& [id, entry] : histories_[customer_key]) {
+      PastComplaint p;
+      p.entry = entry;
+      if (auto it = statuses_.find(id); it != statuses_.end()) {
+        p.status = it->second;
+        p.has_status = true;
+      }
+      past.push_back(std::move(p));
+    }
+    return past;
+  }
+  absl::Status Record(const std::string& customer_key,
+                      const intake::v1::HistoryEntry& entry) override {
+    std::lock_guard lock(mu_);
+    histories_[customer_key][entry.complaint_id()] = entry;
+    return absl::OkStatus();
+  }
+  absl::Status SetClosed(const std::string& complaint_id, bool closed) override {
+    std::lock_guard lock(mu_);
+    statuses_[complaint_id].set_closed(closed);
+    return absl::OkStatus();
+  }
+  absl::Status SetLevel(const std::string& complaint_id, events::v1::Level level) override {
+    std::lock_guard lock(mu_);
+    statuses_[complaint_id].set_level(level);
+    return absl::OkStatus();
+  }
+
+ private:
+  std::mutex mu_;
+  std::map<std::string, std::map<std::string, intake::v1::HistoryEntry>> histories_;
+  std::map<std::string, intake::v1::HistoryCaseStatus> statuses_;
+};
+
+}  // namespace complaints::intake
