@@ -52,6 +52,11 @@ absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
   if (!complaint.ok()) return complaint.status();
   if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
+  if (!complaint->merged_into().empty()) {
+    auto merged = MergeIntoOpenCase(*complaint);
+    if (!merged.ok() || *merged) return merged.status();
+    // The case was closed after intake looked: this complaint gets a case of its own.
+  }
 
   const RouteDecision route = Route(settings_.rules, *complaint, settings_.fallback_unit);
   cases::Command command;
@@ -79,6 +84,42 @@ absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   spdlog::info("complaint {} assigned to {} by rule {}", complaint->complaint_id(), routed->unit(),
                route.rule_id);
   return absl::OkStatus();
+}
+
+absl::StatusOr<bool> Router::MergeIntoOpenCase(const events::v1::ComplaintReceived& complaint) {
+  bool target_closed = false;
+  cases::Command command;
+  command.complaint_id = complaint.merged_into();
+  command.what = "merged";
+  // Once per merged complaint, however often its record is delivered or replayed.
+  command.request_id = "merged:" + complaint.complaint_id();
+  command.during_replay = true;
+  command.actor = "routing";
+  command.decide = [&](const Case& current) -> absl::StatusOr<Decision> {
+    if (!cases::CheckOpen(current).ok()) {
+      target_closed = true;
+      return Decision{};
+    }
+    return One([&](events::v1::CaseEvent& e) {
+      // The same issue raised again is new facts for the open case (its clocks restart per the
+      // policy's restart_on_new_facts); the summary names the complaint, never its text.
+      e.mutable_new_facts_recorded()->set_summary("complaint " + complaint.complaint_id() +
+                                                  " merged: the customer raised the same issue");
+      *e.mutable_occurred_at() = complaint.received_at();
+    });
+  };
+  auto merged = ledger_->Execute(command);
+  if (absl::IsNotFound(merged.status())) {
+    // Intake only merges into complaints it accepted, so the case is on its way.
+    return absl::UnavailableError("complaint " + complaint.complaint_id() + " merges into " +
+                                  complaint.merged_into() + ", which is not routed yet");
+  }
+  if (!merged.ok()) return merged.status();
+  if (!target_closed) {
+    spdlog::info("complaint {} merged into open case {}", complaint.complaint_id(),
+                 complaint.merged_into());
+  }
+  return !target_closed;
 }
 
 absl::Status Router::HandleCaseEvent(const kafka::IncomingRecord& record) {

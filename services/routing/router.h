@@ -47,6 +47,10 @@ class Router {
   const std::vector<routing::v1::Rule>& rules() const { return settings_.rules; }
 
  private:
+  // A complaint intake merged into an open complaint of the same customer and issue: new facts
+  // on that case. False when the case was closed in the meantime (the complaint is then routed
+  // as one of its own); Unavailable while the case is not routed yet.
+  absl::StatusOr<bool> MergeIntoOpenCase(const events::v1::ComplaintReceived& complaint);
   // A CaseService command: its request's complaint, idempotency key and expected version, and
   // what it appends to the case as it is.
   template <typename Request>

@@ -33,9 +33,11 @@ class RouterTest : public ::testing::Test {
     }
   }
 
-  void Receive(const std::string& id, const std::string& category, const std::string& branch) {
+  void Receive(const std::string& id, const std::string& category, const std::string& branch,
+               const std::string& merged_into = "") {
     events::v1::ComplaintReceived complaint;
     complaint.set_complaint_id(id);
+    complaint.set_merged_into(merged_into);
     complaint.set_category(category);
     complaint.set_branch_code(branch);
     complaint.set_level(events::v1::LEVEL_ORDINARY);
@@ -393,6 +395,49 @@ TEST_F(RouterTest, RacingCommandsKeepTheCaseLegal) {
   EXPECT_EQ(transfers + resolves, 1) << "only the first command can apply: the others find the "
                                         "case moved away or resolved";
   EXPECT_EQ(replayed.DebugString(), router_->Get("CMP1")->DebugString());
+}
+
+// Intake merged CMP2 into the open CMP1 (same customer, same issue): no second case, new facts
+// on the first, once however often the record comes.
+TEST_F(RouterTest, AMergedComplaintIsNewFactsOnTheOpenCase) {
+  ReceiveAndAccept();
+  const size_t assignments = publisher_.PublishedTo(events::kAssignmentsTopic).size();
+  Receive("CMP2", "fees", "", "CMP1");
+  Receive("CMP2", "fees", "", "CMP1");
+  EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), assignments);
+  int new_facts = 0;
+  for (const auto& e : CaseEvents()) {
+    EXPECT_NE(e.complaint_id(), "CMP2");
+    if (e.has_new_facts_recorded()) {
+      ++new_facts;
+      EXPECT_EQ(e.complaint_id(), "CMP1");
+    }
+  }
+  EXPECT_EQ(new_facts, 1);
+}
+
+TEST_F(RouterTest, AComplaintMergedIntoACaseClosedSinceGetsACaseOfItsOwn) {
+  ReceiveAndAccept();
+  routing::v1::ResolveCaseRequest resolve;
+  resolve.set_complaint_id("CMP1");
+  resolve.set_unit("HO-COMPLAINTS");
+  resolve.set_resolution("refunded");
+  ASSERT_TRUE(router_->Resolve(resolve).ok());
+  DeliverCaseEvents();
+  Receive("CMP2", "fees", "", "CMP1");
+  const auto assignments = publisher_.PublishedTo(events::kAssignmentsTopic);
+  ASSERT_FALSE(assignments.empty());
+  EXPECT_EQ(assignments.back().event.subject, "CMP2");
+}
+
+TEST_F(RouterTest, AComplaintMergedIntoACaseNotRoutedYetWaits) {
+  events::v1::ComplaintReceived complaint;
+  complaint.set_complaint_id("CMP2");
+  complaint.set_merged_into("CMP1");
+  const auto record = events::ToRecord(events::kReceivedTopic, "CMP2", complaint, "e-CMP2",
+                                       "/test", "CMP2", clock_.Now());
+  EXPECT_EQ(router_->HandleReceived(testing::AsIncoming(record)).code(),
+            absl::StatusCode::kUnavailable);
 }
 
 }  // namespace
