@@ -47,7 +47,7 @@ class CaseCommandsTest : public ::testing::Test {
     intake::v1::SubmitComplaintRequest submit;
     submit.set_source("ivr-95533");
     submit.set_external_id("race-" + std::to_string(random()) + std::to_string(random()));
-    submit.mutable_customer()->set_phone("13812345678");
+    submit.mutable_customer()->set_phone(testsupport::UniqueMobile());
     submit.set_category("atm.card_retained");
     submit.set_description("ATM吞卡");
     submit.set_branch_code("BJ-0101");

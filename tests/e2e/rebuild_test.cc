@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "libs/kafka/topic_reader.h"
 #include "libs/redis/redis_client.h"
+#include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 
 namespace complaints {
@@ -26,20 +27,8 @@ using testsupport::Platform;
 
 constexpr absl::Duration kTimeout = absl::Seconds(90);
 
-// Calls `call` until it succeeds and `done` holds for its answer.
-template <typename Call, typename Done>
-grpc::Status Until(Call call, Done done) {
-  const absl::Time deadline = absl::Now() + kTimeout;
-  for (;;) {
-    grpc::Status status = call();
-    if ((status.ok() && done()) || absl::Now() >= deadline) return status;
-    absl::SleepFor(absl::Milliseconds(200));
-  }
-}
-template <typename Call>
-grpc::Status Eventually(Call call) {
-  return Until(call, [] { return true; });
-}
+using testsupport::Eventually;
+using testsupport::Until;
 
 // How often a service's log says it started replaying a partition.
 int Replays(const std::string& log_file) {
@@ -86,7 +75,7 @@ class RebuildTest : public ::testing::Test {
     intake::v1::SubmitComplaintRequest submit;
     submit.set_source("ivr-95533");
     submit.set_external_id("rebuild-" + std::to_string(random()) + std::to_string(random()));
-    submit.mutable_customer()->set_phone("13812345678");
+    submit.mutable_customer()->set_phone(testsupport::UniqueMobile());
     submit.set_category("atm.card_retained");
     submit.set_description("ATM吞卡");
     submit.set_branch_code("BJ-0101");

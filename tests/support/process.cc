@@ -1,5 +1,8 @@
 #include "tests/support/process.h"
 
+#include <mutex>
+#include <random>
+
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -144,6 +147,15 @@ bool RedisServer::WaitUntilReady(int timeout_seconds) {
 std::string EnvOr(const char* name, const std::string& fallback) {
   const char* value = std::getenv(name);
   return value != nullptr && *value != '\0' ? value : fallback;
+}
+
+std::string UniqueMobile() {
+  static std::mt19937_64 random{std::random_device{}()};
+  static std::mutex mu;
+  std::lock_guard lock(mu);
+  std::string phone = "13";
+  for (int i = 0; i < 9; ++i) phone.push_back(static_cast<char>('0' + random() % 10));
+  return phone;
 }
 
 }  // namespace complaints::testsupport

@@ -58,4 +58,8 @@ class RedisServer {
 // The environment variable or `fallback`.
 std::string EnvOr(const char* name, const std::string& fallback);
 
+// A made-up mainland mobile number of its own: intake merges a customer's complaints about the
+// same issue, so tests whose complaints must each get a case give each its own customer.
+std::string UniqueMobile();
+
 }  // namespace complaints::testsupport
