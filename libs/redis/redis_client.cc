@@ -347,4 +347,31 @@ absl::StatusOr<Reply> RedisClient::Eval(const Script& script, const std::vector<
   return ToResult("EVALSHA", *std::move(reply));
 }
 
+absl::StatusOr<std::vector<Reply>> RedisClient::EvalMany(const Script& script,
+                                                        const std::vector<ScriptCall>& calls) {
+  if (calls.empty()) return std::vector<Reply>();
+  for (int attempt = 0;; ++attempt) {
+    absl::StatusOr<std::string> sha = impl_->Sha(script);
+    if (!sha.ok()) return sha.status();
+    std::vector<std::vector<std::string>> commands;
+    commands.reserve(calls.size());
+    for (const ScriptCall& call : calls) {
+      std::vector<std::string>& argv = commands.emplace_back();
+      argv.reserve(3 + call.keys.size() + call.args.size());
+      argv.insert(argv.end(), {"EVALSHA", *sha, absl::StrCat(call.keys.size())});
+      argv.insert(argv.end(), call.keys.begin(), call.keys.end());
+      argv.insert(argv.end(), call.args.begin(), call.args.end());
+    }
+    absl::StatusOr<std::vector<Reply>> replies = Pipeline(commands);
+    if (!replies.ok()) return replies.status();
+    // A server that lost its script cache refuses every call of the pipeline alike: load the
+    // script and run them all again.
+    if (attempt == 0 && IsNoScript(replies->front())) {
+      impl_->script_shas.erase(script.source());
+      continue;
+    }
+    return replies;
+  }
+}
+
 }  // namespace complaints::redis

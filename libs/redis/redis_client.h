@@ -93,6 +93,15 @@ class RedisClient {
   // EVALSHA with the SHA1 this connection got from SCRIPT LOAD; NOSCRIPT reloads and retries once.
   absl::StatusOr<Reply> Eval(const Script& script, const std::vector<std::string>& keys,
                              const std::vector<std::string>& args);
+  // Runs `script` once per call, all in one round trip (a pipeline of EVALSHA): one reply per
+  // call, an error reply in its slot as Type::kError (ErrorStatus maps it). Like Pipeline, a
+  // connection that breaks midway fails the whole call; scripts must be re-runnable.
+  struct ScriptCall {
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+  };
+  absl::StatusOr<std::vector<Reply>> EvalMany(const Script& script,
+                                              const std::vector<ScriptCall>& calls);
 
  private:
   struct Impl;

@@ -15,6 +15,7 @@ class FakePublisher final : public kafka::Publisher {
   absl::StatusOr<std::vector<kafka::Delivery>> PublishWithOffsets(
       std::span<const kafka::OutgoingRecord> records) override {
     std::lock_guard lock(mu_);
+    ++calls_;
     if (!fail_with_.ok()) return fail_with_;
     std::vector<kafka::Delivery> deliveries;
     for (const auto& record : records) {
@@ -27,6 +28,11 @@ class FakePublisher final : public kafka::Publisher {
   void FailWith(absl::Status status) {
     std::lock_guard lock(mu_);
     fail_with_ = std::move(status);
+  }
+  // How many times Publish was called (a batch is one call).
+  int calls() const {
+    std::lock_guard lock(mu_);
+    return calls_;
   }
   std::vector<kafka::OutgoingRecord> published() const {
     std::lock_guard lock(mu_);
@@ -44,6 +50,7 @@ class FakePublisher final : public kafka::Publisher {
  private:
   mutable std::mutex mu_;
   absl::Status fail_with_;
+  int calls_ = 0;
   std::vector<kafka::OutgoingRecord> published_;
 };
 

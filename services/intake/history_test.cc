@@ -175,6 +175,43 @@ TEST_F(HistoryTest, TheHistoryIsRebuiltFromTheTopicsRecords) {
   EXPECT_EQ(third->urgency(), events::v1::URGENCY_VERY_URGENT);
 }
 
+// A batch is one produce; a bad submission fails only itself; the same id twice is published
+// once; a customer's second complaint in the batch sees the first.
+TEST_F(HistoryTest, ABatchIsOneProduceAndEachSubmissionGetsItsOwnResult) {
+  std::vector<intake::v1::SubmitComplaintRequest> batch = {
+      Request("call-1"), Request("call-2", "12"), Request("call-1"),
+      Request("call-3")};  // call-3: same customer and issue as call-1
+  const int calls_before = publisher_.calls();
+  auto results = intake_.SubmitBatch(batch);
+  ASSERT_EQ(results.size(), 4u);
+  ASSERT_TRUE(results[0].ok()) << results[0].status();
+  EXPECT_FALSE(results[0]->duplicate());
+  EXPECT_EQ(results[1].status().code(), absl::StatusCode::kInvalidArgument);
+  ASSERT_TRUE(results[2].ok()) << results[2].status();
+  EXPECT_TRUE(results[2]->duplicate());
+  EXPECT_EQ(results[2]->complaint_id(), results[0]->complaint_id());
+  ASSERT_TRUE(results[3].ok()) << results[3].status();
+  EXPECT_EQ(results[3]->merged_into(), results[0]->complaint_id());
+  EXPECT_EQ(publisher_.calls() - calls_before, 1);
+  EXPECT_EQ(publisher_.published().size(), 2u);
+}
+
+TEST_F(HistoryTest, ABatchThatCannotBePublishedReleasesItsClaimsForTheRetry) {
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  std::vector<intake::v1::SubmitComplaintRequest> batch = {Request("call-1"),
+                                                           Request("call-2", "13900000000")};
+  for (const auto& result : intake_.SubmitBatch(batch)) {
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kUnavailable);
+  }
+  publisher_.FailWith(absl::OkStatus());
+  // At once, not after the lease: the claims were released.
+  for (const auto& result : intake_.SubmitBatch(batch)) {
+    ASSERT_TRUE(result.ok()) << result.status();
+    EXPECT_FALSE(result->duplicate());
+  }
+  EXPECT_EQ(publisher_.published().size(), 2u);
+}
+
 TEST(CustomerKeyTest, TheCustomerNumberWinsAndTheSecretMatters) {
   events::v1::Customer customer;
   customer.set_phone("13812345678");

@@ -1,6 +1,7 @@
 #include "services/intake/intake.h"
 
 #include <algorithm>
+#include <map>
 #include <optional>
 #include <random>
 #include <string>
@@ -131,6 +132,27 @@ absl::Duration PollInterval(int attempt) {
   return std::min(absl::Milliseconds(5) * (1 << std::min(attempt, 5)), absl::Milliseconds(100));
 }
 
+// The record of complaints.received.v1 for an accepted complaint: the same bytes under the same
+// id whoever publishes it, and timed at its acceptance.
+kafka::OutgoingRecord ReceivedRecord(const events::v1::ComplaintReceived& complaint) {
+  const std::string& id = complaint.complaint_id();
+  return events::ToRecord(events::kReceivedTopic, id, complaint,
+                          common::DeterministicId({id, "received"}), kEventSource, id,
+                          common::FromProtoTime(complaint.received_at()));
+}
+
+absl::Status AlreadyExists(const std::string& id, const std::vector<std::string>& differing) {
+  return absl::AlreadyExistsError("complaint " + id + " (source + external_id) was first " +
+                                  "submitted with different " + absl::StrJoin(differing, ", "));
+}
+
+void LogAccepted(const events::v1::ComplaintReceived& event) {
+  spdlog::info("complaint {} accepted from {} (category {}, level {}, urgency {}, customer {})",
+               event.complaint_id(), event.source(), event.category(),
+               events::v1::Level_Name(event.level()), events::v1::Urgency_Name(event.urgency()),
+               DescribeCustomer(event.customer()));
+}
+
 // What the caller learns: the decision on the complaint as published (the first submission's,
 // for a duplicate), so the agent sees the level, urgency and risk tags during the call.
 intake::v1::SubmitComplaintResponse ResponseFor(const events::v1::ComplaintReceived& complaint,
@@ -184,7 +206,6 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     if (auto s = options_.check_ready(id); !s.ok()) return s;
   }
 
-
   events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
   if (auto s = ApplyHistory(&candidate); !s.ok()) return s;
   const std::string token = token_prefix_ + "-" + std::to_string(calls_.fetch_add(1));
@@ -196,14 +217,8 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     using Outcome = ComplaintClaim::Outcome;
     if (!claim->first) {
       if (auto differing = DifferingFields(claim->complaint, candidate); !differing.empty()) {
-        if (claim->outcome == Outcome::kWon) {
-          if (auto s = store_->Release(id, token); !s.ok()) {
-            spdlog::warn("complaint {}: claim not released: {}", id, s.ToString());
-          }
-        }
-        return absl::AlreadyExistsError("complaint " + id + " (source + external_id) was first " +
-                                        "submitted with different " +
-                                        absl::StrJoin(differing, ", "));
+        if (claim->outcome == Outcome::kWon) ReleaseClaim(candidate, token);
+        return AlreadyExists(id, differing);
       }
     }
     if (claim->outcome == Outcome::kPublished) {
@@ -221,15 +236,9 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     // Won: publish the claim's content, not the candidate, so that completing a claim made by a
     // call that failed or died publishes the very record it would have (one ce_id, one content).
     const events::v1::ComplaintReceived& event = claim->complaint;
-    const absl::Time received_at = common::FromProtoTime(event.received_at());
-    const auto record = events::ToRecord(events::kReceivedTopic, id, event,
-                                         common::DeterministicId({id, "received"}), kEventSource,
-                                         id, received_at);
-    if (auto s = publisher_->Publish(record); !s.ok()) {
+    if (auto s = publisher_->Publish(ReceivedRecord(event)); !s.ok()) {
       // Unacknowledged, so the caller retries: let that retry complete the claim at once.
-      if (auto r = store_->Release(id, token); !r.ok()) {
-        spdlog::warn("complaint {}: claim not released: {}", id, r.ToString());
-      }
+      ReleaseClaim(event, token);
       return s;
     }
     if (auto s = store_->MarkPublished(event); !s.ok()) {
@@ -237,12 +246,17 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
       // Until the lease expires others wait; then one of them publishes the same record again.
       spdlog::warn("complaint {} published but not marked so: {}", id, s.ToString());
     }
-    RecordHistory(event);
-    spdlog::info("complaint {} accepted from {} (category {}, level {}, urgency {}, customer {})",
-                 id, request.source(), event.category(), events::v1::Level_Name(event.level()),
-                 events::v1::Urgency_Name(event.urgency()), DescribeCustomer(event.customer()));
+    RecordHistories({event});
+    LogAccepted(event);
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
     return ResponseFor(event, /*duplicate=*/false);
+  }
+}
+
+void Intake::ReleaseClaim(const events::v1::ComplaintReceived& candidate,
+                          const std::string& token) {
+  if (auto s = store_->Release(candidate.complaint_id(), token); !s.ok()) {
+    spdlog::warn("complaint {}: claim not released: {}", candidate.complaint_id(), s.ToString());
   }
 }
 
@@ -288,33 +302,180 @@ absl::Status Intake::HandleCaseEvent(const kafka::IncomingRecord& record) {
 }
 
 absl::Status Intake::ApplyHistory(events::v1::ComplaintReceived* candidate) {
-  if (history_ == nullptr) return absl::OkStatus();
-  const std::string key = CustomerKeyFor(candidate->customer(), options_.customer_key_secret);
-  if (key.empty()) return absl::OkStatus();
-  // A history read while Redis is being refilled would miss complaints of other partitions.
-  if (options_.check_all_ready) {
-    if (auto s = options_.check_all_ready(); !s.ok()) return s;
-  }
-  auto past = history_->Load(key);
-  if (!past.ok()) return past.status();
-  const HistoryView view = ReadHistory(*past, *candidate, clock_->Now(), options_.history);
-  *candidate->mutable_risk_tags() = view.tags;
-  candidate->mutable_risk_tags()->set_customer_key(key);
-  candidate->set_merged_into(view.open_same_issue);
-  ApplyHistoryFacts({.same_category_before = view.same_category_before,
-                     .prior_escalations = view.prior_escalations},
-                    candidate);
-  return absl::OkStatus();
+  return ApplyHistories({candidate}).front();
 }
 
-// Best effort: the replay of complaints.received.v1 (HandleReceived) records it too.
-void Intake::RecordHistory(const events::v1::ComplaintReceived& complaint) {
-  if (history_ == nullptr || complaint.risk_tags().customer_key().empty()) return;
-  if (auto s = history_->Record(complaint.risk_tags().customer_key(), EntryFor(complaint));
-      !s.ok()) {
-    spdlog::warn("complaint {}: history not recorded yet: {}", complaint.complaint_id(),
-                 s.ToString());
+std::vector<absl::Status> Intake::ApplyHistories(
+    const std::vector<events::v1::ComplaintReceived*>& candidates) {
+  std::vector<absl::Status> statuses(candidates.size());
+  if (history_ == nullptr) return statuses;
+  std::vector<std::string> keys;  // distinct, in order of first appearance
+  std::map<std::string, size_t> key_index;
+  std::vector<std::string> key_of(candidates.size());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    key_of[i] = CustomerKeyFor(candidates[i]->customer(), options_.customer_key_secret);
+    if (!key_of[i].empty() && key_index.emplace(key_of[i], keys.size()).second) {
+      keys.push_back(key_of[i]);
+    }
   }
+  if (keys.empty()) return statuses;
+  // A history read while Redis is being refilled would miss complaints of other partitions.
+  if (options_.check_all_ready) {
+    if (absl::Status ready = options_.check_all_ready(); !ready.ok()) {
+      for (size_t i = 0; i < candidates.size(); ++i) {
+        if (!key_of[i].empty()) statuses[i] = ready;
+      }
+      return statuses;
+    }
+  }
+  std::vector<absl::StatusOr<std::vector<PastComplaint>>> histories = history_->LoadMany(keys);
+  const absl::Time now = clock_->Now();
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    if (key_of[i].empty()) continue;
+    auto& past = histories[key_index[key_of[i]]];
+    if (!past.ok()) {
+      statuses[i] = past.status();
+      continue;
+    }
+    events::v1::ComplaintReceived* candidate = candidates[i];
+    const HistoryView view = ReadHistory(*past, *candidate, now, options_.history);
+    *candidate->mutable_risk_tags() = view.tags;
+    candidate->mutable_risk_tags()->set_customer_key(key_of[i]);
+    candidate->set_merged_into(view.open_same_issue);
+    ApplyHistoryFacts({.same_category_before = view.same_category_before,
+                       .prior_escalations = view.prior_escalations},
+                      candidate);
+    // A later complaint of the same customer in this batch sees this one (once, however often
+    // the batch repeats it).
+    const bool seen = std::any_of(past->begin(), past->end(), [&](const PastComplaint& p) {
+      return p.entry.complaint_id() == candidate->complaint_id();
+    });
+    if (!seen) past->emplace_back().entry = EntryFor(*candidate);
+  }
+  return statuses;
+}
+
+// Best effort: the replay of complaints.received.v1 (HandleReceived) records them too.
+void Intake::RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints) {
+  if (history_ == nullptr) return;
+  std::vector<std::pair<std::string, intake::v1::HistoryEntry>> entries;
+  for (const auto& complaint : complaints) {
+    if (complaint.risk_tags().customer_key().empty()) continue;
+    entries.emplace_back(complaint.risk_tags().customer_key(), EntryFor(complaint));
+  }
+  if (entries.empty()) return;
+  if (auto s = history_->RecordMany(entries); !s.ok()) {
+    spdlog::warn("{} complaints: history not recorded yet: {}", entries.size(), s.ToString());
+  }
+}
+
+std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitBatch(
+    std::span<const intake::v1::SubmitComplaintRequest> requests) {
+  std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> results(
+      requests.size(), absl::InternalError("not decided"));
+  // The submissions still in the running, each with its candidate and claimant token.
+  std::vector<size_t> index;
+  std::vector<events::v1::ComplaintReceived> candidates;
+  std::vector<std::string> tokens;
+  const absl::Time now = clock_->Now();
+  for (size_t i = 0; i < requests.size(); ++i) {
+    if (absl::Status valid = ValidateSubmission(requests[i]); !valid.ok()) {
+      results[i] = valid;
+      continue;
+    }
+    const std::string id = common::ComplaintIdFor(requests[i].source(), requests[i].external_id());
+    if (options_.check_ready) {
+      if (absl::Status ready = options_.check_ready(id); !ready.ok()) {
+        results[i] = ready;
+        continue;
+      }
+    }
+    index.push_back(i);
+    candidates.push_back(ToReceivedEvent(requests[i], id, now));
+    tokens.push_back(token_prefix_ + "-" + std::to_string(calls_.fetch_add(1)));
+  }
+  {
+    std::vector<events::v1::ComplaintReceived*> pointers;
+    for (auto& candidate : candidates) pointers.push_back(&candidate);
+    const std::vector<absl::Status> applied = ApplyHistories(pointers);
+    // Only submissions whose history was read are claimed: a claim made for nothing would hold
+    // its retry back until the lease expires.
+    size_t kept = 0;
+    for (size_t k = 0; k < applied.size(); ++k) {
+      if (!applied[k].ok()) {
+        results[index[k]] = applied[k];
+        continue;
+      }
+      if (kept != k) {  // (a self-move would empty the strings)
+        index[kept] = index[k];
+        candidates[kept] = std::move(candidates[k]);
+        tokens[kept] = std::move(tokens[k]);
+      }
+      ++kept;
+    }
+    index.resize(kept);
+    candidates.resize(kept);
+    tokens.resize(kept);
+  }
+
+  const auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
+  std::vector<size_t> won;         // positions in `index` whose claim this call publishes
+  std::vector<size_t> one_by_one;  // being published by another call: wait for it alone
+  for (size_t k = 0; k < index.size(); ++k) {
+    const size_t i = index[k];
+    if (!claims[k].ok()) {
+      results[i] = claims[k].status();
+      continue;
+    }
+    const ComplaintClaim& claim = *claims[k];
+    if (!claim.first) {
+      if (auto differing = DifferingFields(claim.complaint, candidates[k]); !differing.empty()) {
+        if (claim.outcome == ComplaintClaim::Outcome::kWon) ReleaseClaim(candidates[k], tokens[k]);
+        results[i] = AlreadyExists(candidates[k].complaint_id(), differing);
+        continue;
+      }
+    }
+    switch (claim.outcome) {
+      case ComplaintClaim::Outcome::kPublished:
+        results[i] = ResponseFor(claim.complaint, /*duplicate=*/true);
+        break;
+      case ComplaintClaim::Outcome::kBusy:
+        one_by_one.push_back(i);
+        break;
+      case ComplaintClaim::Outcome::kWon:
+        // The claim's content, as in Submit: a claim taken over is published as first made.
+        candidates[k] = claim.complaint;
+        won.push_back(k);
+        break;
+    }
+  }
+
+  std::vector<kafka::OutgoingRecord> records;
+  std::vector<events::v1::ComplaintReceived> published;
+  for (size_t k : won) {
+    records.push_back(ReceivedRecord(candidates[k]));
+    published.push_back(candidates[k]);
+  }
+  if (!records.empty()) {
+    if (absl::Status s = publisher_->Publish(records); !s.ok()) {
+      for (size_t k : won) {
+        ReleaseClaim(candidates[k], tokens[k]);
+        results[index[k]] = s;
+      }
+    } else {
+      if (absl::Status marked = store_->MarkPublishedMany(published); !marked.ok()) {
+        spdlog::warn("{} complaints published but not marked so: {}", published.size(),
+                     marked.ToString());
+      }
+      RecordHistories(published);
+      for (size_t k : won) {
+        LogAccepted(candidates[k]);
+        results[index[k]] = ResponseFor(candidates[k], /*duplicate=*/false);
+      }
+    }
+  }
+  for (size_t i : one_by_one) results[i] = Submit(requests[i]);
+  return results;
 }
 
 }  // namespace complaints::intake

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <functional>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -62,6 +63,14 @@ class Intake {
   absl::StatusOr<intake::v1::SubmitComplaintResponse> Submit(
       const intake::v1::SubmitComplaintRequest& request);
 
+  // Submit for many complaints at once, with a result per submission in order (one bad
+  // submission fails only itself): the same guarantees, with one round trip to Redis per step
+  // and one produce for every record of the batch, so a stream of submissions is not one durable
+  // round trip per complaint. Submissions another call is publishing right now are completed
+  // one by one, as Submit does.
+  std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> SubmitBatch(
+      std::span<const intake::v1::SubmitComplaintRequest> requests);
+
   absl::StatusOr<events::v1::ComplaintReceived> Get(const std::string& complaint_id);
 
   // One record of ivr.calls.v1: an IvrCall as protobuf, or as JSON when the content-type header
@@ -84,7 +93,13 @@ class Intake {
   // Reads the customer's history into the candidate: risk tags, repeats, prior escalations, and
   // the open complaint it merges into.
   absl::Status ApplyHistory(events::v1::ComplaintReceived* candidate);
-  void RecordHistory(const events::v1::ComplaintReceived& complaint);
+  // The same for several candidates, their histories read in one round trip; a later candidate
+  // of the same customer sees the earlier ones.
+  std::vector<absl::Status> ApplyHistories(
+      const std::vector<events::v1::ComplaintReceived*>& candidates);
+  void RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints);
+  // Ends `token`'s lease on the candidate's claim, so a retry can complete it at once.
+  void ReleaseClaim(const events::v1::ComplaintReceived& candidate, const std::string& token);
 
   kafka::Publisher* publisher_;
   ComplaintStore* store_;

@@ -65,21 +65,31 @@ absl::StatusOr<std::optional<events::v1::ComplaintReceived>> RedisComplaintStore
   return complaint;
 }
 
-absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
+redis::RedisClient::ScriptCall RedisComplaintStore::ClaimCall(
     const events::v1::ComplaintReceived& candidate, const std::string& token,
-    absl::Duration lease) {
+    absl::Duration lease) const {
   const std::string& id = candidate.complaint_id();
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Eval(
-      kClaim, {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
-      {candidate.SerializeAsString(), token,
-       std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease))), TtlSeconds()});
-  if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != 2) {
+  return {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
+          .args = {candidate.SerializeAsString(), token,
+                   std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease))),
+                   TtlSeconds()}};
+}
+
+redis::RedisClient::ScriptCall RedisComplaintStore::MarkPublishedCall(
+    const events::v1::ComplaintReceived& complaint) const {
+  const std::string& id = complaint.complaint_id();
+  return {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
+          .args = {complaint.SerializeAsString(), TtlSeconds()}};
+}
+
+namespace {
+
+absl::StatusOr<ComplaintClaim> ParseClaim(const std::string& id, const redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
+  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 2) {
     return absl::InternalError("intake claim script: unexpected reply");
   }
-  const std::string& outcome = reply->elements[0].str;
+  const std::string& outcome = reply.elements[0].str;
   ComplaintClaim claim;
   if (outcome == "published") {
     claim.outcome = ComplaintClaim::Outcome::kPublished;
@@ -91,20 +101,65 @@ absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
   } else {
     claim.outcome = ComplaintClaim::Outcome::kBusy;
   }
-  if (!claim.complaint.ParseFromString(reply->elements[1].str)) {
+  if (!claim.complaint.ParseFromString(reply.elements[1].str)) {
     return absl::DataLossError("stored ComplaintReceived of " + id + " does not parse");
   }
   return claim;
 }
 
-absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintReceived& complaint) {
-  const std::string& id = complaint.complaint_id();
+}  // namespace
+
+absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
+    const events::v1::ComplaintReceived& candidate, const std::string& token,
+    absl::Duration lease) {
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
-  return (*redis)
-      ->Eval(kMarkPublished, {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
-             {complaint.SerializeAsString(), TtlSeconds()})
-      .status();
+  const redis::RedisClient::ScriptCall call = ClaimCall(candidate, token, lease);
+  auto reply = (*redis)->Eval(kClaim, call.keys, call.args);
+  if (!reply.ok()) return reply.status();
+  return ParseClaim(candidate.complaint_id(), *reply);
+}
+
+std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
+    const std::vector<events::v1::ComplaintReceived>& candidates,
+    const std::vector<std::string>& tokens, absl::Duration lease) {
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    calls.push_back(ClaimCall(candidates[i], tokens[i], lease));
+  }
+  auto failed = [&](const absl::Status& status) {
+    return std::vector<absl::StatusOr<ComplaintClaim>>(candidates.size(), status);
+  };
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return failed(redis.status());
+  auto replies = (*redis)->EvalMany(kClaim, calls);
+  if (!replies.ok()) return failed(replies.status());
+  std::vector<absl::StatusOr<ComplaintClaim>> claims;
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    claims.push_back(ParseClaim(candidates[i].complaint_id(), (*replies)[i]));
+  }
+  return claims;
+}
+
+absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintReceived& complaint) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaint);
+  return (*redis)->Eval(kMarkPublished, call.keys, call.args).status();
+}
+
+absl::Status RedisComplaintStore::MarkPublishedMany(
+    const std::vector<events::v1::ComplaintReceived>& complaints) {
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  for (const auto& complaint : complaints) calls.push_back(MarkPublishedCall(complaint));
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto replies = (*redis)->EvalMany(kMarkPublished, calls);
+  if (!replies.ok()) return replies.status();
+  for (const redis::Reply& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
+  }
+  return absl::OkStatus();
 }
 
 absl::Status RedisComplaintStore::Release(const std::string& complaint_id,

@@ -32,12 +32,21 @@ class RedisComplaintStore final : public ComplaintStore {
                                        const std::string& token, absl::Duration lease) override;
   absl::Status MarkPublished(const events::v1::ComplaintReceived& complaint) override;
   absl::Status Release(const std::string& complaint_id, const std::string& token) override;
+  std::vector<absl::StatusOr<ComplaintClaim>> ClaimMany(
+      const std::vector<events::v1::ComplaintReceived>& candidates,
+      const std::vector<std::string>& tokens, absl::Duration lease) override;
+  absl::Status MarkPublishedMany(
+      const std::vector<events::v1::ComplaintReceived>& complaints) override;
 
  private:
   std::string ComplaintKey(const std::string& complaint_id) const;
   std::string ClaimKey(const std::string& complaint_id) const;
   std::string LeaseKey(const std::string& complaint_id) const;
   std::string TtlSeconds() const;
+  redis::RedisClient::ScriptCall ClaimCall(const events::v1::ComplaintReceived& candidate,
+                                           const std::string& token, absl::Duration lease) const;
+  redis::RedisClient::ScriptCall MarkPublishedCall(
+      const events::v1::ComplaintReceived& complaint) const;
 
   redis::RedisPool* pool_;
   const std::string prefix_;

@@ -25,25 +25,20 @@ std::string Seconds(absl::Duration d) {
   return std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(d)));
 }
 
-}  // namespace
 
-absl::StatusOr<std::vector<PastComplaint>> RedisHistoryStore::Load(
-    const std::string& customer_key) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Eval(kLoad, {prefix_ + "history:" + customer_key}, {prefix_ + "case:"});
-  if (!reply.ok()) return reply.status();
-  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() % 3 != 0) {
+absl::StatusOr<std::vector<PastComplaint>> ParseHistory(const redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
+  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() % 3 != 0) {
     return absl::InternalError("intake history script: unexpected reply");
   }
   std::vector<PastComplaint> past;
-  for (size_t i = 0; i < reply->elements.size(); i += 3) {
+  for (size_t i = 0; i < reply.elements.size(); i += 3) {
     PastComplaint p;
-    if (!p.entry.ParseFromString(reply->elements[i].str)) {
+    if (!p.entry.ParseFromString(reply.elements[i].str)) {
       return absl::DataLossError("intake history: an entry does not parse");
     }
-    const redis::Reply& closed = reply->elements[i + 1];
-    const redis::Reply& level = reply->elements[i + 2];
+    const redis::Reply& closed = reply.elements[i + 1];
+    const redis::Reply& level = reply.elements[i + 2];
     if (closed.type == redis::Reply::Type::kString) {
       p.status.set_closed(closed.str == "1");
       p.has_status = true;
@@ -59,13 +54,45 @@ absl::StatusOr<std::vector<PastComplaint>> RedisHistoryStore::Load(
   return past;
 }
 
+}  // namespace
+
+absl::StatusOr<std::vector<PastComplaint>> RedisHistoryStore::Load(
+    const std::string& customer_key) {
+  return std::move(LoadMany({customer_key}).front());
+}
+
+std::vector<absl::StatusOr<std::vector<PastComplaint>>> RedisHistoryStore::LoadMany(
+    const std::vector<std::string>& customer_keys) {
+  using Result = absl::StatusOr<std::vector<PastComplaint>>;
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  for (const auto& key : customer_keys) {
+    calls.push_back({.keys = {prefix_ + "history:" + key}, .args = {prefix_ + "case:"}});
+  }
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return std::vector<Result>(customer_keys.size(), redis.status());
+  auto replies = (*redis)->EvalMany(kLoad, calls);
+  if (!replies.ok()) return std::vector<Result>(customer_keys.size(), replies.status());
+  std::vector<Result> out;
+  for (const redis::Reply& reply : *replies) out.push_back(ParseHistory(reply));
+  return out;
+}
+
 absl::Status RedisHistoryStore::Record(const std::string& customer_key,
                                        const intake::v1::HistoryEntry& entry) {
+  return RecordMany({{customer_key, entry}});
+}
+
+absl::Status RedisHistoryStore::RecordMany(
+    const std::vector<std::pair<std::string, intake::v1::HistoryEntry>>& entries) {
+  std::vector<std::vector<std::string>> commands;
+  for (const auto& [customer_key, entry] : entries) {
+    const std::string key = prefix_ + "history:" + customer_key;
+    commands.push_back({"HSET", key, entry.complaint_id(), entry.SerializeAsString()});
+    commands.push_back({"EXPIRE", key, Seconds(history_ttl_)});
+  }
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
-  const std::string key = prefix_ + "history:" + customer_key;
-  auto replies = (*redis)->Pipeline({{"HSET", key, entry.complaint_id(), entry.SerializeAsString()},
-                                     {"EXPIRE", key, Seconds(history_ttl_)}});
+  auto replies = (*redis)->Pipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const redis::Reply& reply : *replies) {
     if (reply.type == redis::Reply::Type::kError) {

@@ -27,6 +27,10 @@ class RedisHistoryStore final : public HistoryStore {
   absl::StatusOr<std::vector<PastComplaint>> Load(const std::string& customer_key) override;
   absl::Status Record(const std::string& customer_key,
                       const intake::v1::HistoryEntry& entry) override;
+  std::vector<absl::StatusOr<std::vector<PastComplaint>>> LoadMany(
+      const std::vector<std::string>& customer_keys) override;
+  absl::Status RecordMany(
+      const std::vector<std::pair<std::string, intake::v1::HistoryEntry>>& entries) override;
   absl::Status SetClosed(const std::string& complaint_id, bool closed) override;
   absl::Status SetLevel(const std::string& complaint_id, events::v1::Level level) override;
 
