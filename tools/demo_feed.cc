@@ -23,6 +23,7 @@
 #include "complaints/events/v1/followup.pb.h"
 #include "complaints/events/v1/ivr.pb.h"
 #include "complaints/followup/v1/followup.grpc.pb.h"
+#include "complaints/intake/v1/intake.grpc.pb.h"
 #include "complaints/routing/v1/routing.grpc.pb.h"
 #include "complaints/sla/v1/sla.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -75,6 +76,34 @@ grpc::Status Retry(Call call, absl::Duration timeout) {
 }
 
 }  // namespace
+
+// One complaint's decision in a few lines: ids, category and where it came from, level and the
+// rules, urgency and its reason codes (evidence as code-point offsets, never the text), risk tags.
+std::string DescribeDecision(const events::v1::ComplaintReceived& c) {
+  const events::v1::Classification& why = c.classification();
+  std::string out = "  " + c.complaint_id() + (c.short_id().empty() ? "" : " (" + c.short_id() + ")") +
+                    "  " + c.category() + " [" + (why.category_source().empty() ? "caller" : why.category_source()) +
+                    (why.category_rule().empty() ? "" : " " + why.category_rule()) + "]  " +
+                    events::v1::Level_Name(c.level()).substr(6);
+  if (why.level_rules_size() > 0) {
+    out += " by";
+    for (const auto& rule : why.level_rules()) out += " " + rule;
+  }
+  out += "  " + events::v1::Urgency_Name(c.urgency()).substr(8);
+  for (const auto& reason : why.urgency_reasons()) {
+    out += " " + reason.code();
+    for (const auto& e : reason.evidence()) {
+      out += "@" + std::to_string(e.start()) + "-" + std::to_string(e.end());
+    }
+  }
+  const events::v1::RiskTags& tags = c.risk_tags();
+  out += "\n      risk tags: repeat " + std::to_string(tags.repeat_count()) + ", in window " +
+         std::to_string(tags.complaints_in_window()) + ", prior escalations " +
+         std::to_string(tags.prior_escalations()) + ", open " + std::to_string(tags.open_complaints());
+  if (!c.merged_into().empty()) out += ", merged into " + c.merged_into();
+  for (const auto& line : tags.guidance()) out += "\n      guidance: " + line;
+  return out;
+}
 
 int main(int argc, char** argv) {
   Options options;
@@ -143,10 +172,36 @@ int main(int argc, char** argv) {
   }
   std::printf("posted %zu calls and 1 garbage record to ivr.calls.v1\n", complaint_ids.size());
 
+  const absl::Duration wait = absl::Seconds(options.wait_seconds);
+  // What intake decided for each call: level, urgency and category with the rules and reasons
+  // behind them, and the customer's risk tags, as the agent sees them during the call.
+  // Complaints merged into an open one have no case of their own and skip the workflow.
+  auto intake = intake::v1::IntakeService::NewStub(
+      grpc::CreateChannel(options.host + ":50051", grpc::InsecureChannelCredentials()));
+  std::printf("\n== intake's decisions (IntakeService.GetComplaint)\n");
+  std::vector<std::string> routed_ids;
+  for (const std::string& id : complaint_ids) {
+    intake::v1::GetComplaintRequest get;
+    get.set_complaint_id(id);
+    intake::v1::GetComplaintResponse got;
+    if (!Retry(
+             [&] {
+               grpc::ClientContext c;
+               return intake->GetComplaint(&c, get, &got);
+             },
+             wait)
+             .ok()) {
+      std::fprintf(stderr, "complaint %s was never accepted\n", id.c_str());
+      return 1;
+    }
+    std::printf("%s\n", DescribeDecision(got.complaint()).c_str());
+    if (got.complaint().merged_into().empty()) routed_ids.push_back(id);
+  }
+  complaint_ids = routed_ids;
+
   // 2. Branches and departments work their cases.
   auto cases = routing::v1::CaseService::NewStub(
       grpc::CreateChannel(options.host + ":50052", grpc::InsecureChannelCredentials()));
-  const absl::Duration wait = absl::Seconds(options.wait_seconds);
   std::map<std::string, Plan> plans;
   std::map<std::string, std::string> units;
   int accepted_count = 0, resolved = 0;
