@@ -17,6 +17,7 @@
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/short_id.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
@@ -137,6 +138,9 @@ std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& fi
   // The time of acceptance is the first claimant's by definition, not content.
   differencer.IgnoreField(
       events::v1::ComplaintReceived::descriptor()->FindFieldByName("received_at"));
+  // Derived from the id, not content (and absent from claims made before it existed).
+  differencer.IgnoreField(
+      events::v1::ComplaintReceived::descriptor()->FindFieldByName("short_id"));
   FieldPathReporter reporter;
   differencer.ReportDifferencesTo(&reporter);
   differencer.Compare(first, second);
@@ -153,7 +157,9 @@ Intake::Intake(kafka::Publisher* publisher, ComplaintStore* store, const common:
 
 absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     const intake::v1::SubmitComplaintRequest& request) {
-  if (auto s = ValidateSubmission(request); !s.ok()) return s;
+  if (auto s = ValidateSubmission(request, options_.category_known, clock_->Now()); !s.ok()) {
+    return s;
+  }
   const std::string id = common::ComplaintIdFor(request.source(), request.external_id());
   // After Redis lost the claims, a submission answered before the replay would publish the
   // same id again with another received_at: one id, two contents.
@@ -165,6 +171,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
   response.set_complaint_id(id);
 
   const events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
+  response.set_short_id(candidate.short_id());
   const std::string token = token_prefix_ + "-" + std::to_string(calls_.fetch_add(1));
   // Waiting for another caller's publish is about real time, whatever the service clock says.
   const absl::Time give_up = absl::Now() + options_.busy_wait;
@@ -225,8 +232,21 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
   }
 }
 
-absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& complaint_id) {
-  if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& id_or_short_id) {
+  if (id_or_short_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+  std::string complaint_id = id_or_short_id;
+  // Complaint ids are 23 characters, short ids 10 symbols: no text is both.
+  if (auto short_id = common::ParseShortId(id_or_short_id); short_id.ok()) {
+    auto found = store_->FindByShortId(*short_id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      if (options_.check_all_ready) {
+        if (auto s = options_.check_all_ready(); !s.ok()) return s;
+      }
+      return absl::NotFoundError("complaint_id: no complaint with short id " + *short_id);
+    }
+    complaint_id = **found;
+  }
   if (options_.check_ready) {
     if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
   }

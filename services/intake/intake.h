@@ -13,6 +13,7 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "services/intake/complaint_store.h"
+#include "services/intake/submission.h"
 
 namespace complaints::intake {
 
@@ -27,6 +28,11 @@ struct IntakeOptions {
   // Whether the store's claims of a complaint's partition are complete (runtime::StateReadiness
   // over the markers of the complaints.received.v1 replay); set by main. Unset: always (tests).
   std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
+  // Whether the store is complete for every complaint: a short id names no partition, so a
+  // short id not found is NOT_FOUND only once every partition is replayed. Unset: always.
+  std::function<absl::Status()> check_all_ready = nullptr;
+  // The category catalogue (the classifier's); unset: any well-formed code is accepted.
+  CategoryKnown category_known = nullptr;
 };
 
 // The fields (paths such as "customer.phone") in which two complaints differ, received_at aside:
@@ -51,6 +57,7 @@ class Intake {
   absl::StatusOr<intake::v1::SubmitComplaintResponse> Submit(
       const intake::v1::SubmitComplaintRequest& request);
 
+  // By complaint id ("CMP...") or by short id, as a person types it (common::ParseShortId).
   absl::StatusOr<events::v1::ComplaintReceived> Get(const std::string& complaint_id);
 
   // One record of ivr.calls.v1: an IvrCall as protobuf, or as JSON when the content-type header

@@ -28,6 +28,9 @@ int main(int argc, char** argv) {
   options.check_ready = [&guard](const std::string& id) {
     return guard.readiness().CheckReady(id);
   };
+  options.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  // options.category_known: the classifier's catalogue, once it has one; until then any
+  // well-formed category code is accepted.
   intake::Intake logic(ctx.producer.get(), &store, ctx.clock.get(), options);
 
   intake::IntakeGrpcService grpc_service(&logic);
