@@ -13,7 +13,7 @@
 namespace complaints::common {
 namespace {
 
-absl::Status Refuse(std::string_view reason) { return absl::InvalidArgumentError(reason); }
+absl::Status Refuse(const char* reason) { return absl::InvalidArgumentError(reason); }
 
 constexpr char kShape[] =
     "must be a mainland mobile (11 digits), a landline with its area code, or +country code "

@@ -1,6 +1,7 @@
 #include "libs/common/short_id.h"
 
 #include <set>
+#include <utility>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_replace.h"

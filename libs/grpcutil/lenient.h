@@ -21,6 +21,7 @@
 #include "absl/status/status.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/impl/rpc_service_method.h"
+#include "grpcpp/server_context.h"
 #include "grpcpp/impl/serialization_traits.h"
 #include "grpcpp/impl/service_type.h"
 #include "grpcpp/support/byte_buffer.h"

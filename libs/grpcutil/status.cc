@@ -25,7 +25,7 @@ grpc::Status ToGrpcStatus(const absl::Status& status) {
 }
 
 std::optional<google::rpc::BadRequest> BadRequestOf(const absl::Status& status) {
-  const std::optional<absl::Cord> payload = status.GetPayload(kBadRequestTypeUrl);
+  const auto payload = status.GetPayload(kBadRequestTypeUrl);  // an absl::optional
   if (!payload) return std::nullopt;
   google::rpc::BadRequest bad_request;
   if (!bad_request.ParseFromString(std::string(*payload))) return std::nullopt;

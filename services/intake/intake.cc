@@ -20,6 +20,7 @@
 #include "libs/common/short_id.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
+#include "libs/grpcutil/lenient.h"
 #include "libs/grpcutil/status.h"
 #include "services/intake/submission.h"
 
@@ -79,7 +80,8 @@ absl::StatusOr<events::v1::IvrCall> ParseCall(const kafka::IncomingRecord& recor
     }
     return call;
   }
-  if (!call.ParseFromString(record.value)) {
+  // Lenient: a string that is not UTF-8 is kept, for validation to name its field.
+  if (!grpcutil::ParseLenient(record.value, &call).ok()) {
     return absl::InvalidArgumentError("value is neither an IvrCall protobuf nor its JSON mapping");
   }
   return call;

@@ -108,6 +108,21 @@ TEST_F(IntakeTest, HandlesCallsInJsonAndProtobuf) {
   EXPECT_EQ(publisher_.published().size(), 2u);
 }
 
+TEST_F(IntakeTest, ACallWithAStringThatIsNotUtf8NamesTheField) {
+  events::v1::IvrCall call;
+  call.set_call_id("c-1");
+  call.set_source("ivr-95533");
+  call.mutable_customer()->set_phone("13900000001");
+  call.mutable_customer()->set_name("\xe5\xbc");
+  call.set_description("乱收费");
+  kafka::IncomingRecord record;
+  record.value = call.SerializeAsString();
+  const absl::Status status = intake_.HandleCall(record);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "customer.name: is not valid UTF-8");
+  EXPECT_TRUE(publisher_.published().empty());
+}
+
 TEST_F(IntakeTest, GarbageCallIsABadRecord) {
   kafka::IncomingRecord garbage;
   garbage.value = std::string("\xff\xfe\x00\x01garbage", 11);

@@ -107,7 +107,7 @@ std::string CardDigits(std::string_view card) {
 }
 
 // A resident ID number's birth date (digits 7-14, YYYYMMDD): a real date, from 1900 to today.
-bool PlausibleBirthDate(std::string_view yyyymmdd, absl::Time now) {
+bool PlausibleBirthDate(const std::string& yyyymmdd, absl::Time now) {
   int year, month, day;
   if (!absl::SimpleAtoi(yyyymmdd.substr(0, 4), &year) ||
       !absl::SimpleAtoi(yyyymmdd.substr(4, 2), &month) ||
@@ -128,7 +128,7 @@ void CheckCustomer(FieldViolations& v, const events::v1::Customer& customer, abs
     if (customer.phone().empty()) {
       v.Add("customer.phone", "is required (follow-up calls the customer back)");
     } else if (auto phone = common::NormalizePhone(customer.phone()); !phone.ok()) {
-      v.Add("customer.phone", phone.status().message());
+      v.Add("customer.phone", std::string(phone.status().message()));
     }
   }
   const std::string& id = customer.id_number();
@@ -145,7 +145,7 @@ void CheckCustomer(FieldViolations& v, const events::v1::Customer& customer, abs
       v.Add("customer.id_number", "check character does not match (GB 11643)");
     } else if (id[0] == '0' || id[0] == '9') {
       v.Add("customer.id_number", "region code is not a Chinese region (GB/T 2260)");
-    } else if (!PlausibleBirthDate(std::string_view(id).substr(6, 8), now)) {
+    } else if (!PlausibleBirthDate(id.substr(6, 8), now)) {
       v.Add("customer.id_number", "birth date is not a real date between 1900 and today");
     }
   }
