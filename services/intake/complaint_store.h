@@ -49,7 +49,12 @@ class ComplaintStore {
                                                const std::string& token, absl::Duration lease) = 0;
 
   // The claimed complaint is durable in Kafka: Get returns it from now on and the lease ends.
+  // Its short id (if set) now names it in FindByShortId, unless it names another complaint
+  // already: the first keeps it (a collision, which the store logs).
   virtual absl::Status MarkPublished(const events::v1::ComplaintReceived& complaint) = 0;
+
+  // The id of the published complaint whose short id (canonical form) is `short_id`.
+  virtual absl::StatusOr<std::optional<std::string>> FindByShortId(const std::string& short_id) = 0;
 
   // Ends `token`'s lease (if it still holds it) without publishing, so that a retry can take
   // the claim over at once instead of waiting for the lease to expire.

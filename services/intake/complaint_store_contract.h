@@ -147,10 +147,37 @@ TYPED_TEST_P(ComplaintStoreContract, ConcurrentClaimsHaveOneWinner) {
   EXPECT_EQ(won, 1);
 }
 
+TYPED_TEST_P(ComplaintStoreContract, AShortIdNamesItsPublishedComplaintAndTheFirstKeepsIt) {
+  auto first = ContractComplaint("CMP1", 100);
+  first.set_short_id("K7QF-29XM-4C");
+  ASSERT_TRUE(this->store().Claim(first, "a", kContractLease).ok());
+  // Not published yet: not found by its short id either.
+  auto before = this->store().FindByShortId("K7QF-29XM-4C");
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_FALSE(before->has_value());
+  ASSERT_TRUE(this->store().MarkPublished(first).ok());
+  auto found = this->store().FindByShortId("K7QF-29XM-4C");
+  ASSERT_TRUE(found.ok() && found->has_value()) << found.status();
+  EXPECT_EQ(**found, "CMP1");
+
+  // Another complaint with the same short id (a collision): the first keeps it; the second is
+  // published all the same and found by its id.
+  auto second = ContractComplaint("CMP2", 200);
+  second.set_short_id("K7QF-29XM-4C");
+  ASSERT_TRUE(this->store().MarkPublished(second).ok());
+  EXPECT_EQ(**this->store().FindByShortId("K7QF-29XM-4C"), "CMP1");
+  EXPECT_TRUE(this->store().Get("CMP2")->has_value());
+  // Replaying the first again changes nothing.
+  ASSERT_TRUE(this->store().MarkPublished(first).ok());
+  EXPECT_EQ(**this->store().FindByShortId("K7QF-29XM-4C"), "CMP1");
+  EXPECT_FALSE(this->store().FindByShortId("0000-0000-00")->has_value());
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ComplaintStoreContract, FirstClaimBindsTheIdToItsContent,
                             TheHolderAskingAgainStillHoldsTheLease,
                             APublishedClaimIsFoundAndAnsweredAsPublished,
                             AReleasedClaimIsTakenOverWithItsOwnContent, AnExpiredLeaseIsTakenOver,
-                            ConcurrentClaimsHaveOneWinner);
+                            ConcurrentClaimsHaveOneWinner,
+                            AShortIdNamesItsPublishedComplaintAndTheFirstKeepsIt);
 
 }  // namespace complaints::intake

@@ -18,8 +18,10 @@
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/short_id.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
+#include "libs/grpcutil/lenient.h"
 #include "libs/grpcutil/status.h"
 #include "services/intake/classifier.h"
 #include "services/intake/submission.h"
@@ -81,7 +83,8 @@ absl::StatusOr<events::v1::IvrCall> ParseCall(const kafka::IncomingRecord& recor
     }
     return call;
   }
-  if (!call.ParseFromString(record.value)) {
+  // Lenient: a string that is not UTF-8 is kept, for validation to name its field.
+  if (!grpcutil::ParseLenient(record.value, &call).ok()) {
     return absl::InvalidArgumentError("value is neither an IvrCall protobuf nor its JSON mapping");
   }
   return call;
@@ -176,9 +179,10 @@ std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& fi
                                          const events::v1::ComplaintReceived& second) {
   google::protobuf::util::MessageDifferencer differencer;
   // The time of acceptance is the first claimant's by definition; the rest was derived by
-  // intake from the content, the classifier's config and the customer's history at the time.
+  // intake from the content, the classifier's config and the customer's history at the time; the
+  // short id is derived from the id (and absent from claims made before it existed).
   for (const char* derived : {"received_at", "level", "urgency", "urgency_reason",
-                              "classification", "risk_tags", "merged_into"}) {
+                              "classification", "risk_tags", "merged_into", "short_id"}) {
     differencer.IgnoreField(events::v1::ComplaintReceived::descriptor()->FindFieldByName(derived));
   }
   FieldPathReporter reporter;
@@ -198,7 +202,9 @@ Intake::Intake(kafka::Publisher* publisher, ComplaintStore* store, HistoryStore*
 
 absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     const intake::v1::SubmitComplaintRequest& request) {
-  if (auto s = ValidateSubmission(request); !s.ok()) return s;
+  if (auto s = ValidateSubmission(request, options_.category_known, clock_->Now()); !s.ok()) {
+    return s;
+  }
   const std::string id = common::ComplaintIdFor(request.source(), request.external_id());
   // After Redis lost the claims, a submission answered before the replay would publish the
   // same id again with another received_at: one id, two contents.
@@ -260,8 +266,21 @@ void Intake::ReleaseClaim(const events::v1::ComplaintReceived& candidate,
   }
 }
 
-absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& complaint_id) {
-  if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& id_or_short_id) {
+  if (id_or_short_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
+  std::string complaint_id = id_or_short_id;
+  // Complaint ids are 23 characters, short ids 10 symbols: no text is both.
+  if (auto short_id = common::ParseShortId(id_or_short_id); short_id.ok()) {
+    auto found = store_->FindByShortId(*short_id);
+    if (!found.ok()) return found.status();
+    if (!found->has_value()) {
+      if (options_.check_all_ready) {
+        if (auto s = options_.check_all_ready(); !s.ok()) return s;
+      }
+      return absl::NotFoundError("complaint_id: no complaint with short id " + *short_id);
+    }
+    complaint_id = **found;
+  }
   if (options_.check_ready) {
     if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
   }
@@ -379,7 +398,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
   std::vector<std::string> tokens;
   const absl::Time now = clock_->Now();
   for (size_t i = 0; i < requests.size(); ++i) {
-    if (absl::Status valid = ValidateSubmission(requests[i]); !valid.ok()) {
+    if (absl::Status valid = ValidateSubmission(requests[i], options_.category_known, now); !valid.ok()) {
       results[i] = valid;
       continue;
     }

@@ -16,6 +16,7 @@
 #include "services/intake/complaint_store.h"
 #include "services/intake/customer_history.h"
 #include "services/intake/history_store.h"
+#include "services/intake/submission.h"
 
 namespace complaints::intake {
 
@@ -30,12 +31,15 @@ struct IntakeOptions {
   // Whether the store's claims of a complaint's partition are complete (runtime::StateReadiness
   // over the markers of the complaints.received.v1 replay); set by main. Unset: always (tests).
   std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
-  // Whether every partition's state is complete: a customer's history spans them all. Unset:
-  // always (tests).
+  // Whether every partition's state is complete: a customer's history spans them all, and a
+  // short id names no partition (so a short id not found is NOT_FOUND only once every
+  // partition is replayed). Unset: always (tests).
   std::function<absl::Status()> check_all_ready = nullptr;
   // The secret of the customer keys (CustomerKeyFor).
   std::string customer_key_secret = "";
   HistorySettings history = {};
+  // The category catalogue (the classifier's); unset: any well-formed code is accepted.
+  CategoryKnown category_known = nullptr;
 };
 
 // The fields (paths such as "customer.phone") in which two complaints differ in what their
@@ -71,6 +75,7 @@ class Intake {
   std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> SubmitBatch(
       std::span<const intake::v1::SubmitComplaintRequest> requests);
 
+  // By complaint id ("CMP...") or by short id, as a person types it (common::ParseShortId).
   absl::StatusOr<events::v1::ComplaintReceived> Get(const std::string& complaint_id);
 
   // One record of ivr.calls.v1: an IvrCall as protobuf, or as JSON when the content-type header

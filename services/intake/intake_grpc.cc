@@ -1,47 +1,129 @@
 #include "services/intake/intake_grpc.h"
 
+#include <string>
+#include <utility>
+
+#include "libs/common/utf8.h"
 #include "libs/grpcutil/status.h"
 
 namespace complaints::intake {
+namespace {
 
 using grpcutil::ToGrpcStatus;
 
-grpc::Status IntakeGrpcService::SubmitComplaint(grpc::ServerContext*,
-                                                const intake::v1::SubmitComplaintRequest* request,
+std::string MethodPath(const char* method) {
+  return "/" + std::string(intake::v1::IntakeService::service_full_name()) + "/" + method;
+}
+
+}  // namespace
+
+IntakeGrpcService::IntakeGrpcService(Intake* intake)
+    : intake_(intake),
+      batcher_([intake](std::span<const intake::v1::SubmitComplaintRequest> requests) {
+        return intake->SubmitBatch(requests);
+      },
+               kUnaryBatchesInFlight, kUnaryBatch) {
+  // In the proto's order, as the generated service registers them.
+  AddUnary<intake::v1::SubmitComplaintRequest, intake::v1::SubmitComplaintResponse>(
+      MethodPath("SubmitComplaint"),
+      [this](grpc::ServerContext*, const SubmitRequest& request,
+             intake::v1::SubmitComplaintResponse* response) {
+        return SubmitComplaint(request, response);
+      });
+  AddClientStream<intake::v1::SubmitComplaintRequest, intake::v1::SubmitComplaintsResponse>(
+      MethodPath("SubmitComplaints"),
+      [this](grpc::ServerContext*, grpc::ServerReader<SubmitRequest>* reader,
+             intake::v1::SubmitComplaintsResponse* response) {
+        return SubmitComplaints(reader, response);
+      });
+  AddUnary<intake::v1::GetComplaintRequest, intake::v1::GetComplaintResponse>(
+      MethodPath("GetComplaint"),
+      [this](grpc::ServerContext*,
+             const grpcutil::Lenient<intake::v1::GetComplaintRequest>& request,
+             intake::v1::GetComplaintResponse* response) {
+        return GetComplaint(request, response);
+      });
+}
+
+grpc::Status IntakeGrpcService::SubmitComplaint(const SubmitRequest& request,
                                                 intake::v1::SubmitComplaintResponse* response) {
-  auto result = intake_->Submit(*request);
+  if (!request.parse_status.ok()) return ToGrpcStatus(request.parse_status);
+  auto result = batcher_.Submit(request.message);
   if (!result.ok()) return ToGrpcStatus(result.status());
   *response = *std::move(result);
   return grpc::Status::OK;
 }
 
-grpc::Status IntakeGrpcService::SubmitComplaints(
-    grpc::ServerContext*, grpc::ServerReader<intake::v1::SubmitComplaintRequest>* reader,
-    intake::v1::SubmitComplaintsResponse* response) {
-  intake::v1::SubmitComplaintRequest request;
-  for (int index = 0; reader->Read(&request); ++index) {
-    auto result = intake_->Submit(request);
-    if (!result.ok()) {
-      // Complaints before this one are accepted; re-sending the whole batch is safe because
-      // re-submission is idempotent.
-      return grpc::Status(static_cast<grpc::StatusCode>(result.status().code()),
-                          "complaint " + std::to_string(index) + ": " +
-                              std::string(result.status().message()));
+std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> IntakeGrpcService::SubmitBatch(
+    const std::vector<SubmitRequest>& batch) {
+  std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> outcomes(batch.size());
+  std::vector<intake::v1::SubmitComplaintRequest> parsed;
+  std::vector<size_t> positions;
+  for (size_t i = 0; i < batch.size(); ++i) {
+    if (!batch[i].parse_status.ok()) {
+      outcomes[i] = batch[i].parse_status;
+    } else {
+      parsed.push_back(batch[i].message);
+      positions.push_back(i);
     }
-    intake::v1::SubmitComplaintResult* item = response->add_results();
-    item->set_index(index);
-    *item->mutable_response() = *std::move(result);
   }
+  auto submitted = intake_->SubmitBatch(parsed);
+  for (size_t k = 0; k < positions.size(); ++k) outcomes[positions[k]] = std::move(submitted[k]);
+  return outcomes;
+}
+
+grpc::Status IntakeGrpcService::SubmitComplaints(grpc::ServerReader<SubmitRequest>* reader,
+                                                 intake::v1::SubmitComplaintsResponse* response) {
+  // Each submission stands alone (re-submitting is idempotent), so one that fails — invalid,
+  // ALREADY_EXISTS, or UNAVAILABLE because Kafka is down — is reported in its result and the
+  // stream goes on; the client re-sends the ones whose result says so.
+  std::vector<SubmitRequest> batch;
+  int index = 0;
+  const auto flush = [&] {
+    for (auto& outcome : SubmitBatch(batch)) {
+      *response->add_results() = ResultOf(index++, std::move(outcome));
+    }
+    batch.clear();
+  };
+  for (SubmitRequest request; reader->Read(&request); request = SubmitRequest()) {
+    batch.push_back(std::move(request));
+    if (batch.size() == kStreamBatch) flush();
+  }
+  flush();
   return grpc::Status::OK;
 }
 
-grpc::Status IntakeGrpcService::GetComplaint(grpc::ServerContext*,
-                                             const intake::v1::GetComplaintRequest* request,
-                                             intake::v1::GetComplaintResponse* response) {
-  auto complaint = intake_->Get(request->complaint_id());
+grpc::Status IntakeGrpcService::GetComplaint(
+    const grpcutil::Lenient<intake::v1::GetComplaintRequest>& request,
+    intake::v1::GetComplaintResponse* response) {
+  if (!request.parse_status.ok()) return ToGrpcStatus(request.parse_status);
+  if (!common::IsValidUtf8(request.message.complaint_id())) {
+    return ToGrpcStatus(grpcutil::FieldError("complaint_id", "is not valid UTF-8"));
+  }
+  auto complaint = intake_->Get(request.message.complaint_id());
   if (!complaint.ok()) return ToGrpcStatus(complaint.status());
   *response->mutable_complaint() = *std::move(complaint);
   return grpc::Status::OK;
+}
+
+intake::v1::SubmitComplaintResult ResultOf(
+    int index, absl::StatusOr<intake::v1::SubmitComplaintResponse> outcome) {
+  intake::v1::SubmitComplaintResult result;
+  result.set_index(index);
+  if (outcome.ok()) {
+    *result.mutable_response() = *std::move(outcome);
+    return result;
+  }
+  result.set_error_code(static_cast<int>(outcome.status().code()));
+  result.set_error_message(std::string(outcome.status().message()));
+  if (auto bad_request = grpcutil::BadRequestOf(outcome.status())) {
+    for (const auto& violation : bad_request->field_violations()) {
+      intake::v1::FieldViolation* out = result.add_field_violations();
+      out->set_field(violation.field());
+      out->set_description(violation.description());
+    }
+  }
+  return result;
 }
 
 }  // namespace complaints::intake

@@ -1,14 +1,17 @@
 #include "services/intake/intake.h"
 
+#include <algorithm>
 #include <barrier>
 #include <thread>
 
+#include "absl/strings/ascii.h"
 #include "gtest/gtest.h"
 #include "complaints/events/v1/ivr.pb.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/common/ids.h"
 #include "libs/common/proto_time.h"
+#include "libs/common/short_id.h"
 #include "libs/testing/fake_publisher.h"
 #include "services/intake/complaint_store_contract.h"
 #include "services/intake/memory_complaint_store.h"
@@ -103,6 +106,21 @@ TEST_F(IntakeTest, HandlesCallsInJsonAndProtobuf) {
   proto.value = call.SerializeAsString();
   ASSERT_TRUE(intake_.HandleCall(proto).ok());
   EXPECT_EQ(publisher_.published().size(), 2u);
+}
+
+TEST_F(IntakeTest, ACallWithAStringThatIsNotUtf8NamesTheField) {
+  events::v1::IvrCall call;
+  call.set_call_id("c-1");
+  call.set_source("ivr-95533");
+  call.mutable_customer()->set_phone("13900000001");
+  call.mutable_customer()->set_name("\xe5\xbc");
+  call.set_description("乱收费");
+  kafka::IncomingRecord record;
+  record.value = call.SerializeAsString();
+  const absl::Status status = intake_.HandleCall(record);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "customer.name: is not valid UTF-8");
+  EXPECT_TRUE(publisher_.published().empty());
 }
 
 TEST_F(IntakeTest, GarbageCallIsABadRecord) {
@@ -288,6 +306,84 @@ TEST_F(IntakeTest, AReSentCallWithDifferentContentIsABadRecord) {
   EXPECT_EQ(status.code(), absl::StatusCode::kAlreadyExists);
   EXPECT_FALSE(kafka::IsTransient(status));  // so the consumer dead-letters it
   EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(IntakeTest, AComplaintHasAShortIdThatFindsIt) {
+  auto response = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->short_id(), common::ShortId(response->complaint_id()));
+  const auto records = publisher_.published();
+  ASSERT_EQ(records.size(), 1u);
+  auto event = events::ParseRecordAs<events::v1::ComplaintReceived>(testing::AsIncoming(records[0]));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->short_id(), response->short_id());
+
+  std::string typed = absl::AsciiStrToLower(response->short_id());
+  typed.erase(std::remove(typed.begin(), typed.end(), '-'), typed.end());
+  for (const std::string& text : {response->short_id(), typed}) {
+    auto found = intake_.Get(text);
+    ASSERT_TRUE(found.ok()) << text << ": " << found.status();
+    EXPECT_EQ(found->complaint_id(), response->complaint_id());
+  }
+  EXPECT_TRUE(intake_.Submit(Request("call-1"))->short_id() == response->short_id());
+  EXPECT_EQ(intake_.Get("0000-0000-00").status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(IntakeTest, AShortIdNotFoundIsUnavailableUntilEveryPartitionIsReplayed) {
+  Intake rebuilding(&publisher_, &store_, nullptr, &clock_,
+                    {.check_all_ready = [] { return absl::UnavailableError("replaying"); }});
+  EXPECT_EQ(rebuilding.Get("0000-0000-00").status().code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(IntakeTest, TheShortIdIndexIsRebuiltFromTheTopic) {
+  auto response = intake_.Submit(Request("call-1"));
+  ASSERT_TRUE(response.ok()) << response.status();
+  // Redis lost: a fresh store, rebuilt from complaints.received.v1.
+  MemoryComplaintStore rebuilt(&clock_);
+  Intake replayed(&publisher_, &rebuilt, nullptr, &clock_);
+  for (const auto& record : publisher_.published()) {
+    ASSERT_TRUE(replayed.HandleReceived(testing::AsIncoming(record)).ok());
+  }
+  auto found = replayed.Get(response->short_id());
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_EQ(found->complaint_id(), response->complaint_id());
+}
+
+TEST_F(IntakeTest, PublishesTheCanonicalPhone) {
+  auto request = Request("call-1");
+  request.mutable_customer()->set_phone("+86 138 1234 5678");
+  ASSERT_TRUE(intake_.Submit(request).ok());
+  // The same complaint typed differently is the same content.
+  request.mutable_customer()->set_phone("138-1234-5678");
+  auto again = intake_.Submit(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->duplicate());
+  const auto records = publisher_.published();
+  ASSERT_EQ(records.size(), 1u);
+  auto event = events::ParseRecordAs<events::v1::ComplaintReceived>(testing::AsIncoming(records[0]));
+  ASSERT_TRUE(event.ok()) << event.status();
+  EXPECT_EQ(event->customer().phone(), "13812345678");
+}
+
+TEST_F(IntakeTest, AnUnknownCategoryIsRefusedWhenACatalogueIsGiven) {
+  Intake strict(&publisher_, &store_, nullptr, &clock_,
+                {.category_known = [](std::string_view code) { return code == "fees"; }});
+  auto response = strict.Submit(Request("call-1"));  // branch.waiting_time: not in it
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(response.status().message(), "category: is not a category of the catalogue");
+  auto request = Request("call-2");
+  request.clear_category();  // to be inferred
+  EXPECT_TRUE(strict.Submit(request).ok());
+  EXPECT_EQ(publisher_.published().size(), 1u);
+}
+
+TEST_F(IntakeTest, NothingIsWrittenForAnInvalidSubmission) {
+  auto request = Request("call-1");
+  request.mutable_customer()->set_phone("95533");
+  request.set_description("😡");
+  EXPECT_EQ(intake_.Submit(request).status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_.claim_calls(), 0);  // validation comes before any store or Kafka write
+  EXPECT_TRUE(publisher_.published().empty());
 }
 
 }  // namespace

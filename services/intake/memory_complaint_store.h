@@ -54,9 +54,20 @@ class MemoryComplaintStore final : public ComplaintStore {
     std::lock_guard lock(mu_);
     if (!fail_.ok()) return fail_;
     published_[complaint.complaint_id()] = complaint;
+    if (!complaint.short_id().empty()) {
+      short_ids_.try_emplace(complaint.short_id(), complaint.complaint_id());  // the first keeps it
+    }
     claims_.erase(complaint.complaint_id());
     leases_.erase(complaint.complaint_id());
     return absl::OkStatus();
+  }
+
+  absl::StatusOr<std::optional<std::string>> FindByShortId(const std::string& short_id) override {
+    std::lock_guard lock(mu_);
+    if (!fail_.ok()) return fail_;
+    auto it = short_ids_.find(short_id);
+    if (it == short_ids_.end()) return std::nullopt;
+    return it->second;
   }
 
   absl::Status Release(const std::string& complaint_id, const std::string& token) override {
@@ -97,6 +108,7 @@ class MemoryComplaintStore final : public ComplaintStore {
   std::map<std::string, events::v1::ComplaintReceived> published_;
   std::map<std::string, events::v1::ComplaintReceived> claims_;
   std::map<std::string, Lease> leases_;
+  std::map<std::string, std::string> short_ids_;
 };
 
 }  // namespace complaints::intake

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "libs/common/logging.h"
 #include "libs/redis/proto_value.h"
 
 namespace complaints::intake {
@@ -27,11 +28,19 @@ redis.call('EXPIRE', KEYS[2], ARGV[4])
 return {'won', bound}
 )lua");
 
-// KEYS: complaint, claim, lease. ARGV: complaint, key ttl s. The first complaint published under
-// an id stays (a replay of the topic meets the records in their order).
+// KEYS: complaint, claim, lease[, short]. ARGV: complaint, key ttl s, complaint id. The first
+// complaint published under an id stays (a replay of the topic meets the records in their
+// order), and so does the first complaint to take a short id: answers the complaint id that
+// holds the short id when that is another one (a collision), else 1.
 const redis::Script kMarkPublished(R"lua(
 redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
 redis.call('DEL', KEYS[2], KEYS[3])
+if KEYS[4] then
+  if not redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2], 'NX') then
+    local holder = redis.call('GET', KEYS[4])
+    if holder and holder ~= ARGV[3] then return holder end
+  end
+end
 return 1
 )lua");
 
@@ -51,6 +60,9 @@ std::string RedisComplaintStore::ClaimKey(const std::string& complaint_id) const
 }
 std::string RedisComplaintStore::LeaseKey(const std::string& complaint_id) const {
   return prefix_ + "lease:" + complaint_id;
+}
+std::string RedisComplaintStore::ShortKey(const std::string& short_id) const {
+  return prefix_ + "short:" + short_id;
 }
 std::string RedisComplaintStore::TtlSeconds() const {
   return std::to_string(std::max<int64_t>(1, absl::ToInt64Seconds(key_ttl_)));
@@ -78,8 +90,10 @@ redis::RedisClient::ScriptCall RedisComplaintStore::ClaimCall(
 redis::RedisClient::ScriptCall RedisComplaintStore::MarkPublishedCall(
     const events::v1::ComplaintReceived& complaint) const {
   const std::string& id = complaint.complaint_id();
-  return {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
-          .args = {complaint.SerializeAsString(), TtlSeconds()}};
+  redis::RedisClient::ScriptCall call = {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
+                                         .args = {complaint.SerializeAsString(), TtlSeconds(), id}};
+  if (!complaint.short_id().empty()) call.keys.push_back(ShortKey(complaint.short_id()));
+  return call;
 }
 
 namespace {
@@ -142,10 +156,7 @@ std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
 }
 
 absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintReceived& complaint) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaint);
-  return (*redis)->Eval(kMarkPublished, call.keys, call.args).status();
+  return MarkPublishedMany({complaint});
 }
 
 absl::Status RedisComplaintStore::MarkPublishedMany(
@@ -156,10 +167,29 @@ absl::Status RedisComplaintStore::MarkPublishedMany(
   if (!redis.ok()) return redis.status();
   auto replies = (*redis)->EvalMany(kMarkPublished, calls);
   if (!replies.ok()) return replies.status();
-  for (const redis::Reply& reply : *replies) {
+  for (size_t i = 0; i < complaints.size(); ++i) {
+    const redis::Reply& reply = (*replies)[i];
     if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
+    if (reply.type == redis::Reply::Type::kString) {
+      // Ids only: neither is customer data. The later complaint is still found by its full id.
+      spdlog::warn("short id {} of complaint {} already names complaint {}, which keeps it",
+                   complaints[i].short_id(), complaints[i].complaint_id(), reply.str);
+    }
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<std::optional<std::string>> RedisComplaintStore::FindByShortId(
+    const std::string& short_id) {
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply = (*redis)->Command({"GET", ShortKey(short_id)});
+  if (!reply.ok()) return reply.status();
+  if (reply->type == redis::Reply::Type::kNil) return std::nullopt;
+  if (reply->type != redis::Reply::Type::kString) {
+    return absl::InternalError("intake short id index: unexpected reply");
+  }
+  return reply->str;
 }
 
 absl::Status RedisComplaintStore::Release(const std::string& complaint_id,

@@ -14,6 +14,8 @@ namespace complaints::intake {
 //   <prefix>claim:<id>      the serialized ComplaintReceived the id is bound to, until it is
 //                           published (EX key_ttl)
 //   <prefix>lease:<id>      the token of the call publishing the claim (PX its lease)
+//   <prefix>short:<short id> the complaint id of the published complaint with that short id
+//                           (EX key_ttl; written with <prefix>complaint:, NX: the first keeps it)
 // Claim, MarkPublished and Release are Lua scripts, so concurrent calls on any number of intake
 // instances see one claim per id; each script can be re-run (RedisClient's blind retry) without
 // harm. A cache of complaints.received.v1: see README.md for what losing it means.
@@ -37,11 +39,13 @@ class RedisComplaintStore final : public ComplaintStore {
       const std::vector<std::string>& tokens, absl::Duration lease) override;
   absl::Status MarkPublishedMany(
       const std::vector<events::v1::ComplaintReceived>& complaints) override;
+  absl::StatusOr<std::optional<std::string>> FindByShortId(const std::string& short_id) override;
 
  private:
   std::string ComplaintKey(const std::string& complaint_id) const;
   std::string ClaimKey(const std::string& complaint_id) const;
   std::string LeaseKey(const std::string& complaint_id) const;
+  std::string ShortKey(const std::string& short_id) const;
   std::string TtlSeconds() const;
   redis::RedisClient::ScriptCall ClaimCall(const events::v1::ComplaintReceived& candidate,
                                            const std::string& token, absl::Duration lease) const;

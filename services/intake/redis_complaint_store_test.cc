@@ -31,7 +31,8 @@ class RedisComplaintStoreTest : public ::testing::Test {
 };
 
 TEST_F(RedisComplaintStoreTest, EveryKeyExpires) {
-  const auto complaint = ContractComplaint("CMP1", 100);
+  auto complaint = ContractComplaint("CMP1", 100);
+  complaint.set_short_id("K7QF-29XM-4C");
   ASSERT_TRUE(store_.Claim(complaint, "a", absl::Seconds(30)).ok());
   const int64_t ninety_days = 90 * 24 * 3600;
   EXPECT_GT(Ttl(scratch_.prefix() + "claim:CMP1"), ninety_days - 60);
@@ -42,6 +43,8 @@ TEST_F(RedisComplaintStoreTest, EveryKeyExpires) {
 
   ASSERT_TRUE(store_.MarkPublished(complaint).ok());
   EXPECT_GT(Ttl(scratch_.prefix() + "complaint:CMP1"), ninety_days - 60);
+  EXPECT_GT(Ttl(scratch_.prefix() + "short:K7QF-29XM-4C"), ninety_days - 60);
+  EXPECT_LE(Ttl(scratch_.prefix() + "short:K7QF-29XM-4C"), ninety_days);
   EXPECT_EQ(Ttl(scratch_.prefix() + "claim:CMP1"), -2);  // gone: the claim is complete
   EXPECT_EQ(Ttl(scratch_.prefix() + "lease:CMP1"), -2);
 }

@@ -32,6 +32,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "complaints/analytics/v1/analytics.grpc.pb.h"
@@ -307,9 +308,19 @@ Customer CustomerFor(uint64_t seed, int index) {
   }
   const uint64_t salt = seed % 1000;
   c.phone = absl::StrFormat("139%03d%05d", salt, index % 100000);
-  c.id_number = absl::StrFormat("110105%03d%08d", salt, index);
-  c.id_number += intake::IdNumberCheckCharacter(c.id_number);  // valid, as intake checks
-  c.card_number = absl::StrFormat("622202%03d%010d", salt, index);
+  // Valid as intake checks: a real birth date (one per index for 20000 days from 1950), the
+  // GB 11643 check character, and a card number with its Luhn digit.
+  const absl::CivilDay birth = absl::CivilDay(1950, 1, 1) + index % 20000;
+  c.id_number = absl::StrFormat("110105%04d%02d%02d%03d", birth.year(), birth.month(), birth.day(),
+                                (salt + index / 20000) % 1000);
+  c.id_number += intake::IdNumberCheckCharacter(c.id_number);
+  c.card_number = absl::StrFormat("622202%03d%09d", salt, index);
+  for (char digit = '0'; digit <= '9'; ++digit) {
+    if (intake::LuhnValid(c.card_number + digit)) {
+      c.card_number += digit;
+      break;
+    }
+  }
   return c;
 }
 
