@@ -56,13 +56,16 @@ std::optional<int64_t> ParseChineseNumeral(std::u32string_view s) {
   int64_t section = 0;  // current section below 万
   int64_t digit = -1;   // pending digit
   int64_t last_unit = 0;
+  bool zero = false;  // a 零 since the last unit: the trailing digit is a unit digit (一百零五)
   for (char32_t c : s) {
     if (const int d = Digit(c); d >= 0) {
+      if (d == 0) zero = true;
       digit = d;
     } else if (const int64_t unit = SmallUnit(c); unit > 0) {
       section += (digit < 0 ? 1 : digit) * unit;  // 十二 = 12
       digit = -1;
       last_unit = unit;
+      zero = false;
     } else if (const int64_t big = BigUnit(c); big > 0) {
       section += digit < 0 ? 0 : digit;
       if (section == 0) section = 1;
@@ -70,13 +73,14 @@ std::optional<int64_t> ParseChineseNumeral(std::u32string_view s) {
       section = 0;
       digit = -1;
       last_unit = big;
+      zero = false;
     } else {
       return std::nullopt;
     }
   }
   if (digit >= 0) {
     // A trailing digit after a unit is one step below it: 一万二 = 12000, 三千五 = 3500.
-    section += last_unit >= 10 ? digit * (last_unit / 10) : digit;
+    section += last_unit >= 10 && !zero ? digit * (last_unit / 10) : digit;
   }
   return total + section;
 }
