@@ -326,6 +326,18 @@ Findings Classifier::Find(const ClassifierInput& input, std::vector<Match>* term
                                [&](const Match& other) { return Overlaps(m, other); });
           });
       if (suppressed) continue;
+      const int clause = layout.ClauseOf(m.start);
+      const bool continues = std::any_of(
+          signal.suppressed_later_in_clause_by.begin(), signal.suppressed_later_in_clause_by.end(),
+          [&](int by) {
+            return std::any_of(f.signals[by].begin(), f.signals[by].end(), [&](const Match& o) {
+              return o.end <= m.start && layout.ClauseOf(o.start) == clause &&
+                     std::none_of(breakers.begin(), breakers.end(), [&](const Match& b) {
+                       return b.start >= o.end && b.end <= m.start;
+                     });
+            });
+          });
+      if (continues) continue;
       f.signals[s].push_back(m);
     }
     std::sort(f.signals[s].begin(), f.signals[s].end(),

@@ -79,6 +79,9 @@ TEST(Scoping, PastEscalationIsEscalatedNotAThreat) {
   EXPECT_TRUE(Codes(d).empty() || Codes(d) == std::vector<std::string>{"prior_escalation_and_urgent"});
   EXPECT_EQ(Classify("已經向人民銀行反映過").level, events::v1::LEVEL_ESCALATED);  // Traditional
   EXPECT_EQ(Classify("我还没有打过12378").level, events::v1::LEVEL_ORDINARY);
+  // The rest of the statement is not a new threat; a new intention after it is.
+  EXPECT_FALSE(Urgent("客户称已在黑猫投诉平台发帖"));
+  EXPECT_THAT(Codes(Classify("我已经打过12378了还要去找媒体")), ElementsAre("threat_to_escalate"));
 }
 
 TEST(Rules, PriorEscalationAndShortReply) {

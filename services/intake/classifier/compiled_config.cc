@@ -315,6 +315,18 @@ class Compiler {
           out_->signals[i].suppressed_by.push_back(it->second);
         }
       }
+      for (int k = 0; k < signal.suppressed_later_in_clause_by_size(); ++k) {
+        const auto it = signal_index_.find(signal.suppressed_later_in_clause_by(k));
+        const int at = Line(tree, signal, "suppressed_later_in_clause_by", k);
+        if (it == signal_index_.end()) {
+          ConfigProblem(at, where + ": suppressed_later_in_clause_by unknown signal `" +
+                                signal.suppressed_later_in_clause_by(k) + "`");
+        } else if (it->second == i) {
+          ConfigProblem(at, where + ": suppressed_later_in_clause_by itself");
+        } else {
+          out_->signals[i].suppressed_later_in_clause_by.push_back(it->second);
+        }
+      }
     }
     // Suppressors first; a cycle is a problem.
     std::vector<int> state(out_->signals.size(), 0);  // 0 new, 1 visiting, 2 done
@@ -323,6 +335,9 @@ class Compiler {
       if (state[s] == 1) return false;
       state[s] = 1;
       for (int by : out_->signals[s].suppressed_by) {
+        if (!visit(by)) return false;
+      }
+      for (int by : out_->signals[s].suppressed_later_in_clause_by) {
         if (!visit(by)) return false;
       }
       state[s] = 2;

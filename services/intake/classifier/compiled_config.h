@@ -48,6 +48,7 @@ struct CompiledSignal {
   bool quotable = false;
   bool digit_bounded = false;
   std::vector<int> suppressed_by;
+  std::vector<int> suppressed_later_in_clause_by;
 };
 
 struct CompiledCondition {
