@@ -1,6 +1,7 @@
 #include "services/intake/classifier/classifier.h"
 
 #include <algorithm>
+#include <cstdlib>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -349,8 +350,8 @@ Findings Classifier::Find(const ClassifierInput& input, std::vector<Match>* term
     bool loss = false;
     for (int s : c.loss_context_signals) {
       for (const Match& m : f.signals[s]) {
-        loss = loss || layout.ClauseOf(m.start) == clause ||
-               layout.ClauseOf(std::max(m.start, m.end - 1)) == clause;
+        // The loss may be said in the clause next to the amount ("亏损严重，约8万元").
+        loss = loss || std::abs(layout.ClauseOf(m.start) - clause) <= 1;
       }
     }
     if (loss && amount.yuan > f.max_loss_yuan) {
