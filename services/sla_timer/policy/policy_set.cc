@@ -4,9 +4,8 @@
 #include <set>
 #include <tuple>
 
-#include "google/protobuf/io/tokenizer.h"
-#include "google/protobuf/text_format.h"
 #include "libs/common/files.h"
+#include "libs/common/textproto.h"
 #include "services/sla_timer/policy/policy_span.h"
 
 namespace complaints::sla_policy {
@@ -134,26 +133,6 @@ absl::Status CheckResolved(const std::string& where, const ClockPolicy& policy) 
   return absl::OkStatus();
 }
 
-class TextErrors : public google::protobuf::io::ErrorCollector {
- public:
-  void AddError(int line, google::protobuf::io::ColumnNumber column,
-                const std::string& message) override {
-    Add(line, column, message);
-  }
-  void AddWarning(int line, google::protobuf::io::ColumnNumber column,
-                  const std::string& message) override {
-    Add(line, column, "warning: " + message);
-  }
-  const std::string& text() const { return text_; }
-
- private:
-  void Add(int line, int column, const std::string& message) {
-    if (!text_.empty()) text_ += "; ";
-    text_ += std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
-  }
-  std::string text_;
-};
-
 }  // namespace
 
 const ClockPolicy* ClockPolicyOf(const PolicyRule& rule, ClockKind clock) {
@@ -261,11 +240,8 @@ std::optional<ResolvedClock> PolicySet::Resolve(ClockKind clock, const Subject& 
 
 absl::StatusOr<PolicySet> ParsePolicyText(const std::string& text) {
   PolicyFile file;
-  TextErrors errors;
-  google::protobuf::TextFormat::Parser parser;
-  parser.RecordErrorsTo(&errors);
-  if (!parser.ParseFromString(text, &file)) {
-    return absl::InvalidArgumentError("policy file: " + errors.text());
+  if (auto parsed = common::ParseTextProto("", text, &file); !parsed.ok()) {
+    return absl::InvalidArgumentError("policy file: " + std::string(parsed.message()));
   }
   return PolicySet::Create(std::move(file));
 }
