@@ -14,6 +14,26 @@
 namespace complaints::intake {
 namespace {
 
+// The shipped classifier (deploy/classifier), as the service loads it.
+std::shared_ptr<const classifier::Classifier> ShippedClassifier() {
+  static const auto loaded = [] {
+    const std::string dir = std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/classifier/";
+    auto c = classifier::Classifier::Load({.config = dir + "classifier.textproto",
+                                           .taxonomy = dir + "taxonomy.textproto",
+                                           .t2s = dir + "t2s.tsv"});
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.ok() ? *c : nullptr;
+  }();
+  return loaded;
+}
+
+IntakeOptions WithClassifier() {
+  IntakeOptions options;
+  options.customer_key_secret = "test-secret";
+  options.classifier = ShippedClassifier;
+  return options;
+}
+
 using events::v1::ComplaintReceived;
 
 intake::v1::SubmitComplaintRequest Request(const std::string& external_id,
@@ -54,8 +74,7 @@ class HistoryTest : public ::testing::Test {
   common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};
   MemoryComplaintStore store_{&clock_};
   MemoryHistoryStore history_;
-  Intake intake_{&publisher_, &store_, &history_, &clock_,
-                 {.customer_key_secret = "test-secret"}};
+  Intake intake_{&publisher_, &store_, &history_, &clock_, WithClassifier()};
 };
 
 TEST_F(HistoryTest, AFirstComplaintHasTagsOfItsOwnAndMergesNowhere) {
@@ -82,7 +101,7 @@ TEST_F(HistoryTest, TheSameIssueWhileOpenIsMergedIntoTheOpenComplaint) {
 
   // Another customer, or another issue, is not merged.
   EXPECT_EQ(intake_.Submit(Request("call-3", "13900000000"))->merged_into(), "");
-  EXPECT_EQ(intake_.Submit(Request("call-4", "13812345678", "cards.annual_fee"))->merged_into(), "");
+  EXPECT_EQ(intake_.Submit(Request("call-4", "13812345678", "fees.annual_fee"))->merged_into(), "");
 }
 
 TEST_F(HistoryTest, AClosedComplaintTakesNoMerge) {
@@ -111,7 +130,8 @@ TEST_F(HistoryTest, TheThirdComplaintOfACategoryInTheWindowIsVeryUrgent) {
   EXPECT_EQ(third->classification().urgency_reasons(0).code(), "repeat_3plus");
   EXPECT_EQ(third->risk_tags().repeat_count(), 3);
   ASSERT_EQ(third->risk_tags().recurring_categories_size(), 1);
-  EXPECT_EQ(third->risk_tags().recurring_categories(0), "branch.waiting_time");
+  // The caller's old code, as the catalogue's leaf.
+  EXPECT_EQ(third->risk_tags().recurring_categories(0), "queueing.long_wait");
 }
 
 TEST_F(HistoryTest, ComplaintsOlderThanTheWindowDoNotCount) {
@@ -154,7 +174,7 @@ TEST_F(HistoryTest, TheHistoryIsRebuiltFromTheTopicsRecords) {
   // topic, in either order.
   MemoryComplaintStore store(&clock_);
   MemoryHistoryStore history;
-  Intake rebuilt(&publisher_, &store, &history, &clock_, {.customer_key_secret = "test-secret"});
+  Intake rebuilt(&publisher_, &store, &history, &clock_, WithClassifier());
   for (const auto& record : received) {
     auto event = events::ParseRecordAs<ComplaintReceived>(testing::AsIncoming(record));
     ASSERT_TRUE(event.ok());

@@ -23,7 +23,7 @@
 #include "libs/events/topics.h"
 #include "libs/grpcutil/lenient.h"
 #include "libs/grpcutil/status.h"
-#include "services/intake/classifier.h"
+#include "services/intake/decision.h"
 #include "services/intake/submission.h"
 #include "complaints/events/v1/case.pb.h"
 
@@ -185,6 +185,13 @@ std::vector<std::string> DifferingFields(const events::v1::ComplaintReceived& fi
                               "classification", "risk_tags", "merged_into", "short_id"}) {
     differencer.IgnoreField(events::v1::ComplaintReceived::descriptor()->FindFieldByName(derived));
   }
+  // An inferred category is derived too (from the text, by the config of the day); one the
+  // caller gave is content.
+  const bool inferred = first.classification().category_source() == "inferred" ||
+                        second.classification().category_source() == "inferred";
+  if (inferred) {
+    differencer.IgnoreField(events::v1::ComplaintReceived::descriptor()->FindFieldByName("category"));
+  }
   FieldPathReporter reporter;
   differencer.ReportDifferencesTo(&reporter);
   differencer.Compare(first, second);
@@ -213,7 +220,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
   }
 
   events::v1::ComplaintReceived candidate = ToReceivedEvent(request, id, clock_->Now());
-  if (auto s = ApplyHistory(&candidate); !s.ok()) return s;
+  if (auto s = Decide({&request}, {&candidate}).front(); !s.ok()) return s;
   const std::string token = token_prefix_ + "-" + std::to_string(calls_.fetch_add(1));
   // Waiting for another caller's publish is about real time, whatever the service clock says.
   const absl::Time give_up = absl::Now() + options_.busy_wait;
@@ -320,13 +327,20 @@ absl::Status Intake::HandleCaseEvent(const kafka::IncomingRecord& record) {
   return absl::OkStatus();
 }
 
-absl::Status Intake::ApplyHistory(events::v1::ComplaintReceived* candidate) {
-  return ApplyHistories({candidate}).front();
-}
-
-std::vector<absl::Status> Intake::ApplyHistories(
+std::vector<absl::Status> Intake::Decide(
+    const std::vector<const intake::v1::SubmitComplaintRequest*>& requests,
     const std::vector<events::v1::ComplaintReceived*>& candidates) {
   std::vector<absl::Status> statuses(candidates.size());
+  // One classifier for the whole batch, even if a reload swaps it meanwhile.
+  const std::shared_ptr<const classifier::Classifier> classifier =
+      options_.classifier ? options_.classifier() : nullptr;
+  std::vector<classifier::Decision> decisions(candidates.size());
+  if (classifier != nullptr) {
+    for (size_t i = 0; i < candidates.size(); ++i) {
+      decisions[i] = classifier->Classify(ClassifierInputFor(*requests[i], *candidates[i]));
+      ApplyDecision(decisions[i], candidates[i]);
+    }
+  }
   if (history_ == nullptr) return statuses;
   std::vector<std::string> keys;  // distinct, in order of first appearance
   std::map<std::string, size_t> key_index;
@@ -361,9 +375,12 @@ std::vector<absl::Status> Intake::ApplyHistories(
     *candidate->mutable_risk_tags() = view.tags;
     candidate->mutable_risk_tags()->set_customer_key(key_of[i]);
     candidate->set_merged_into(view.open_same_issue);
-    ApplyHistoryFacts({.same_category_before = view.same_category_before,
-                       .prior_escalations = view.prior_escalations},
-                      candidate);
+    if (classifier != nullptr) {
+      classifier->ApplyHistory({.same_category_before = view.same_category_before,
+                                .prior_escalations = view.prior_escalations},
+                               &decisions[i]);
+      ApplyDecision(decisions[i], candidate);
+    }
     // A later complaint of the same customer in this batch sees this one (once, however often
     // the batch repeats it).
     const bool seen = std::any_of(past->begin(), past->end(), [&](const PastComplaint& p) {
@@ -414,9 +431,13 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
     tokens.push_back(token_prefix_ + "-" + std::to_string(calls_.fetch_add(1)));
   }
   {
+    std::vector<const intake::v1::SubmitComplaintRequest*> asked;
     std::vector<events::v1::ComplaintReceived*> pointers;
-    for (auto& candidate : candidates) pointers.push_back(&candidate);
-    const std::vector<absl::Status> applied = ApplyHistories(pointers);
+    for (size_t k = 0; k < candidates.size(); ++k) {
+      asked.push_back(&requests[index[k]]);
+      pointers.push_back(&candidates[k]);
+    }
+    const std::vector<absl::Status> applied = Decide(asked, pointers);
     // Only submissions whose history was read are claimed: a claim made for nothing would hold
     // its retry back until the lease expires.
     size_t kept = 0;

@@ -14,6 +14,7 @@
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
 #include "services/intake/complaint_store.h"
+#include "services/intake/classifier/classifier.h"
 #include "services/intake/customer_history.h"
 #include "services/intake/history_store.h"
 #include "services/intake/submission.h"
@@ -40,6 +41,9 @@ struct IntakeOptions {
   HistorySettings history = {};
   // The category catalogue (the classifier's); unset: any well-formed code is accepted.
   CategoryKnown category_known = nullptr;
+  // The classifier in force (ClassifierHolder::Get: it changes on reload). Unset: level,
+  // urgency and category stay as the caller asked (tests of other things).
+  std::function<std::shared_ptr<const classifier::Classifier>()> classifier = nullptr;
 };
 
 // The fields (paths such as "customer.phone") in which two complaints differ in what their
@@ -95,12 +99,12 @@ class Intake {
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
 
  private:
-  // Reads the customer's history into the candidate: risk tags, repeats, prior escalations, and
-  // the open complaint it merges into.
-  absl::Status ApplyHistory(events::v1::ComplaintReceived* candidate);
-  // The same for several candidates, their histories read in one round trip; a later candidate
-  // of the same customer sees the earlier ones.
-  std::vector<absl::Status> ApplyHistories(
+  // Classifies the candidates, then reads their customers' histories (in one round trip) into
+  // them: risk tags, the open complaint each merges into, and what the history changes in the
+  // decision (repeat_3plus, prior escalations). A later candidate of the same customer sees the
+  // earlier ones. A status per candidate.
+  std::vector<absl::Status> Decide(
+      const std::vector<const intake::v1::SubmitComplaintRequest*>& requests,
       const std::vector<events::v1::ComplaintReceived*>& candidates);
   void RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints);
   // Ends `token`'s lease on the candidate's claim, so a retry can complete it at once.

@@ -1,9 +1,13 @@
 // intake: accepts complaints over gRPC (IntakeService) and from telephony's ivr.calls.v1, and
 // publishes each, durably, to complaints.received.v1.
 #include "libs/events/topics.h"
+#include "libs/runtime/periodic_task.h"
+#include "services/intake/classifier/classifier.h"
 #include "libs/runtime/service_runtime.h"
 #include "services/intake/intake.h"
 #include "services/intake/intake_grpc.h"
+#include <filesystem>
+
 #include "libs/common/files.h"
 #include "libs/common/logging.h"
 #include "services/intake/redis_complaint_store.h"
@@ -68,6 +72,44 @@ int main(int argc, char** argv) {
     return guard.readiness().CheckReady(id);
   };
   options.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  // The classifier's files (`intake.classifier_dir`), checked for changes every few seconds: a
+  // good change is in force at once, a bad one is logged with its lines and the old rules stay.
+  const std::string classifier_dir =
+      ctx.config.GetString("intake.classifier_dir", COMPLAINTS_DEFAULT_CLASSIFIER_DIR);
+  auto classifier = runtime::ValueOrDie(classifier::ClassifierHolder::Create(
+      {.config = classifier_dir + "/classifier.textproto",
+       .taxonomy = classifier_dir + "/taxonomy.textproto",
+       .t2s = classifier_dir + "/t2s.tsv"}));
+
+  spdlog::info("classifier config {} loaded from {}", classifier->Get()->version(), classifier_dir);
+  const std::vector<std::string> classifier_files = {classifier_dir + "/classifier.textproto",
+                                                     classifier_dir + "/taxonomy.textproto",
+                                                     classifier_dir + "/t2s.tsv"};
+  auto modified = [&classifier_files] {
+    std::vector<std::filesystem::file_time_type> times;
+    for (const auto& file : classifier_files) {
+      std::error_code error;  // a file being replaced may be missing for a moment
+      times.push_back(std::filesystem::last_write_time(file, error));
+    }
+    return times;
+  };
+  auto loaded_times = modified();
+  runtime::PeriodicTask reload_classifier(absl::Seconds(2), [&] {
+    const auto times = modified();
+    if (times == loaded_times) return;
+    loaded_times = times;  // one attempt (and one log line) per change
+    const std::string before = classifier->Get()->version();
+    if (absl::Status s = classifier->Reload(); !s.ok()) {
+      spdlog::error("classifier config in {} not reloaded, the rules of {} stay: {}",
+                    classifier_dir, before, std::string(s.message()));
+    } else {
+      spdlog::info("classifier config {} in force (was {})", classifier->Get()->version(), before);
+    }
+  });
+  options.classifier = [&classifier] { return classifier->Get(); };
+  options.category_known = [&classifier](std::string_view code) {
+    return classifier->Get()->KnownCategory(code);
+  };
   intake::Intake logic(ctx.producer.get(), &store, &history, ctx.clock.get(), options);
 
   intake::IntakeGrpcService grpc_service(&logic);

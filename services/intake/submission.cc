@@ -14,7 +14,6 @@
 #include "libs/common/utf8.h"
 #include "libs/grpcutil/lenient.h"
 #include "libs/grpcutil/status.h"
-#include "services/intake/classifier.h"
 
 namespace complaints::intake {
 namespace {
@@ -274,12 +273,14 @@ events::v1::ComplaintReceived ToReceivedEvent(const intake::v1::SubmitComplaintR
   event.set_channel(request.channel() == events::v1::CHANNEL_UNSPECIFIED
                         ? events::v1::CHANNEL_PHONE
                         : request.channel());
+  // As the caller asked; the classifier decides them (ClassifyCandidate).
   event.set_category(request.category());
-  const Classification c = Classify(event.channel(), request.level(), request.urgency(),
-                                    request.urgency_reason(), request.description());
-  event.set_level(c.level);
-  event.set_urgency(c.urgency);
-  event.set_urgency_reason(c.urgency_reason);
+  event.set_level(request.level() == events::v1::LEVEL_UNSPECIFIED ? events::v1::LEVEL_ORDINARY
+                                                                   : request.level());
+  event.set_urgency(request.urgency() == events::v1::URGENCY_UNSPECIFIED
+                        ? events::v1::URGENCY_NORMAL
+                        : request.urgency());
+  event.set_urgency_reason(request.urgency_reason());
   event.set_description(request.description());
   event.set_branch_code(request.branch_code());
   event.set_product(request.product());

@@ -38,7 +38,8 @@ bool LuhnValid(std::string_view digits);
 intake::v1::SubmitComplaintRequest FromIvrCall(const events::v1::IvrCall& call);
 
 // The event intake publishes for a valid submission: id (and its short id) assigned, customer
-// normalized (NormalizeCustomer), classified, time-stamped.
+// normalized (NormalizeCustomer), time-stamped; level, urgency and category as the caller asked
+// (ClassifyCandidate decides them).
 events::v1::ComplaintReceived ToReceivedEvent(const intake::v1::SubmitComplaintRequest& request,
                                               const std::string& complaint_id,
                                               absl::Time received_at);

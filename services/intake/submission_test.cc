@@ -251,14 +251,14 @@ TEST(SubmissionTest, ErrorsNeverEchoCustomerData) {
   EXPECT_EQ(s.message().find("1381234567"), absl::string_view::npos) << s;
 }
 
-TEST(SubmissionTest, ReceivedEventIsClassifiedAndStamped) {
+TEST(SubmissionTest, ReceivedEventIsStampedWithWhatTheCallerAsked) {
   auto r = ValidRequest();
   r.set_description("再不处理我就找记者曝光");
   const auto event = ToReceivedEvent(r, "CMP1", absl::FromUnixSeconds(1764115200));
   EXPECT_EQ(event.complaint_id(), "CMP1");
   EXPECT_EQ(event.channel(), events::v1::CHANNEL_PHONE);
   EXPECT_EQ(event.level(), events::v1::LEVEL_ORDINARY);
-  EXPECT_EQ(event.urgency(), events::v1::URGENCY_VERY_URGENT);
+  EXPECT_EQ(event.urgency(), events::v1::URGENCY_NORMAL);
   EXPECT_EQ(event.received_at().seconds(), 1764115200);
   EXPECT_EQ(event.customer().phone(), "13812345678");
 }
