@@ -85,6 +85,7 @@ struct Flags {
   int64_t ceiling_messages = 200'000;
   int ceiling_linger_ms = 5;
   int ceiling_sync = 300;
+  int ceiling_value_bytes = 0;  // 0: the ComplaintReceived as it is; N: padded to N bytes
   bool redis_ceiling = true;
   std::string redis_benchmark = "redis-benchmark";
   // unary
@@ -169,6 +170,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = take(f.ceiling_messages);
     } else if (arg == "ceiling-linger-ms") {
       ok = take(f.ceiling_linger_ms);
+    } else if (arg == "ceiling-value-bytes") {
+      ok = take(f.ceiling_value_bytes);
     } else if (arg == "ceiling-sync") {
       ok = take(f.ceiling_sync);
     } else if (arg == "redis-benchmark") {
@@ -227,6 +230,8 @@ constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-ben
                            --partitions, default 6, 1 h retention)
   --ceiling-messages N     records of the async ceiling (default 200000)
   --ceiling-linger-ms N    its linger.ms (default 5, the platform producer's)
+  --ceiling-value-bytes N  pad each value to N bytes (default 0: the record as intake makes it,
+                           ~400 bytes of value and ~220 of headers)
   --ceiling-sync N         then N records one at a time, each waited for (default 300)
   --no-redis-ceiling       skip redis-benchmark SET/GET against the intake's Redis
   --unary N                complaints through SubmitComplaint (default 50000)
@@ -685,6 +690,9 @@ CeilingResult RunCeiling(const Flags& f, const ComplaintMaker& maker) {
         events::ToRecord(f.ceiling_topic, id, event, common::DeterministicId({id, "received"}),
                          "/complaints/intake", id, absl::Now());
     Prepared p{record.value, kafka::ToHeaders(record.event)};
+    if (p.value.size() < static_cast<size_t>(f.ceiling_value_bytes)) {
+      p.value.resize(static_cast<size_t>(f.ceiling_value_bytes), 'x');
+    }
     value_bytes += p.value.size();
     for (const auto& [name, value] : p.headers) header_bytes += name.size() + value.size();
     prepared.push_back(std::move(p));
@@ -767,10 +775,11 @@ CeilingResult RunCeiling(const Flags& f, const ComplaintMaker& maker) {
       reports.failed > 0 ? " (first: " + reports.first_error + ")" : "");
   std::printf("[1] ceiling   %s\n", result.line.c_str());
   std::printf("    raw librdkafka, acks=all, idempotent, linger.ms %d, murmur2_random, topic %s "
-              "(%d partitions); values %zu bytes on average (a ComplaintReceived), headers %zu "
+              "(%d partitions); values %zu bytes on average (a ComplaintReceived%s), headers %zu "
               "bytes, keyed by complaint id\n",
               f.ceiling_linger_ms, f.ceiling_topic.c_str(), f.partitions,
-              value_bytes / prepared.size(), header_bytes / prepared.size());
+              value_bytes / prepared.size(), f.ceiling_value_bytes > 0 ? ", padded" : "",
+              header_bytes / prepared.size());
   if (!sync_ms.empty()) {
     std::printf("    one record at a time, each waited for (%d): %s\n", f.ceiling_sync,
                 LatencyLine(sync_ms).c_str());
