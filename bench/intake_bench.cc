@@ -70,6 +70,8 @@ using intake::v1::SubmitComplaintResponse;
 
 struct Flags {
   std::string target;  // host:port of a running intake; empty: start one
+  int intake_pid = -1;  // with --target: its process, for the CPU figures
+  int broker_pid = -1;  // the Kafka broker's process on this machine, for the CPU figures
   std::string intake_binary = COMPLAINTS_INTAKE_BINARY;
   std::string intake_log;  // default /tmp/intake-bench-<run>.log
   std::string intake_log_level = "info";
@@ -146,6 +148,10 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       f.redis_ceiling = false;
     } else if (arg == "target") {
       ok = take(f.target);
+    } else if (arg == "broker-pid") {
+      ok = take(f.broker_pid);
+    } else if (arg == "intake-pid") {
+      ok = take(f.intake_pid);
     } else if (arg == "intake-binary") {
       ok = take(f.intake_binary);
     } else if (arg == "intake-log") {
@@ -216,13 +222,15 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
 }
 
 constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-bench.sh runs it with a Redis of its own)
-  --target HOST:PORT       measure a running intake instead of starting one
+  --target HOST:PORT       measure a running intake instead of starting one (--intake-pid N:
+                           its process, for the CPU figures)
   --intake-binary PATH     the intake to start (default: this build's services/intake/intake)
   --intake-log FILE        its log (default /tmp/intake-bench-<run>.log)
   --intake-log-level L     its log.level (default info, as in production)
   --serving-timeout-s N    wait up to N s for its health to say SERVING (default 600: a fresh
                            Redis makes it replay complaints.received.v1 first)
-  --bootstrap B            Kafka (default 127.0.0.1:9092)
+  --bootstrap B            Kafka (default 127.0.0.1:9092); --broker-pid N: the broker's
+                           process, if on this machine, for the CPU figures
   --redis-host H --redis-port P   the intake's Redis (default 127.0.0.1:16402); --flush
                            empties it (FLUSHALL) before the intake starts
   --phases LIST            any of ceiling,unary,stream,latency (default all four)
@@ -446,6 +454,8 @@ std::string LatencyLine(std::vector<double> ms) {
 
 struct CpuSample {
   double intake_s = -1;  // utime + stime of the intake process
+  double bench_s = -1;   // this process (the gRPC client)
+  double broker_s = -1;  // the Kafka broker, if given
   double redis_s = -1;   // used_cpu_user + used_cpu_sys
   int64_t redis_calls = 0;
   double machine_busy_s = 0, machine_total_s = 0;  // /proc/stat, all cores
@@ -472,9 +482,11 @@ std::string InfoField(const std::string& info, const std::string& name) {
   return info.substr(start, info.find('\r', start) - start);
 }
 
-CpuSample SampleCpu(pid_t intake_pid, redis::RedisClient* redis) {
+CpuSample SampleCpu(pid_t intake_pid, pid_t broker_pid, redis::RedisClient* redis) {
   CpuSample s;
+  if (broker_pid > 0) s.broker_s = ProcessCpuSeconds(broker_pid);
   if (intake_pid > 0) s.intake_s = ProcessCpuSeconds(intake_pid);
+  s.bench_s = ProcessCpuSeconds(getpid());
   if (redis != nullptr) {
     auto info = redis->Command({"INFO", "all"});
     if (info.ok()) {
@@ -519,6 +531,14 @@ std::string CpuLine(const CpuSample& a, const CpuSample& b, int64_t complaints) 
   if (a.intake_s >= 0 && b.intake_s >= 0) {
     absl::StrAppend(&out, " intake ", static_cast<int>((b.intake_s - a.intake_s) / n * 1e6),
                     " us/complaint;");
+  }
+  if (a.bench_s >= 0 && b.bench_s >= 0) {
+    absl::StrAppend(&out, " bench client ", static_cast<int>((b.bench_s - a.bench_s) / n * 1e6),
+                    " us/complaint;");
+  }
+  if (a.broker_s >= 0 && b.broker_s >= 0) {
+    absl::StrAppend(&out, " kafka broker ",
+                    static_cast<int>((b.broker_s - a.broker_s) / n * 1e6), " us/complaint;");
   }
   if (a.redis_s >= 0 && b.redis_s >= 0) {
     absl::StrAppend(&out, " redis ", static_cast<int>((b.redis_s - a.redis_s) / n * 1e6),
@@ -1160,7 +1180,7 @@ int Run(const Flags& f) {
   std::printf("intake_bench: intake SERVING after %.1f s\n\n",
               absl::ToDoubleSeconds(absl::Now() - wait_start));
   std::fflush(stdout);
-  const pid_t pid = intake != nullptr ? intake->pid() : -1;
+  const pid_t pid = intake != nullptr ? intake->pid() : f.intake_pid;
 
   struct Row {
     std::string phase, figure, target;
@@ -1177,9 +1197,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "unary")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, redis.get());
+    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
     const ThroughputResult r = RunUnary(f, address, maker, "unary");
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, redis.get()), r.ok + r.errors).c_str());
+    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()), r.ok + r.errors).c_str());
     rows.push_back({"unary", Thousands(r.per_second) + " complaints/s" +
                                  (r.errors > 0 ? ", " + Thousands(r.errors) + " errors" : ""),
                     ">= " + Thousands(f.target_unary) + "/s, no errors", true,
@@ -1188,9 +1208,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "stream")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, redis.get());
+    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
     const ThroughputResult r = RunStream(f, address, maker);
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, redis.get()), r.ok + r.errors).c_str());
+    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()), r.ok + r.errors).c_str());
     rows.push_back({"stream", Thousands(r.per_second) + " complaints/s" +
                                   (r.errors > 0 ? ", " + Thousands(r.errors) + " errors" : ""),
                     ">= " + Thousands(f.target_stream) + "/s, no errors", true,
@@ -1199,9 +1219,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "latency")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, redis.get());
+    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
     const LatencyResult r = RunLatency(f, address, maker);
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, redis.get()),
+    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()),
                                 static_cast<int64_t>(f.rate) * (f.rate_seconds + f.warmup_seconds))
                             .c_str());
     rows.push_back({"latency", absl::StrFormat("p99 %.1f ms at %s/s", r.p99, Thousands(f.rate)) +
