@@ -136,7 +136,7 @@ TEST_F(RouterTest, IllegalCaseEventsAreRefusedAndRecorded) {
 }
 
 TEST_F(RouterTest, WorkflowAcceptResolveAndCommandErrors) {
-  Receive("CMP1", "branch.attitude", "SH-0200");
+  Receive("CMP1", "branch_service.attitude", "SH-0200");
   routing::v1::ResolveCaseRequest resolve;
   resolve.set_complaint_id("CMP1");
   resolve.set_unit("SH-0200");

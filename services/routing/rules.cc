@@ -34,17 +34,20 @@ absl::StatusOr<std::vector<routing::v1::Rule>> ParseRules(std::string_view text)
 }
 
 std::vector<routing::v1::Rule> DefaultRules() {
+  // Prefixes of the intake's catalogue (deploy/classifier/taxonomy.textproto).
   return *ParseRules(R"(
-    default        0  *        HO-COMPLAINTS
-    branch        10  branch.  ${branch}
-    atm           10  atm.     ${branch}
-    card          10  card.    HO-CARDS
-    loan          10  loan.    HO-LOANS
-    wealth        10  wealth.  HO-WEALTH
-    credit        10  credit.  HO-CREDIT-REPORTS
-    ebanking      10  ebank.   HO-E-BANKING
-    outage        20  system.  HO-IT-OPERATIONS
-    cross-entity  10  group.   HO-GROUP-COORDINATION
+    default        0  *                HO-COMPLAINTS
+    branch        10  branch_service.  ${branch}
+    queueing      10  queueing.        ${branch}
+    hours         10  business_hours.  ${branch}
+    atm           10  atm.             ${branch}
+    card          10  cards.           HO-CARDS
+    loan          10  loans.           HO-LOANS
+    collection    10  collection.      HO-LOANS
+    wealth        10  mis_selling.     HO-WEALTH
+    credit        10  credit_report.   HO-CREDIT-REPORTS
+    ebanking      10  online_banking.  HO-E-BANKING
+    outage        20  system_outage.   HO-IT-OPERATIONS
   )");
 }
 

@@ -498,9 +498,9 @@ class Generator {
 
   std::string Submit(int index, Truth* truth, absl::Duration timeout) {
     static const std::vector<std::pair<std::string, std::string>> kKinds = {
-        {"atm.card_retained", "BJ-0101"},  {"branch.waiting_time", "SH-0201"},
-        {"card.annual_fee", "GZ-0301"},    {"loan.interest", "BJ-0101"},
-        {"wealth.mis_selling", "SZ-0401"}, {"ebanking.login", ""}};
+        {"atm.card_retained", "BJ-0101"},  {"queueing.long_wait", "SH-0201"},
+        {"fees.annual_fee", "GZ-0301"},    {"loans.rate", "BJ-0101"},
+        {"mis_selling.wealth", "SZ-0401"}, {"online_banking.login", ""}};
     const Customer customer = CustomerFor(options_.seed, index);
     const auto& [category, branch] = kKinds[index % kKinds.size()];
     intake::v1::SubmitComplaintRequest request;
