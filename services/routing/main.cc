@@ -10,6 +10,7 @@
 #include "libs/runtime/service_runtime.h"
 #include "services/routing/router.h"
 #include "services/routing/routing_grpc.h"
+#include "services/routing/redis_merge_parking.h"
 #include "services/routing/rules.h"
 
 using namespace complaints;
@@ -47,7 +48,10 @@ int main(int argc, char** argv) {
   };
   cases::RedisCaseLedgerStore ledger_store(&redis_pool);
   cases::CaseLedger ledger(&ledger_store, ctx.producer.get(), ctx.clock.get(), ledger_options);
-  routing::Router router(&ledger, std::move(settings));
+  // Merged complaints waiting for their target's case: they are parked no longer than the
+  // complaints they wait for are kept by intake (90 days).
+  routing::RedisMergeParking parking(&redis_pool, "routing:", absl::Hours(24 * 90));
+  routing::Router router(&ledger, std::move(settings), &parking);
 
   routing::CaseGrpcService case_service(&router);
   routing::RoutingAdminGrpcService admin_service(&router);

@@ -52,12 +52,51 @@ absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
   if (!complaint.ok()) return complaint.status();
   if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
-  if (!complaint->merged_into().empty()) {
-    auto merged = MergeIntoOpenCase(*complaint);
+  return Admit(*complaint);
+}
+
+absl::Status Router::Admit(const events::v1::ComplaintReceived& complaint) {
+  if (!complaint.merged_into().empty()) {
+    auto merged = MergeIntoOpenCase(complaint);
+    if (absl::IsNotFound(merged.status()) && parking_ != nullptr) return Park(complaint);
+    if (absl::IsNotFound(merged.status())) {
+      return absl::UnavailableError("complaint " + complaint.complaint_id() + " merges into " +
+                                    complaint.merged_into() + ", which is not routed yet");
+    }
     if (!merged.ok() || *merged) return merged.status();
     // The case was closed after intake looked: this complaint gets a case of its own.
   }
+  if (absl::Status routed = RouteOwnCase(complaint); !routed.ok()) return routed;
+  return AdmitParked(complaint.complaint_id());
+}
 
+absl::Status Router::Park(const events::v1::ComplaintReceived& complaint) {
+  if (absl::Status parked = parking_->Park(complaint); !parked.ok()) return parked;
+  // The target may have been routed between the look and the parking: look again, so that
+  // nothing stays parked for a target that will not come again.
+  auto merged = MergeIntoOpenCase(complaint);
+  if (absl::IsNotFound(merged.status())) {
+    spdlog::info("complaint {} waits for {} to be routed, to merge into it",
+                 complaint.complaint_id(), complaint.merged_into());
+    return absl::OkStatus();
+  }
+  if (!merged.ok()) return merged.status();
+  return AdmitParked(complaint.merged_into());
+}
+
+absl::Status Router::AdmitParked(const std::string& target) {
+  if (parking_ == nullptr) return absl::OkStatus();
+  auto parked = parking_->Parked(target);
+  if (!parked.ok()) return parked.status();
+  for (const events::v1::ComplaintReceived& complaint : *parked) {
+    if (absl::Status admitted = Admit(complaint); !admitted.ok()) return admitted;
+    if (absl::Status s = parking_->Unpark(target, complaint.complaint_id()); !s.ok()) return s;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& received) {
+  const events::v1::ComplaintReceived* complaint = &received;
   const RouteDecision route = Route(settings_.rules, *complaint, settings_.fallback_unit);
   cases::Command command;
   command.complaint_id = complaint->complaint_id();
@@ -109,12 +148,7 @@ absl::StatusOr<bool> Router::MergeIntoOpenCase(const events::v1::ComplaintReceiv
     });
   };
   auto merged = ledger_->Execute(command);
-  if (absl::IsNotFound(merged.status())) {
-    // Intake only merges into complaints it accepted, so the case is on its way.
-    return absl::UnavailableError("complaint " + complaint.complaint_id() + " merges into " +
-                                  complaint.merged_into() + ", which is not routed yet");
-  }
-  if (!merged.ok()) return merged.status();
+  if (!merged.ok()) return merged.status();  // NotFound: not routed yet
   if (!target_closed) {
     spdlog::info("complaint {} merged into open case {}", complaint.complaint_id(),
                  complaint.merged_into());

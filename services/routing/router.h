@@ -8,6 +8,7 @@
 #include "complaints/routing/v1/routing.pb.h"
 #include "libs/cases/case_ledger.h"
 #include "libs/kafka/consumer.h"
+#include "services/routing/merge_parking.h"
 
 namespace complaints::routing {
 
@@ -23,8 +24,10 @@ struct RouterSettings {
 // case projection that commands read, so a command sees the effect of the one before it.
 class Router {
  public:
-  Router(cases::CaseLedger* ledger, RouterSettings settings)
-      : ledger_(ledger), settings_(std::move(settings)) {}
+  // `parking` keeps merged complaints whose target is not routed yet (null: such a complaint
+  // answers Unavailable, and its consumer retries).
+  Router(cases::CaseLedger* ledger, RouterSettings settings, MergeParking* parking = nullptr)
+      : ledger_(ledger), settings_(std::move(settings)), parking_(parking) {}
 
   // complaints.received.v1: assign the complaint (once) to the unit its rules choose.
   absl::Status HandleReceived(const kafka::IncomingRecord& record);
@@ -47,9 +50,15 @@ class Router {
   const std::vector<routing::v1::Rule>& rules() const { return settings_.rules; }
 
  private:
+  // A received complaint: merged into the open case intake named, or parked until that case is
+  // routed, or routed to a case of its own; then the complaints parked for it are admitted.
+  absl::Status Admit(const events::v1::ComplaintReceived& complaint);
+  absl::Status RouteOwnCase(const events::v1::ComplaintReceived& complaint);
+  absl::Status Park(const events::v1::ComplaintReceived& complaint);
+  absl::Status AdmitParked(const std::string& target);
   // A complaint intake merged into an open complaint of the same customer and issue: new facts
   // on that case. False when the case was closed in the meantime (the complaint is then routed
-  // as one of its own); Unavailable while the case is not routed yet.
+  // as one of its own); NotFound while the case is not routed yet.
   absl::StatusOr<bool> MergeIntoOpenCase(const events::v1::ComplaintReceived& complaint);
   // A CaseService command: its request's complaint, idempotency key and expected version, and
   // what it appends to the case as it is.
@@ -60,6 +69,7 @@ class Router {
 
   cases::CaseLedger* ledger_;
   RouterSettings settings_;
+  MergeParking* parking_;
 };
 
 }  // namespace complaints::routing

@@ -430,7 +430,27 @@ TEST_F(RouterTest, AComplaintMergedIntoACaseClosedSinceGetsACaseOfItsOwn) {
   EXPECT_EQ(assignments.back().event.subject, "CMP2");
 }
 
-TEST_F(RouterTest, AComplaintMergedIntoACaseNotRoutedYetWaits) {
+// Replayed after Redis lost everything, a merged complaint may come before the complaint it
+// merges into (another partition): it is parked, its partition moves on, and it merges once the
+// target is routed.
+TEST_F(RouterTest, AComplaintMergedIntoACaseNotRoutedYetIsParkedUntilItIs) {
+  MemoryMergeParking parking;
+  router_ = std::make_unique<Router>(&ledger_, RouterSettings{.rules = DefaultRules()}, &parking);
+  Receive("CMP2", "fees", "", "CMP1");
+  EXPECT_TRUE(publisher_.PublishedTo(events::kCaseTopic).empty());
+  EXPECT_EQ(parking.Parked("CMP1")->size(), 1u);
+
+  Receive("CMP1", "fees", "");
+  EXPECT_TRUE(parking.Parked("CMP1")->empty());
+  int new_facts = 0;
+  for (const auto& e : CaseEvents()) {
+    EXPECT_EQ(e.complaint_id(), "CMP1");
+    if (e.has_new_facts_recorded()) ++new_facts;
+  }
+  EXPECT_EQ(new_facts, 1);
+}
+
+TEST_F(RouterTest, WithoutParkingAMergedComplaintWaitsForItsTargetAsUnavailable) {
   events::v1::ComplaintReceived complaint;
   complaint.set_complaint_id("CMP2");
   complaint.set_merged_into("CMP1");

@@ -151,5 +151,35 @@ TEST_F(CustomerHistoryTest, TheThirdComplaintOfACategoryIsVeryUrgentBeforeAndAft
   EXPECT_EQ(other.urgency(), events::v1::URGENCY_NORMAL);
 }
 
+// A customer who escalated before and now demands a short reply is very urgent
+// (prior_escalation_and_urgent): the escalation is in the history, not in the new text; and
+// still after the history was rebuilt.
+TEST_F(CustomerHistoryTest, APriorEscalationWithAnUrgentDemandIsVeryUrgentBeforeAndAfterARebuild) {
+  const std::string phone = testsupport::UniqueMobile();
+  auto reason_codes = [](const intake::v1::SubmitComplaintResponse& r) {
+    std::vector<std::string> codes;
+    for (const auto& reason : r.classification().urgency_reasons()) codes.push_back(reason.code());
+    return codes;
+  };
+  const auto escalated =
+      Submit(Complaint(phone, "loans.rate", "房贷利率的问题我已经向人民银行反映过了，到现在也没人管"));
+  EXPECT_EQ(escalated.level(), events::v1::LEVEL_ESCALATED);
+  // The same demand from a customer with no escalation behind them is not very urgent.
+  const auto calm = Submit(Complaint(testsupport::UniqueMobile(), "fees.annual_fee",
+                                     "年费扣错了，今天之内必须给我答复"));
+  EXPECT_THAT(reason_codes(calm), ::testing::Not(::testing::Contains("prior_escalation_and_urgent")));
+
+  const auto again = Submit(Complaint(phone, "fees.annual_fee", "年费扣错了，今天之内必须给我答复"));
+  EXPECT_EQ(again.urgency(), events::v1::URGENCY_VERY_URGENT);
+  EXPECT_THAT(reason_codes(again), ::testing::Contains("prior_escalation_and_urgent"));
+  EXPECT_EQ(again.risk_tags().prior_escalations(), 1);
+
+  LoseRedis();
+  const auto after = Submit(Complaint(phone, "fees.charges", "手续费乱收，马上给我回电话"));
+  EXPECT_EQ(after.urgency(), events::v1::URGENCY_VERY_URGENT);
+  EXPECT_THAT(reason_codes(after), ::testing::Contains("prior_escalation_and_urgent"));
+  EXPECT_EQ(after.risk_tags().prior_escalations(), 1);
+}
+
 }  // namespace
 }  // namespace complaints
