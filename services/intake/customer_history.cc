@@ -83,7 +83,10 @@ HistoryView ReadHistory(const std::vector<PastComplaint>& past,
     ++by_channel[e.channel()];
     if (e.category() == complaint.category()) ++view.same_category_before;
     const events::v1::Level level = p.has_status ? std::max(p.status.level(), e.level()) : e.level();
-    if (level == events::v1::LEVEL_ESCALATED) ++view.prior_escalations;
+    if (level == events::v1::LEVEL_ESCALATED) {
+      ++view.prior_escalations;
+      if (e.category() == complaint.category()) ++view.same_category_escalations;
+    }
     if (e.demanded_reply_minutes() > 0) demands.push_back(e.demanded_reply_minutes());
   }
 

@@ -28,6 +28,7 @@ struct PastComplaint {
 struct HistoryView {
   int same_category_before = 0;  // complaints of this category in the window
   int prior_escalations = 0;     // complaints in the window at level ESCALATED
+  int same_category_escalations = 0;  // of those, complaints of this category
   // The oldest complaint of this category still open: the new one is merged into it (the
   // regulation merges a repeat of a complaint inside its handling period into it).
   std::string open_same_issue;

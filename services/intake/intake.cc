@@ -377,7 +377,8 @@ std::vector<absl::Status> Intake::Decide(
     candidate->set_merged_into(view.open_same_issue);
     if (classifier != nullptr) {
       classifier->ApplyHistory({.same_category_before = view.same_category_before,
-                                .prior_escalations = view.prior_escalations},
+                                .prior_escalations = view.prior_escalations,
+                                .same_category_escalations = view.same_category_escalations},
                                &decisions[i]);
       ApplyDecision(decisions[i], candidate);
     }

@@ -402,6 +402,10 @@ Holding Evaluate(const CompiledConfig& c, const std::vector<CompiledCondition>& 
         history.prior_escalations >= condition.min_prior_escalations) {
       any = true;
     }
+    if (condition.min_same_category_escalations > 0 &&
+        history.same_category_escalations >= condition.min_same_category_escalations) {
+      any = true;
+    }
     if (condition.min_same_category_before > 0 &&
         history.same_category_before >= condition.min_same_category_before) {
       any = true;

@@ -27,6 +27,7 @@ struct ClassifierInput {
 struct HistoryFacts {
   int same_category_before = 0;  // complaints of the decided category in the window, before this
   int prior_escalations = 0;     // complaints of theirs escalated before
+  int same_category_escalations = 0;  // of those, complaints of the decided category
 };
 
 // A surviving match: [start, end) in code points of the description.

@@ -104,12 +104,16 @@ TEST(Rules, RepeatStatedOrFromHistory) {
   EXPECT_EQ(d.urgency, events::v1::URGENCY_VERY_URGENT);
 }
 
-TEST(Rules, HistoryOfEscalationsRaisesTheLevelNeverLowers) {
+TEST(Rules, HistoryOfEscalationsOfThisIssueRaisesTheLevelNeverLowers) {
   Decision d = Classify("信用卡被盗刷了");
   EXPECT_EQ(d.level, events::v1::LEVEL_MAJOR);
   testing::Shipped()->ApplyHistory({}, &d);
   EXPECT_EQ(d.level, events::v1::LEVEL_MAJOR);
+  // An escalation about another issue: not this complaint's level.
   testing::Shipped()->ApplyHistory({.same_category_before = 0, .prior_escalations = 1}, &d);
+  EXPECT_EQ(d.level, events::v1::LEVEL_MAJOR);
+  testing::Shipped()->ApplyHistory(
+      {.same_category_before = 1, .prior_escalations = 1, .same_category_escalations = 1}, &d);
   EXPECT_EQ(d.level, events::v1::LEVEL_ESCALATED);
 }
 

@@ -387,8 +387,10 @@ class Compiler {
       compiled.min_prior_escalations = condition.min_prior_escalations();
       compiled.min_same_category_before = condition.min_same_category_before();
       compiled.max_demanded_reply_minutes = condition.max_demanded_reply_minutes();
+      compiled.min_same_category_escalations = condition.min_same_category_escalations();
       if (compiled.signals.empty() && compiled.channels.empty() && compiled.min_loss_yuan <= 0 &&
           compiled.min_prior_escalations <= 0 && compiled.min_same_category_before <= 0 &&
+          compiled.min_same_category_escalations <= 0 &&
           compiled.max_demanded_reply_minutes <= 0 && condition.signal().empty()) {
         ConfigProblem(line, cwhere + ": an empty condition");
       }

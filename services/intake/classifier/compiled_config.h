@@ -58,6 +58,7 @@ struct CompiledCondition {
   int32_t min_prior_escalations = 0;
   int32_t min_same_category_before = 0;
   int32_t max_demanded_reply_minutes = 0;
+  int32_t min_same_category_escalations = 0;
 };
 
 struct CompiledLevelRule {

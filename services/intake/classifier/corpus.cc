@@ -55,7 +55,9 @@ absl::StatusOr<std::vector<CorpusCase>> ParseCorpus(const std::string& name,
         if (p.first == "hist_same") {
           if (!absl::SimpleAtoi(p.second, &c.history.same_category_before)) return bad("hist_same");
         } else if (p.first == "hist_esc") {
+          // The corpus's escalations are of the issue the text is about.
           if (!absl::SimpleAtoi(p.second, &c.history.prior_escalations)) return bad("hist_esc");
+          c.history.same_category_escalations = c.history.prior_escalations;
         } else if (p.first == "agent") {
           c.agent_reason = p.second;
         } else if (p.first == "product") {
