@@ -297,13 +297,13 @@ constexpr const char* kOpenings[] = {
 constexpr Story kStories[] = {
     {"atm.card_retained", "debit_card",
      "银行卡被机器吞了，打了客服电话等了半个多小时也没有工作人员来处理。"},
-    {"card.fee", "credit_card", "发现被多扣了一笔年费，之前客服明确答应过可以免除。"},
-    {"payments.transfer_delay", "mobile_banking",
-     "转账页面显示成功，但对方到现在都没有收到这笔款项，"},
-    {"branch.attitude", "counter", "柜员态度非常恶劣，还让我在大厅排了两个多小时的队。"},
-    {"suggestion.app", "mobile_banking", "手机银行APP反复闪退，无法按时还款，导致我的贷款逾期。"},
-    {"wealth.misselling", "wealth", "理财经理推销产品时没有说明风险，现在本金亏损严重。"},
-    {"card.lost", "debit_card", "发现银行卡丢失后立即挂失，但挂失前还是被盗刷了两笔。"},
+    {"fees.annual_fee", "credit_card", "发现被多扣了一笔年费，之前客服明确答应过可以免除。"},
+    // Empty: the category is left to intake's classifier, as IVR menus often cannot tell.
+    {"", "mobile_banking", "转账页面显示成功，但对方到现在都没有收到这笔款项，"},
+    {"branch_service.attitude", "counter", "柜员态度非常恶劣，还让我在大厅排了两个多小时的队。"},
+    {"", "mobile_banking", "手机银行APP反复闪退，无法按时还款，导致我的贷款逾期。"},
+    {"mis_selling.wealth", "wealth", "理财经理推销产品时没有说明风险，现在本金亏损严重。"},
+    {"cards.lost", "debit_card", "发现银行卡丢失后立即挂失，但挂失前还是被盗刷了两笔。"},
 };
 constexpr const char* kDemands[] = {
     "请尽快处理并给我一个明确的答复。",
@@ -354,7 +354,17 @@ class ComplaintMaker {
       customer->set_id_number(std::move(id));
     }
     r = SplitMix(r);
-    if (r % 3 == 0) customer->set_card_number(absl::StrCat("622202", Digits(r >> 8, 13)));
+    if (r % 3 == 0) {
+      // 19 digits, the last Luhn's check digit over the first 18.
+      std::string card = absl::StrCat("622202", Digits(r >> 8, 12));
+      for (char check = '0'; check <= '9'; ++check) {
+        if (intake::LuhnValid(card + check)) {
+          card.push_back(check);
+          break;
+        }
+      }
+      customer->set_card_number(std::move(card));
+    }
     const Story& story = Pick(kStories, r);
     request.set_category(story.category);
     request.set_product(story.product);

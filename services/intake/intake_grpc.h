@@ -37,7 +37,7 @@ class IntakeGrpcService final : public grpcutil::LenientService {
   // Concurrent unary submissions are gathered into batches of up to kUnaryBatch, at most
   // kUnaryBatchesInFlight at a time (SubmitBatcher).
   static constexpr size_t kUnaryBatch = 256;
-  static constexpr int kUnaryBatchesInFlight = 4;
+  static constexpr int kUnaryBatchesInFlight = 16;
 
  private:
   // Submits `batch` (in order) with Intake::SubmitBatch; one outcome each, the parse failures'
