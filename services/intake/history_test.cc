@@ -232,6 +232,27 @@ TEST_F(HistoryTest, ABatchThatCannotBePublishedReleasesItsClaimsForTheRetry) {
   EXPECT_EQ(publisher_.published().size(), 2u);
 }
 
+// The demo's customer: an escalation already made, then another issue with an urgent demand
+// (very urgent from the history), then the first issue again (merged into it).
+TEST_F(HistoryTest, AnEscalationAlreadyMadeMakesTheNextUrgentDemandVeryUrgent) {
+  auto first = Request("call-1", "13677778888", "");
+  first.set_description("信用卡被盗刷了8000元，我已经向人民银行反映过了，到现在还没有结果");
+  first.set_product("credit_card");
+  first.set_branch_code("BJ-0101");
+  auto escalated = intake_.Submit(first);
+  ASSERT_TRUE(escalated.ok()) << escalated.status();
+  EXPECT_EQ(escalated->level(), events::v1::LEVEL_ESCALATED)
+      << escalated->classification().ShortDebugString();
+
+  auto second = Request("call-2", "13677778888", "");
+  second.set_description("年费又乱扣了，今天之内必须给我答复");
+  auto urgent = intake_.Submit(second);
+  ASSERT_TRUE(urgent.ok()) << urgent.status();
+  EXPECT_EQ(urgent->urgency(), events::v1::URGENCY_VERY_URGENT)
+      << urgent->classification().ShortDebugString();
+  EXPECT_EQ(urgent->risk_tags().prior_escalations(), 1);
+}
+
 TEST(CustomerKeyTest, TheCustomerNumberWinsAndTheSecretMatters) {
   events::v1::Customer customer;
   customer.set_phone("13812345678");

@@ -217,3 +217,22 @@ TEST_F(HolderTest, ReloadKeepsTheOldClassifierOnABadFile) {
 
 }  // namespace
 }  // namespace complaints::classifier
+
+namespace complaints::classifier {
+namespace {
+
+// From the demo's sample: a loss first, then an escalation already made, in two clauses.
+TEST(Rules, AnEscalationAlreadyMadeAfterALossIsEscalated) {
+  for (const char* text : {"信用卡被盗刷了8000元，我已经向人民银行反映过了，到现在还没有结果",
+                           "我已经向人民银行反映过了，到现在还没有结果",
+                           "信用卡被盗刷了8000元，我已经向人民银行反映过了"}) {
+    Decision d = testing::Shipped()->Classify(
+        {.channel = events::v1::CHANNEL_PHONE, .description = text, .product = "credit_card"});
+    EXPECT_EQ(d.level, events::v1::LEVEL_ESCALATED) << text << "\n" << d.classification.ShortDebugString();
+    testing::Shipped()->ApplyHistory({}, &d);
+    EXPECT_EQ(d.level, events::v1::LEVEL_ESCALATED) << text << "\n" << d.classification.ShortDebugString();
+  }
+}
+
+}  // namespace
+}  // namespace complaints::classifier
