@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <set>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -345,13 +346,19 @@ Findings Classifier::Find(const ClassifierInput& input, std::vector<Match>* term
               [](const Match& a, const Match& b) { return a.start < b.start; });
   }
 
-  for (const Amount& amount : FindAmounts(text.code_points)) {
+  const std::vector<Amount> amounts = FindAmounts(text.code_points);
+  std::set<int> clauses_with_amount;
+  for (const Amount& amount : amounts) clauses_with_amount.insert(layout.ClauseOf(amount.start));
+  for (const Amount& amount : amounts) {
     const int clause = layout.ClauseOf(amount.start);
     bool loss = false;
     for (int s : c.loss_context_signals) {
       for (const Match& m : f.signals[s]) {
-        // The loss may be said in the clause next to the amount ("亏损严重，约8万元").
-        loss = loss || std::abs(layout.ClauseOf(m.start) - clause) <= 1;
+        // The loss may be said in the clause next to the amount ("亏损严重，约8万元"), unless that
+        // clause names its own amount ("十万块存款变成了保单，退保要亏两万多": the loss is 两万).
+        const int at = layout.ClauseOf(m.start);
+        loss = loss || at == clause ||
+               (std::abs(at - clause) == 1 && clauses_with_amount.count(at) == 0);
       }
     }
     if (loss && amount.yuan > f.max_loss_yuan) {

@@ -126,6 +126,37 @@ TEST(Rules, SeriousHarmIsMajor) {
   EXPECT_EQ(Classify("你们泄露了我的个人信息").level, events::v1::LEVEL_MAJOR);
 }
 
+// Kinds of error found by the second author's probe set (tests/classifier/probe.tsv).
+TEST(Scoping, ChannelWordsThatAreNotTheCustomersThreat) {
+  EXPECT_FALSE(Urgent("想问一下是不是只能找12378才有用？"));          // a question
+  EXPECT_FALSE(Urgent("大堂经理建议我去人民银行问问"));              // staff's suggestion
+  EXPECT_FALSE(Urgent("保安对我说再闹就报警"));                      // staff's threat
+  EXPECT_FALSE(Urgent("我同事上个月去消协投诉过别的银行"));          // others' doings
+  EXPECT_FALSE(Urgent("我是律师，想咨询一下"));                      // a profession
+  EXPECT_FALSE(Urgent("在小红书上刷到你们的信用卡活动"));            // seen on social media
+  EXPECT_FALSE(Urgent("3.15那天办的业务"));                          // a date
+  EXPECT_TRUE(Urgent("可以的话今天给我回复，否则我去12378"));
+  EXPECT_TRUE(Urgent("我明天一早就打12363"));                        // 一早就 is not 早就
+}
+
+TEST(Scoping, AnAuthorityActingIsAnEscalationMade) {
+  const Decision d = Classify("派出所让我来银行调流水");
+  EXPECT_EQ(d.level, events::v1::LEVEL_ESCALATED);
+  EXPECT_FALSE(d.urgency == events::v1::URGENCY_VERY_URGENT);
+  EXPECT_EQ(Classify("12378给我回过电话了").level, events::v1::LEVEL_ESCALATED);
+}
+
+TEST(Rules, StatedHarmFoundByTheProbe) {
+  EXPECT_EQ(Classify("二十多位持卡人被扣款").level, events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(Classify("员工挪用了我的钱").level, events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(Classify("理财到期十万块拿不回来").level, events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(Classify("担心被盗刷，先挂失").level, events::v1::LEVEL_ORDINARY);
+  // The amount next to a loss counts only when the loss's clause names no amount of its own.
+  EXPECT_EQ(Classify("十万存款买成了保险，退保亏了3000元").level, events::v1::LEVEL_ORDINARY);
+  EXPECT_EQ(Classify("亏损严重，约8万元").level, events::v1::LEVEL_MAJOR);
+  EXPECT_THAT(Codes(Classify("这是我连续四次来电了")), ElementsAre("repeat_3plus"));
+}
+
 TEST(Rules, AgentLevelAndUrgencyAreNeverLowered) {
   ClassifierInput input;
   input.channel = events::v1::CHANNEL_PHONE;
