@@ -102,6 +102,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     // The cooperative protocol calls back with empty lists too; users are not told of those.
     const bool notify = !changed.empty();
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
+      lost_since.reset();  // rejoined (the cooperative protocol calls back even with nothing)
       if (cooperative) {
         LogRebalanceError("assign", client->incremental_assign(partitions));
       } else {
@@ -120,6 +121,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
       if (client->assignment_lost()) {
         Log()->warn("assignment lost (session timed out?): {}", Describe(changed));
+        if (!lost_since.has_value()) lost_since = absl::Now();
       } else if (notify) {
         Log()->info("revoked {}", Describe(changed));
       }
@@ -455,6 +457,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // Below: only touched on the consumer thread (Run and the callbacks it serves).
   std::set<PartitionKey> assigned;
   bool retrying = false;
+  // When the assignment was lost and no assignment has come since (rebalance_cb).
+  std::optional<absl::Time> lost_since;
   std::deque<IncomingRecord> held;
   // The batch NextBatch is collecting: a revocation drops its partitions' records at once, so a
   // partition revoked and assigned again meanwhile is not delivered twice out of order.
@@ -523,6 +527,15 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
   while (!impl_->stop.load()) {
     if (impl_->events.fatal()) {
       result = absl::InternalError("kafka consumer: fatal client error (see log)");
+      break;
+    }
+    const absl::Duration lost_for =
+        impl_->lost_since.has_value() ? absl::Now() - *impl_->lost_since : absl::ZeroDuration();
+    if (impl_->options.lost_assignment_timeout > absl::ZeroDuration() &&
+        lost_for > impl_->options.lost_assignment_timeout) {
+      result = absl::UnavailableError(absl::StrCat(
+          "kafka consumer: assignment lost ", absl::FormatDuration(lost_for),
+          " ago and not given back; stopping so that a restart rejoins the group"));
       break;
     }
     impl_->ApplyRewinds();

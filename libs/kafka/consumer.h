@@ -49,6 +49,12 @@ struct ConsumerOptions {
   // this library knowing about health checks. Aborted (a concurrent writer won a race) is a
   // normal retry, not an outage, and is not reported.
   std::function<void(bool retrying)> on_retrying;
+  // A consumer whose assignment was lost (its session timed out, e.g. while the broker was
+  // down) and that has not been given an assignment again within this time stops with an
+  // error, so that its process is restarted and rejoins: seen after a broker restart, a member
+  // stuck waiting for its lost partitions' unassignment to complete, never rejoining while its
+  // partitions went unread. Zero: wait forever.
+  absl::Duration lost_assignment_timeout = absl::Seconds(60);
 };
 
 // What a handler's status means to the consumer:
