@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "complaints/intake/v1/intake.pb.h"
 
 namespace complaints::intake {
@@ -33,6 +34,7 @@ class SubmitBatcher {
     Waiter self{.request = &request, .result = std::nullopt};
     std::unique_lock lock(mu_);
     queue_.push_back(&self);
+    done_.notify_all();  // for WaitUntilQueued
     while (!self.result.has_value()) {
       if (running_ >= max_in_flight_ || queue_.empty()) {
         done_.wait(lock);
@@ -65,6 +67,12 @@ class SubmitBatcher {
   size_t queued() {
     std::lock_guard lock(mu_);
     return queue_.size();
+  }
+  // Waits until at least `n` submissions are queued, or `timeout` passes; whether they are.
+  bool WaitUntilQueued(size_t n, absl::Duration timeout) {
+    std::unique_lock lock(mu_);
+    return done_.wait_for(lock, absl::ToChronoMilliseconds(timeout),
+                          [&] { return queue_.size() >= n; });
   }
 
  private:

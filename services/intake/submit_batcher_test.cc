@@ -35,6 +35,7 @@ TEST(SubmitBatcherTest, ALoneCallRunsAtOnce) {
 // with its own result.
 TEST(SubmitBatcherTest, CallsArrivingDuringABatchShareTheNext) {
   absl::Notification release;
+  absl::Notification first_running;
   std::mutex mu;
   std::vector<size_t> batch_sizes;
   SubmitBatcher batcher(
@@ -43,7 +44,10 @@ TEST(SubmitBatcherTest, CallsArrivingDuringABatchShareTheNext) {
           std::lock_guard lock(mu);
           batch_sizes.push_back(requests.size());
         }
-        if (requests.front().external_id() == "first") release.WaitForNotification();
+        if (requests.front().external_id() == "first") {
+          first_running.Notify();
+          release.WaitForNotification();
+        }
         return Echo(requests);
       },
       /*max_in_flight=*/1, /*max_batch=*/64);
@@ -53,13 +57,7 @@ TEST(SubmitBatcherTest, CallsArrivingDuringABatchShareTheNext) {
     request.set_external_id("first");
     EXPECT_EQ(batcher.Submit(request)->complaint_id(), "first");
   });
-  // The first batch is running once it has been counted.
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  auto batches = [&] {
-    std::lock_guard lock(mu);
-    return batch_sizes.size();
-  };
-  while (batches() < 1 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(first_running.WaitForNotificationWithTimeout(absl::Seconds(10)));
 
   std::vector<std::thread> others;
   for (int i = 0; i < 10; ++i) {
@@ -69,7 +67,7 @@ TEST(SubmitBatcherTest, CallsArrivingDuringABatchShareTheNext) {
       EXPECT_EQ(batcher.Submit(request)->complaint_id(), "call-" + std::to_string(i));
     });
   }
-  while (batcher.queued() < 10 && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_TRUE(batcher.WaitUntilQueued(10, absl::Seconds(10)));
   ASSERT_EQ(batcher.queued(), 10u);
   release.Notify();
   first.join();
