@@ -8,6 +8,7 @@
 #include "grpcpp/health_check_service_interface.h"
 #include "libs/common/files.h"
 #include "libs/common/logging.h"
+#include "libs/grpcutil/metrics_interceptor.h"
 
 namespace complaints::grpcutil {
 namespace {
@@ -65,6 +66,9 @@ absl::Status ServerRunner::Start() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.address, *credentials, &port_);
   for (grpc::Service* service : services_) builder.RegisterService(service);
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<MetricsInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.address));

@@ -10,6 +10,7 @@
 #include "complaints/intake/v1/intake.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/common/files.h"
+#include "libs/metrics/metrics.h"
 
 namespace complaints::grpcutil {
 namespace {
@@ -63,6 +64,44 @@ TEST(ServerTest, ServesHealthOnAFreePort) {
   grpc::health::v1::HealthCheckResponse response;
   ASSERT_TRUE(CheckHealth(channel, &response).ok());
   EXPECT_EQ(response.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+}
+
+// Every RPC is counted by service, method and status code, and timed (metrics_interceptor.h).
+TEST(ServerTest, CountsAndTimesEveryRpcByMethodAndCode) {
+  auto& registry = metrics::Registry::Default();
+  auto& handled = registry.AddCounter("grpc_server_handled_total", "",
+                                      {"grpc_service", "grpc_method", "grpc_code"});
+  auto& latency = registry.AddHistogram("grpc_server_handling_seconds", "",
+                                        {"grpc_service", "grpc_method"});
+  const std::string service = "complaints.intake.v1.IntakeService";
+  auto& ok = handled.With({service, "GetComplaint", "OK"});
+  auto& unimplemented = handled.With({service, "SubmitComplaint", "UNIMPLEMENTED"});
+  auto& timed = latency.With({service, "GetComplaint"});
+  const double ok_before = ok.Value(), unimplemented_before = unimplemented.Value();
+  const uint64_t timed_before = timed.Read().cumulative.back();
+
+  HeldService held;
+  held.Release();
+  ServerOptions options;
+  ServerRunner runner(options);
+  runner.AddService(&held);
+  ASSERT_TRUE(runner.Start().ok());
+  auto stub = intake::v1::IntakeService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(runner.port()), grpc::InsecureChannelCredentials()));
+  for (int i = 0; i < 2; ++i) {
+    grpc::ClientContext context;
+    intake::v1::GetComplaintResponse response;
+    ASSERT_TRUE(stub->GetComplaint(&context, {}, &response).ok());
+  }
+  grpc::ClientContext context;
+  intake::v1::SubmitComplaintResponse response;
+  EXPECT_EQ(stub->SubmitComplaint(&context, {}, &response).error_code(),
+            grpc::StatusCode::UNIMPLEMENTED);
+  runner.Shutdown();  // the status is counted as it is sent: all of them are by now
+
+  EXPECT_EQ(ok.Value() - ok_before, 2);
+  EXPECT_EQ(unimplemented.Value() - unimplemented_before, 1);
+  EXPECT_EQ(timed.Read().cumulative.back() - timed_before, 2u);
 }
 
 TEST(ServerTest, ShutdownLetsAnInFlightCallFinishWhileRefusingNewOnes) {
