@@ -44,7 +44,7 @@ start() {
     local name=${entry%%:*} port=${entry##*:}
     "$BUILD_DIR/tools/health_probe" "127.0.0.1:$port" 60 >/dev/null \
       || { log "$name is not serving; its log:"; tail -20 "$run_dir/$name.log" >&2; exit 1; }
-    log "$name serving on 127.0.0.1:$port (log: $run_dir/$name.log)"
+    log "$name serving on 127.0.0.1:$port, metrics on http://127.0.0.1:$((port + 100))/metrics (log: $run_dir/$name.log)"
   done
 }
 

@@ -7,7 +7,9 @@
 #   deploy/stack.sh status
 #
 # Settings (environment): STACK_DIR (default <repo>/.stack), KAFKA_PORT (9092),
-# KAFKA_CONTROLLER_PORT (9093), REDIS_PORT (6379).
+# KAFKA_CONTROLLER_PORT (9093), REDIS_PORT (6379). PROMETHEUS=1 also runs a Prometheus server
+# (Debian's package) on PROMETHEUS_PORT (9090) that scrapes the services' /metrics and evaluates
+# the alerting rules in deploy/prometheus/; `stop` stops it whenever it runs.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -15,8 +17,10 @@ STACK_DIR=${STACK_DIR:-$repo/.stack}
 KAFKA_PORT=${KAFKA_PORT:-9092}
 KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 REDIS_PORT=${REDIS_PORT:-6379}
+PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 kafka_dir="$STACK_DIR/kafka"
 redis_dir="$STACK_DIR/redis"
+prometheus_dir="$STACK_DIR/prometheus"
 
 log() { printf 'stack: %s\n' "$*" >&2; }
 
@@ -103,6 +107,23 @@ start_redis() {
 
 redis_ready() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
 
+start_prometheus() {
+  if pid_alive "$prometheus_dir/pid"; then log "prometheus already running"; return; fi
+  if port_open "$PROMETHEUS_PORT"; then log "port $PROMETHEUS_PORT is taken by another process"; return 1; fi
+  mkdir -p "$prometheus_dir/data"
+  nohup prometheus --config.file="$here/prometheus/prometheus.yml"     --storage.tsdb.path="$prometheus_dir/data"     --web.listen-address="127.0.0.1:$PROMETHEUS_PORT" >"$prometheus_dir/prometheus.log" 2>&1 &
+  echo $! >"$prometheus_dir/pid"
+  wait_for 30 "prometheus on port $PROMETHEUS_PORT" prometheus_ready \
+    || { tail -20 "$prometheus_dir/prometheus.log" >&2; return 1; }
+  log "prometheus ready on http://127.0.0.1:$PROMETHEUS_PORT (alerts: /alerts, targets: /targets)"
+}
+
+prometheus_ready() {
+  pid_alive "$prometheus_dir/pid" || { log "prometheus exited"; tail -20 "$prometheus_dir/prometheus.log" >&2; exit 1; }
+  (exec 3<>"/dev/tcp/127.0.0.1/$PROMETHEUS_PORT" && printf 'GET /-/ready HTTP/1.0\r\n\r\n' >&3 \
+    && head -1 <&3 | grep -q ' 200 ') 2>/dev/null
+}
+
 stop_pid() {  # stop_pid <pidfile> <name> <grace seconds>
   local pidfile=$1 name=$2 grace=$3
   pid_alive "$pidfile" || { rm -f "$pidfile"; return 0; }
@@ -120,18 +141,21 @@ case "${1:-}" in
   start)
     if [ "${2:-}" = "--fresh" ]; then
       "$0" stop
-      rm -rf "$kafka_dir" "$redis_dir"
+      rm -rf "$kafka_dir" "$redis_dir" "$prometheus_dir"
     fi
     start_redis
     start_kafka
+    if [ "${PROMETHEUS:-0}" = 1 ]; then start_prometheus; fi
     ;;
   stop)
+    stop_pid "$prometheus_dir/pid" prometheus 20
     stop_pid "$kafka_dir/pid" kafka 60
     stop_pid "$redis_dir/pid" redis 20
     ;;
   status)
     pid_alive "$kafka_dir/pid" && echo "kafka: running on 127.0.0.1:$KAFKA_PORT" || echo "kafka: stopped"
     pid_alive "$redis_dir/pid" && echo "redis: running on 127.0.0.1:$REDIS_PORT" || echo "redis: stopped"
+    pid_alive "$prometheus_dir/pid" && echo "prometheus: running on 127.0.0.1:$PROMETHEUS_PORT" || echo "prometheus: stopped"
     ;;
   *)
     echo "usage: $0 start [--fresh] | stop | status" >&2

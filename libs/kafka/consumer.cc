@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "libs/common/logging.h"
 #include "libs/common/utf8.h"
+#include "libs/kafka/consumer_metrics.h"
 #include "libs/kafka/rdkafka_util.h"
 
 namespace complaints::kafka {
@@ -125,6 +126,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       } else if (notify) {
         Log()->info("revoked {}", Describe(changed));
       }
+      for (const TopicPartition& tp : changed) metrics->Forget(tp.topic, tp.partition);
       if (notify && options.on_revoked) options.on_revoked(changed);
       if (cooperative) {
         LogRebalanceError("unassign", client->incremental_unassign(partitions));
@@ -328,6 +330,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       return absl::UnavailableError(
           absl::StrCat("dead-letter to ", dead.topic, ": ", status.ToString()));
     }
+    metrics->CountDeadLetter(record.topic, absl::StatusCodeToString(reason.code()));
     Log()->warn("{}: dead-lettered: {}", Where(record), reason.ToString());
     return absl::OkStatus();
   }
@@ -451,6 +454,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
 
   ConsumerOptions options;
   Publisher* dead_letters = nullptr;
+  std::unique_ptr<ConsumerMetrics> metrics;
   internal::EventLogger events;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::atomic<bool> stop{false};
@@ -480,6 +484,7 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->dead_letters = dead_letters;
+  impl->metrics = std::make_unique<ConsumerMetrics>(impl->options.group_id);
   auto conf = internal::MakeConf(
       config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
       {{"group.id", impl->options.group_id},
@@ -544,8 +549,8 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
       result = batch.status();
       break;
     }
-    if (batch->empty()) continue;
-    impl_->HandleBatch(*batch, handler);
+    if (!batch->empty()) impl_->HandleBatch(*batch, handler);
+    impl_->metrics->ReportLag(*impl_->consumer, impl_->assigned);
   }
   impl_->Close();
   return result;

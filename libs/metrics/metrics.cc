@@ -148,6 +148,12 @@ Metric& Family<Metric>::With(const std::vector<std::string>& label_values) {
 }
 
 template <typename Metric>
+void Family<Metric>::Remove(const std::vector<std::string>& label_values) {
+  std::lock_guard lock(mu_);
+  children_.erase(label_values);
+}
+
+template <typename Metric>
 void Family<Metric>::ExposeTo(std::string& out) const {
   std::lock_guard lock(mu_);
   for (const auto& [values, metric] : children_) {

@@ -17,7 +17,7 @@ namespace complaints::metrics {
 //
 // Every operation on a metric is lock-free (atomics); taking a child of a family by its label
 // values locks the family, so hot paths keep the reference (`Counter& c = family.With({...})`).
-// Children are never removed: label values must come from small, fixed sets (a topic, a method,
+// Label values must come from small, fixed sets (a topic, a method,
 // a state), never from a complaint, a customer or free text.
 
 class Counter {
@@ -70,6 +70,9 @@ class Family {
   // `label_values` in the order of the family's label names (a size mismatch is a programming
   // error: it aborts).
   Metric& With(const std::vector<std::string>& label_values);
+  // Drops a child (e.g. a partition this instance no longer owns, whose last value would mislead
+  // a sum over instances). References to it must not be used after.
+  void Remove(const std::vector<std::string>& label_values);
 
  private:
   friend class Registry;

@@ -45,6 +45,15 @@ TEST(MetricsTest, HistogramBucketsAreCumulativeAndUpperBoundsInclusive) {
                         "wait_seconds_count{kind=\"a\"} 3\n"));
 }
 
+TEST(MetricsTest, RemovedChildrenAreNoLongerExposed) {
+  Registry registry;
+  auto& lag = registry.AddGauge("lag", "Lag.", {"partition"});
+  lag.With({"0"}).Set(4);
+  lag.With({"1"}).Set(7);
+  lag.Remove({"0"});
+  EXPECT_EQ(registry.Expose(), "# HELP lag Lag.\n# TYPE lag gauge\nlag{partition=\"1\"} 7\n");
+}
+
 TEST(MetricsTest, LabelValuesAreEscaped) {
   EXPECT_EQ(EscapeLabelValue("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
   Registry registry;

@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/logging.h"
+#include "libs/metrics/metrics.h"
 
 namespace complaints::redis {
 namespace {
@@ -42,7 +43,24 @@ struct ArgvView {
   std::vector<size_t> lengths;
 };
 
+// Round trips to Redis (a command, or a pipeline of them), for /metrics: what batching saves.
+metrics::Counter& RoundTrips() {
+  static auto& counter = metrics::Registry::Default()
+                             .AddCounter("redis_round_trips_total",
+                                         "Round trips to Redis: a command or a whole pipeline.")
+                             .With({});
+  return counter;
+}
+metrics::Counter& CommandsSent() {
+  static auto& counter = metrics::Registry::Default()
+                             .AddCounter("redis_commands_total", "Commands sent to Redis.")
+                             .With({});
+  return counter;
+}
+
 ReplyPtr SendCommand(redisContext* context, const std::vector<std::string>& argv) {
+  RoundTrips().Increment();
+  CommandsSent().Increment();
   ArgvView view(argv);  // hiredis 0.14 takes `const char**`
   return ReplyPtr(static_cast<redisReply*>(
       redisCommandArgv(context, view.argc(), view.pointers.data(), view.lengths.data())));
@@ -260,6 +278,8 @@ absl::StatusOr<std::vector<Reply>> RedisClient::Impl::PipelineOnce(
     const std::vector<std::vector<std::string>>& commands, bool& retryable) {
   retryable = true;
   if (absl::Status status = EnsureOpen(); !status.ok()) return status;
+  RoundTrips().Increment();
+  CommandsSent().Increment(static_cast<double>(commands.size()));
   // Appending only fills hiredis's output buffer; the first redisGetReply writes it out.
   for (const auto& argv : commands) {
     ArgvView view(argv);  // hiredis 0.14 takes `const char**`

@@ -9,9 +9,11 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/logging.h"
+#include "libs/metrics/metrics.h"
 
 namespace complaints::runtime {
 
@@ -54,13 +56,31 @@ void CheckOk(const absl::Status& status) {
   std::exit(2);
 }
 
-std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ctx,
+std::string MetricsAddress(const common::Config& config, const std::string& grpc_address) {
+  std::string configured = config.GetString("metrics.address");
+  if (!configured.empty()) return configured;
+  const size_t colon = grpc_address.rfind(':');
+  int port = 0;
+  if (colon == std::string::npos || !absl::SimpleAtoi(grpc_address.substr(colon + 1), &port)) {
+    return "127.0.0.1:0";
+  }
+  return absl::StrCat(grpc_address.substr(0, colon), ":", port == 0 ? 0 : port + 100);
+}
+
+std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
                                                         std::string_view default_address,
                                                         std::vector<grpc::Service*> services) {
-  auto server = std::make_unique<grpcutil::ServerRunner>(
-      ValueOrDie(grpcutil::ServerOptions::FromConfig(ctx.config, default_address)));
+  const grpcutil::ServerOptions options =
+      ValueOrDie(grpcutil::ServerOptions::FromConfig(ctx.config, default_address));
+  auto server = std::make_unique<grpcutil::ServerRunner>(options);
   for (grpc::Service* service : services) server->AddService(service);
   CheckOk(server->Start());
+  const std::string metrics_address = MetricsAddress(ctx.config, options.address);
+  ctx.metrics_exporter =
+      ValueOrDie(metrics::HttpExporter::Start(metrics_address, &metrics::Registry::Default()));
+  spdlog::info("metrics on http://{}:{}/metrics",
+               metrics_address.substr(0, metrics_address.rfind(':')),
+               ctx.metrics_exporter->port());
   // RunUntilShutdown removes the listener once the server is shut down, before it goes away.
   ctx.health->SetListener([runner = server.get()](bool healthy) { runner->SetServing(healthy); });
   return server;

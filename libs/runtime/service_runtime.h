@@ -13,6 +13,7 @@
 #include "libs/grpcutil/server.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
+#include "libs/metrics/http_exporter.h"
 #include "libs/redis/redis_client.h"
 #include "libs/runtime/health.h"
 #include "libs/runtime/rebuild_guard.h"
@@ -31,6 +32,8 @@ struct ServiceContext {
   // Outages the service's consumers are retrying; StartGrpcServer makes the health check follow
   // it. Shared so that callbacks handed to consumers can hold it.
   std::shared_ptr<DependencyHealth> health = std::make_shared<DependencyHealth>();
+  // Serves /metrics (libs/metrics) from StartGrpcServer on.
+  std::unique_ptr<metrics::HttpExporter> metrics_exporter;
 };
 
 // Reads `--config <file>` (optional) from argv, applies COMPLAINTS_* environment overrides,
@@ -47,10 +50,15 @@ T ValueOrDie(absl::StatusOr<T> value) {
   return *std::move(value);
 }
 
-// Starts the gRPC server (address from `grpc.address`, else `default_address`) with `services`.
-// Its health check (grpc.health.v1) follows ctx.health: NOT_SERVING while a consumer retries an
-// infrastructure failure (Redis or Kafka down, a topic missing...), SERVING again after.
-std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(const ServiceContext& ctx,
+// Where /metrics is served: `metrics.address`, else the gRPC address's host with its port + 100
+// (50051 -> 50151), or a free port when the gRPC port is 0.
+std::string MetricsAddress(const common::Config& config, const std::string& grpc_address);
+
+// Starts the gRPC server (address from `grpc.address`, else `default_address`) with `services`,
+// and the /metrics exporter (MetricsAddress). The gRPC health check (grpc.health.v1) follows
+// ctx.health: NOT_SERVING while a consumer retries an infrastructure failure (Redis or Kafka
+// down, a topic missing...), SERVING again after.
+std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
                                                         std::string_view default_address,
                                                         std::vector<grpc::Service*> services);
 

@@ -192,6 +192,25 @@ TEST_F(ClosedLoopTest, SubmitAssignAcceptResolveFollowUpSatisfiedClosed) {
   for (const auto& entry : timeline.entries()) types.push_back(entry.event_type());
   EXPECT_GE(timeline.entries_size(), 6) << ::testing::PrintToString(types);
 
+  // Every service's /metrics is valid for Prometheus and shows the loop's work: the RPCs by
+  // method and code, the consumers' lag per partition, Redis round trips.
+  for (const std::string& service : testsupport::kServices) {
+    const std::string metrics = platform_->ScrapeMetrics(service);
+    EXPECT_EQ(testsupport::PromtoolProblems(metrics), "") << service;
+    EXPECT_GT(testsupport::MetricValue(metrics, "redis_round_trips_total"), 0) << service;
+    EXPECT_NE(metrics.find("kafka_consumer_lag{"), std::string::npos) << service;
+    EXPECT_GT(testsupport::MetricValue(metrics, "grpc_server_handling_seconds_count"), 0)
+        << service;
+  }
+  EXPECT_EQ(testsupport::MetricValue(platform_->ScrapeMetrics("intake"),
+                                     "grpc_server_handled_total",
+                                     {"grpc_method=\"SubmitComplaint\"", "grpc_code=\"OK\""}),
+            1);
+  EXPECT_EQ(testsupport::MetricValue(platform_->ScrapeMetrics("routing"),
+                                     "grpc_server_handled_total",
+                                     {"grpc_method=\"ResolveCase\"", "grpc_code=\"OK\""}),
+            1);
+
   // Nothing of the customer leaks into the logs, which stay valid UTF-8.
   EXPECT_THAT(testsupport::ScanLogs(platform_->LogFiles(),
                                     {{"phone", complaint.customer().phone()}, {"name", "张三"}}),
@@ -332,6 +351,10 @@ TEST_F(ClosedLoopTest, GarbageCallGoesToTheDeadLetterTopicAndTheNextCallIsProces
   ASSERT_TRUE(dead.has_value()) << platform_->LogTail("intake");
   EXPECT_FALSE(Header(*dead, "dlq_reason").empty());
   EXPECT_EQ(dead->value, garbage.value);
+  // Counted where operations look: intake's /metrics.
+  EXPECT_EQ(testsupport::MetricValue(platform_->ScrapeMetrics("intake"), "kafka_dead_letters_total",
+                                     {"topic=\"ivr.calls.v1\"", "code=\"INVALID_ARGUMENT\""}),
+            1);
 
   auto received = OpenReader(Platform::KafkaBootstrap(), "complaints.received.v1");
   auto accepted = received->WaitFor(

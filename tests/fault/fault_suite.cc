@@ -121,6 +121,7 @@ class Instance {
     // Both instances of a service share its consumer group; each service has its own.
     env_["COMPLAINTS_KAFKA_GROUP_ID"] += "-" + service_;
     env_["COMPLAINTS_GRPC_ADDRESS"] = "127.0.0.1:" + std::to_string(port_);
+    env_["COMPLAINTS_METRICS_ADDRESS"] = "127.0.0.1:0";  // any free port: not scraped here
     env_["COMPLAINTS_KAFKA_GROUP_INSTANCE_ID"] = service_ + "-" + std::to_string(index_);
     channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
                                    grpc::InsecureChannelCredentials());

@@ -1,8 +1,14 @@
 #include "tests/support/platform.h"
 
+#include <cstdlib>
+#include <fstream>
 #include <random>
 
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_split.h"
+#include "httplib.h"
 #include "libs/common/files.h"
 
 namespace complaints::testsupport {
@@ -34,11 +40,13 @@ Platform::Platform(const Options& options) {
   for (const auto& [name, binary] : instances) {
     const std::string& service = name;
     ports_[service] = FreePort();
+    metrics_ports_[service] = FreePort();
     logs_[service] = log_dir + "/e2e-" + run + "-" + service + ".log";
     std::map<std::string, std::string> env = {
         {"COMPLAINTS_KAFKA_BOOTSTRAP", KafkaBootstrap()},
         {"COMPLAINTS_REDIS_PORT", RedisPort()},
         {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(ports_[service])},
+        {"COMPLAINTS_METRICS_ADDRESS", "127.0.0.1:" + std::to_string(metrics_ports_[service])},
         {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + binary},
         {"COMPLAINTS_LOG_LEVEL", "debug"},
     };
@@ -56,6 +64,36 @@ Platform::~Platform() {
 std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) const {
   return grpc::CreateChannel("127.0.0.1:" + std::to_string(ports_.at(service)),
                              grpc::InsecureChannelCredentials());
+}
+
+std::string Platform::ScrapeMetrics(const std::string& service) const {
+  httplib::Client client("127.0.0.1", metrics_ports_.at(service));
+  auto response = client.Get("/metrics");
+  return response && response->status == 200 ? response->body : "";
+}
+
+double MetricValue(const std::string& exposition, const std::string& name,
+                   const std::vector<std::string>& labels) {
+  double total = 0;
+  for (const std::string_view line : absl::StrSplit(exposition, '\n')) {
+    if (!absl::StartsWith(line, name + "{") && !absl::StartsWith(line, name + " ")) continue;
+    const size_t value_at = line.rfind(' ');
+    const std::string_view series = line.substr(0, value_at);
+    bool all = true;
+    for (const std::string& label : labels) all &= absl::StrContains(series, label);
+    double value = 0;
+    if (all && absl::SimpleAtod(line.substr(value_at + 1), &value)) total += value;
+  }
+  return total;
+}
+
+std::string PromtoolProblems(const std::string& exposition) {
+  const std::string file = EnvOr("TEST_LOG_DIR", "/tmp") + "/metrics-" + RunId() + ".prom";
+  if (!(std::ofstream(file) << exposition)) return "cannot write " + file;
+  const std::string out = file + ".promtool";
+  const int status = std::system(("promtool check metrics < " + file + " > " + out + " 2>&1").c_str());
+  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
+  return "promtool: " + common::ReadFile(out).value_or("(no output)");
 }
 
 bool Platform::WaitUntilServing(absl::Duration timeout) {

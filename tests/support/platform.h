@@ -30,6 +30,8 @@ class Platform {
   bool WaitUntilServing(absl::Duration timeout);
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& service) const;
+  // The service's /metrics, in the Prometheus text format ("" if it cannot be fetched).
+  std::string ScrapeMetrics(const std::string& service) const;
   ChildProcess& Process(const std::string& service) { return *processes_.at(service); }
   // The tail of a service's log, for failure messages.
   std::string LogTail(const std::string& service) const;
@@ -42,9 +44,18 @@ class Platform {
 
  private:
   std::map<std::string, int> ports_;
+  std::map<std::string, int> metrics_ports_;
   std::map<std::string, std::string> logs_;
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
 };
+
+// The value of the sample `name{labels}` in a /metrics text (labels exactly as exposed, e.g.
+// `grpc_method="SubmitComplaint"` inside a longer set), summed over the lines that hold all of
+// them; 0 when there is none.
+double MetricValue(const std::string& exposition, const std::string& name,
+                   const std::vector<std::string>& labels = {});
+// Empty when Prometheus's promtool accepts `exposition`, else what it said.
+std::string PromtoolProblems(const std::string& exposition);
 
 // The services by name, as their binaries are called.
 inline const std::vector<std::string> kServices = {"intake", "routing", "sla_timer", "followup",

@@ -3,6 +3,8 @@
 #include <algorithm>
 
 #include "libs/common/logging.h"
+#include "libs/common/proto_time.h"
+#include "libs/metrics/metrics.h"
 
 namespace complaints::sla_timer {
 namespace {
@@ -59,6 +61,25 @@ absl::StatusOr<int> AlertFirer::FireDue(int32_t partition) {
   return fired;
 }
 
+namespace {
+
+// sla_alerts_fired_total and sla_alert_lateness_seconds in /metrics: how many alerts fired, and
+// how long after their deadline (the timer's promise is milliseconds).
+void CountFired(const std::vector<AlertFirer::Batch::Fired>& fired) {
+  static auto& count = metrics::Registry::Default().AddCounter(
+      "sla_alerts_fired_total", "SLA alerts published to sla.alerts.v1.", {"kind", "clock"});
+  static auto& lateness = metrics::Registry::Default().AddHistogram(
+      "sla_alert_lateness_seconds", "Real time from an alert's deadline to its firing.",
+      {"kind"});
+  for (const AlertFirer::Batch::Fired& alert : fired) {
+    const std::string kind = events::v1::AlertKind_Name(alert.kind);
+    count.With({kind, events::v1::Clock_Name(alert.clock)}).Increment();
+    lateness.With({kind}).Observe(absl::ToDoubleSeconds(alert.lateness));
+  }
+}
+
+}  // namespace
+
 absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
   Batch batch;
   batch.partition = partition;
@@ -89,6 +110,8 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
     events::v1::SlaAlert alert = MakeAlert(item.key, *entry, now);
     if (describe_) describe_(*stored, &alert);
     batch.records.push_back(ToAlertRecord(alert));
+    batch.fired.push_back({alert.kind(), alert.clock(),
+                           clock_->ToRealDuration(now - common::FromProtoTime(alert.due_at()))});
     std::optional<Firing> next = next_(*stored, *entry, item.key.kind, item.key.step);
     batch.acks.push_back({std::move(item), std::move(next)});
   }
@@ -101,6 +124,7 @@ absl::StatusOr<int> AlertFirer::Complete(const Batch& batch) {
     if (auto s = publisher_->Publish(batch.records); !s.ok()) return s;
   }
   if (auto s = store_->Acknowledge(batch.partition, batch.acks); !s.ok()) return s;
+  CountFired(batch.fired);
   return static_cast<int>(batch.records.size());
 }
 

@@ -62,6 +62,14 @@ class AlertFirer {
     int claimed = 0;  // items claimed (records + stale ones)
     std::vector<kafka::OutgoingRecord> records;
     std::vector<Acknowledgement> acks;
+    // Per record: its alert's kind, clock and lateness (real time from due to fired), counted in
+    // /metrics once the records are published.
+    struct Fired {
+      events::v1::AlertKind kind;
+      events::v1::Clock clock;
+      absl::Duration lateness;
+    };
+    std::vector<Fired> fired;
   };
 
   // The alert that follows the one just fired (`kind`, `step`) on clock `entry` of the
