@@ -17,6 +17,8 @@ class ConfigProblems {
     list_.push_back(line > 0 ? absl::StrCat(file, ":", line, ": ", what)
                              : absl::StrCat(file, ": ", what));
   }
+  // A problem whose text names its file and line already (a parse error of ParseTextProto).
+  void AddLocated(std::string what) { list_.push_back(std::move(what)); }
   bool empty() const { return list_.empty(); }
   const std::vector<std::string>& list() const { return list_; }
   // InvalidArgument with one problem per line; OK when there are none.

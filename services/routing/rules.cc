@@ -77,12 +77,12 @@ std::string LocationMismatch(const RoutingRule& rule, const UnitHierarchy& units
   }
   if (!UnderAny(units, m.branch(), branch)) {
     return branch.empty() ? "the complaint names no branch"
-                          : absl::StrCat("branch ", branch, " is not under ",
+                          : absl::StrCat("branch ", std::string(branch), " is not under ",
                                          absl::StrJoin(m.branch(), ", "));
   }
   if (!UnderAny(units, m.home_branch(), home)) {
     return home.empty() ? "the customer has no home branch"
-                        : absl::StrCat("home branch ", home, " is not under ",
+                        : absl::StrCat("home branch ", std::string(home), " is not under ",
                                        absl::StrJoin(m.home_branch(), ", "));
   }
   if (!m.region().empty()) {
@@ -288,7 +288,7 @@ absl::Status Checker::Run() {
   bool units_ok = false;
   if (auto s = common::ParseTextProto(sources_.units_name, sources_.units, &units_proto, &units_tree);
       !s.ok()) {
-    problems_.Add(sources_.units_name, 0, std::string(s.message()));
+    problems_.AddLocated(std::string(s.message()));
   } else if (auto built = UnitHierarchy::Build(units_proto, &units_tree, sources_.units_name,
                                                problems_);
              built.ok()) {
@@ -299,14 +299,14 @@ absl::Status Checker::Run() {
     intake::v1::Taxonomy taxonomy;
     if (auto s = common::ParseTextProto(sources_.taxonomy_name, sources_.taxonomy, &taxonomy);
         !s.ok()) {
-      problems_.Add(sources_.taxonomy_name, 0, std::string(s.message()));
+      problems_.AddLocated(std::string(s.message()));
     }
     for (const auto& leaf : taxonomy.leaf()) leaves_.insert(leaf.code());
     taxonomy_version_ = taxonomy.version();
   }
   if (auto s = common::ParseTextProto(sources_.rules_name, sources_.rules, &proto_, &tree_);
       !s.ok()) {
-    problems_.Add(sources_.rules_name, 0, std::string(s.message()));
+    problems_.AddLocated(std::string(s.message()));
     return problems_.ToStatus();
   }
   if (!units_ok) return problems_.ToStatus();  // every rule would be judged on no units

@@ -26,8 +26,7 @@ absl::StatusOr<ReloadOutcome> RulesReloader::Reload(const std::string& actor,
     if (path->empty()) continue;
     auto read = common::ReadFile(*path);
     if (!read.ok()) {
-      return absl::FailedPreconditionError("cannot read " + *path + ": " +
-                                           std::string(read.status().message()));
+      return absl::FailedPreconditionError(read.status().message());
     }
     *text = *std::move(read);
     *name = *path;

@@ -42,11 +42,15 @@ rule { id: "north" precedence: 20 match { region: "north" } unit: "BJ" }
 
 class RulesReloaderTest : public ::testing::Test {
  protected:
+  static std::filesystem::path MakeDir() {
+    auto dir = std::filesystem::temp_directory_path() /
+               ("rules-reloader-" + std::to_string(getpid()) + "-" +
+                ::testing::UnitTest::GetInstance()->current_test_info()->name());
+    std::filesystem::create_directories(dir);
+    return dir;
+  }
+
   RulesReloaderTest() {
-    dir_ = std::filesystem::temp_directory_path() /
-           ("rules-reloader-" + std::to_string(getpid()) + "-" +
-            ::testing::UnitTest::GetInstance()->current_test_info()->name());
-    std::filesystem::create_directories(dir_);
     Write("units.textproto", kUnits);
     Write("rules.textproto", kRulesA);
   }
@@ -76,7 +80,7 @@ class RulesReloaderTest : public ::testing::Test {
     return out;
   }
 
-  std::filesystem::path dir_;
+  std::filesystem::path dir_ = MakeDir();  // before reloader_, which names its files
   int writes_ = 0;
   testing::FakePublisher publisher_;
   common::ManualClock clock_{absl::FromUnixSeconds(1764115200)};

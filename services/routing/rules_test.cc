@@ -170,7 +170,9 @@ TEST(RuleSetTest, ExplainsTheChoiceAndEveryRulePassedOver) {
   // The region check names the region it saw.
   const Explanation loan = rules->Explain(Complaint("loans.rate", "SH-1"));
   for (const auto& p : loan.passed_over) {
-    if (p.rule.id() == "loan-north") EXPECT_EQ(p.reason, "region east is not north");
+    if (p.rule.id() == "loan-north") {
+      EXPECT_EQ(p.reason, "region east is not north");
+    }
   }
   // Nothing matching: the fallback, and a reason for every rule.
   auto none = Complaint("atm.card_retained");
@@ -178,7 +180,9 @@ TEST(RuleSetTest, ExplainsTheChoiceAndEveryRulePassedOver) {
   EXPECT_EQ(fallback.decision.rule_id, "fallback");
   EXPECT_EQ(fallback.passed_over.size(), 8u);
   for (const auto& p : fallback.passed_over) {
-    if (p.rule.id() == "atm") EXPECT_EQ(p.reason, "the complaint names no branch for ${branch}");
+    if (p.rule.id() == "atm") {
+      EXPECT_EQ(p.reason, "the complaint names no branch for ${branch}");
+    }
   }
 }
 
@@ -358,7 +362,7 @@ TEST(ShippedRulesTest, PassTheirChecksAndRouteAsBefore) {
            {"business_hours.hours", "GZ-0301", "GZ-0301", "hours"},
            {"cards.fraud", "BJ-0101", "HO-CARDS", "card"},
            {"loans.rate", "", "HO-LOANS", "loan"},
-           {"collection.harassment", "", "HO-LOANS", "loan"},
+           {"collection.harassment", "", "HO-LOANS", "collection"},
            {"mis_selling.wealth", "", "HO-WEALTH", "wealth"},
            {"credit_report.dispute", "", "HO-CREDIT-REPORTS", "credit"},
            {"online_banking.login", "", "HO-E-BANKING", "ebanking"},
