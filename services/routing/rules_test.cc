@@ -348,7 +348,11 @@ TEST(RuleSetDiffTest, AddedRemovedChanged) {
 // --- the shipped files --------------------------------------------------------------------------
 
 TEST(ShippedRulesTest, PassTheirChecksAndRouteAsBefore) {
+  const absl::Time start = absl::Now();
   auto rules = DefaultRules();
+  // What a reload costs (reading the three files and every check): printed for the README.
+  std::printf("shipped rules read and checked in %.2f ms\n",
+              absl::ToDoubleMilliseconds(absl::Now() - start));
   ASSERT_NE(rules, nullptr);
   EXPECT_EQ(rules->version(), 1);
   struct Case {
