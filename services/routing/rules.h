@@ -51,17 +51,22 @@ struct Explanation {
   std::vector<PassedOver> passed_over;  // every other rule, in precedence order
 };
 
-// What Router needs of the rules: a decision per complaint. A RuleSet (one fixed version) or a
-// RulesHolder (whatever version is in force, swapped on reload).
+class RuleSet;
+
+// What Router needs of the rules: a decision per complaint, and the set in force for the unit
+// hierarchy (escalation and reopening move a case up it: Current()->units()). A RuleSet (one
+// fixed version) or a RulesHolder (whatever version is in force, swapped on reload).
 class RouteTable {
  public:
   virtual ~RouteTable() = default;
   virtual RouteDecision Route(const events::v1::ComplaintReceived& complaint) const = 0;
+  // The set in force now; decisions that need several answers take it once and ask it all.
+  virtual std::shared_ptr<const RuleSet> Current() const = 0;
 };
 
 // One version of the routing rules with the unit hierarchy they name: immutable, shared by the
 // threads that route (a reload builds a new one). Pure: no I/O.
-class RuleSet final : public RouteTable {
+class RuleSet final : public RouteTable, public std::enable_shared_from_this<RuleSet> {
  public:
   // Parses and checks the sources. Every problem is reported with its file and line, all at
   // once (InvalidArgument, one per line):
@@ -80,6 +85,7 @@ class RuleSet final : public RouteTable {
   // `${home_branch}`. A branch the hierarchy does not know still gets its complaint from a
   // `${branch}` rule, but matches no `branch`/`region` condition.
   RouteDecision Route(const events::v1::ComplaintReceived& complaint) const override;
+  std::shared_ptr<const RuleSet> Current() const override { return shared_from_this(); }
   // Route, and why each other rule did not choose the complaint.
   Explanation Explain(const events::v1::ComplaintReceived& complaint) const;
 

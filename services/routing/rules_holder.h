@@ -27,6 +27,7 @@ class RulesHolder final : public RouteTable {
   RouteDecision Route(const events::v1::ComplaintReceived& complaint) const override {
     return Get()->Route(complaint);
   }
+  std::shared_ptr<const RuleSet> Current() const override { return Get(); }
 
  private:
   mutable std::mutex mutex_;

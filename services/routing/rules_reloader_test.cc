@@ -281,6 +281,7 @@ TEST_F(RulesReloaderTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
     EXPECT_EQ(e.unit(), kCardUnitByVersion.at(e.assigned().rules_version()));
   }
   EXPECT_EQ(holder_.Get()->version(), 6);
+  EXPECT_EQ(table->Current()->units().Parent("BJ-1"), "BJ");
   std::printf("versions seen by the assignments: %zu of 6\n", versions_seen.size());
 }
 
