@@ -169,8 +169,10 @@ TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
     if (unit_of_version.contains(reload.version()) && reload.previous_version() != 0) {
       EXPECT_TRUE(reload.actor() == "e2e-operator" || reload.actor() == "file-watch")
           << reload.actor();
-      ASSERT_EQ(reload.changed_size(), 1) << reload.DebugString();
-      EXPECT_EQ(reload.changed(0).after().id(), "atm");
+      EXPECT_EQ(reload.changed_size(), 1) << reload.DebugString();
+      if (reload.changed_size() == 1) {
+        EXPECT_EQ(reload.changed(0).after().id(), "atm");
+      }
     }
     announced.insert(reload.version());
     return false;
