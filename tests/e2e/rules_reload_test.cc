@@ -36,12 +36,13 @@ class RulesReloadTest : public ::testing::Test {
     std::filesystem::create_directories(dir_);
     const std::string shipped = std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/routing/";
     rules_a_ = *common::ReadFile(shipped + "rules.textproto");
-    // Version B: ATM complaints go to the branch's sub-branch (支行) instead of the branch.
+    // Version B: ATM complaints go to Shenzhen's Nanshan sub-branch (支行) instead of the
+    // outlet. (Shenzhen: the other suites' worklists, BJ-0101's, stay free of these complaints.)
     rules_b_ = rules_a_;
     const std::string atm = R"(match { category_prefix: "atm." } unit: "${branch}")";
     const size_t at = rules_b_.find(atm);
     ASSERT_NE(at, std::string::npos);
-    rules_b_.replace(at, atm.size(), R"(match { category_prefix: "atm." } unit: "BJ-0110")");
+    rules_b_.replace(at, atm.size(), R"(match { category_prefix: "atm." } unit: "SZ-0410")");
     Write("units.textproto", *common::ReadFile(shipped + "units.textproto"));
     Write("rules.textproto", rules_a_);
 
@@ -68,21 +69,24 @@ class RulesReloadTest : public ::testing::Test {
 };
 
 TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
-  // The unit each version sends an ATM complaint of BJ-0101 to.
+  // The unit each version sends an ATM complaint of SZ-0401 to.
   std::map<int64_t, std::string> unit_of_version;
   {
     grpc::ClientContext context;
     routing::v1::ListRulesResponse listed;
     ASSERT_TRUE(admin_->ListRules(&context, {}, &listed).ok());
-    unit_of_version[listed.version()] = "BJ-0101";
+    unit_of_version[listed.version()] = "SZ-0401";
   }
   kafka::KafkaConfig kafka;
   kafka.bootstrap_servers = Platform::KafkaBootstrap();
   auto producer = kafka::Producer::Create(kafka);
   ASSERT_TRUE(producer.ok()) << producer.status();
 
+  auto progress = kafka::TopicReader::Open(Platform::KafkaBootstrap(), events::kAssignmentsTopic);
+  ASSERT_TRUE(progress.ok());
   std::set<std::string> ids;
   for (int batch = 0; batch < kBatches; ++batch) {
+    std::set<std::string> batch_ids;
     std::vector<kafka::OutgoingRecord> records;
     for (int i = 0; i < kPerBatch; ++i) {
       events::v1::ComplaintReceived c;
@@ -90,7 +94,7 @@ TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
       c.set_source("e2e");
       c.set_external_id(c.complaint_id());
       c.set_category("atm.card_retained");
-      c.set_branch_code("BJ-0101");
+      c.set_branch_code("SZ-0401");
       c.set_channel(events::v1::CHANNEL_PHONE);
       c.set_level(events::v1::LEVEL_ORDINARY);
       c.set_urgency(events::v1::URGENCY_NORMAL);
@@ -99,8 +103,18 @@ TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
                                          "received-" + c.complaint_id(), "/e2e", c.complaint_id(),
                                          absl::Now()));
       ids.insert(c.complaint_id());
+      batch_ids.insert(c.complaint_id());
     }
     ASSERT_TRUE((*producer)->Publish(records).ok());
+    // The reload lands while routing works on the batch: once its first assignment is out.
+    ASSERT_TRUE((*progress)
+                    ->WaitFor(
+                        [&](const kafka::IncomingRecord& r) {
+                          return batch_ids.contains(
+                              kafka::FindHeader(r.headers, "ce_subject").value_or(""));
+                        },
+                        absl::Seconds(60))
+                    .has_value());
     // Flip the rules while the batch is being routed. The file watch may put the change in
     // force before the call does: then the call answers the version in force, unchanged.
     const bool to_b = batch % 2 == 0;
@@ -112,7 +126,7 @@ TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
     grpc::ClientContext context;
     const grpc::Status status = admin_->ReloadRules(&context, request, &reloaded);
     ASSERT_TRUE(status.ok()) << status.error_message();
-    unit_of_version[reloaded.version()] = to_b ? "BJ-0110" : "BJ-0101";
+    unit_of_version[reloaded.version()] = to_b ? "SZ-0410" : "SZ-0401";
   }
 
   // Every complaint's assignments: one ce_id each, one content per ce_id.
