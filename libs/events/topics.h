@@ -9,5 +9,7 @@ inline constexpr char kAssignmentsTopic[] = "complaints.assignments.v1";
 inline constexpr char kCaseTopic[] = "complaints.case.v1";
 inline constexpr char kSlaAlertsTopic[] = "sla.alerts.v1";
 inline constexpr char kFollowUpTasksTopic[] = "followup.tasks.v1";
+// Owned by routing: each version of the routing rules put in force (RulesReloaded), keyed "rules".
+inline constexpr char kRulesTopic[] = "routing.rules.v1";
 
 }  // namespace complaints::events

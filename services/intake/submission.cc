@@ -231,6 +231,10 @@ absl::Status ValidateSubmission(const intake::v1::SubmitComplaintRequest& reques
     v.Add("urgency_reason", "is required when urgency is VERY_URGENT");
   }
   if (!request.branch_code().empty()) CheckId(v, "branch_code", request.branch_code());
+  // A unit code, as branch_code: routing rules may match on it.
+  if (!request.customer().home_branch().empty()) {
+    CheckId(v, "customer.home_branch", request.customer().home_branch());
+  }
   return v.ToStatus();
 }
 

@@ -63,6 +63,7 @@ TEST(SubmissionTest, ErrorsNameTheField) {
       {[](auto& r) { r.mutable_customer()->clear_phone(); }, "customer.phone: "},
       {[](auto& r) { r.mutable_customer()->set_id_number("123"); }, "customer.id_number: "},
       {[](auto& r) { r.mutable_customer()->set_card_number("12"); }, "customer.card_number: "},
+      {[](auto& r) { r.mutable_customer()->set_home_branch("BJ 0101"); }, "customer.home_branch: "},
       {[](auto& r) { r.set_category("has space"); }, "category: "},
       {[](auto& r) { r.clear_description(); }, "description: "},
       {[](auto& r) { r.set_channel(static_cast<events::v1::Channel>(99)); }, "channel: "},

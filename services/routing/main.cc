@@ -1,42 +1,67 @@
 // routing: assigns each new complaint to its handling unit and serves the case workflow
 // (CaseService) to branch systems; publishes complaints.assignments.v1 and complaints.case.v1.
-#include <fstream>
-#include <sstream>
+#include <unistd.h>
 
 #include "libs/cases/redis_case_ledger_store.h"
 #include "libs/common/logging.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/periodic_task.h"
 #include "libs/runtime/service_runtime.h"
+#include "services/routing/redis_merge_parking.h"
+#include "services/routing/redis_rules_versions.h"
 #include "services/routing/router.h"
 #include "services/routing/routing_grpc.h"
-#include "services/routing/redis_merge_parking.h"
-#include "services/routing/rules.h"
+#include "services/routing/rules_holder.h"
+#include "services/routing/rules_reloader.h"
 
 using namespace complaints;
 
 namespace {
 
-// `routing.rules_file` if set, else the shipped defaults.
-absl::StatusOr<std::vector<routing::v1::Rule>> LoadRules(const common::Config& config) {
-  const std::string path = config.GetString("routing.rules_file");
-  if (path.empty()) return routing::DefaultRules();
-  std::ifstream in(path);
-  if (!in) return absl::NotFoundError("routing.rules_file: cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return routing::ParseRules(text.str());
+// This process, in the audit trail of reloads.
+std::string InstanceName() {
+  char host[256] = {};
+  gethostname(host, sizeof host - 1);
+  return std::string(host) + ":" + std::to_string(getpid());
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("routing", argc, argv));
-  routing::RouterSettings settings;
-  settings.rules = runtime::ValueOrDie(LoadRules(ctx.config));
-  settings.fallback_unit = ctx.config.GetString("routing.fallback_unit", settings.fallback_unit);
+  if (!ctx.config.GetString("routing.rules_file").empty()) {
+    runtime::CheckOk(absl::InvalidArgumentError(
+        "routing.rules_file (one rule per line) is gone: set routing.rules_dir to a directory "
+        "with rules.textproto and units.textproto (see services/routing/README.md)"));
+  }
+  const std::string rules_dir =
+      ctx.config.GetString("routing.rules_dir", COMPLAINTS_DEFAULT_ROUTING_DIR);
+  const routing::RulesFiles rules_files{
+      .rules = rules_dir + "/rules.textproto",
+      .units = rules_dir + "/units.textproto",
+      .taxonomy = ctx.config.GetString("routing.taxonomy_file",
+                                       std::string(COMPLAINTS_DEFAULT_CLASSIFIER_DIR) +
+                                           "/taxonomy.textproto")};
 
   redis::RedisPool redis_pool(ctx.redis, 16);
+  // The rules: loaded (and announced on routing.rules.v1) before anything is routed; a bad file
+  // at start-up stops the service. Afterwards the files are watched (mtime, every 2 s) and
+  // RoutingAdminService.ReloadRules reloads them; a bad file then keeps the rules in force.
+  auto rules = std::make_shared<routing::RulesHolder>();
+  routing::RedisRulesVersions rules_versions(&redis_pool, "routing:");
+  routing::RulesReloader reloader(rules.get(), rules_files, &rules_versions, ctx.producer.get(),
+                                  ctx.clock.get(), InstanceName());
+  auto loaded = reloader.Reload("start-up", "routing started");
+  // Redis or Kafka not there yet is waited for; a bad file is bad configuration.
+  for (int attempt = 0; absl::IsUnavailable(loaded.status()); ++attempt) {
+    spdlog::warn("routing rules not loaded yet (attempt {}): {}", attempt + 1,
+                 loaded.status().ToString());
+    absl::SleepFor(absl::Seconds(std::min(attempt + 1, 5)));
+    loaded = reloader.Reload("start-up", "routing started");
+  }
+  runtime::CheckOk(loaded.status());
+  spdlog::info("routing rules version {} loaded from {}", loaded->version, rules_dir);
+  runtime::PeriodicTask watch_rules(absl::Seconds(2), [&reloader] { reloader.PollFiles(); });
   // The cases are rebuilt from both topics after Redis loses them; until a partition is
   // replayed, commands and reads of its complaints answer Unavailable.
   runtime::RebuildGuard guard(&redis_pool, {.marker_prefix = "routing:",
@@ -51,10 +76,10 @@ int main(int argc, char** argv) {
   // Merged complaints waiting for their target's case: they are parked no longer than the
   // complaints they wait for are kept by intake (90 days).
   routing::RedisMergeParking parking(&redis_pool, "routing:", absl::Hours(24 * 90));
-  routing::Router router(&ledger, std::move(settings), &parking);
+  routing::Router router(&ledger, {.rules = rules}, &parking);
 
   routing::CaseGrpcService case_service(&router);
-  routing::RoutingAdminGrpcService admin_service(&router);
+  routing::RoutingAdminGrpcService admin_service(rules.get(), &reloader);
   auto server = runtime::StartGrpcServer(ctx, "127.0.0.1:50052", {&case_service, &admin_service});
 
   kafka::ConsumerOptions options;
@@ -80,6 +105,7 @@ int main(int argc, char** argv) {
   return runtime::RunUntilShutdown(ctx, *server, consumers,
                                    {.before_drain = nullptr, .after_drain = [&] {
                                      flush_pending.Stop();
+                                     watch_rules.Stop();
                                      guard.Stop();
                                    }});
 }

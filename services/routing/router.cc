@@ -23,7 +23,8 @@ Decision One(const std::function<void(events::v1::CaseEvent&)>& fill) {
 // unit's consumers. `at` (when set) is its time, for assignments that a replay may decide again
 // and that must come out the same.
 void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
-                   const std::string& rule_id, const google::protobuf::Timestamp* at = nullptr) {
+                   const std::string& rule_id, const google::protobuf::Timestamp* at = nullptr,
+                   int64_t rules_version = 0) {
   const int sequence = c.assignment_sequence() + 1;
   events::v1::CaseEvent& event = decision.events.emplace_back();
   event.set_unit(unit);
@@ -35,6 +36,7 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
   assigned->set_urgency(c.urgency());
   assigned->set_category(c.category());
   assigned->set_sequence(sequence);
+  assigned->set_rules_version(rules_version);
   *assigned->mutable_received_at() = c.received_at();
 
   events::v1::Assignment& assignment = decision.assignments.emplace_back();
@@ -44,6 +46,7 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
   assignment.set_urgency(c.urgency());
   assignment.set_category(c.category());
   assignment.set_sequence(sequence);
+  assignment.set_rules_version(rules_version);
 }
 
 }  // namespace
@@ -97,7 +100,7 @@ absl::Status Router::AdmitParked(const std::string& target) {
 
 absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& received) {
   const events::v1::ComplaintReceived* complaint = &received;
-  const RouteDecision route = Route(settings_.rules, *complaint, settings_.fallback_unit);
+  const RouteDecision route = settings_.rules->Route(*complaint);
   cases::Command command;
   command.complaint_id = complaint->complaint_id();
   command.what = "routed";
@@ -115,13 +118,14 @@ absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& received)
     to.set_category(complaint->category());
     *to.mutable_received_at() = complaint->received_at();
     // Timed at receipt: decided again after Redis lost it, the assignment is the same bytes.
-    AddAssignment(decision, to, route.unit, route.rule_id, &complaint->received_at());
+    AddAssignment(decision, to, route.unit, route.rule_id, &complaint->received_at(),
+                  route.rules_version);
     return decision;
   };
   auto routed = ledger_->Execute(command);
   if (!routed.ok()) return routed.status();
-  spdlog::info("complaint {} assigned to {} by rule {}", complaint->complaint_id(), routed->unit(),
-               route.rule_id);
+  spdlog::info("complaint {} assigned to {} by rule {} (rules version {})",
+               complaint->complaint_id(), routed->unit(), route.rule_id, route.rules_version);
   return absl::OkStatus();
 }
 

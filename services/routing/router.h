@@ -9,12 +9,13 @@
 #include "libs/cases/case_ledger.h"
 #include "libs/kafka/consumer.h"
 #include "services/routing/merge_parking.h"
+#include "services/routing/rules.h"
 
 namespace complaints::routing {
 
 struct RouterSettings {
-  std::vector<routing::v1::Rule> rules;
-  std::string fallback_unit = "HO-COMPLAINTS";
+  // Where new complaints go: a fixed RuleSet, or the RulesHolder that reloads swap.
+  std::shared_ptr<const RouteTable> rules;
 };
 
 // Routes new complaints to their handling unit and runs the case workflow that branch systems
@@ -46,8 +47,6 @@ class Router {
   absl::StatusOr<routing::v1::Case> RecordNewFacts(
       const routing::v1::RecordNewFactsRequest& request);
   absl::StatusOr<routing::v1::Case> Get(const std::string& complaint_id);
-
-  const std::vector<routing::v1::Rule>& rules() const { return settings_.rules; }
 
  private:
   // A received complaint: merged into the open case intake named, or parked until that case is

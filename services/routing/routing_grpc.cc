@@ -72,7 +72,58 @@ grpc::Status CaseGrpcService::GetCase(grpc::ServerContext*,
 grpc::Status RoutingAdminGrpcService::ListRules(grpc::ServerContext*,
                                                 const routing::v1::ListRulesRequest*,
                                                 routing::v1::ListRulesResponse* response) {
-  for (const auto& rule : router_->rules()) *response->add_rules() = rule;
+  const auto rules = rules_->Get();
+  if (rules == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no rules loaded yet");
+  response->set_version(rules->version());
+  response->set_fallback_unit(rules->fallback_unit());
+  for (const auto& rule : rules->rules()) *response->add_rules() = rule;
+  *response->mutable_units() = rules->units().proto();
+  return grpc::Status::OK;
+}
+
+grpc::Status RoutingAdminGrpcService::ReloadRules(grpc::ServerContext*,
+                                                  const routing::v1::ReloadRulesRequest* request,
+                                                  routing::v1::ReloadRulesResponse* response) {
+  if (request->actor().empty()) {
+    return grpcutil::ToGrpcStatus(grpcutil::FieldError("actor", "is required (who reloads)"));
+  }
+  if (request->actor().size() > 128) {
+    return grpcutil::ToGrpcStatus(grpcutil::FieldError("actor", "is longer than 128 characters"));
+  }
+  if (request->reason().size() > 1000) {
+    return grpcutil::ToGrpcStatus(
+        grpcutil::FieldError("reason", "is longer than 1000 characters"));
+  }
+  if (reloader_ == nullptr) {
+    return grpc::Status(grpc::StatusCode::UNIMPLEMENTED, "this instance reads no rules files");
+  }
+  auto outcome = reloader_->Reload(request->actor(), request->reason());
+  if (!outcome.ok()) return grpcutil::ToGrpcStatus(outcome.status());
+  response->set_version(outcome->version);
+  response->set_changed(outcome->changed);
+  if (outcome->changed) *response->mutable_reload() = std::move(outcome->event);
+  return grpc::Status::OK;
+}
+
+grpc::Status RoutingAdminGrpcService::ExplainRoute(grpc::ServerContext*,
+                                                   const routing::v1::ExplainRouteRequest* request,
+                                                   routing::v1::ExplainRouteResponse* response) {
+  if (!request->has_complaint()) {
+    return grpcutil::ToGrpcStatus(grpcutil::FieldError("complaint", "is required"));
+  }
+  const auto rules = rules_->Get();
+  if (rules == nullptr) return grpc::Status(grpc::StatusCode::UNAVAILABLE, "no rules loaded yet");
+  const Explanation explanation = rules->Explain(request->complaint());
+  response->set_unit(explanation.decision.unit);
+  response->set_rule_id(explanation.decision.rule_id);
+  response->set_rules_version(explanation.decision.rules_version);
+  for (const PassedOver& passed : explanation.passed_over) {
+    auto* out = response->add_passed_over();
+    out->set_rule_id(passed.rule.id());
+    out->set_precedence(passed.rule.precedence());
+    out->set_unit(passed.rule.unit());
+    out->set_reason(passed.reason);
+  }
   return grpc::Status::OK;
 }
 

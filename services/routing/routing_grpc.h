@@ -2,6 +2,8 @@
 
 #include "complaints/routing/v1/routing.grpc.pb.h"
 #include "services/routing/router.h"
+#include "services/routing/rules_holder.h"
+#include "services/routing/rules_reloader.h"
 
 namespace complaints::routing {
 
@@ -35,15 +37,22 @@ class CaseGrpcService final : public routing::v1::CaseService::Service {
   Router* router_;
 };
 
-// RoutingAdminService: the routing rules in force.
+// RoutingAdminService: the routing rules in force, their reload and a dry run of them.
 class RoutingAdminGrpcService final : public routing::v1::RoutingAdminService::Service {
  public:
-  explicit RoutingAdminGrpcService(const Router* router) : router_(router) {}
+  // `reloader` null: ReloadRules answers UNIMPLEMENTED.
+  RoutingAdminGrpcService(const RulesHolder* rules, RulesReloader* reloader)
+      : rules_(rules), reloader_(reloader) {}
   grpc::Status ListRules(grpc::ServerContext*, const routing::v1::ListRulesRequest*,
                          routing::v1::ListRulesResponse* response) override;
+  grpc::Status ReloadRules(grpc::ServerContext*, const routing::v1::ReloadRulesRequest* request,
+                           routing::v1::ReloadRulesResponse* response) override;
+  grpc::Status ExplainRoute(grpc::ServerContext*, const routing::v1::ExplainRouteRequest* request,
+                            routing::v1::ExplainRouteResponse* response) override;
 
  private:
-  const Router* router_;
+  const RulesHolder* rules_;
+  RulesReloader* reloader_;
 };
 
 }  // namespace complaints::routing

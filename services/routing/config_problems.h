@@ -1,0 +1,34 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace complaints::routing {
+
+// The problems found in routing's data files, each with its file and line, so that one load
+// reports all of them at once (the operator fixes the file in one go).
+class ConfigProblems {
+ public:
+  void Add(const std::string& file, int line, const std::string& what) {
+    list_.push_back(line > 0 ? absl::StrCat(file, ":", line, ": ", what)
+                             : absl::StrCat(file, ": ", what));
+  }
+  // A problem whose text names its file and line already (a parse error of ParseTextProto).
+  void AddLocated(std::string what) { list_.push_back(std::move(what)); }
+  bool empty() const { return list_.empty(); }
+  const std::vector<std::string>& list() const { return list_; }
+  // InvalidArgument with one problem per line; OK when there are none.
+  absl::Status ToStatus() const {
+    if (list_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(list_, "\n"));
+  }
+
+ private:
+  std::vector<std::string> list_;
+};
+
+}  // namespace complaints::routing
