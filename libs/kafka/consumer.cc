@@ -19,6 +19,8 @@ namespace {
 
 // Longer reasons are cut: the header travels with every dead letter.
 constexpr size_t kMaxReasonBytes = 1024;
+// How often a consumer with a subscribed topic missing looks for it again.
+constexpr absl::Duration kMissingTopicCheck = absl::Seconds(2);
 
 const std::shared_ptr<spdlog::logger>& Log() {
   static const auto logger = common::ModuleLogger("kafka");
@@ -414,11 +416,15 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       const RdKafka::ErrorCode err = message->err();
       if (err == RdKafka::ERR_NO_ERROR) {
         fetched.push_back(ToRecord(*message));
+        SawRecordOf(fetched.back().topic);
         continue;
       }
       if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
-      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
-        // Client-level conditions (unknown topic, broker down...) that librdkafka recovers from.
+      if ((err == RdKafka::ERR__UNKNOWN_TOPIC || err == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) &&
+          Subscribed(message->topic_name())) {
+        NoteMissing(message->topic_name(), message->errstr());
+      } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
+        // Client-level conditions (broker down...) that librdkafka recovers from.
         Log()->warn("consume: {}", message->errstr());
       }
       break;
@@ -435,6 +441,64 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
     }
     return std::move(fetched);
+  }
+
+  bool Subscribed(const std::string& topic) const {
+    return std::find(options.topics.begin(), options.topics.end(), topic) != options.topics.end();
+  }
+
+  // A subscribed topic was deleted under the consumer (or never created): nothing of it can be
+  // read until it is created again. Not a record's fault, so nothing is dead-lettered; the
+  // consumer goes on with its other topics, reports the outage, and looks for the topic again.
+  void NoteMissing(const std::string& topic, const std::string& reason) {
+    if (!missing_topics.insert(topic).second) return;
+    Log()->error("subscribed topic {} does not exist ({}): none of its records can be consumed "
+                 "until it is created again (deploy/topics.conf, ensure_topics)",
+                 topic, reason);
+    next_missing_check = absl::Now() + kMissingTopicCheck;
+    if (missing_topics.size() == 1 && options.on_topics_missing) options.on_topics_missing(true);
+  }
+
+  // While topics are missing, every kMissingTopicCheck: those that exist again (with
+  // partitions) are consumed again once the group assigns them, which its next metadata refresh
+  // (topic.metadata.refresh.interval.ms) does.
+  void CheckMissing() {
+    if (missing_topics.empty() || absl::Now() < next_missing_check) return;
+    next_missing_check = absl::Now() + kMissingTopicCheck;
+    for (auto it = missing_topics.begin(); it != missing_topics.end();) {
+      if (TopicExists(*it)) {
+        Log()->warn("subscribed topic {} exists again", *it);
+        it = missing_topics.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (missing_topics.empty() && options.on_topics_missing) options.on_topics_missing(false);
+  }
+
+  // A record of a topic shows that it exists.
+  void SawRecordOf(const std::string& topic) {
+    if (missing_topics.empty()) return;
+    if (missing_topics.erase(topic) == 0) return;
+    Log()->warn("subscribed topic {} exists again", topic);
+    if (missing_topics.empty() && options.on_topics_missing) options.on_topics_missing(false);
+  }
+
+  bool TopicExists(const std::string& topic) {
+    std::string error;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+    if (handle == nullptr) return false;
+    RdKafka::Metadata* raw = nullptr;
+    const RdKafka::ErrorCode err = consumer->metadata(false, handle.get(), &raw, 2000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err != RdKafka::ERR_NO_ERROR) return false;
+    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+      if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) {
+        return true;
+      }
+    }
+    return false;
   }
 
   void Close() {
@@ -457,6 +521,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // Below: only touched on the consumer thread (Run and the callbacks it serves).
   std::set<PartitionKey> assigned;
   bool retrying = false;
+  // Subscribed topics found missing (NoteMissing), and when to look for them again.
+  std::set<std::string> missing_topics;
+  absl::Time next_missing_check = absl::InfinitePast();
   // When the assignment was lost and no assignment has come since (rebalance_cb).
   std::optional<absl::Time> lost_since;
   std::deque<IncomingRecord> held;
@@ -539,6 +606,7 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
       break;
     }
     impl_->ApplyRewinds();
+    impl_->CheckMissing();
     absl::StatusOr<std::vector<IncomingRecord>> batch = impl_->NextBatch(max_batch);
     if (!batch.ok()) {
       result = batch.status();
