@@ -137,7 +137,7 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
   auto check = [](const absl::StatusOr<routing::v1::Case>& c) {
     if (!c.ok()) std::fprintf(stderr, "fill: %s\n", c.status().ToString().c_str());
   };
-  auto close = [&](const std::string& id, bool satisfied, const std::string& key) {
+  auto close_case = [&](const std::string& id, bool satisfied, const std::string& key) {
     cases::Command command;
     command.complaint_id = id;
     command.what = "followup-outcome";
@@ -193,7 +193,7 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
     clock.Advance(absl::Minutes(5));
     work(id, "1");
     if (i % 5 == 4) {
-      close(id, false, "task-1/OUTCOME_UNSATISFIED");
+      close_case(id, false, "task-1/OUTCOME_UNSATISFIED");
       // Routing's reaction to the reopening, as its consumer makes it.
       auto records = capture.Take();
       for (const auto& r : records) {
@@ -204,7 +204,7 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
       pending.insert(pending.end(), records.begin(), records.end());
       work(id, "2");
     }
-    close(id, true, "task-2/OUTCOME_SATISFIED");
+    close_case(id, true, "task-2/OUTCOME_SATISFIED");
     clock.Advance(absl::Seconds(7));
     auto records = capture.Take();
     pending.insert(pending.end(), records.begin(), records.end());

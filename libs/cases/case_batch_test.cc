@@ -186,7 +186,9 @@ TEST_F(CaseBatchTest, ALoadThatFailsIsTheBatchs) {
                                        absl::Duration) override {
       return absl::UnavailableError("redis down");
     }
-    absl::StatusOr<std::vector<std::string>> PendingCases(int) override { return {}; }
+    absl::StatusOr<std::vector<std::string>> PendingCases(int) override {
+      return std::vector<std::string>{};
+    }
   } down;
   CaseLedger ledger(&down, &publisher_, &clock_, {.event_source = "/r"});
   CaseBatch batch(&ledger);

@@ -7,6 +7,7 @@
 #include "libs/cases/case_machine.h"
 #include "libs/common/logging.h"
 #include "libs/events/envelope.h"
+#include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
 #include "services/routing/rules.h"
 
@@ -222,9 +223,19 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
   };
   size_t i = 0;
   while (i < records.size()) {
+    // Complaints received from here on that others wait for (parked): routed one by one, so
+    // that what waits for them merges right after their routing, before their later events,
+    // as the one-by-one consumer does it.
+    auto awaited = Awaited(records, i);
+    if (!awaited.ok()) {
+      for (; i < records.size(); ++i) {
+        if (out[i].ok()) out[i] = awaited.status();
+      }
+      break;
+    }
     const size_t run_start = i;
     std::vector<Step> run;
-    bool merged = false;
+    bool one_by_one = false;  // records[i] ends the run and goes the one-by-one way
     for (; i < records.size(); ++i) {
       const kafka::IncomingRecord& record = records[i];
       if (auto h = held.find({record.topic, record.partition}); h != held.end()) {
@@ -243,9 +254,10 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
           out[i] = absl::InvalidArgumentError("complaint_id is empty");
           continue;
         }
-        // It changes another case and may park: one by one, after the run before it.
-        if (!complaint->merged_into().empty()) {
-          merged = true;
+        // It changes another case and may park, or others wait for it: one by one, after the
+        // run before it.
+        if (!complaint->merged_into().empty() || awaited->contains(complaint->complaint_id())) {
+          one_by_one = true;
           break;
         }
         step.received = true;
@@ -272,13 +284,35 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
     }
     if (!run.empty()) HandleRun(records, run, out);
     hold_failures(run_start, i);
-    if (merged) {
-      out[i] = HandleReceived(records[i]);
+    if (one_by_one) {
+      auto h = held.find({records[i].topic, records[i].partition});
+      out[i] = h != held.end() ? h->second : HandleReceived(records[i]);
       hold_failures(i, i + 1);
       ++i;
     }
   }
   return out;
+}
+
+absl::StatusOr<std::set<std::string>> Router::Awaited(
+    const std::vector<kafka::IncomingRecord>& records, size_t from) {
+  std::set<std::string> awaited;
+  if (parking_ == nullptr) return awaited;
+  std::vector<std::string> ids;
+  for (size_t i = from; i < records.size(); ++i) {
+    if (records[i].topic != events::kReceivedTopic) continue;
+    events::v1::ComplaintReceived complaint;
+    if (!complaint.ParseFromString(records[i].value) || complaint.complaint_id().empty() ||
+        !complaint.merged_into().empty()) {
+      continue;
+    }
+    ids.push_back(complaint.complaint_id());
+  }
+  if (ids.empty()) return awaited;
+  auto waiting = parking_->WithParked(ids);
+  if (!waiting.ok()) return waiting.status();
+  awaited.insert(waiting->begin(), waiting->end());
+  return awaited;
 }
 
 void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::vector<Step>& run,
@@ -335,7 +369,8 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
     }
   }
 
-  // Complaints merged into these waited for them (parked): admitted now, one by one.
+  // Complaints parked for these meanwhile (by another instance, after Awaited looked):
+  // admitted now, one by one.
   std::erase_if(routed, [&](const auto& r) {
     return !out[r.first->index].ok() || redone.contains(r.first->index);
   });

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,10 @@ class Router {
   static cases::Command ReassignCommand(const events::v1::CaseEvent& reopened,
                                         const std::string& event_id);
   struct Step;
+  // Of the complaints received in `records` from `from` on, those with complaints parked for
+  // them (one round trip).
+  absl::StatusOr<std::set<std::string>> Awaited(const std::vector<kafka::IncomingRecord>& records,
+                                                size_t from);
   // A run of records without merged complaints, through one cases::CaseBatch.
   void HandleRun(const std::vector<kafka::IncomingRecord>& records, std::vector<Step>& run,
                  std::vector<absl::Status>& out);

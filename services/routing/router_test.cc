@@ -538,13 +538,15 @@ TEST_F(RouterTest, TheBatchedReplayRebuildsWhatOneByOneDoes) {
     EXPECT_EQ(many.store.Load("CMP1")->record.case_().reopen_count(), 1);
     EXPECT_EQ(many.store.Load("CMP3")->record.refusals_size(), 1);
     EXPECT_TRUE(many.parking.Parked("CMP1")->empty());
-    const auto published_one = one.publisher.published();
-    const auto published_many = many.publisher.published();
-    ASSERT_EQ(published_many.size(), published_one.size()) << "in batches of " << batch_size;
-    for (size_t i = 0; i < published_one.size(); ++i) {
-      EXPECT_EQ(published_many[i].event.id, published_one[i].event.id);
-      EXPECT_EQ(published_many[i].value, published_one[i].value);
-    }
+    // The same records (the order of different complaints' records is free).
+    auto by_id = [](const std::vector<kafka::OutgoingRecord>& records) {
+      std::multimap<std::string, std::string> out;
+      for (const auto& r : records) out.emplace(r.event.id, r.value);
+      return out;
+    };
+    EXPECT_EQ(by_id(many.publisher.published()), by_id(one.publisher.published()))
+        << "in batches of " << batch_size;
+    EXPECT_FALSE(many.publisher.published().empty());
   }
 }
 
