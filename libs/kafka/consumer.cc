@@ -416,15 +416,12 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       const RdKafka::ErrorCode err = message->err();
       if (err == RdKafka::ERR_NO_ERROR) {
         fetched.push_back(ToRecord(*message));
-        SawRecordOf(fetched.back().topic);
         continue;
       }
       if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
-      if ((err == RdKafka::ERR__UNKNOWN_TOPIC || err == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) &&
-          Subscribed(message->topic_name())) {
-        NoteMissing(message->topic_name(), message->errstr());
-      } else if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
-        // Client-level conditions (broker down...) that librdkafka recovers from.
+      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF &&
+          !OnClientError(err, message->errstr())) {
+        // Client-level conditions (unknown topic, broker down...) that librdkafka recovers from.
         Log()->warn("consume: {}", message->errstr());
       }
       break;
@@ -447,9 +444,50 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     return std::find(options.topics.begin(), options.topics.end(), topic) != options.topics.end();
   }
 
-  // A subscribed topic was deleted under the consumer (or never created): nothing of it can be
-  // read until it is created again. Not a record's fault, so nothing is dead-lettered; the
-  // consumer goes on with its other topics, reports the outage, and looks for the topic again.
+  // An error event of the client (event_cb, served inside consume() on this thread). A fetch
+  // from a partition of a deleted topic fails with UNKNOWN_TOPIC_OR_PART every second or so,
+  // and librdkafka 2.0 neither revokes the partition nor returns an error from consume(): this
+  // is where a topic deleted under the consumer shows. True: dealt with (not logged again).
+  bool OnClientError(RdKafka::ErrorCode err, const std::string& text) {
+    if (err != RdKafka::ERR_UNKNOWN_TOPIC_OR_PART && err != RdKafka::ERR__UNKNOWN_TOPIC) {
+      return false;
+    }
+    for (const std::string& topic : options.topics) {
+      // "<topic> [<partition>]: topic does not exist (...)", or the topic named elsewhere.
+      if (text.find(topic) == std::string::npos) continue;
+      if (missing_topics.contains(topic)) return true;  // said once already
+      if (TopicState(topic) == Presence::kMissing) {
+        NoteMissing(topic, text);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  enum class Presence { kExists, kMissing, kUnknown };
+  // Whether the broker's metadata lists the topic with partitions; kUnknown when it could not
+  // be asked (a broker restarting answers nothing, which is not "deleted").
+  Presence TopicState(const std::string& topic) {
+    std::string error;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+    if (handle == nullptr) return Presence::kUnknown;
+    RdKafka::Metadata* raw = nullptr;
+    const RdKafka::ErrorCode err = consumer->metadata(false, handle.get(), &raw, 2000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err != RdKafka::ERR_NO_ERROR) return Presence::kUnknown;
+    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+      if (t->topic() != topic) continue;
+      if (t->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) return Presence::kMissing;
+      if (t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) return Presence::kExists;
+      return Presence::kUnknown;
+    }
+    return Presence::kMissing;
+  }
+
+  // A subscribed topic was deleted under the consumer: nothing of it can be read until it is
+  // created again. Not a record's fault, so nothing is dead-lettered; the consumer goes on with
+  // its other topics, reports the outage, and looks for the topic again.
   void NoteMissing(const std::string& topic, const std::string& reason) {
     if (!missing_topics.insert(topic).second) return;
     Log()->error("subscribed topic {} does not exist ({}): none of its records can be consumed "
@@ -459,46 +497,31 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     if (missing_topics.size() == 1 && options.on_topics_missing) options.on_topics_missing(true);
   }
 
-  // While topics are missing, every kMissingTopicCheck: those that exist again (with
-  // partitions) are consumed again once the group assigns them, which its next metadata refresh
-  // (topic.metadata.refresh.interval.ms) does.
+  // While topics are missing, every kMissingTopicCheck: a topic that exists again is a new
+  // topic, all of whose records are new. Its partitions stayed assigned to this member, with
+  // the positions of the deleted topic; the fetcher would go on from there (and skip the new
+  // topic's first records when it already has as many), so they are read from the beginning.
   void CheckMissing() {
     if (missing_topics.empty() || absl::Now() < next_missing_check) return;
     next_missing_check = absl::Now() + kMissingTopicCheck;
     for (auto it = missing_topics.begin(); it != missing_topics.end();) {
-      if (TopicExists(*it)) {
-        Log()->warn("subscribed topic {} exists again", *it);
-        it = missing_topics.erase(it);
-      } else {
+      if (TopicState(*it) != Presence::kExists) {
         ++it;
+        continue;
       }
+      std::vector<TopicPartition> partitions;
+      for (const auto& [topic, partition] : assigned) {
+        if (topic == *it) partitions.push_back({topic, partition});
+      }
+      Log()->warn("subscribed topic {} exists again: reading {} from the beginning", *it,
+                  partitions.empty() ? "its partitions (none assigned here)" : Describe(partitions));
+      if (!partitions.empty()) {
+        std::lock_guard lock(rewind_mu);
+        rewinds.insert(rewinds.end(), partitions.begin(), partitions.end());
+      }
+      it = missing_topics.erase(it);
     }
     if (missing_topics.empty() && options.on_topics_missing) options.on_topics_missing(false);
-  }
-
-  // A record of a topic shows that it exists.
-  void SawRecordOf(const std::string& topic) {
-    if (missing_topics.empty()) return;
-    if (missing_topics.erase(topic) == 0) return;
-    Log()->warn("subscribed topic {} exists again", topic);
-    if (missing_topics.empty() && options.on_topics_missing) options.on_topics_missing(false);
-  }
-
-  bool TopicExists(const std::string& topic) {
-    std::string error;
-    std::unique_ptr<RdKafka::Topic> handle(
-        RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
-    if (handle == nullptr) return false;
-    RdKafka::Metadata* raw = nullptr;
-    const RdKafka::ErrorCode err = consumer->metadata(false, handle.get(), &raw, 2000);
-    std::unique_ptr<RdKafka::Metadata> metadata(raw);
-    if (err != RdKafka::ERR_NO_ERROR) return false;
-    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
-      if (t->topic() == topic && t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) {
-        return true;
-      }
-    }
-    return false;
   }
 
   void Close() {
@@ -547,6 +570,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   auto impl = std::make_unique<Impl>();
   impl->options = std::move(options);
   impl->dead_letters = dead_letters;
+  Impl* raw = impl.get();
+  impl->events.on_error = [raw](RdKafka::ErrorCode err, const std::string& text) {
+    return raw->consumer != nullptr && raw->OnClientError(err, text);
+  };
   auto conf = internal::MakeConf(
       config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
       {{"group.id", impl->options.group_id},
