@@ -35,6 +35,7 @@
 #include "absl/time/time.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "libs/cases/case_ledger.h"
+#include "spdlog/spdlog.h"
 #include "libs/cases/memory_case_ledger_store.h"
 #include "libs/common/clock.h"
 #include "libs/common/ids.h"
@@ -300,6 +301,7 @@ std::string Seconds(absl::Duration d) { return absl::StrFormat("%.1f s", absl::T
 }  // namespace
 
 int main(int argc, char** argv) {
+  spdlog::set_level(spdlog::level::warn);  // the generator's router logs every routing at info
   Flags flags;
   if (!ParseFlags(argc, argv, flags)) {
     std::fprintf(stderr,
@@ -349,13 +351,17 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
 
+  // One consumer group per service for the whole run: the first mode's services replay the
+  // topics into an empty Redis (their first start); the next mode's find the state complete and
+  // their groups at the end, so only their rebuild after FLUSHALL is timed.
   const std::string run = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
+  (*redis)->Command({"FLUSHALL"}).IgnoreError();
+  bool first_mode = true;
   for (const std::string& mode : flags.modes) {
     if (mode != "batched" && mode != "single") {
       std::fprintf(stderr, "unknown mode %s\n", mode.c_str());
       return 1;
     }
-    (*redis)->Command({"FLUSHALL"}).IgnoreError();
     std::vector<Service> services;
     int port = flags.grpc_port;
     for (const auto& [name, binary] : std::vector<std::pair<std::string, std::string>>{
@@ -366,7 +372,7 @@ int main(int argc, char** argv) {
           {"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
           {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
           {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
-          {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("rebuild-bench-", run, "-", mode, "-", name)},
+          {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("rebuild-bench-", run, "-", name)},
           {"COMPLAINTS_LOG_LEVEL", "info"},
           {"COMPLAINTS_ROUTING_BATCHED", batched},
           {"COMPLAINTS_FOLLOWUP_BATCHED", batched},
@@ -380,14 +386,16 @@ int main(int argc, char** argv) {
           absl::StrCat("127.0.0.1:", grpc_port), grpc::InsecureChannelCredentials()));
       services.push_back(std::move(s));
     }
-    // First start: an empty Redis and a new group, so every partition is replayed once.
+    // The first mode starts on an empty Redis with new groups: every partition is replayed.
     auto first = TimeUntilServing(services, absl::Now(), false, flags);
     if (first.size() < services.size()) {
-      std::fprintf(stderr, "%s: not serving after its first start\n", mode.c_str());
+      std::fprintf(stderr, "%s: not serving after its start\n", mode.c_str());
       return 1;
     }
-    std::printf("%s: first start (empty Redis): routing %s, followup %s\n", mode.c_str(),
+    std::printf("%s: %s: routing %s, followup %s\n", mode.c_str(),
+                first_mode ? "first start (empty Redis, new groups)" : "start (state complete)",
                 Seconds(first["routing"]).c_str(), Seconds(first["followup"]).c_str());
+    first_mode = false;
     std::fflush(stdout);
     // Redis loses everything under the running services.
     const absl::Time lost = absl::Now();
