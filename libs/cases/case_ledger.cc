@@ -160,11 +160,42 @@ absl::Status CaseLedger::AppendDecision(const Command& command, const std::strin
   return absl::OkStatus();
 }
 
-absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
+std::string CaseLedger::KeyOf(const Command& command) {
   // Without the caller's key, one of this call's own: a write whose reply was lost (Redis's
   // blind retry, a conflict that was our own write) is then recognised on the next load, and
   // two concurrent commands never share ids.
-  const std::string key = command.request_id.empty() ? RandomKey() : command.request_id;
+  return command.request_id.empty() ? RandomKey() : command.request_id;
+}
+
+absl::StatusOr<bool> CaseLedger::DecideOn(const Command& command, const std::string& key,
+                                          routing::v1::CaseRecord& record) const {
+  const routing::v1::Case& current = record.case_();
+  const bool exists = current.state() != routing::v1::CASE_STATE_UNSPECIFIED;
+  if (!exists && !command.creates_case) {
+    return absl::NotFoundError("complaint_id: no case " + command.complaint_id +
+                               " (unknown, or not routed yet)");
+  }
+  if (Contains(record.applied_event_ids(), EventId(command, key, 0))) {
+    return false;  // a retry of a command that took effect
+  }
+  if (command.expected_version > 0 && command.expected_version != current.version()) {
+    return absl::AbortedError(absl::StrCat("expected_version: case ", command.complaint_id,
+                                           " is at version ", current.version(), ", not ",
+                                           command.expected_version));
+  }
+  auto decision = command.decide(current);
+  if (!decision.ok()) return decision.status();
+  if (decision->events.empty()) return false;
+  routing::v1::CaseRecord next = record;
+  // The state machine has the last word: a change the case's state does not allow is refused
+  // (FailedPrecondition), whichever writer decided it.
+  if (absl::Status s = AppendDecision(command, key, *decision, next); !s.ok()) return s;
+  record = std::move(next);
+  return true;
+}
+
+absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
+  const std::string key = KeyOf(command);
   if (options_.check_ready && !command.during_replay) {
     if (absl::Status ready = options_.check_ready(command.complaint_id); !ready.ok()) return ready;
   }
@@ -174,28 +205,10 @@ absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
     auto flushed = Flush(command.complaint_id, *stored);
     if (!flushed.ok()) return flushed.status();
     if (!*flushed) continue;
-    const routing::v1::Case& current = stored->record.case_();
-    const bool exists = current.state() != routing::v1::CASE_STATE_UNSPECIFIED;
-    if (!exists && !command.creates_case) {
-      return absl::NotFoundError("complaint_id: no case " + command.complaint_id +
-                                 " (unknown, or not routed yet)");
-    }
-    if (Contains(stored->record.applied_event_ids(), EventId(command, key, 0))) {
-      return current;  // a retry of a command that took effect
-    }
-    if (command.expected_version > 0 && command.expected_version != current.version()) {
-      return absl::AbortedError(absl::StrCat("expected_version: case ", command.complaint_id,
-                                             " is at version ", current.version(), ", not ",
-                                             command.expected_version));
-    }
-    auto decision = command.decide(current);
-    if (!decision.ok()) return decision.status();
-    if (decision->events.empty()) return current;
-
     routing::v1::CaseRecord next = stored->record;
-    // The state machine has the last word: a change the case's state does not allow is refused
-    // (FailedPrecondition), whichever writer decided it.
-    if (absl::Status s = AppendDecision(command, key, *decision, next); !s.ok()) return s;
+    auto changed = DecideOn(command, key, next);
+    if (!changed.ok()) return changed.status();
+    if (!*changed) return next.case_();
     auto written = store_->CompareAndSet(command.complaint_id, stored->revision, next, TtlOf(next));
     if (!written.ok()) return written.status();
     if (!*written) continue;  // another writer came first: decide again on its result
@@ -212,34 +225,48 @@ absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
                                          " times while the command was decided; retry"));
 }
 
+std::optional<Observation> CaseLedger::ObserveOn(routing::v1::CaseRecord& record,
+                                                 const events::v1::CaseEvent& event,
+                                                 const std::string& event_id) const {
+  if (Contains(record.applied_event_ids(), event_id)) return std::nullopt;
+  for (const auto& refusal : record.refusals()) {
+    if (refusal.event_id() == event_id) return std::nullopt;
+  }
+  if (absl::Status s = ApplyCaseEvent(event, record.mutable_case_()); s.ok()) {
+    Remember(record, event_id);
+    return Observation::kApplied;
+  } else {
+    auto* refusal = record.add_refusals();
+    refusal->set_event_id(event_id);
+    refusal->set_event_kind(EventKind(event));
+    refusal->set_reason(std::string(s.message()));
+    auto* refusals = record.mutable_refusals();
+    if (refusals->size() > options_.remembered_refusals) {
+      refusals->DeleteSubrange(0, refusals->size() - options_.remembered_refusals);
+    }
+    Log()->warn("case {}: event {} refused: {}", event.complaint_id(), event_id,
+                std::string(s.message()));
+    return Observation::kRefused;
+  }
+}
+
+Observation CaseLedger::KnownObservation(const routing::v1::CaseRecord& record,
+                                         const std::string& event_id) {
+  return Contains(record.applied_event_ids(), event_id) ? Observation::kAlreadyApplied
+                                                        : Observation::kRefused;
+}
+
 absl::StatusOr<Observation> CaseLedger::Observe(const events::v1::CaseEvent& event,
                                                 const std::string& event_id) {
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     auto stored = store_->Load(event.complaint_id());
     if (!stored.ok()) return stored.status();
     routing::v1::CaseRecord next = stored->record;
-    if (Contains(next.applied_event_ids(), event_id)) return Observation::kAlreadyApplied;
-    for (const auto& refusal : next.refusals()) {
-      if (refusal.event_id() == event_id) return Observation::kRefused;
-    }
-    Observation observation = Observation::kApplied;
-    if (absl::Status s = ApplyCaseEvent(event, next.mutable_case_()); s.ok()) {
-      Remember(next, event_id);
-    } else {
-      observation = Observation::kRefused;
-      auto* refusal = next.add_refusals();
-      refusal->set_event_id(event_id);
-      refusal->set_event_kind(EventKind(event));
-      refusal->set_reason(std::string(s.message()));
-      auto* refusals = next.mutable_refusals();
-      if (refusals->size() > options_.remembered_refusals) {
-        refusals->DeleteSubrange(0, refusals->size() - options_.remembered_refusals);
-      }
-      Log()->warn("case {}: event {} refused: {}", event.complaint_id(), event_id, std::string(s.message()));
-    }
+    std::optional<Observation> observation = ObserveOn(next, event, event_id);
+    if (!observation) return KnownObservation(next, event_id);
     auto written = store_->CompareAndSet(event.complaint_id(), stored->revision, next, TtlOf(next));
     if (!written.ok()) return written.status();
-    if (*written) return observation;
+    if (*written) return *observation;
   }
   return absl::UnavailableError("case " + event.complaint_id() +
                                 ": too many concurrent changes to apply an event; retrying");

@@ -109,6 +109,22 @@ class CaseLedger {
   absl::StatusOr<int> FlushPending(int limit);
 
  private:
+  friend class CaseBatch;
+
+  // The command's idempotency key: the caller's, or a random one of this call's own.
+  static std::string KeyOf(const Command& command);
+  // The command decided on `record` and appended to it; false (record unchanged) if it appends
+  // nothing (a retry that took effect, or an empty decision). Shared with CaseBatch.
+  absl::StatusOr<bool> DecideOn(const Command& command, const std::string& key,
+                                routing::v1::CaseRecord& record) const;
+  // `event` applied to `record`, or refused and the refusal remembered in it; nullopt (record
+  // unchanged) if the record already knows the event (see KnownObservation).
+  std::optional<Observation> ObserveOn(routing::v1::CaseRecord& record,
+                                       const events::v1::CaseEvent& event,
+                                       const std::string& event_id) const;
+  static Observation KnownObservation(const routing::v1::CaseRecord& record,
+                                      const std::string& event_id);
+
   // Publishes a loaded record's pending records and writes it back without them; false if
   // another writer changed it meanwhile (it is then loaded again).
   absl::StatusOr<bool> Flush(const std::string& complaint_id, StoredCase& stored);

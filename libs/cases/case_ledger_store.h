@@ -33,6 +33,31 @@ class CaseLedgerStore {
                                              absl::Duration ttl) = 0;
   // Up to `limit` complaints whose record has pending records (in no particular order).
   virtual absl::StatusOr<std::vector<std::string>> PendingCases(int limit) = 0;
+
+  // Many cases at once, for consumers that replay the topics in batches (case_batch.h): one
+  // result per id, in order, each as Load would answer it. A store with round trips to save
+  // overrides these; the defaults call Load and CompareAndSet one by one.
+  virtual std::vector<absl::StatusOr<StoredCase>> LoadMany(const std::vector<std::string>& ids) {
+    std::vector<absl::StatusOr<StoredCase>> out;
+    out.reserve(ids.size());
+    for (const std::string& id : ids) out.push_back(Load(id));
+    return out;
+  }
+  struct Write {
+    std::string complaint_id;
+    int64_t expected_revision = 0;
+    routing::v1::CaseRecord record;
+    absl::Duration ttl;
+  };
+  // One CompareAndSet per write, independent of each other: one result per write, in order.
+  virtual std::vector<absl::StatusOr<bool>> CompareAndSetMany(const std::vector<Write>& writes) {
+    std::vector<absl::StatusOr<bool>> out;
+    out.reserve(writes.size());
+    for (const Write& w : writes) {
+      out.push_back(CompareAndSet(w.complaint_id, w.expected_revision, w.record, w.ttl));
+    }
+    return out;
+  }
 };
 
 }  // namespace complaints::cases

@@ -38,6 +38,18 @@ end
 return out
 )lua");
 
+// The case in an HMGET rev record reply.
+absl::StatusOr<StoredCase> Decode(const std::string& complaint_id, const redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("HMGET", reply.str);
+  StoredCase stored;
+  if (reply.elements.size() != 2 || reply.elements[0].is_nil()) return stored;
+  if (!absl::SimpleAtoi(reply.elements[0].str, &stored.revision) ||
+      !stored.record.ParseFromString(reply.elements[1].str)) {
+    return absl::DataLossError("stored case " + complaint_id + " does not parse");
+  }
+  return stored;
+}
+
 }  // namespace
 
 absl::StatusOr<StoredCase> RedisCaseLedgerStore::Load(const std::string& complaint_id) {
@@ -45,13 +57,50 @@ absl::StatusOr<StoredCase> RedisCaseLedgerStore::Load(const std::string& complai
   if (!redis.ok()) return redis.status();
   auto reply = (*redis)->Command({"HMGET", CaseKey(complaint_id), "rev", "record"});
   if (!reply.ok()) return reply.status();
-  StoredCase stored;
-  if (reply->elements.size() != 2 || reply->elements[0].is_nil()) return stored;
-  if (!absl::SimpleAtoi(reply->elements[0].str, &stored.revision) ||
-      !stored.record.ParseFromString(reply->elements[1].str)) {
-    return absl::DataLossError("stored case " + complaint_id + " does not parse");
+  return Decode(complaint_id, *reply);
+}
+
+std::vector<absl::StatusOr<StoredCase>> RedisCaseLedgerStore::LoadMany(
+    const std::vector<std::string>& ids) {
+  std::vector<absl::StatusOr<StoredCase>> out;
+  if (ids.empty()) return out;
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return std::vector<absl::StatusOr<StoredCase>>(ids.size(), redis.status());
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(ids.size());
+  for (const std::string& id : ids) commands.push_back({"HMGET", CaseKey(id), "rev", "record"});
+  auto replies = (*redis)->Pipeline(commands);
+  if (!replies.ok()) return std::vector<absl::StatusOr<StoredCase>>(ids.size(), replies.status());
+  out.reserve(ids.size());
+  for (size_t i = 0; i < ids.size(); ++i) out.push_back(Decode(ids[i], (*replies)[i]));
+  return out;
+}
+
+std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::CompareAndSetMany(
+    const std::vector<Write>& writes) {
+  std::vector<absl::StatusOr<bool>> out;
+  if (writes.empty()) return out;
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), redis.status());
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  calls.reserve(writes.size());
+  for (const Write& w : writes) {
+    calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
+                     {absl::StrCat(w.expected_revision), w.record.SerializeAsString(),
+                      w.record.pending().empty() ? "0" : "1",
+                      absl::StrCat(absl::ToInt64Milliseconds(w.ttl)), w.complaint_id}});
   }
-  return stored;
+  auto replies = (*redis)->EvalMany(kCompareAndSet, calls);
+  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), replies.status());
+  out.reserve(writes.size());
+  for (const redis::Reply& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorStatus("EVALSHA case compare-and-set", reply.str));
+    } else {
+      out.push_back(reply.integer == 1);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& complaint_id,

@@ -24,6 +24,9 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
                                      const routing::v1::CaseRecord& record,
                                      absl::Duration ttl) override;
   absl::StatusOr<std::vector<std::string>> PendingCases(int limit) override;
+  // One pipelined round trip each.
+  std::vector<absl::StatusOr<StoredCase>> LoadMany(const std::vector<std::string>& ids) override;
+  std::vector<absl::StatusOr<bool>> CompareAndSetMany(const std::vector<Write>& writes) override;
 
   std::string CaseKey(const std::string& complaint_id) const {
     return prefix_ + "case:" + complaint_id;

@@ -20,6 +20,8 @@ namespace {
 
 // Longer reasons are cut: the header travels with every dead letter.
 constexpr size_t kMaxReasonBytes = 1024;
+// How often a consumer with a subscribed topic missing looks for it again.
+constexpr absl::Duration kMissingTopicCheck = absl::Seconds(2);
 
 const std::shared_ptr<spdlog::logger>& Log() {
   static const auto logger = common::ModuleLogger("kafka");
@@ -420,7 +422,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
         continue;
       }
       if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
-      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF) {
+      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF &&
+          !OnClientError(err, message->errstr())) {
         // Client-level conditions (unknown topic, broker down...) that librdkafka recovers from.
         Log()->warn("consume: {}", message->errstr());
       }
@@ -438,6 +441,90 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
     }
     return std::move(fetched);
+  }
+
+  bool Subscribed(const std::string& topic) const {
+    return std::find(options.topics.begin(), options.topics.end(), topic) != options.topics.end();
+  }
+
+  // An error event of the client (event_cb, served inside consume() on this thread). A fetch
+  // from a partition of a deleted topic fails with UNKNOWN_TOPIC_OR_PART every second or so,
+  // and librdkafka 2.0 neither revokes the partition nor returns an error from consume(): this
+  // is where a topic deleted under the consumer shows. True: dealt with (not logged again).
+  bool OnClientError(RdKafka::ErrorCode err, const std::string& text) {
+    if (err != RdKafka::ERR_UNKNOWN_TOPIC_OR_PART && err != RdKafka::ERR__UNKNOWN_TOPIC) {
+      return false;
+    }
+    for (const std::string& topic : options.topics) {
+      // "<topic> [<partition>]: topic does not exist (...)", or the topic named elsewhere.
+      if (text.find(topic) == std::string::npos) continue;
+      if (missing_topics.contains(topic)) return true;  // said once already
+      if (TopicState(topic) == Presence::kMissing) {
+        NoteMissing(topic, text);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  enum class Presence { kExists, kMissing, kUnknown };
+  // Whether the broker's metadata lists the topic with partitions; kUnknown when it could not
+  // be asked (a broker restarting answers nothing, which is not "deleted").
+  Presence TopicState(const std::string& topic) {
+    std::string error;
+    std::unique_ptr<RdKafka::Topic> handle(
+        RdKafka::Topic::create(consumer.get(), topic, nullptr, error));
+    if (handle == nullptr) return Presence::kUnknown;
+    RdKafka::Metadata* raw = nullptr;
+    const RdKafka::ErrorCode err = consumer->metadata(false, handle.get(), &raw, 2000);
+    std::unique_ptr<RdKafka::Metadata> metadata(raw);
+    if (err != RdKafka::ERR_NO_ERROR) return Presence::kUnknown;
+    for (const RdKafka::TopicMetadata* t : *metadata->topics()) {
+      if (t->topic() != topic) continue;
+      if (t->err() == RdKafka::ERR_UNKNOWN_TOPIC_OR_PART) return Presence::kMissing;
+      if (t->err() == RdKafka::ERR_NO_ERROR && !t->partitions()->empty()) return Presence::kExists;
+      return Presence::kUnknown;
+    }
+    return Presence::kMissing;
+  }
+
+  // A subscribed topic was deleted under the consumer: nothing of it can be read until it is
+  // created again. Not a record's fault, so nothing is dead-lettered; the consumer goes on with
+  // its other topics, reports the outage, and looks for the topic again.
+  void NoteMissing(const std::string& topic, const std::string& reason) {
+    if (!missing_topics.insert(topic).second) return;
+    Log()->error("subscribed topic {} does not exist ({}): none of its records can be consumed "
+                 "until it is created again (deploy/topics.conf, ensure_topics)",
+                 topic, reason);
+    next_missing_check = absl::Now() + kMissingTopicCheck;
+    if (missing_topics.size() == 1 && options.on_topics_missing) options.on_topics_missing(true);
+  }
+
+  // While topics are missing, every kMissingTopicCheck: a topic that exists again is a new
+  // topic, all of whose records are new. Its partitions stayed assigned to this member, with
+  // the positions of the deleted topic; the fetcher would go on from there (and skip the new
+  // topic's first records when it already has as many), so they are read from the beginning.
+  void CheckMissing() {
+    if (missing_topics.empty() || absl::Now() < next_missing_check) return;
+    next_missing_check = absl::Now() + kMissingTopicCheck;
+    for (auto it = missing_topics.begin(); it != missing_topics.end();) {
+      if (TopicState(*it) != Presence::kExists) {
+        ++it;
+        continue;
+      }
+      std::vector<TopicPartition> partitions;
+      for (const auto& [topic, partition] : assigned) {
+        if (topic == *it) partitions.push_back({topic, partition});
+      }
+      Log()->warn("subscribed topic {} exists again: reading {} from the beginning", *it,
+                  partitions.empty() ? "its partitions (none assigned here)" : Describe(partitions));
+      if (!partitions.empty()) {
+        std::lock_guard lock(rewind_mu);
+        rewinds.insert(rewinds.end(), partitions.begin(), partitions.end());
+      }
+      it = missing_topics.erase(it);
+    }
+    if (missing_topics.empty() && options.on_topics_missing) options.on_topics_missing(false);
   }
 
   void Close() {
@@ -461,6 +548,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // Below: only touched on the consumer thread (Run and the callbacks it serves).
   std::set<PartitionKey> assigned;
   bool retrying = false;
+  // Subscribed topics found missing (NoteMissing), and when to look for them again.
+  std::set<std::string> missing_topics;
+  absl::Time next_missing_check = absl::InfinitePast();
   // When the assignment was lost and no assignment has come since (rebalance_cb).
   std::optional<absl::Time> lost_since;
   std::deque<IncomingRecord> held;
@@ -485,6 +575,10 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   impl->options = std::move(options);
   impl->dead_letters = dead_letters;
   impl->metrics = std::make_unique<ConsumerMetrics>(impl->options.group_id);
+  Impl* raw = impl.get();
+  impl->events.on_error = [raw](RdKafka::ErrorCode err, const std::string& text) {
+    return raw->consumer != nullptr && raw->OnClientError(err, text);
+  };
   auto conf = internal::MakeConf(
       config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
       {{"group.id", impl->options.group_id},
@@ -544,6 +638,7 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
       break;
     }
     impl_->ApplyRewinds();
+    impl_->CheckMissing();
     absl::StatusOr<std::vector<IncomingRecord>> batch = impl_->NextBatch(max_batch);
     if (!batch.ok()) {
       result = batch.status();

@@ -49,6 +49,11 @@ struct ConsumerOptions {
   // this library knowing about health checks. Aborted (a concurrent writer won a race) is a
   // normal retry, not an outage, and is not reported.
   std::function<void(bool retrying)> on_retrying;
+  // Called from the consumer thread with true when a subscribed topic is found missing (deleted
+  // under the consumer: nothing of it can be read, and the consumer waits for it to be created
+  // again), and with false once every subscribed topic exists again. Reported apart from
+  // on_retrying (runtime::ReportRetryingTo wires both to the service's health).
+  std::function<void(bool missing)> on_topics_missing;
   // A consumer whose assignment was lost (its session timed out, e.g. while the broker was
   // down) and that has not been given an assignment again within this time stops with an
   // error, so that its process is restarted and rejoins: seen after a broker restart, a member

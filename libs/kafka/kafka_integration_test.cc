@@ -840,6 +840,54 @@ TEST_F(KafkaIntegrationTest, PublishToAMissingTopicIsRetriedUntilTheTopicExists)
   EXPECT_EQ(retries.events(), (std::vector<bool>{true, false}));
 }
 
+// A topic deleted under a running consumer (an operator's mistake, a cluster rebuilt) and
+// created again, as ensure_topics would: the consumer neither stops nor dead-letters anything,
+// reports the topic missing while it is gone, and consumes the re-created topic.
+TEST_F(KafkaIntegrationTest, ATopicDeletedAndCreatedAgainIsConsumedAgain) {
+  const std::string topic = MakeTopic("deleted", 2);
+  CountingPublisher dead_letters(producer_.get());
+  RetryLog missing;
+  RetryLog retries;
+  Seen seen;
+  ConsumerOptions options = Options(topic);
+  options.on_topics_missing = missing.Callback();
+  options.on_retrying = retries.Callback();
+  auto consumer = Consumer::Create(config_, options, &dead_letters);
+  ASSERT_TRUE(consumer.ok()) << consumer.status();
+  RunningConsumer running(
+      *std::move(consumer),
+      [&](const std::vector<IncomingRecord>& records) {
+        for (const auto& r : records) seen.Add(r);
+        return std::vector<absl::Status>(records.size());
+      },
+      100);
+  ASSERT_TRUE(producer_->Publish(Record(topic, "k1", "before")).ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.Contains("before"); }));
+
+  ASSERT_TRUE(DeleteTopics(config_, {topic}, absl::Seconds(30)).ok());
+  ASSERT_TRUE(WaitFor([&] { return missing.events() == std::vector<bool>{true}; },
+                      absl::Seconds(60)))
+      << "the missing topic was not reported";
+
+  auto specs = ParseTopicCatalogue(absl::StrCat(topic, " partitions=2 retention=1d\n"));
+  ASSERT_TRUE(specs.ok()) << specs.status();
+  ASSERT_TRUE(EnsureTopics(config_, *specs, absl::Seconds(30)).ok());
+  // The producer learns of the new topic on its own metadata refresh: retried until it does.
+  // The first record goes to the partition the consumer had read a record of, at the offset
+  // the deleted topic gave that one: a consumer going on from its old position skips it.
+  ASSERT_TRUE(WaitFor([&] { return producer_->Publish(Record(topic, "k1", "after-1")).ok(); },
+                      absl::Seconds(60)));
+  ASSERT_TRUE(producer_->Publish(Record(topic, "k2", "after-2")).ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.Contains("after-1") && seen.Contains("after-2"); },
+                      absl::Seconds(60)))
+      << "the re-created topic was not consumed: " << testing::PrintToString(seen.values());
+  ASSERT_TRUE(WaitFor([&] { return missing.events() == std::vector<bool>{true, false}; }))
+      << "the topic's return was not reported";
+  EXPECT_TRUE(running.Stop().ok());
+  EXPECT_EQ(dead_letters.calls, 0);
+  EXPECT_TRUE(retries.events().empty());
+}
+
 // The broker refuses a record above its message.max.bytes (1 MB by default), which an operator
 // can raise: the record is not bad in itself, so the failure is transient.
 TEST_F(KafkaIntegrationTest, RecordTooLargeForTheBrokerIsUnavailable) {

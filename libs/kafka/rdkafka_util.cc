@@ -82,7 +82,7 @@ void EventLogger::event_cb(RdKafka::Event& event) {
       if (event.fatal()) {
         fatal_.store(true, std::memory_order_relaxed);
         logger->critical("fatal client error: {}: {}", RdKafka::err2str(event.err()), event.str());
-      } else {
+      } else if (!on_error || !on_error(event.err(), event.str())) {
         // Mostly disconnects and unreachable brokers: librdkafka retries them on its own.
         logger->warn("{}: {}", RdKafka::err2str(event.err()), event.str());
       }

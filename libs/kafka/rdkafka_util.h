@@ -3,6 +3,7 @@
 // Internal to libs/kafka: what the producer, consumer and admin code share about librdkafka.
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +35,10 @@ class EventLogger final : public RdKafka::EventCb {
  public:
   void event_cb(RdKafka::Event& event) override;
   bool fatal() const { return fatal_.load(std::memory_order_relaxed); }
+  // Told of each non-fatal error event first (on the thread that serves the client's events);
+  // returning true means it was dealt with and is not logged again. Set before the client is
+  // created.
+  std::function<bool(RdKafka::ErrorCode, const std::string&)> on_error;
 
  private:
   std::atomic<bool> fatal_{false};

@@ -339,4 +339,59 @@ absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec
   return result;
 }
 
+absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::string>& names,
+                          absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
+  internal::EventLogger events;
+  auto conf = internal::MakeConf(config, {}, {}, &events);
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf->get(), error));
+  if (client == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
+  rd_kafka_t* rk = client->c_ptr();
+
+  std::vector<CPtr<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy>> owned;
+  std::vector<rd_kafka_DeleteTopic_t*> topics;
+  for (const std::string& name : names) {
+    owned.emplace_back(rd_kafka_DeleteTopic_new(name.c_str()));
+    topics.push_back(owned.back().get());
+  }
+  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS));
+  char errstr[512];
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), RemainingMs(deadline), errstr,
+                                              sizeof(errstr));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), errstr,
+                                            sizeof(errstr));
+  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
+  rd_kafka_DeleteTopics(rk, topics.data(), topics.size(), options.get(), queue.get());
+  CPtr<rd_kafka_event_t, rd_kafka_event_destroy> event(
+      rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
+  if (event == nullptr) return absl::DeadlineExceededError("kafka admin: delete topics timed out");
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
+                                absl::StrCat("kafka admin: delete topics: ",
+                                             rd_kafka_event_error_string(event.get())));
+  }
+  size_t count = 0;
+  const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
+      rd_kafka_event_DeleteTopics_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;
+    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(err),
+                                absl::StrCat("kafka admin: delete topic ",
+                                             rd_kafka_topic_result_name(results[i])));
+  }
+  for (;;) {
+    auto state = ReadMetadata(client.get(), deadline);
+    if (!state.ok()) return state.status();
+    bool gone = true;
+    for (const std::string& name : names) gone = gone && !state->contains(name);
+    if (gone) return absl::OkStatus();
+    if (absl::Now() >= deadline) return absl::DeadlineExceededError("deleted topics still listed");
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+}
+
 }  // namespace complaints::kafka

@@ -45,4 +45,10 @@ struct TopicOutcome {
 absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec>& topics,
                           absl::Duration timeout, std::vector<TopicOutcome>* outcomes = nullptr);
 
+// Deletes `names` (a missing one is no error) and waits until the broker's metadata no longer
+// lists them. For tests that take a topic away under a running consumer, and for operators'
+// tools; the platform itself never deletes topics.
+absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::string>& names,
+                          absl::Duration timeout);
+
 }  // namespace complaints::kafka

@@ -186,27 +186,33 @@ void RebuildGuard::CheckAssigned() {
   }
 }
 
+std::map<RebuildGuard::Partition, absl::Status> RebuildGuard::HoldUnready(
+    const std::vector<kafka::IncomingRecord>& records) {
+  std::vector<Partition> partitions;
+  for (const auto& r : records) {
+    Partition p(r.topic, r.partition);
+    if (std::find(partitions.begin(), partitions.end(), p) == partitions.end()) {
+      partitions.push_back(std::move(p));
+    }
+  }
+  std::map<Partition, absl::Status> held;  // partitions whose records must not be handled now
+  auto markers = readiness_.ReadMarkers(partitions);
+  for (size_t i = 0; i < partitions.size(); ++i) {
+    if (!markers.ok()) {
+      held[partitions[i]] = markers.status();
+    } else if (NeedsReplay(partitions[i], (*markers)[i])) {
+      // Not on half a state: these records come again with the replay (or are retried).
+      held[partitions[i]] = absl::UnavailableError(
+          absl::StrCat("state of ", Describe(partitions[i]), " is being rebuilt"));
+      StartReplay(partitions[i]);
+    }
+  }
+  return held;
+}
+
 kafka::BatchHandler RebuildGuard::Wrap(kafka::RecordHandler handler) {
   return [this, handler = std::move(handler)](const std::vector<kafka::IncomingRecord>& records) {
-    std::vector<Partition> partitions;
-    for (const auto& r : records) {
-      Partition p(r.topic, r.partition);
-      if (std::find(partitions.begin(), partitions.end(), p) == partitions.end()) {
-        partitions.push_back(std::move(p));
-      }
-    }
-    std::map<Partition, absl::Status> held;  // partitions whose records must not be handled now
-    auto markers = readiness_.ReadMarkers(partitions);
-    for (size_t i = 0; i < partitions.size(); ++i) {
-      if (!markers.ok()) {
-        held[partitions[i]] = markers.status();
-      } else if (NeedsReplay(partitions[i], (*markers)[i])) {
-        // Not on half a state: these records come again with the replay (or are retried).
-        held[partitions[i]] = absl::UnavailableError(
-            absl::StrCat("state of ", Describe(partitions[i]), " is being rebuilt"));
-        StartReplay(partitions[i]);
-      }
-    }
+    std::map<Partition, absl::Status> held = HoldUnready(records);
     std::vector<absl::Status> statuses;
     statuses.reserve(records.size());
     for (const auto& record : records) {
@@ -223,6 +229,43 @@ kafka::BatchHandler RebuildGuard::Wrap(kafka::RecordHandler handler) {
       }
       statuses.push_back(std::move(status));
     }
+    return statuses;
+  };
+}
+
+kafka::BatchHandler RebuildGuard::WrapBatch(kafka::BatchHandler handler) {
+  return [this, handler = std::move(handler)](const std::vector<kafka::IncomingRecord>& records) {
+    std::map<Partition, absl::Status> held = HoldUnready(records);
+    std::vector<size_t> ready;  // indexes of the records handed to the handler
+    std::vector<kafka::IncomingRecord> batch;
+    for (size_t i = 0; i < records.size(); ++i) {
+      if (held.contains(Partition(records[i].topic, records[i].partition))) continue;
+      ready.push_back(i);
+      batch.push_back(records[i]);
+    }
+    std::vector<absl::Status> handled;
+    if (!batch.empty()) handled = handler(batch);
+    if (handled.size() != batch.size()) {
+      handled.assign(batch.size(), absl::InternalError("batch handler answered the wrong count"));
+    }
+    std::vector<absl::Status> statuses(records.size());
+    size_t next = 0;
+    std::map<Partition, int64_t> done_up_to;  // last offset done, by partition
+    for (size_t i = 0; i < records.size(); ++i) {
+      const Partition p(records[i].topic, records[i].partition);
+      if (auto it = held.find(p); it != held.end()) {
+        statuses[i] = it->second;
+        continue;
+      }
+      absl::Status status = std::move(handled[next++]);
+      if (kafka::IsTransient(status)) {
+        held[p] = status;  // later records of the partition are retried after this one
+      } else {
+        done_up_to[p] = records[i].offset;
+      }
+      statuses[i] = std::move(status);
+    }
+    for (const auto& [partition, offset] : done_up_to) Finished(partition, offset);
     return statuses;
   };
 }

@@ -67,6 +67,13 @@ class RebuildGuard {
   // record that fails transiently fails the later records of its partition in the batch too,
   // so that nothing is applied out of order.
   kafka::BatchHandler Wrap(kafka::RecordHandler handler);
+  // The same behind the markers for a handler of many records at once (one that loads and
+  // writes a batch's state in a few round trips): it is given the records of the partitions
+  // that are ready, in order. After a partition's first record that fails transiently, its
+  // later records in the batch are failed the same way whatever the handler answered (they are
+  // retried in order; the handler must be idempotent), and a replay is complete only once every
+  // record up to its end has been done.
+  kafka::BatchHandler WrapBatch(kafka::BatchHandler handler);
 
   // Whether the state of a complaint, or of all, is complete (state_readiness.h).
   const StateReadiness& readiness() const { return readiness_; }
@@ -82,6 +89,9 @@ class RebuildGuard {
   bool NeedsReplay(const Partition& partition, const std::string& marker);
   void CheckAssigned();
   void Finished(const Partition& partition, int64_t offset);
+  // The partitions of `records` that must not be handled now, with the status their records
+  // get: Redis down, or state being rebuilt (whose replay this starts).
+  std::map<Partition, absl::Status> HoldUnready(const std::vector<kafka::IncomingRecord>& records);
 
   redis::RedisPool* pool_;
   const Options options_;

@@ -145,6 +145,11 @@ kafka::ConsumerOptions ReportRetryingTo(std::shared_ptr<DependencyHealth> health
                                         kafka::ConsumerOptions options) {
   std::string name = absl::StrCat("consumer ", options.group_id, " of ",
                                   absl::StrJoin(options.topics, ","));
+  options.on_topics_missing = [report = health->Reporter(name + ": a topic is missing"), health,
+                               previous = std::move(options.on_topics_missing)](bool missing) {
+    if (previous) previous(missing);
+    report(missing);
+  };
   options.on_retrying = [report = health->Reporter(std::move(name)), health,
                          previous = std::move(options.on_retrying)](bool retrying) {
     if (previous) previous(retrying);
@@ -171,6 +176,18 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
   guard->Attach(consumer->get());
   return std::make_unique<ConsumerThread>(*std::move(consumer), guard->Wrap(std::move(handler)),
                                           max_batch);
+}
+
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedBatchConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::BatchHandler handler,
+    RebuildGuard* guard, size_t max_batch) {
+  guard->Install(options);
+  guard->ReportTo(ctx.health->Reporter("rebuild of " + absl::StrJoin(options.topics, ", ")));
+  auto consumer = CreateConsumer(ctx, std::move(options));
+  if (!consumer.ok()) return consumer.status();
+  guard->Attach(consumer->get());
+  return std::make_unique<ConsumerThread>(*std::move(consumer),
+                                          guard->WrapBatch(std::move(handler)), max_batch);
 }
 
 int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,

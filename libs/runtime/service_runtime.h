@@ -88,7 +88,8 @@ class ConsumerThread {
 absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateConsumer(const ServiceContext& ctx,
                                                                 kafka::ConsumerOptions options);
 
-// `options` with on_retrying reporting to `health` (after any on_retrying it already had), for
+// `options` with on_retrying and on_topics_missing reporting to `health` (after any callbacks
+// it already had; a subscribed topic deleted under the consumer is an outage too), for
 // a consumer made with kafka::Consumer::Create rather than CreateConsumer.
 kafka::ConsumerOptions ReportRetryingTo(std::shared_ptr<DependencyHealth> health,
                                         kafka::ConsumerOptions options);
@@ -104,6 +105,11 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceConte
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
     const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
     RebuildGuard* guard, size_t max_batch = 100);
+
+// The same for a handler of many records at once (RebuildGuard::WrapBatch).
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedBatchConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::BatchHandler handler,
+    RebuildGuard* guard, size_t max_batch);
 
 // What a service does at shutdown besides the common steps.
 struct ShutdownHooks {

@@ -1,5 +1,8 @@
 #include "services/followup/followup.h"
 
+#include <map>
+#include <set>
+
 #include "libs/common/ids.h"
 #include "libs/common/logging.h"
 #include "libs/common/proto_time.h"
@@ -92,32 +95,69 @@ FollowUpTask FollowUp::NextAttempt(const FollowUpTask& task) {
   return next;
 }
 
-absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
+std::optional<CaseChange> FollowUp::ChangeOf(const events::v1::CaseEvent& event) {
+  CaseChange change;
+  switch (event.event_case()) {
+    case events::v1::CaseEvent::kAssigned:
+      change.level = event.assigned().level();
+      return change;
+    case events::v1::CaseEvent::kResolved:
+      change.task = CaseChange::Task::kOpen;  // FirstTask makes the task
+      return change;
+    case events::v1::CaseEvent::kReopened:
+      change.task = CaseChange::Task::kClear;
+      return change;
+    case events::v1::CaseEvent::kClosed:
+      change.task = CaseChange::Task::kClear;
+      change.closed = true;
+      return change;
+    default:
+      return std::nullopt;  // nothing follow-up needs
+  }
+}
+
+absl::StatusOr<FollowUp::Parsed> FollowUp::Parse(const kafka::IncomingRecord& record) {
   auto header = kafka::FromHeaders(record.headers);
   if (!header.ok()) return header.status();
   auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
   if (!event.ok()) return event.status();
-  const std::string& complaint_id = event->complaint_id();
-  if (complaint_id.empty()) return absl::InvalidArgumentError("CaseEvent without complaint_id");
+  if (event->complaint_id().empty()) return absl::InvalidArgumentError("CaseEvent without complaint_id");
+  return Parsed{*std::move(event), header->id};
+}
 
-  CaseChange change;
-  switch (event->event_case()) {
-    case events::v1::CaseEvent::kAssigned:
-      change.level = event->assigned().level();
-      break;
-    case events::v1::CaseEvent::kResolved:
-      return OnResolved(*event, header->id);
-    case events::v1::CaseEvent::kReopened:
-      change.task = CaseChange::Task::kClear;
-      break;
-    case events::v1::CaseEvent::kClosed:
-      change.task = CaseChange::Task::kClear;
-      change.closed = true;
-      break;
-    default:
-      return absl::OkStatus();  // nothing follow-up needs
-  }
-  return store_->Apply(complaint_id, header->id, change).status();
+absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
+  auto parsed = Parse(record);
+  if (!parsed.ok()) return parsed.status();
+  const events::v1::CaseEvent& event = parsed->event;
+  if (event.has_resolved()) return OnResolved(event, parsed->event_id);
+  std::optional<CaseChange> change = ChangeOf(event);
+  if (!change) return absl::OkStatus();
+  return store_->Apply(event.complaint_id(), parsed->event_id, *change).status();
+}
+
+FollowUpTask FollowUp::FirstTask(const events::v1::CaseEvent& resolved,
+                                 const std::string& event_id, events::v1::Level level) const {
+  const std::string& complaint_id = resolved.complaint_id();
+  FollowUpTask task;
+  task.set_task_id(common::DeterministicId({complaint_id, "followup-task", event_id}));
+  task.set_complaint_id(complaint_id);
+  const bool serious = level == events::v1::LEVEL_MAJOR || level == events::v1::LEVEL_ESCALATED;
+  task.set_channel(serious ? events::v1::FOLLOW_UP_CHANNEL_CALLBACK
+                           : events::v1::FOLLOW_UP_CHANNEL_SMS);
+  task.set_attempt(1);
+  *task.mutable_due_at() = common::ToProtoTime(ResolvedAt(resolved) + options_.due_after);
+  task.set_unit(resolved.unit());
+  return task;
+}
+
+absl::Time FollowUp::ResolvedAt(const events::v1::CaseEvent& resolved) const {
+  return resolved.has_occurred_at() ? common::FromProtoTime(resolved.occurred_at()) : clock_->Now();
+}
+
+void FollowUp::LogTask(const FollowUpTask& task) {
+  spdlog::info("complaint {} resolved: follow-up task {} by {} due {}", task.complaint_id(),
+               task.task_id(), events::v1::FollowUpChannel_Name(task.channel()),
+               kafka::FormatEventTime(common::FromProtoTime(task.due_at())));
 }
 
 absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
@@ -128,33 +168,121 @@ absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
   if (*seen) return absl::OkStatus();
   auto state = store_->Get(complaint_id);
   if (!state.ok()) return state.status();
-
-  FollowUpTask task;
-  task.set_task_id(common::DeterministicId({complaint_id, "followup-task", event_id}));
-  task.set_complaint_id(complaint_id);
-  const bool serious = state->level == events::v1::LEVEL_MAJOR ||
-                       state->level == events::v1::LEVEL_ESCALATED;
-  task.set_channel(serious ? events::v1::FOLLOW_UP_CHANNEL_CALLBACK
-                           : events::v1::FOLLOW_UP_CHANNEL_SMS);
-  task.set_attempt(1);
-  const absl::Time now = clock_->Now();
-  const absl::Time resolved_at =
-      event.has_occurred_at() ? common::FromProtoTime(event.occurred_at()) : now;
-  *task.mutable_due_at() = common::ToProtoTime(resolved_at + options_.due_after);
-  task.set_unit(event.unit());
+  const FollowUpTask task = FirstTask(event, event_id, state->level);
 
   // Publish first, remember after: a crash in between re-publishes the same task id.
-  if (auto s = publisher_->Publish(TaskRecord(task, resolved_at)); !s.ok()) return s;
+  if (auto s = publisher_->Publish(TaskRecord(task, ResolvedAt(event))); !s.ok()) return s;
   CaseChange change;
   change.task = CaseChange::Task::kOpen;
   change.open = task;
   if (auto applied = store_->Apply(complaint_id, event_id, change); !applied.ok()) {
     return applied.status();
   }
-  spdlog::info("complaint {} resolved: follow-up task {} by {} due {}", complaint_id,
-               task.task_id(), events::v1::FollowUpChannel_Name(task.channel()),
-               kafka::FormatEventTime(common::FromProtoTime(task.due_at())));
+  LogTask(task);
   return absl::OkStatus();
+}
+
+std::vector<absl::Status> FollowUp::HandleCaseEvents(
+    const std::vector<kafka::IncomingRecord>& records) {
+  std::vector<absl::Status> out(records.size());
+  // The records follow-up acts on, by complaint (in order of first appearance), in order.
+  struct Item {
+    size_t index;
+    Parsed parsed;
+    CaseChange change;
+  };
+  std::vector<FollowUpStore::Ask> asks;
+  std::vector<std::vector<Item>> items;
+  std::map<std::string, size_t> complaint_index;
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto parsed = Parse(records[i]);
+    if (!parsed.ok()) {
+      out[i] = parsed.status();
+      continue;
+    }
+    std::optional<CaseChange> change = ChangeOf(parsed->event);
+    if (!change) continue;
+    const std::string id = parsed->event.complaint_id();
+    auto [it, added] = complaint_index.try_emplace(id, asks.size());
+    if (added) {
+      asks.push_back({id, {}});
+      items.emplace_back();
+    }
+    asks[it->second].event_ids.push_back(parsed->event_id);
+    items[it->second].push_back({i, *std::move(parsed), *std::move(change)});
+  }
+  if (asks.empty()) return out;
+
+  // 1. Every complaint's state and seen events, in one round trip.
+  std::vector<absl::StatusOr<FollowUpStore::Known>> known = store_->GetMany(asks);
+  // 2. Each complaint's events on its state in memory, in order, as HandleCaseEvent would.
+  std::vector<FollowUpStore::Changes> changes;
+  std::vector<size_t> changes_of;  // the complaint (index in `asks`) of each entry of `changes`
+  std::vector<std::vector<size_t>> decided;  // per entry of `changes`: its records' indexes
+  std::vector<kafka::OutgoingRecord> tasks;
+  std::vector<FollowUpTask> opened;
+  std::vector<bool> has_task(asks.size(), false);
+  for (size_t c = 0; c < asks.size(); ++c) {
+    if (!known[c].ok()) {
+      for (const Item& item : items[c]) out[item.index] = known[c].status();
+      continue;
+    }
+    events::v1::Level level = known[c]->state.level;
+    std::set<std::string> seen;
+    FollowUpStore::Changes mine{asks[c].complaint_id, {}};
+    std::vector<size_t> mine_records;
+    for (size_t k = 0; k < items[c].size(); ++k) {
+      Item& item = items[c][k];
+      if (known[c]->seen[k] || !seen.insert(item.parsed.event_id).second) continue;  // applied
+      const events::v1::CaseEvent& event = item.parsed.event;
+      if (event.has_resolved()) {
+        item.change.open = FirstTask(event, item.parsed.event_id, level);
+        tasks.push_back(TaskRecord(item.change.open, ResolvedAt(event)));
+        opened.push_back(item.change.open);
+        has_task[c] = true;
+      }
+      if (item.change.level) level = *item.change.level;
+      mine.events.push_back({item.parsed.event_id, item.change});
+      mine_records.push_back(item.index);
+    }
+    if (mine.events.empty()) continue;
+    changes.push_back(std::move(mine));
+    changes_of.push_back(c);
+    decided.push_back(std::move(mine_records));
+  }
+  // 3. The tasks, in one publish: before they are remembered (a crash in between publishes the
+  // same tasks again). If it fails, the complaints with a task wait whole: their records are
+  // retried, in order, and nothing of them is remembered meanwhile.
+  if (!tasks.empty()) {
+    if (absl::Status published = publisher_->Publish(tasks); !published.ok()) {
+      for (size_t c = 0; c < asks.size(); ++c) {
+        if (!has_task[c]) continue;
+        for (const Item& item : items[c]) out[item.index] = published;
+      }
+      std::vector<FollowUpStore::Changes> kept;
+      std::vector<std::vector<size_t>> kept_decided;
+      for (size_t w = 0; w < changes.size(); ++w) {
+        if (has_task[changes_of[w]]) continue;
+        kept.push_back(std::move(changes[w]));
+        kept_decided.push_back(std::move(decided[w]));
+      }
+      changes = std::move(kept);
+      decided = std::move(kept_decided);
+      opened.clear();
+    }
+  }
+  // 4. Every complaint's changes, in one round trip (each complaint's atomically, in order).
+  std::vector<absl::StatusOr<std::vector<bool>>> applied = store_->ApplyMany(changes);
+  for (size_t w = 0; w < changes.size(); ++w) {
+    if (applied[w].ok()) continue;
+    for (size_t i : decided[w]) out[i] = applied[w].status();
+    // A task published for it is published again, the same record, when it is retried.
+    std::erase_if(opened, [&](const FollowUpTask& t) {
+      return t.complaint_id() == changes[w].complaint_id;
+    });
+  }
+  for (const FollowUpTask& task : opened) LogTask(task);
+  return out;
 }
 
 std::optional<FollowUpTask> FollowUp::FindOpenTask(const CaseState& state,

@@ -45,6 +45,13 @@ class FollowUp {
   // first FollowUpTask and remembers it as open. Reopened / Closed: no task is open any more.
   // Duplicates (same ce_id) change nothing; a record that does not parse is InvalidArgument.
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+  // Many records at once (a kafka::BatchHandler), each with the effect and status
+  // HandleCaseEvent would give it, in three calls for the whole batch: the complaints' states
+  // loaded in one round trip, the new tasks published in one call, and every complaint's
+  // changes applied in one round trip (atomically per complaint, in order). A complaint whose
+  // load, publish or write fails has all its records of the batch failed the same way (they
+  // are retried, in order; applying is idempotent on the event id).
+  std::vector<absl::Status> HandleCaseEvents(const std::vector<kafka::IncomingRecord>& records);
 
   // The contact systems' report on a task. Repeating a call with the same outcome is safe and
   // returns the same effect; a different outcome for a task that has one is FailedPrecondition.
@@ -56,6 +63,19 @@ class FollowUp {
   static events::v1::FollowUpTask NextAttempt(const events::v1::FollowUpTask& task);
 
  private:
+  struct Parsed {
+    events::v1::CaseEvent event;
+    std::string event_id;  // ce_id
+  };
+  static absl::StatusOr<Parsed> Parse(const kafka::IncomingRecord& record);
+  // What an event does to the state; nullopt for events follow-up ignores. For a resolution,
+  // the task to open is FirstTask's.
+  static std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event);
+  // The first task of a resolution, for a complaint of `level`; deterministic.
+  events::v1::FollowUpTask FirstTask(const events::v1::CaseEvent& resolved,
+                                     const std::string& event_id, events::v1::Level level) const;
+  absl::Time ResolvedAt(const events::v1::CaseEvent& resolved) const;
+  static void LogTask(const events::v1::FollowUpTask& task);
   absl::Status OnResolved(const events::v1::CaseEvent& event, const std::string& event_id);
   // `task_id` if it is the open task or one of its retries (after a Redis rebuild the store
   // knows only the first task of a resolution), with its attempt; nullopt otherwise.

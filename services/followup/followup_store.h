@@ -3,6 +3,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "complaints/events/v1/complaint.pb.h"
@@ -58,6 +59,76 @@ class FollowUpStore {
   virtual absl::Status AdvanceOpenTask(const std::string& complaint_id,
                                        const std::string& expected_task_id,
                                        const std::optional<events::v1::FollowUpTask>& next) = 0;
+
+  // For a consumer's batch (FollowUp::HandleCaseEvents): many complaints' states, and whether
+  // each of the given event ids was applied to them, in one round trip where the store can.
+  struct Known {
+    CaseState state;
+    std::vector<bool> seen;  // per event id asked, in order
+  };
+  struct Ask {
+    std::string complaint_id;
+    std::vector<std::string> event_ids;
+  };
+  virtual std::vector<absl::StatusOr<Known>> GetMany(const std::vector<Ask>& asks) {
+    std::vector<absl::StatusOr<Known>> out;
+    for (const Ask& ask : asks) {
+      auto state = Get(ask.complaint_id);
+      if (!state.ok()) {
+        out.push_back(state.status());
+        continue;
+      }
+      Known known{*std::move(state), {}};
+      absl::Status failed;
+      for (const std::string& id : ask.event_ids) {
+        auto seen = Seen(ask.complaint_id, id);
+        if (!seen.ok()) {
+          failed = seen.status();
+          break;
+        }
+        known.seen.push_back(*seen);
+      }
+      if (failed.ok()) {
+        out.push_back(std::move(known));
+      } else {
+        out.push_back(failed);
+      }
+    }
+    return out;
+  }
+  // Several events' changes per complaint, each complaint's applied in order as Apply would
+  // (atomically per complaint where the store can, so that a failure never leaves a later
+  // change applied without an earlier one): per complaint, whether each event was new.
+  struct EventChange {
+    std::string event_id;
+    CaseChange change;
+  };
+  struct Changes {
+    std::string complaint_id;
+    std::vector<EventChange> events;
+  };
+  virtual std::vector<absl::StatusOr<std::vector<bool>>> ApplyMany(
+      const std::vector<Changes>& changes) {
+    std::vector<absl::StatusOr<std::vector<bool>>> out;
+    for (const Changes& c : changes) {
+      std::vector<bool> applied;
+      absl::Status failed;
+      for (const EventChange& e : c.events) {
+        auto done = Apply(c.complaint_id, e.event_id, e.change);
+        if (!done.ok()) {
+          failed = done.status();
+          break;
+        }
+        applied.push_back(*done);
+      }
+      if (failed.ok()) {
+        out.push_back(std::move(applied));
+      } else {
+        out.push_back(failed);
+      }
+    }
+    return out;
+  }
 };
 
 }  // namespace complaints::followup

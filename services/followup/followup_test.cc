@@ -443,6 +443,98 @@ TEST_F(FollowUpTest, AnOutcomeForACaseThatIsNoLongerResolvedIsRefused) {
   EXPECT_EQ(CaseStateNow(), routing::v1::CASE_STATE_REOPENED);
 }
 
+// The batched consumer (HandleCaseEvents) leaves the same state and publishes the same tasks
+// as the one-by-one one, in one publish: levels, resolutions, reopenings, closes, duplicates,
+// events follow-up ignores and bad records, two complaints interleaved.
+TEST_F(FollowUpTest, TheBatchDoesWhatOneByOneDoes) {
+  std::vector<kafka::IncomingRecord> records;
+  for (const std::string id : {"CMP42", "CMP43"}) {
+    CaseEvent assigned = Event(id);
+    assigned.mutable_assigned()->set_level(id == "CMP42" ? events::v1::LEVEL_MAJOR
+                                                          : events::v1::LEVEL_ORDINARY);
+    records.push_back(CaseRecord(assigned, id + "-assigned"));
+  }
+  for (const std::string id : {"CMP42", "CMP43"}) {
+    CaseEvent accepted = Event(id);
+    accepted.mutable_accepted();
+    records.push_back(CaseRecord(accepted, id + "-accepted"));
+    CaseEvent resolved = Event(id);
+    resolved.mutable_resolved()->set_resolution("refunded");
+    records.push_back(CaseRecord(resolved, id + "-resolved-1"));
+    records.push_back(CaseRecord(resolved, id + "-resolved-1"));  // a duplicate
+  }
+  CaseEvent reopened = Event("CMP42");
+  reopened.mutable_reopened()->set_reason("unsatisfied");
+  records.push_back(CaseRecord(reopened, "CMP42-reopened"));
+  CaseEvent resolved = Event("CMP42");
+  resolved.mutable_resolved()->set_resolution("refunded twice");
+  records.push_back(CaseRecord(resolved, "CMP42-resolved-2"));
+  CaseEvent closed = Event("CMP43");
+  closed.mutable_closed()->set_reason("satisfied");
+  records.push_back(CaseRecord(closed, "CMP43-closed"));
+  kafka::IncomingRecord bad = records.back();
+  bad.value = "\xff\xff not a case event";
+  records.push_back(bad);
+
+  testing::FakePublisher one_publisher;
+  MemoryStore one_store;
+  FollowUp one(&one_publisher, &ledger_, &one_store, &clock_);
+  std::vector<absl::Status> one_statuses;
+  for (const auto& r : records) one_statuses.push_back(one.HandleCaseEvent(r));
+
+  const std::vector<absl::Status> statuses = followup_.HandleCaseEvents(records);
+  ASSERT_EQ(statuses.size(), records.size());
+  for (size_t i = 0; i < records.size(); ++i) EXPECT_EQ(statuses[i], one_statuses[i]) << i;
+  EXPECT_EQ(statuses.back().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(publisher_.calls(), 1);
+  const auto tasks = publisher_.PublishedTo(events::kFollowUpTasksTopic);
+  const auto one_tasks = one_publisher.PublishedTo(events::kFollowUpTasksTopic);
+  ASSERT_EQ(tasks.size(), 3u);
+  // The same records (the order of different complaints' tasks is free).
+  auto by_id = [](const std::vector<kafka::OutgoingRecord>& records) {
+    std::map<std::string, std::string> out;
+    for (const auto& r : records) out.emplace(r.event.id, r.value);
+    return out;
+  };
+  EXPECT_EQ(by_id(tasks), by_id(one_tasks));
+  EXPECT_EQ(store_.seen_, one_store.seen_);
+  for (const std::string id : {"CMP42", "CMP43"}) {
+    const CaseState& state = store_.cases_[id];
+    const CaseState& expected = one_store.cases_[id];
+    EXPECT_EQ(state.level, expected.level) << id;
+    ASSERT_EQ(state.open_task.has_value(), expected.open_task.has_value()) << id;
+    if (state.open_task) {
+      EXPECT_EQ(state.open_task->DebugString(), expected.open_task->DebugString());
+    }
+  }
+  EXPECT_TRUE(store_.cases_["CMP42"].open_task.has_value());  // the second resolution's task
+  EXPECT_EQ(store_.cases_["CMP42"].open_task->channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  EXPECT_FALSE(store_.cases_["CMP43"].open_task.has_value());  // closed
+}
+
+// Kafka down when a batch's tasks are published: the complaints with a task remember nothing
+// of the batch (all their records are retried, in order); the others go on.
+TEST_F(FollowUpTest, ABatchWhosePublishFailsRemembersNothingOfItsTasksComplaints) {
+  CaseEvent assigned = Event("CMP43");
+  assigned.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
+  CaseEvent assigned42 = Event("CMP42");
+  assigned42.mutable_assigned()->set_level(events::v1::LEVEL_MAJOR);
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  const auto statuses = followup_.HandleCaseEvents(
+      {CaseRecord(assigned42, "a-42"), Resolved(), CaseRecord(assigned, "a-43")});
+  EXPECT_TRUE(absl::IsUnavailable(statuses[0]));
+  EXPECT_TRUE(absl::IsUnavailable(statuses[1]));
+  EXPECT_TRUE(statuses[2].ok());
+  EXPECT_TRUE(store_.seen_["CMP42"].empty());
+  EXPECT_EQ(store_.cases_["CMP42"].level, events::v1::LEVEL_UNSPECIFIED);
+  EXPECT_EQ(store_.cases_["CMP43"].level, events::v1::LEVEL_MAJOR);
+
+  publisher_.FailWith(absl::OkStatus());
+  const auto retried = followup_.HandleCaseEvents({CaseRecord(assigned42, "a-42"), Resolved()});
+  EXPECT_TRUE(retried[0].ok() && retried[1].ok());
+  EXPECT_EQ(OnlyTask().channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+}
+
 TEST(FollowUpOptionsTest, FromConfig) {
   auto defaults = FollowUpOptions::FromConfig(common::Config());
   ASSERT_TRUE(defaults.ok());

@@ -1,5 +1,7 @@
 #include "services/followup/redis_followup_store.h"
 
+#include <algorithm>
+
 #include "absl/strings/numbers.h"
 
 namespace complaints::followup {
@@ -7,21 +9,29 @@ namespace {
 
 constexpr char kOutcomePrefix[] = "outcome:";
 
-// KEYS: case hash, seen set. ARGV: event id, level ("" keeps it), task op (keep|open|clear),
-// task id, task, expiry in ms (0: none, the case is open). Returns 0 for an event applied before.
+// KEYS: case hash, seen set. ARGV: groups of six, one per event, applied in order: event id,
+// level ("" keeps it), task op (keep|open|clear), task id, task, expiry in ms (0: none, the
+// case is open). Returns per event 1, or 0 for an event applied before.
 const redis::Script kApply(R"lua(
-if redis.call('SADD', KEYS[2], ARGV[1]) == 0 then return 0 end
-if ARGV[2] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[2]) end
-if ARGV[3] == 'open' then
-  redis.call('HSET', KEYS[1], 'task_id', ARGV[4], 'task', ARGV[5])
-elseif ARGV[3] == 'clear' then
-  redis.call('HDEL', KEYS[1], 'task_id', 'task')
+local out = {}
+for i = 1, #ARGV, 6 do
+  if redis.call('SADD', KEYS[2], ARGV[i]) == 0 then
+    table.insert(out, 0)
+  else
+    if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[i + 1]) end
+    if ARGV[i + 2] == 'open' then
+      redis.call('HSET', KEYS[1], 'task_id', ARGV[i + 3], 'task', ARGV[i + 4])
+    elseif ARGV[i + 2] == 'clear' then
+      redis.call('HDEL', KEYS[1], 'task_id', 'task')
+    end
+    if tonumber(ARGV[i + 5]) > 0 then
+      redis.call('PEXPIRE', KEYS[1], ARGV[i + 5])
+      redis.call('PEXPIRE', KEYS[2], ARGV[i + 5])
+    end
+    table.insert(out, 1)
+  end
 end
-if tonumber(ARGV[6]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[6])
-  redis.call('PEXPIRE', KEYS[2], ARGV[6])
-end
-return 1
+return out
 )lua");
 
 // KEYS: case hash. ARGV: field, outcome. Returns the outcome recorded (the first one wins).
@@ -70,8 +80,14 @@ absl::StatusOr<CaseState> RedisFollowUpStore::Get(const std::string& complaint_i
   if (!redis.ok()) return redis.status();
   auto reply = (*redis)->Command({"HGETALL", CaseKey(complaint_id)});
   if (!reply.ok()) return reply.status();
+  return DecodeState(complaint_id, *reply);
+}
+
+absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& complaint_id,
+                                                          const redis::Reply& reply) {
+  if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("HGETALL", reply.str);
   CaseState state;
-  const auto& fields = reply->elements;
+  const auto& fields = reply.elements;
   for (size_t i = 0; i + 1 < fields.size(); i += 2) {
     const std::string& name = fields[i].str;
     const std::string& value = fields[i + 1].str;
@@ -96,6 +112,44 @@ absl::StatusOr<CaseState> RedisFollowUpStore::Get(const std::string& complaint_i
   return state;
 }
 
+std::vector<absl::StatusOr<FollowUpStore::Known>> RedisFollowUpStore::GetMany(
+    const std::vector<Ask>& asks) {
+  using Result = std::vector<absl::StatusOr<Known>>;
+  if (asks.empty()) return {};
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return Result(asks.size(), redis.status());
+  // Per complaint its hash and its seen set: a complaint sees a dozen events at most.
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(2 * asks.size());
+  for (const Ask& ask : asks) {
+    commands.push_back({"HGETALL", CaseKey(ask.complaint_id)});
+    commands.push_back({"SMEMBERS", SeenKey(ask.complaint_id)});
+  }
+  auto replies = (*redis)->Pipeline(commands);
+  if (!replies.ok()) return Result(asks.size(), replies.status());
+  Result out;
+  out.reserve(asks.size());
+  for (size_t i = 0; i < asks.size(); ++i) {
+    auto state = DecodeState(asks[i].complaint_id, (*replies)[2 * i]);
+    const redis::Reply& members = (*replies)[2 * i + 1];
+    if (!state.ok()) {
+      out.push_back(state.status());
+      continue;
+    }
+    if (members.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorStatus("SMEMBERS", members.str));
+      continue;
+    }
+    Known known{*std::move(state), {}};
+    for (const std::string& id : asks[i].event_ids) {
+      known.seen.push_back(std::any_of(members.elements.begin(), members.elements.end(),
+                                       [&](const redis::Reply& m) { return m.str == id; }));
+    }
+    out.push_back(std::move(known));
+  }
+  return out;
+}
+
 absl::StatusOr<bool> RedisFollowUpStore::Seen(const std::string& complaint_id,
                                               const std::string& event_id) {
   auto redis = pool_->Acquire();
@@ -108,18 +162,50 @@ absl::StatusOr<bool> RedisFollowUpStore::Seen(const std::string& complaint_id,
 absl::StatusOr<bool> RedisFollowUpStore::Apply(const std::string& complaint_id,
                                                const std::string& event_id,
                                                const CaseChange& change) {
-  std::string op = "keep";
-  if (change.task == CaseChange::Task::kOpen) op = "open";
-  if (change.task == CaseChange::Task::kClear) op = "clear";
+  auto applied = ApplyMany({{complaint_id, {{event_id, change}}}});
+  if (!applied[0].ok()) return applied[0].status();
+  if (applied[0]->size() != 1) return absl::InternalError("apply script answered no result");
+  return (*applied[0])[0];
+}
+
+std::vector<absl::StatusOr<std::vector<bool>>> RedisFollowUpStore::ApplyMany(
+    const std::vector<Changes>& changes) {
+  using Result = std::vector<absl::StatusOr<std::vector<bool>>>;
+  if (changes.empty()) return {};
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  calls.reserve(changes.size());
+  for (const Changes& c : changes) {
+    redis::RedisClient::ScriptCall& call = calls.emplace_back();
+    call.keys = {CaseKey(c.complaint_id), SeenKey(c.complaint_id)};
+    for (const EventChange& e : c.events) {
+      const CaseChange& change = e.change;
+      std::string op = "keep";
+      if (change.task == CaseChange::Task::kOpen) op = "open";
+      if (change.task == CaseChange::Task::kClear) op = "clear";
+      for (std::string arg :
+           {e.event_id, change.level ? std::to_string(static_cast<int>(*change.level)) : "", op,
+            change.open.task_id(), change.open.SerializeAsString(),
+            std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0)}) {
+        call.args.push_back(std::move(arg));
+      }
+    }
+  }
   auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Eval(
-      kApply, {CaseKey(complaint_id), SeenKey(complaint_id)},
-      {event_id, change.level ? std::to_string(static_cast<int>(*change.level)) : "", op,
-       change.open.task_id(), change.open.SerializeAsString(),
-       std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0)});
-  if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  if (!redis.ok()) return Result(changes.size(), redis.status());
+  auto replies = (*redis)->EvalMany(kApply, calls);
+  if (!replies.ok()) return Result(changes.size(), replies.status());
+  Result out;
+  out.reserve(changes.size());
+  for (const redis::Reply& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorStatus("EVALSHA follow-up apply", reply.str));
+      continue;
+    }
+    std::vector<bool> applied;
+    for (const redis::Reply& one : reply.elements) applied.push_back(one.integer == 1);
+    out.push_back(std::move(applied));
+  }
+  return out;
 }
 
 absl::StatusOr<RecordedOutcome> RedisFollowUpStore::ClaimOutcome(const std::string& complaint_id,

@@ -30,8 +30,14 @@ class RedisFollowUpStore final : public FollowUpStore {
   absl::Status AdvanceOpenTask(const std::string& complaint_id,
                                const std::string& expected_task_id,
                                const std::optional<events::v1::FollowUpTask>& next) override;
+  // One pipelined round trip each; ApplyMany runs one script per complaint (atomic).
+  std::vector<absl::StatusOr<Known>> GetMany(const std::vector<Ask>& asks) override;
+  std::vector<absl::StatusOr<std::vector<bool>>> ApplyMany(
+      const std::vector<Changes>& changes) override;
 
  private:
+  static absl::StatusOr<CaseState> DecodeState(const std::string& complaint_id,
+                                               const redis::Reply& reply);
   std::string CaseKey(const std::string& complaint_id) const;
   std::string SeenKey(const std::string& complaint_id) const;
 

@@ -84,14 +84,29 @@ int main(int argc, char** argv) {
 
   kafka::ConsumerOptions options;
   options.topics = {events::kReceivedTopic, events::kCaseTopic};
+  // Records handled together: the cases of a batch are loaded in one Redis round trip and
+  // written in one more (what makes the replay after Redis lost the cases fast);
+  // routing.batched=false handles them one by one (for comparison: bench/run-rebuild-bench.sh).
+  const auto consumer_batch = runtime::ValueOrDie(ctx.config.GetInt("routing.consumer_batch", 500));
+  const bool batched = runtime::ValueOrDie(ctx.config.GetBool("routing.batched", true));
+  if (consumer_batch <= 0) {
+    runtime::CheckOk(absl::InvalidArgumentError("config routing.consumer_batch: must be positive"));
+  }
   std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
-  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
-      ctx, options,
-      [&router](const kafka::IncomingRecord& r) {
-        return r.topic == events::kReceivedTopic ? router.HandleReceived(r)
-                                                 : router.HandleCaseEvent(r);
-      },
-      &guard)));
+  if (batched) {
+    consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedBatchConsumer(
+        ctx, options,
+        [&router](const std::vector<kafka::IncomingRecord>& r) { return router.HandleBatch(r); },
+        &guard, static_cast<size_t>(consumer_batch))));
+  } else {
+    consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
+        ctx, options,
+        [&router](const kafka::IncomingRecord& r) {
+          return r.topic == events::kReceivedTopic ? router.HandleReceived(r)
+                                                   : router.HandleCaseEvent(r);
+        },
+        &guard, static_cast<size_t>(consumer_batch))));
+  }
   // Records of commands whose publish failed (Kafka down) and that nobody retried: published
   // from the ledger's outbox once Kafka is back, whichever service appended them.
   runtime::PeriodicTask flush_pending(absl::Seconds(1), [&ledger] {

@@ -22,6 +22,18 @@ class MergeParking {
   virtual absl::StatusOr<std::vector<events::v1::ComplaintReceived>> Parked(
       const std::string& target) = 0;
   virtual absl::Status Unpark(const std::string& target, const std::string& complaint_id) = 0;
+  // Those of `targets` that have complaints parked for them, for a batch of routed complaints
+  // (one round trip in Redis). The default asks Parked for each.
+  virtual absl::StatusOr<std::vector<std::string>> WithParked(
+      const std::vector<std::string>& targets) {
+    std::vector<std::string> out;
+    for (const std::string& target : targets) {
+      auto parked = Parked(target);
+      if (!parked.ok()) return parked.status();
+      if (!parked->empty()) out.push_back(target);
+    }
+    return out;
+  }
 };
 
 // In memory, for unit tests.

@@ -40,4 +40,23 @@ absl::Status RedisMergeParking::Unpark(const std::string& target,
   return (*redis)->Command({"HDEL", prefix_ + "parked:" + target, complaint_id}).status();
 }
 
+absl::StatusOr<std::vector<std::string>> RedisMergeParking::WithParked(
+    const std::vector<std::string>& targets) {
+  std::vector<std::string> out;
+  if (targets.empty()) return out;
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  std::vector<std::vector<std::string>> commands;
+  commands.reserve(targets.size());
+  for (const std::string& target : targets) commands.push_back({"EXISTS", prefix_ + "parked:" + target});
+  auto replies = (*redis)->Pipeline(commands);
+  if (!replies.ok()) return replies.status();
+  for (size_t i = 0; i < targets.size(); ++i) {
+    const redis::Reply& reply = (*replies)[i];
+    if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EXISTS parked", reply.str);
+    if (reply.integer > 0) out.push_back(targets[i]);
+  }
+  return out;
+}
+
 }  // namespace complaints::routing

@@ -20,6 +20,8 @@ class RedisMergeParking final : public MergeParking {
   absl::StatusOr<std::vector<events::v1::ComplaintReceived>> Parked(
       const std::string& target) override;
   absl::Status Unpark(const std::string& target, const std::string& complaint_id) override;
+  absl::StatusOr<std::vector<std::string>> WithParked(
+      const std::vector<std::string>& targets) override;
 
  private:
   redis::RedisPool* pool_;

@@ -1,8 +1,13 @@
 #include "services/routing/router.h"
 
+#include <map>
+#include <set>
+
+#include "libs/cases/case_batch.h"
 #include "libs/cases/case_machine.h"
 #include "libs/common/logging.h"
 #include "libs/events/envelope.h"
+#include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
 #include "services/routing/rules.h"
 
@@ -98,34 +103,58 @@ absl::Status Router::AdmitParked(const std::string& target) {
   return absl::OkStatus();
 }
 
-absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& received) {
-  const events::v1::ComplaintReceived* complaint = &received;
-  const RouteDecision route = settings_.rules->Route(*complaint);
+cases::Command Router::RouteCommand(const events::v1::ComplaintReceived& complaint,
+                                   const RouteDecision& route) {
   cases::Command command;
-  command.complaint_id = complaint->complaint_id();
+  command.complaint_id = complaint.complaint_id();
   command.what = "routed";
   // One routing per complaint, however often its record is delivered or replayed.
   command.request_id = "received";
   command.creates_case = true;
   command.during_replay = true;
   command.actor = "routing";
-  command.decide = [&](const Case& current) -> absl::StatusOr<Decision> {
+  // The command outlives neither `complaint` nor `route`: both are the caller's.
+  command.decide = [&complaint, &route](const Case& current) -> absl::StatusOr<Decision> {
     Decision decision;
     if (current.state() != routing::v1::CASE_STATE_UNSPECIFIED) return decision;  // routed before
     Case to;
-    to.set_level(complaint->level());
-    to.set_urgency(complaint->urgency());
-    to.set_category(complaint->category());
-    *to.mutable_received_at() = complaint->received_at();
+    to.set_level(complaint.level());
+    to.set_urgency(complaint.urgency());
+    to.set_category(complaint.category());
+    *to.mutable_received_at() = complaint.received_at();
     // Timed at receipt: decided again after Redis lost it, the assignment is the same bytes.
-    AddAssignment(decision, to, route.unit, route.rule_id, &complaint->received_at(),
+    AddAssignment(decision, to, route.unit, route.rule_id, &complaint.received_at(),
                   route.rules_version);
     return decision;
   };
-  auto routed = ledger_->Execute(command);
+  return command;
+}
+
+cases::Command Router::ReassignCommand(const events::v1::CaseEvent& reopened,
+                                       const std::string& event_id) {
+  // A case reopened after follow-up goes back to its unit for a second handling (二次处理), once
+  // per reopening: the command's key is the reopening's id, its time the reopening's.
+  cases::Command reassign;
+  reassign.complaint_id = reopened.complaint_id();
+  reassign.what = "reassigned";
+  reassign.request_id = event_id;
+  reassign.during_replay = true;
+  reassign.actor = "routing";
+  reassign.decide = [&reopened](const Case& current) -> absl::StatusOr<Decision> {
+    Decision decision;
+    if (current.state() != routing::v1::CASE_STATE_REOPENED) return decision;
+    AddAssignment(decision, current, current.unit(), "reopened", &reopened.occurred_at());
+    return decision;
+  };
+  return reassign;
+}
+
+absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& complaint) {
+  const RouteDecision route = settings_.rules->Route(complaint);
+  auto routed = ledger_->Execute(RouteCommand(complaint, route));
   if (!routed.ok()) return routed.status();
   spdlog::info("complaint {} assigned to {} by rule {} (rules version {})",
-               complaint->complaint_id(), routed->unit(), route.rule_id, route.rules_version);
+               complaint.complaint_id(), routed->unit(), route.rule_id, route.rules_version);
   return absl::OkStatus();
 }
 
@@ -171,21 +200,202 @@ absl::Status Router::HandleCaseEvent(const kafka::IncomingRecord& record) {
   if (!observed.ok()) return observed.status();
   if (!event->has_reopened() || *observed == cases::Observation::kRefused) return absl::OkStatus();
 
-  // A case reopened after follow-up goes back to its unit for a second handling (二次处理), once
-  // per reopening: the command's key is the reopening's id, its time the reopening's.
-  cases::Command reassign;
-  reassign.complaint_id = event->complaint_id();
-  reassign.what = "reassigned";
-  reassign.request_id = cloud_event->id;
-  reassign.during_replay = true;
-  reassign.actor = "routing";
-  reassign.decide = [&](const Case& current) -> absl::StatusOr<Decision> {
-    Decision decision;
-    if (current.state() != routing::v1::CASE_STATE_REOPENED) return decision;
-    AddAssignment(decision, current, current.unit(), "reopened", &event->occurred_at());
-    return decision;
+  return ledger_->Execute(ReassignCommand(*event, cloud_event->id)).status();
+}
+
+// A record of a batch, parsed.
+struct Router::Step {
+  size_t index = 0;  // in the batch
+  bool received = false;
+  events::v1::ComplaintReceived complaint;  // received
+  events::v1::CaseEvent event;              // otherwise
+  std::string event_id;
+  const std::string& complaint_id() const {
+    return received ? complaint.complaint_id() : event.complaint_id();
+  }
+};
+
+std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingRecord>& records) {
+  std::vector<absl::Status> out(records.size());
+  // Partitions with a record that failed transiently: their later records wait (as the
+  // one-by-one consumer would), so a complaint's records are never applied out of order.
+  std::map<std::pair<std::string, int32_t>, absl::Status> held;
+  auto hold_failures = [&](size_t from, size_t to) {
+    for (size_t i = from; i < to; ++i) {
+      if (kafka::IsTransient(out[i])) held.try_emplace({records[i].topic, records[i].partition}, out[i]);
+    }
   };
-  return ledger_->Execute(reassign).status();
+  size_t i = 0;
+  while (i < records.size()) {
+    // Complaints received from here on that others wait for (parked): routed one by one, so
+    // that what waits for them merges right after their routing, before their later events,
+    // as the one-by-one consumer does it.
+    auto awaited = Awaited(records, i);
+    if (!awaited.ok()) {
+      for (; i < records.size(); ++i) {
+        if (out[i].ok()) out[i] = awaited.status();
+      }
+      break;
+    }
+    const size_t run_start = i;
+    std::vector<Step> run;
+    bool one_by_one = false;  // records[i] ends the run and goes the one-by-one way
+    for (; i < records.size(); ++i) {
+      const kafka::IncomingRecord& record = records[i];
+      if (auto h = held.find({record.topic, record.partition}); h != held.end()) {
+        out[i] = h->second;
+        continue;
+      }
+      Step step;
+      step.index = i;
+      if (record.topic == events::kReceivedTopic) {
+        auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
+        if (!complaint.ok()) {
+          out[i] = complaint.status();
+          continue;
+        }
+        if (complaint->complaint_id().empty()) {
+          out[i] = absl::InvalidArgumentError("complaint_id is empty");
+          continue;
+        }
+        // It changes another case and may park, or others wait for it: one by one, after the
+        // run before it.
+        if (!complaint->merged_into().empty() || awaited->contains(complaint->complaint_id())) {
+          one_by_one = true;
+          break;
+        }
+        step.received = true;
+        step.complaint = *std::move(complaint);
+      } else {
+        auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
+        if (!event.ok()) {
+          out[i] = event.status();
+          continue;
+        }
+        if (event->complaint_id().empty()) {
+          out[i] = absl::InvalidArgumentError("complaint_id is empty");
+          continue;
+        }
+        auto cloud_event = kafka::FromHeaders(record.headers);
+        if (!cloud_event.ok()) {
+          out[i] = cloud_event.status();
+          continue;
+        }
+        step.event = *std::move(event);
+        step.event_id = cloud_event->id;
+      }
+      run.push_back(std::move(step));
+    }
+    if (!run.empty()) HandleRun(records, run, out);
+    hold_failures(run_start, i);
+    if (one_by_one) {
+      auto h = held.find({records[i].topic, records[i].partition});
+      out[i] = h != held.end() ? h->second : HandleReceived(records[i]);
+      hold_failures(i, i + 1);
+      ++i;
+    }
+  }
+  return out;
+}
+
+absl::StatusOr<std::set<std::string>> Router::Awaited(
+    const std::vector<kafka::IncomingRecord>& records, size_t from) {
+  std::set<std::string> awaited;
+  if (parking_ == nullptr) return awaited;
+  std::vector<std::string> ids;
+  for (size_t i = from; i < records.size(); ++i) {
+    if (records[i].topic != events::kReceivedTopic) continue;
+    events::v1::ComplaintReceived complaint;
+    if (!complaint.ParseFromString(records[i].value) || complaint.complaint_id().empty() ||
+        !complaint.merged_into().empty()) {
+      continue;
+    }
+    ids.push_back(complaint.complaint_id());
+  }
+  if (ids.empty()) return awaited;
+  auto waiting = parking_->WithParked(ids);
+  if (!waiting.ok()) return waiting.status();
+  awaited.insert(waiting->begin(), waiting->end());
+  return awaited;
+}
+
+void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::vector<Step>& run,
+                       std::vector<absl::Status>& out) {
+  std::vector<std::string> ids;
+  ids.reserve(run.size());
+  for (const Step& step : run) ids.push_back(step.complaint_id());
+  cases::CaseBatch batch(ledger_);
+  if (absl::Status loaded = batch.Load(ids); !loaded.ok()) {
+    for (const Step& step : run) out[step.index] = loaded;
+    return;
+  }
+  // Complaints routed (now or before), with their rule: their parked ones wait for them.
+  std::vector<std::pair<const Step*, RouteDecision>> routed;
+  for (const Step& step : run) {
+    if (!batch.Takes(step.complaint_id())) continue;
+    absl::Status& status = out[step.index];
+    if (step.received) {
+      const RouteDecision route = settings_.rules->Route(step.complaint);
+      status = batch.Execute(RouteCommand(step.complaint, route)).status();
+      if (status.ok()) routed.emplace_back(&step, route);
+      continue;
+    }
+    auto observed = batch.Observe(step.event, step.event_id);
+    if (!observed.ok()) {
+      status = observed.status();
+    } else if (step.event.has_reopened() && *observed != cases::Observation::kRefused) {
+      status = batch.Execute(ReassignCommand(step.event, step.event_id)).status();
+    }
+  }
+  const cases::CaseBatch::Result committed = batch.Commit();
+
+  // Cases the batch could not take, or whose write lost to another writer: their records one
+  // by one, in order; after a transient failure, a case's later records wait for it.
+  std::map<std::string, absl::Status> failed;
+  std::set<size_t> redone;
+  for (const Step& step : run) {
+    const std::string& id = step.complaint_id();
+    auto outcome = committed.outcomes.find(id);
+    const bool one_by_one = !batch.Takes(id) || (outcome != committed.outcomes.end() &&
+                                                 outcome->second == cases::CaseBatch::Outcome::kConflict);
+    absl::Status& status = out[step.index];
+    if (outcome != committed.outcomes.end() &&
+        outcome->second == cases::CaseBatch::Outcome::kFailed) {
+      status = committed.failures.at(id);
+    } else if (one_by_one) {
+      if (auto f = failed.find(id); f != failed.end()) {
+        status = f->second;
+      } else {
+        status = step.received ? Admit(step.complaint) : HandleCaseEvent(records[step.index]);
+        redone.insert(step.index);
+        if (kafka::IsTransient(status)) failed.emplace(id, status);
+      }
+    }
+  }
+
+  // Complaints parked for these meanwhile (by another instance, after Awaited looked):
+  // admitted now, one by one.
+  std::erase_if(routed, [&](const auto& r) {
+    return !out[r.first->index].ok() || redone.contains(r.first->index);
+  });
+  std::vector<std::string> targets;
+  for (const auto& [step, route] : routed) {
+    spdlog::info("complaint {} assigned to {} by rule {}", step->complaint_id(), route.unit,
+                 route.rule_id);
+    targets.push_back(step->complaint_id());
+  }
+  if (parking_ == nullptr || targets.empty()) return;
+  auto waiting = parking_->WithParked(targets);
+  if (!waiting.ok()) {
+    for (const auto& r : routed) out[r.first->index] = waiting.status();
+    return;
+  }
+  const std::set<std::string> with_parked(waiting->begin(), waiting->end());
+  for (const auto& r : routed) {
+    if (with_parked.contains(r.first->complaint_id())) {
+      out[r.first->index] = AdmitParked(r.first->complaint_id());
+    }
+  }
 }
 
 absl::StatusOr<Case> Router::Get(const std::string& complaint_id) {

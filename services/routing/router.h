@@ -1,5 +1,6 @@
 #pragma once
 
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,13 @@ class Router {
   // complaints.case.v1: events the ledger has not seen (after Redis lost them, or from a writer
   // outside it) are applied or refused; a reopened case is assigned again to its unit.
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+  // Records of both topics at once (a kafka::BatchHandler), each with the effect and status
+  // HandleReceived or HandleCaseEvent would give it, in a few round trips for the whole batch
+  // (cases::CaseBatch): what makes the replay after Redis lost the cases fast. Merged
+  // complaints, cases another writer is changing and cases whose write met a conflict go the
+  // one-by-one way, in order. After a record fails transiently, the later records of its
+  // partition fail the same way without being handled (they are retried after it).
+  std::vector<absl::Status> HandleBatch(const std::vector<kafka::IncomingRecord>& records);
 
   absl::StatusOr<routing::v1::Case> Accept(const routing::v1::AcceptCaseRequest& request);
   absl::StatusOr<routing::v1::Case> LogContact(const routing::v1::LogContactRequest& request);
@@ -53,6 +61,20 @@ class Router {
   // routed, or routed to a case of its own; then the complaints parked for it are admitted.
   absl::Status Admit(const events::v1::ComplaintReceived& complaint);
   absl::Status RouteOwnCase(const events::v1::ComplaintReceived& complaint);
+  // The commands of the consumers, shared by the one-by-one and batched ways: a complaint's
+  // routing, and a reopened case's reassignment. They refer to their arguments.
+  static cases::Command RouteCommand(const events::v1::ComplaintReceived& complaint,
+                                     const RouteDecision& route);
+  static cases::Command ReassignCommand(const events::v1::CaseEvent& reopened,
+                                        const std::string& event_id);
+  struct Step;
+  // Of the complaints received in `records` from `from` on, those with complaints parked for
+  // them (one round trip).
+  absl::StatusOr<std::set<std::string>> Awaited(const std::vector<kafka::IncomingRecord>& records,
+                                                size_t from);
+  // A run of records without merged complaints, through one cases::CaseBatch.
+  void HandleRun(const std::vector<kafka::IncomingRecord>& records, std::vector<Step>& run,
+                 std::vector<absl::Status>& out);
   absl::Status Park(const events::v1::ComplaintReceived& complaint);
   absl::Status AdmitParked(const std::string& target);
   // A complaint intake merged into an open complaint of the same customer and issue: new facts

@@ -1,5 +1,6 @@
 #include "services/routing/router.h"
 
+#include <algorithm>
 #include <map>
 #include <thread>
 
@@ -43,6 +44,7 @@ class RouterTest : public ::testing::Test {
     complaint.set_level(events::v1::LEVEL_ORDINARY);
     const auto record = events::ToRecord(events::kReceivedTopic, id, complaint, "e-" + id,
                                          "/test", id, clock_.Now());
+    received_.push_back(record);
     ASSERT_TRUE(router_->HandleReceived(testing::AsIncoming(record)).ok());
     DeliverCaseEvents();
   }
@@ -71,6 +73,7 @@ class RouterTest : public ::testing::Test {
   cases::CaseLedger ledger_{&store_, &publisher_, &clock_, {.event_source = "/complaints/routing"}};
   std::unique_ptr<Router> router_;
   size_t delivered_ = 0;
+  std::vector<kafka::OutgoingRecord> received_;  // what Receive sent
 };
 
 TEST_F(RouterTest, NewComplaintIsAssignedToItsBranch) {
@@ -458,6 +461,136 @@ TEST_F(RouterTest, WithoutParkingAMergedComplaintWaitsForItsTargetAsUnavailable)
                                        "/test", "CMP2", clock_.Now());
   EXPECT_EQ(router_->HandleReceived(testing::AsIncoming(record)).code(),
             absl::StatusCode::kUnavailable);
+}
+
+// Redis lost the cases: the batched replay (HandleBatch) rebuilds exactly what the one-by-one
+// consumer would, and publishes the same records again (same ids, same bytes), whatever the
+// batch boundaries: routing, merging (parked while the target is not routed), refusals and a
+// reopened case's reassignment.
+TEST_F(RouterTest, TheBatchedReplayRebuildsWhatOneByOneDoes) {
+  ReceiveAndAccept();
+  Receive("CMP3", "atm.card_retained", "BJ-0101");
+  Receive("CMP2", "fees", "", "CMP1");
+  routing::v1::ResolveCaseRequest resolve;
+  resolve.set_complaint_id("CMP1");
+  resolve.set_unit("HO-COMPLAINTS");
+  resolve.set_resolution("explained the fee");
+  ASSERT_TRUE(router_->Resolve(resolve).ok());
+  events::v1::CaseEvent reopened;
+  reopened.set_complaint_id("CMP1");
+  reopened.set_unit("HO-COMPLAINTS");
+  reopened.mutable_reopened()->set_reason("customer unsatisfied at follow-up");
+  ASSERT_TRUE(publisher_.Publish(events::ToRecord(events::kCaseTopic, "CMP1", reopened, "reopen-1",
+                                                  "/complaints/followup", "CMP1", clock_.Now()))
+                  .ok());
+  DeliverCaseEvents();
+  events::v1::CaseEvent late_close;  // illegal now: refused, and remembered as refused
+  late_close.set_complaint_id("CMP3");
+  late_close.set_unit("BJ-0101");
+  late_close.mutable_closed();
+  ASSERT_TRUE(publisher_.Publish(events::ToRecord(events::kCaseTopic, "CMP3", late_close, "close-3",
+                                                  "/complaints/followup", "CMP3", clock_.Now()))
+                  .ok());
+  DeliverCaseEvents();
+
+  // The topics as a replay reads them: the case topic first (the merged complaint then finds
+  // its target), then complaints.received.v1 with its merged complaint first (it is parked).
+  std::vector<kafka::IncomingRecord> topics;
+  int64_t offset = 0;
+  for (const auto& r : publisher_.PublishedTo(events::kCaseTopic)) {
+    topics.push_back(testing::AsIncoming(r, 0, offset++));
+  }
+  std::vector<kafka::OutgoingRecord> received = received_;
+  std::rotate(received.begin(), received.end() - 1, received.end());
+  for (const auto& r : received) topics.push_back(testing::AsIncoming(r, 1, offset++));
+  std::rotate(topics.begin(), topics.end() - static_cast<long>(received.size()), topics.end());
+
+  struct Rebuilt {
+    testing::FakePublisher publisher;
+    cases::MemoryCaseLedgerStore store;
+    MemoryMergeParking parking;
+    cases::CaseLedger ledger;
+    Router router;
+    explicit Rebuilt(const common::Clock* clock)
+        : ledger(&store, &publisher, clock, {.event_source = "/complaints/routing"}),
+          router(&ledger, {.rules = DefaultRules()}, &parking) {}
+  };
+  Rebuilt one(&clock_);
+  for (const auto& r : topics) {
+    ASSERT_TRUE((r.topic == events::kReceivedTopic ? one.router.HandleReceived(r)
+                                                   : one.router.HandleCaseEvent(r))
+                    .ok());
+  }
+  for (size_t batch_size : {topics.size(), size_t{3}, size_t{1}}) {
+    Rebuilt many(&clock_);
+    for (size_t start = 0; start < topics.size(); start += batch_size) {
+      std::vector<kafka::IncomingRecord> batch(
+          topics.begin() + static_cast<long>(start),
+          topics.begin() + static_cast<long>(std::min(topics.size(), start + batch_size)));
+      for (const absl::Status& status : many.router.HandleBatch(batch)) {
+        ASSERT_TRUE(status.ok()) << status;
+      }
+    }
+    for (const std::string id : {"CMP1", "CMP2", "CMP3"}) {
+      EXPECT_EQ(many.store.Load(id)->record.DebugString(), one.store.Load(id)->record.DebugString())
+          << id << " in batches of " << batch_size;
+    }
+    EXPECT_EQ(many.store.Load("CMP1")->record.case_().reopen_count(), 1);
+    EXPECT_EQ(many.store.Load("CMP3")->record.refusals_size(), 1);
+    EXPECT_TRUE(many.parking.Parked("CMP1")->empty());
+    // The same records (the order of different complaints' records is free).
+    auto by_id = [](const std::vector<kafka::OutgoingRecord>& records) {
+      std::multimap<std::string, std::string> out;
+      for (const auto& r : records) out.emplace(r.event.id, r.value);
+      return out;
+    };
+    EXPECT_EQ(by_id(many.publisher.published()), by_id(one.publisher.published()))
+        << "in batches of " << batch_size;
+    EXPECT_FALSE(many.publisher.published().empty());
+  }
+}
+
+// In a batch, a bad record is dead-lettered alone; after a record that fails transiently (the
+// ledger's store down), the later records of its partition wait for it.
+TEST_F(RouterTest, ABatchFailsBadRecordsAloneAndHoldsAPartitionBehindAFailure) {
+  events::v1::ComplaintReceived complaint;
+  complaint.set_complaint_id("CMP1");
+  complaint.set_category("fees");
+  kafka::IncomingRecord bad = testing::AsIncoming(events::ToRecord(
+      events::kReceivedTopic, "CMPX", complaint, "e-bad", "/test", "CMPX", clock_.Now()), 0, 0);
+  bad.value = "not a protobuf \xff\xff";
+  const auto good = testing::AsIncoming(events::ToRecord(events::kReceivedTopic, "CMP1", complaint,
+                                                         "e-1", "/test", "CMP1", clock_.Now()),
+                                        0, 1);
+  auto statuses = router_->HandleBatch({bad, good});
+  ASSERT_EQ(statuses.size(), 2u);
+  EXPECT_EQ(statuses[0].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), 1u);
+
+  complaint.set_complaint_id("CMP3");
+  complaint.set_merged_into("CMP1");  // one by one, after the run before it
+  const auto merged = testing::AsIncoming(events::ToRecord(events::kReceivedTopic, "CMP3",
+                                                           complaint, "e-3", "/test", "CMP3",
+                                                           clock_.Now()),
+                                          0, 3);
+  ASSERT_TRUE(router_->HandleBatch({merged})[0].ok());
+  const int64_t version = store_.Load("CMP1")->record.case_().version();
+
+  complaint.set_complaint_id("CMP2");
+  complaint.clear_merged_into();
+  const auto second = testing::AsIncoming(events::ToRecord(events::kReceivedTopic, "CMP2",
+                                                           complaint, "e-2", "/test", "CMP2",
+                                                           clock_.Now()),
+                                          0, 2);
+  store_.fail_with = absl::UnavailableError("redis down");
+  // The merged complaint's redelivery would succeed (it changes nothing), but it waits.
+  statuses = router_->HandleBatch({second, merged});
+  EXPECT_TRUE(absl::IsUnavailable(statuses[0])) << statuses[0];
+  EXPECT_TRUE(absl::IsUnavailable(statuses[1])) << statuses[1];
+  store_.fail_with = absl::OkStatus();
+  EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), 1u);
+  EXPECT_EQ(store_.Load("CMP1")->record.case_().version(), version);
 }
 
 }  // namespace

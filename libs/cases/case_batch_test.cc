@@ -1,0 +1,200 @@
+#include "libs/cases/case_batch.h"
+
+#include "gtest/gtest.h"
+#include "libs/cases/memory_case_ledger_store.h"
+#include "libs/common/clock.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/topics.h"
+#include "libs/testing/fake_publisher.h"
+
+namespace complaints::cases {
+namespace {
+
+using routing::v1::Case;
+
+events::v1::CaseEvent EventFor(const std::string& id, const std::string& unit) {
+  events::v1::CaseEvent e;
+  e.set_complaint_id(id);
+  e.set_unit(unit);
+  return e;
+}
+
+// The first assignment of `id` to unit A, as routing decides it from the received record.
+Command Route(const std::string& id) {
+  Command command;
+  command.complaint_id = id;
+  command.what = "routed";
+  command.request_id = "received";
+  command.creates_case = true;
+  command.during_replay = true;
+  command.actor = "routing";
+  command.decide = [](const Case& c) -> absl::StatusOr<Decision> {
+    Decision d;
+    if (c.state() != routing::v1::CASE_STATE_UNSPECIFIED) return d;
+    events::v1::CaseEvent& e = d.events.emplace_back();
+    e.set_unit("A");
+    e.mutable_assigned()->set_sequence(1);
+    *e.mutable_occurred_at() = common::ToProtoTime(absl::FromUnixSeconds(1764115200));
+    events::v1::Assignment& a = d.assignments.emplace_back();
+    a.set_unit("A");
+    a.set_sequence(1);
+    return d;
+  };
+  return command;
+}
+
+// What a consumer meets for one complaint: its routing, its events from the topic (one
+// illegal: a close of a case that is not resolved; one repeated) and its routing again.
+struct Step {
+  bool route = false;
+  events::v1::CaseEvent event;
+  std::string event_id;
+};
+std::vector<Step> History(const std::string& id) {
+  std::vector<Step> steps;
+  steps.push_back({true, {}, ""});
+  events::v1::CaseEvent accepted = EventFor(id, "A");
+  accepted.mutable_accepted();
+  steps.push_back({false, accepted, id + "-accepted"});
+  events::v1::CaseEvent closed = EventFor(id, "A");
+  closed.mutable_closed()->set_reason("too early");
+  steps.push_back({false, closed, id + "-closed"});
+  steps.push_back({false, accepted, id + "-accepted"});
+  events::v1::CaseEvent resolved = EventFor(id, "A");
+  resolved.mutable_resolved()->set_resolution("refunded");
+  steps.push_back({false, resolved, id + "-resolved"});
+  steps.push_back({true, {}, ""});
+  return steps;
+}
+
+class CaseBatchTest : public ::testing::Test {
+ protected:
+  testing::FakePublisher publisher_;
+  MemoryCaseLedgerStore store_;
+  common::ManualClock clock_{absl::FromUnixSeconds(1764200000)};
+  CaseLedger ledger_{&store_, &publisher_, &clock_,
+                     {.event_source = "/complaints/routing", .pending_grace = absl::ZeroDuration()}};
+};
+
+// The batch's records, stored cases and published records are those of the ledger's own path.
+TEST_F(CaseBatchTest, DoesWhatTheLedgerDoesOneByOne) {
+  const std::vector<std::string> ids = {"CMP1", "CMP2"};
+  testing::FakePublisher single_publisher;
+  MemoryCaseLedgerStore single_store;
+  CaseLedger single(&single_store, &single_publisher, &clock_, {.event_source = "/complaints/routing"});
+  CaseBatch batch(&ledger_);
+  ASSERT_TRUE(batch.Load({"CMP1", "CMP2", "CMP1"}).ok());
+  // Interleaved, as a consumer's batch mixes complaints.
+  const auto h1 = History("CMP1");
+  const auto h2 = History("CMP2");
+  for (size_t k = 0; k < h1.size(); ++k) {
+    for (const auto* h : {&h1, &h2}) {
+      const Step& step = (*h)[k];
+      const std::string id = h == &h1 ? "CMP1" : "CMP2";
+      ASSERT_TRUE(batch.Takes(id));
+      if (step.route) {
+        auto one = single.Execute(Route(id));
+        auto many = batch.Execute(Route(id));
+        ASSERT_TRUE(one.ok() && many.ok()) << one.status() << many.status();
+        EXPECT_EQ(one->DebugString(), many->DebugString());
+      } else {
+        auto one = single.Observe(step.event, step.event_id);
+        auto many = batch.Observe(step.event, step.event_id);
+        ASSERT_TRUE(one.ok() && many.ok());
+        EXPECT_EQ(*one, *many) << id << " step " << k;
+      }
+    }
+  }
+  EXPECT_TRUE(publisher_.published().empty());  // nothing before Commit
+  const CaseBatch::Result result = batch.Commit();
+  for (const std::string& id : ids) {
+    EXPECT_EQ(result.outcomes.at(id), CaseBatch::Outcome::kDone);
+    const StoredCase one = *single_store.Load(id);
+    const StoredCase many = *store_.Load(id);
+    EXPECT_EQ(many.record.DebugString(), one.record.DebugString());
+    EXPECT_TRUE(many.record.pending().empty());
+    EXPECT_EQ(many.record.case_().state(), routing::v1::CASE_STATE_RESOLVED);
+    EXPECT_EQ(many.record.refusals_size(), 1);
+  }
+  ASSERT_EQ(publisher_.published().size(), single_publisher.published().size());
+  EXPECT_EQ(publisher_.calls(), 1);  // one publish for the whole batch
+  for (size_t i = 0; i < publisher_.published().size(); ++i) {
+    EXPECT_EQ(publisher_.published()[i].event.id, single_publisher.published()[i].event.id);
+    EXPECT_EQ(publisher_.published()[i].value, single_publisher.published()[i].value);
+  }
+}
+
+// Another writer came between the load and the write: nothing of the batch is written for that
+// case, and the caller is told to do its records again one by one.
+TEST_F(CaseBatchTest, AConflictWritesNothingAndSaysSo) {
+  ASSERT_TRUE(ledger_.Execute(Route("CMP1")).ok());
+  CaseBatch batch(&ledger_);
+  ASSERT_TRUE(batch.Load({"CMP1"}).ok());
+  events::v1::CaseEvent accepted = EventFor("CMP1", "A");
+  accepted.mutable_accepted();
+  ASSERT_EQ(*batch.Observe(accepted, "acc-1"), Observation::kApplied);
+  store_.before_write = [&] {
+    events::v1::CaseEvent paused = EventFor("CMP1", "A");
+    paused.mutable_paused();
+    ASSERT_EQ(*ledger_.Observe(paused, "pause-1"), Observation::kApplied);
+  };
+  const CaseBatch::Result result = batch.Commit();
+  EXPECT_EQ(result.outcomes.at("CMP1"), CaseBatch::Outcome::kConflict);
+  const auto stored = store_.Load("CMP1")->record;
+  EXPECT_EQ(stored.case_().state(), routing::v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(stored.applied_event_ids(stored.applied_event_ids_size() - 1), "pause-1");
+}
+
+// A case with another writer's records not yet published is left to the ledger's own path.
+TEST_F(CaseBatchTest, ACaseWithPendingRecordsIsNotTaken) {
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_FALSE(ledger_.Execute(Route("CMP1")).ok());
+  CaseBatch batch(&ledger_);
+  ASSERT_TRUE(batch.Load({"CMP1", "CMP2"}).ok());
+  EXPECT_FALSE(batch.Takes("CMP1"));
+  EXPECT_TRUE(batch.Takes("CMP2"));
+  EXPECT_FALSE(batch.Takes("CMP3"));  // not loaded
+}
+
+// Kafka down after the write: the records stay in the outbox (and the case is listed pending),
+// so the retry or the sweep publishes them; the records are failed to be retried.
+TEST_F(CaseBatchTest, APublishThatFailsLeavesTheOutbox) {
+  CaseBatch batch(&ledger_);
+  ASSERT_TRUE(batch.Load({"CMP1"}).ok());
+  ASSERT_TRUE(batch.Execute(Route("CMP1")).ok());
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  const CaseBatch::Result result = batch.Commit();
+  EXPECT_EQ(result.outcomes.at("CMP1"), CaseBatch::Outcome::kFailed);
+  EXPECT_TRUE(absl::IsUnavailable(result.failures.at("CMP1")));
+  EXPECT_EQ(store_.Load("CMP1")->record.pending_size(), 2);  // the assigned event + assignment
+  EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});
+
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(ledger_.FlushPending(10).ok());  // the first sweep only notes it
+  EXPECT_EQ(*ledger_.FlushPending(10), 1);
+  EXPECT_EQ(publisher_.published().size(), 2u);
+  EXPECT_TRUE(store_.Load("CMP1")->record.pending().empty());
+}
+
+// Redis down at the load: the batch does nothing, and says why.
+TEST_F(CaseBatchTest, ALoadThatFailsIsTheBatchs) {
+  class DownStore final : public CaseLedgerStore {
+    absl::StatusOr<StoredCase> Load(const std::string&) override {
+      return absl::UnavailableError("redis down");
+    }
+    absl::StatusOr<bool> CompareAndSet(const std::string&, int64_t, const routing::v1::CaseRecord&,
+                                       absl::Duration) override {
+      return absl::UnavailableError("redis down");
+    }
+    absl::StatusOr<std::vector<std::string>> PendingCases(int) override {
+      return std::vector<std::string>{};
+    }
+  } down;
+  CaseLedger ledger(&down, &publisher_, &clock_, {.event_source = "/r"});
+  CaseBatch batch(&ledger);
+  EXPECT_TRUE(absl::IsUnavailable(batch.Load({"CMP1"})));
+  EXPECT_FALSE(batch.Takes("CMP1"));
+}
+
+}  // namespace
+}  // namespace complaints::cases
