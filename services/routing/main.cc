@@ -12,6 +12,8 @@
 #include "services/routing/routing_grpc.h"
 #include "services/routing/redis_merge_parking.h"
 #include "services/routing/rules.h"
+#include "services/routing/sla_worklist.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
 
 using namespace complaints;
 
@@ -35,6 +37,17 @@ int main(int argc, char** argv) {
   routing::RouterSettings settings;
   settings.rules = runtime::ValueOrDie(LoadRules(ctx.config));
   settings.fallback_unit = ctx.config.GetString("routing.fallback_unit", settings.fallback_unit);
+  const int bounces = runtime::ValueOrDie(
+      ctx.config.GetInt("routing.max_transfer_bounces", settings.max_transfer_bounces));
+  if (bounces < 1) {
+    runtime::ValueOrDie(absl::StatusOr<int>(
+        absl::InvalidArgumentError("config routing.max_transfer_bounces: must be at least 1")));
+  }
+  settings.max_transfer_bounces = bounces;
+  // Until the unit hierarchy is wired in (supervisor_of), every unit's supervisor is this one.
+  settings.default_supervisor_unit =
+      ctx.config.GetString("routing.default_supervisor_unit", settings.default_supervisor_unit);
+  settings.clock = ctx.clock.get();
 
   redis::RedisPool redis_pool(ctx.redis, 16);
   // The cases are rebuilt from both topics after Redis loses them; until a partition is
@@ -51,6 +64,14 @@ int main(int argc, char** argv) {
   // Merged complaints waiting for their target's case: they are parked no longer than the
   // complaints they wait for are kept by intake (90 days).
   routing::RedisMergeParking parking(&redis_pool, "routing:", absl::Hours(24 * 90));
+  settings.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  // The deadlines ListCases orders by: the SLA timer's unit worklists, in the same Redis (read
+  // only; the prefix is the SLA timer's `sla.redis_prefix`).
+  sla_timer::RedisDeadlineStore sla_store(&redis_pool,
+                                          ctx.config.GetString("sla.redis_prefix", "sla"));
+  settings.unit_deadlines = [&sla_store](const std::string& unit, absl::Time now) {
+    return routing::ReadUnitDeadlines(sla_store, unit, now);
+  };
   routing::Router router(&ledger, std::move(settings), &parking);
 
   routing::CaseGrpcService case_service(&router);
