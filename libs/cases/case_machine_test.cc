@@ -211,7 +211,7 @@ TEST(CaseMachineTest, EveryEventKindInEveryState) {
   const std::map<std::string, std::set<std::string>> allowed = {
       {"none", {"assigned"}},
       {"ASSIGNED",
-       {"assigned", "transferred", "paused", "resumed", "new_facts_recorded",
+       {"assigned", "accepted", "transferred", "paused", "resumed", "new_facts_recorded",
         "extension_approved"}},
       {"ACCEPTED",
        {"assigned", "contact_logged", "transferred", "extension_requested", "resolved", "paused",

@@ -30,12 +30,12 @@ struct RouterSettings {
   // The supervisor of a unit: who approves its extension requests and receives the cases that
   // bounced too often. Until the unit hierarchy is wired in, unset (or answering "") means
   // `default_supervisor_unit` (`routing.default_supervisor_unit`, HO-COMPLAINTS).
-  std::function<std::string(const std::string& unit)> supervisor_of;
+  std::function<std::string(const std::string& unit)> supervisor_of = nullptr;
   std::string default_supervisor_unit = "HO-COMPLAINTS";
   // Whether the state of every complaint is complete (runtime::StateReadiness::CheckAllReady):
   // ListCases spans all partitions. Unset: always (tests).
-  std::function<absl::Status()> check_all_ready;
-  UnitDeadlines unit_deadlines;  // unset: ListCases shows no deadlines
+  std::function<absl::Status()> check_all_ready = nullptr;
+  UnitDeadlines unit_deadlines = nullptr;  // unset: ListCases shows no deadlines
   const common::Clock* clock = nullptr;  // "now" for overdue; unset: the system clock
 };
 

@@ -1,12 +1,14 @@
 // The handling step (处理) of CaseService on the router, with the ledger in memory: every command
 // in every state of the case, the transfer bounce limit, extension requests and their decisions,
 // the resolution's findings, and a unit's worklist (ListCases).
+#include <algorithm>
 #include <functional>
 #include <map>
 #include <string>
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libs/cases/case_machine.h"
 #include "libs/cases/memory_case_ledger_store.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
@@ -171,11 +173,11 @@ const char* Name(Cmd cmd) {
 
 // The states a case can be in when a command arrives, with the two where an extension request
 // waits (accepted, and transferred on while it waits).
-enum class Setup { kNone, kAssigned, kAccepted, kAcceptedWaiting, kAssignedWaiting, kResolved,
+enum class Given { kNone, kAssigned, kAccepted, kAcceptedWaiting, kAssignedWaiting, kResolved,
                    kClosed, kReopened };
 
 struct Cell {
-  Setup setup;
+  Given setup;
   const char* name;
   CaseState state;
   // The commands allowed; every other is refused (FAILED_PRECONDITION; NOT_FOUND without a case).
@@ -183,43 +185,43 @@ struct Cell {
 };
 
 const Cell kCells[] = {
-    {Setup::kNone, "no case", routing::v1::CASE_STATE_UNSPECIFIED, {}},
-    {Setup::kAssigned, "ASSIGNED", routing::v1::CASE_STATE_ASSIGNED,
+    {Given::kNone, "no case", routing::v1::CASE_STATE_UNSPECIFIED, {}},
+    {Given::kAssigned, "ASSIGNED", routing::v1::CASE_STATE_ASSIGNED,
      {Cmd::kAccept, Cmd::kTransfer, Cmd::kRecordNewFacts}},
-    {Setup::kAccepted, "ACCEPTED", routing::v1::CASE_STATE_ACCEPTED,
+    {Given::kAccepted, "ACCEPTED", routing::v1::CASE_STATE_ACCEPTED,
      {Cmd::kLogContact, Cmd::kTransfer, Cmd::kRequestExtension, Cmd::kResolve, Cmd::kPause,
       Cmd::kResume, Cmd::kRecordNewFacts}},
-    {Setup::kAcceptedWaiting, "ACCEPTED, extension waiting", routing::v1::CASE_STATE_ACCEPTED,
+    {Given::kAcceptedWaiting, "ACCEPTED, extension waiting", routing::v1::CASE_STATE_ACCEPTED,
      {Cmd::kLogContact, Cmd::kTransfer, Cmd::kApproveExtension, Cmd::kRefuseExtension,
       Cmd::kResolve, Cmd::kPause, Cmd::kResume, Cmd::kRecordNewFacts}},
-    {Setup::kAssignedWaiting, "ASSIGNED, extension waiting", routing::v1::CASE_STATE_ASSIGNED,
+    {Given::kAssignedWaiting, "ASSIGNED, extension waiting", routing::v1::CASE_STATE_ASSIGNED,
      {Cmd::kAccept, Cmd::kTransfer, Cmd::kApproveExtension, Cmd::kRefuseExtension,
       Cmd::kRecordNewFacts}},
-    {Setup::kResolved, "RESOLVED", routing::v1::CASE_STATE_RESOLVED, {}},
-    {Setup::kClosed, "CLOSED", routing::v1::CASE_STATE_CLOSED, {}},
-    {Setup::kReopened, "REOPENED", routing::v1::CASE_STATE_REOPENED, {Cmd::kRecordNewFacts}},
+    {Given::kResolved, "RESOLVED", routing::v1::CASE_STATE_RESOLVED, {}},
+    {Given::kClosed, "CLOSED", routing::v1::CASE_STATE_CLOSED, {}},
+    {Given::kReopened, "REOPENED", routing::v1::CASE_STATE_REOPENED, {Cmd::kRecordNewFacts}},
 };
 
 class StateCommandTest : public WorkflowTest {
  protected:
   // Brings complaint id_ into the cell's state; returns the unit it is with.
-  std::string Prepare(Setup setup) {
-    if (setup == Setup::kNone) return "BJ-0101";
+  std::string Prepare(Given setup) {
+    if (setup == Given::kNone) return "BJ-0101";
     Receive(id_);
-    if (setup == Setup::kAssigned) return "BJ-0101";
+    if (setup == Given::kAssigned) return "BJ-0101";
     EXPECT_TRUE(Accept(id_, "BJ-0101").ok());
-    if (setup == Setup::kAccepted) return "BJ-0101";
-    if (setup == Setup::kAcceptedWaiting || setup == Setup::kAssignedWaiting) {
+    if (setup == Given::kAccepted) return "BJ-0101";
+    if (setup == Given::kAcceptedWaiting || setup == Given::kAssignedWaiting) {
       EXPECT_TRUE(RequestExtension(id_, "BJ-0101").ok());
-      if (setup == Setup::kAcceptedWaiting) return "BJ-0101";
+      if (setup == Given::kAcceptedWaiting) return "BJ-0101";
       EXPECT_TRUE(Transfer(id_, "BJ-0101", "SH-0200").ok());
       return "SH-0200";
     }
     EXPECT_TRUE(router_->Resolve(Resolution(id_, "BJ-0101")).ok());
-    if (setup == Setup::kClosed) {
+    if (setup == Given::kClosed) {
       Observe(id_, [](events::v1::CaseEvent& e) { e.mutable_closed(); });
     }
-    if (setup == Setup::kReopened) {
+    if (setup == Given::kReopened) {
       Observe(id_, [](events::v1::CaseEvent& e) { e.mutable_reopened(); });
     }
     return "BJ-0101";
@@ -283,7 +285,7 @@ TEST_F(StateCommandTest, EveryCommandInEveryState) {
       id_ = "C" + std::to_string(++cells_);
       const std::string unit = Prepare(cell.setup);
       const auto before = router_->Get(id_);
-      if (cell.setup != Setup::kNone) {
+      if (cell.setup != Given::kNone) {
         ASSERT_TRUE(before.ok());
         ASSERT_EQ(before->state(), cell.state);
       }
@@ -294,7 +296,7 @@ TEST_F(StateCommandTest, EveryCommandInEveryState) {
         EXPECT_TRUE(status.ok()) << status;
         continue;
       }
-      if (cell.setup == Setup::kNone) {
+      if (cell.setup == Given::kNone) {
         EXPECT_EQ(status.code(), absl::StatusCode::kNotFound) << status;
         continue;
       }
@@ -315,7 +317,7 @@ TEST_F(StateCommandTest, EveryCommandInEveryState) {
 }
 
 TEST_F(StateCommandTest, CommandsOfAnotherUnitArePermissionDeniedNamingTheCasesUnit) {
-  Prepare(Setup::kAccepted);
+  Prepare(Given::kAccepted);
   const absl::Status status = Run(Cmd::kResolve, "SH-0200");
   EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
   EXPECT_NE(status.message().find("is with unit BJ-0101"), std::string::npos) << status;
