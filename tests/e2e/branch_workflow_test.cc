@@ -95,31 +95,29 @@ class BranchWorkflowTest : public ::testing::Test {
     return std::nullopt;
   }
 
-  // Waits until the regulatory deadline is `days` calendar days after the complaint's receipt.
-  bool RegulatoryDueAfterDays(const std::string& id, const routing::v1::Case& c, int days,
-                              sla::v1::DeadlineStatus status = sla::v1::DEADLINE_STATUS_RUNNING) {
-    const absl::Time expected = common::FromProtoTime(c.received_at()) + absl::Hours(24 * days);
+  // Waits until the regulatory deadline is `due` (nullopt: any) with `status`; returns it.
+  std::optional<sla::v1::Deadline> RegulatoryAt(
+      const std::string& id, std::optional<absl::Time> due,
+      sla::v1::DeadlineStatus status = sla::v1::DEADLINE_STATUS_RUNNING) {
     std::optional<sla::v1::Deadline> last;
-    const grpc::Status s = Until(
+    const auto matches = [&] {
+      return last && last->status() == status &&
+             (!due || common::FromProtoTime(last->due_at()) == *due);
+    };
+    Until(
         [&] {
           last = Regulatory(id);
           return grpc::Status::OK;
         },
-        [&] {
-          return last && last->status() == status &&
-                 absl::Trunc(common::FromProtoTime(last->due_at()), absl::Seconds(1)) ==
-                     absl::Trunc(expected, absl::Seconds(1));
-        },
-        kTimeout);
-    if (!last || last->status() != status ||
-        absl::Trunc(common::FromProtoTime(last->due_at()), absl::Seconds(1)) !=
-            absl::Trunc(expected, absl::Seconds(1))) {
+        matches, kTimeout);
+    if (!matches()) {
       ADD_FAILURE() << "regulatory deadline of " << id << ": "
-                    << (last ? last->ShortDebugString() : "none") << ", expected " << days
-                    << " days after receipt (" << absl::FormatTime(expected) << ")";
-      return false;
+                    << (last ? last->ShortDebugString() : "none") << ", expected "
+                    << (due ? absl::FormatTime(*due) : "any") << " "
+                    << sla::v1::DeadlineStatus_Name(status);
+      return std::nullopt;
     }
-    return s.ok();
+    return last;
   }
 
   std::unique_ptr<Platform> platform_;
@@ -191,8 +189,12 @@ TEST_F(BranchWorkflowTest, AnExtensionApprovedMovesTheClockAndOneRefusedDoesNot)
   }
   ASSERT_TRUE(requested.case_().has_pending_extension());
   const routing::v1::Case c = requested.case_();
-  // Requested, not approved: still 15 days.
-  ASSERT_TRUE(RegulatoryDueAfterDays(id, c, 15)) << platform_->LogTail("sla_timer");
+  // The 15-day deadline (to the end of its last calendar day in the policy's region).
+  const auto initial = RegulatoryAt(id, std::nullopt);
+  ASSERT_TRUE(initial.has_value()) << platform_->LogTail("sla_timer");
+  const absl::Time day15 = common::FromProtoTime(initial->due_at());
+  EXPECT_GE(day15, common::FromProtoTime(c.received_at()) + absl::Hours(24 * 15));
+  EXPECT_LT(day15, common::FromProtoTime(c.received_at()) + absl::Hours(24 * 16));
 
   routing::v1::ApproveExtensionRequest approve;
   approve.set_complaint_id(id);
@@ -215,7 +217,9 @@ TEST_F(BranchWorkflowTest, AnExtensionApprovedMovesTheClockAndOneRefusedDoesNot)
   }
   EXPECT_EQ(approved.case_().regulatory_extension_stage(), 1);
   EXPECT_FALSE(approved.case_().has_pending_extension());
-  ASSERT_TRUE(RegulatoryDueAfterDays(id, c, 30)) << platform_->LogTail("sla_timer");
+  // Stage 1 of the ladder: 30 days, 15 more; the request itself moved nothing (else 45).
+  ASSERT_TRUE(RegulatoryAt(id, day15 + absl::Hours(24 * 15)).has_value())
+      << platform_->LogTail("sla_timer");
 
   // A second request, refused.
   request.set_request_id("ext-2");
@@ -248,7 +252,8 @@ TEST_F(BranchWorkflowTest, AnExtensionApprovedMovesTheClockAndOneRefusedDoesNot)
     grpc::ClientContext context;
     ASSERT_TRUE(cases_->PauseCase(&context, pause, &paused).ok());
   }
-  EXPECT_TRUE(RegulatoryDueAfterDays(id, c, 30, sla::v1::DEADLINE_STATUS_PAUSED))
+  EXPECT_TRUE(
+      RegulatoryAt(id, day15 + absl::Hours(24 * 15), sla::v1::DEADLINE_STATUS_PAUSED).has_value())
       << platform_->LogTail("sla_timer");
 
   // The refusal is on the topic, after the approval.
@@ -293,17 +298,31 @@ TEST_F(BranchWorkflowTest, ListCasesShowsTheUnitsCasesWithTheTimersDeadlines) {
   routing::v1::ListCasesRequest request;
   request.set_unit(branch_);
   routing::v1::ListCasesResponse listed;
-  {
-    grpc::ClientContext context;
-    const grpc::Status s = cases_->ListCases(&context, request, &listed);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-  }
-  ASSERT_EQ(listed.cases_size(), 2);
-  // Both normal urgency: nearest deadline first, each with the due time the timer lists it by.
+  // The timer applies each acceptance after the command answered: the two views agree once it
+  // has (each read again until then).
   std::map<std::string, std::string> sla_due;
-  for (const auto& item : sla_list.items()) {
-    sla_due[item.complaint_id()] = item.first().due_at().SerializeAsString();
-  }
+  const auto agree = [&] {
+    sla_due.clear();
+    for (const auto& item : sla_list.items()) {
+      sla_due[item.complaint_id()] = item.first().due_at().SerializeAsString();
+    }
+    if (listed.cases_size() != 2) return false;
+    for (const auto& item : listed.cases()) {
+      if (sla_due[item.case_().complaint_id()] != item.due_at().SerializeAsString()) return false;
+    }
+    return true;
+  };
+  Until(
+      [&] {
+        grpc::ClientContext sla_context;
+        grpc::Status s = sla_->ListUnitDeadlines(&sla_context, sla_request, &sla_list);
+        if (!s.ok()) return s;
+        grpc::ClientContext context;
+        return cases_->ListCases(&context, request, &listed);
+      },
+      agree, kTimeout);
+  ASSERT_TRUE(agree()) << listed.ShortDebugString() << "\n" << sla_list.ShortDebugString();
+  // Both normal urgency: nearest deadline first, each with the due time the timer lists it by.
   for (int i = 0; i < 2; ++i) {
     const auto& item = listed.cases(i);
     ASSERT_TRUE(sla_due.contains(item.case_().complaint_id()));
