@@ -227,6 +227,7 @@ int main(int argc, char** argv) {
     routing::v1::AcceptCaseRequest accept;
     accept.set_complaint_id(id);
     accept.set_unit(got.case_().unit());
+    accept.set_responsible("demo-clerk");
     accept.set_actor("demo-branch");
     // Request ids make the retries safe: a retried command changes nothing twice. Retried while
     // routing answers UNAVAILABLE (rebuilding its state after a fresh Redis).
@@ -262,6 +263,8 @@ int main(int argc, char** argv) {
     resolve.set_complaint_id(id);
     resolve.set_unit(got.case_().unit());
     resolve.set_resolution("investigated and settled with the customer");
+    resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
     resolve.set_request_id("demo-resolve");
     routing::v1::ResolveCaseResponse done;
     if (Retry(

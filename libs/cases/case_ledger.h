@@ -103,6 +103,13 @@ class CaseLedger {
   // The stored record of a case; nullopt for a complaint without one.
   absl::StatusOr<std::optional<routing::v1::CaseRecord>> Get(const std::string& complaint_id);
 
+  // The cases with `unit` in one of `states` (the store's unit index), unordered. Not guarded
+  // by check_ready: a listing spans partitions, its caller checks them all.
+  absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
+      const std::string& unit, const std::vector<routing::v1::CaseState>& states) {
+    return store_->UnitCases(unit, states);
+  }
+
   // Publishes the pending records of up to `limit` cases whose writer could not (Kafka down
   // when the command ran, or a crash): those already pending at the previous call. Meant to be
   // called periodically from one thread; returns how many cases it completed.

@@ -58,6 +58,13 @@ class CaseLedgerStore {
     }
     return out;
   }
+
+  // The cases that are with `unit` in one of `states`, in no particular order: an index kept
+  // by CompareAndSet (each write moves the complaint to its case's unit and state), so it is
+  // rebuilt with the records when a replay writes them again. Records that expired are left
+  // out (and dropped from the index).
+  virtual absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
+      const std::string& unit, const std::vector<routing::v1::CaseState>& states) = 0;
 };
 
 }  // namespace complaints::cases

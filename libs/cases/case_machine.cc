@@ -21,18 +21,60 @@ bool OneOf(CaseState state, std::initializer_list<CaseState> allowed) {
   return false;
 }
 
+// What a state means for whoever works the case, and what they can do next: the refusals are
+// read by branch clerks, not by programmers.
+std::string WhatToDo(CaseState state) {
+  switch (state) {
+    case routing::v1::CASE_STATE_ASSIGNED:
+      return "it has not been accepted yet; accept it first (AcceptCase)";
+    case routing::v1::CASE_STATE_ACCEPTED:
+      return "it is being handled by its unit; resolve it or transfer it";
+    case routing::v1::CASE_STATE_RESOLVED:
+      return "it is resolved and waits for the customer's follow-up, which reopens or closes it";
+    case routing::v1::CASE_STATE_CLOSED:
+      return "it is closed; a new issue from the customer is a new complaint";
+    case routing::v1::CASE_STATE_REOPENED:
+      return "it was reopened and waits to be assigned again; nothing can be done until then";
+    default:
+      return "it has not been routed to a unit yet; try again shortly";
+  }
+}
+
 absl::Status InState(const routing::v1::Case& c, std::initializer_list<CaseState> allowed,
                      const std::string& action) {
   if (OneOf(c.state(), allowed)) return absl::OkStatus();
   return absl::FailedPreconditionError("case " + c.complaint_id() + " is " +
-                                       StateName(c.state()) + ": cannot " + action);
+                                       StateName(c.state()) + ": cannot " + action + " (" +
+                                       WhatToDo(c.state()) + ")");
+}
+
+bool IsRegulatory(events::v1::Clock clock) {
+  return clock == events::v1::CLOCK_UNSPECIFIED || clock == events::v1::CLOCK_REGULATORY;
+}
+
+// An extension decision names the pending request (or none: a decision of SlaService, which
+// needs no request). A refusal needs a pending request.
+absl::Status CheckDecision(const routing::v1::Case& c, const std::string& ref, bool needs_request) {
+  if (!c.has_pending_extension()) {
+    if (!needs_request && ref.empty()) return absl::OkStatus();
+    return absl::FailedPreconditionError(
+        "case " + c.complaint_id() +
+        ": no extension request is waiting for a decision (the unit asks with RequestExtension)");
+  }
+  if (!ref.empty() && ref != c.pending_extension().request_ref()) {
+    return absl::FailedPreconditionError("case " + c.complaint_id() + ": the extension request " +
+                                         ref + " is not the one waiting (" +
+                                         c.pending_extension().request_ref() + ")");
+  }
+  return absl::OkStatus();
 }
 
 absl::Status OwnUnit(const routing::v1::Case& c, const std::string& unit) {
   if (unit.empty()) return grpcutil::FieldError("unit", "is required");
   if (unit != c.unit()) {
-    return absl::PermissionDeniedError("unit: case " + c.complaint_id() +
-                                       " is assigned to another unit");
+    return absl::PermissionDeniedError("unit: case " + c.complaint_id() + " is with unit " +
+                                       c.unit() + ", not " + unit + ": only " + c.unit() +
+                                       " can do this");
   }
   return absl::OkStatus();
 }
@@ -85,8 +127,16 @@ absl::Status CheckEvent(const CaseEvent& event, const routing::v1::Case& c) {
   switch (event.event_case()) {
     case CaseEvent::kAccepted:
       return InState(c, {routing::v1::CASE_STATE_ASSIGNED}, action);
-    case CaseEvent::kContactLogged:
     case CaseEvent::kExtensionRequested:
+      // Requests without a reference were written before requests waited for a decision.
+      if (!event.extension_requested().request_ref().empty() && c.has_pending_extension()) {
+        return absl::FailedPreconditionError(
+            "case " + c.complaint_id() + ": the extension request " +
+            c.pending_extension().request_ref() +
+            " still waits for the supervisor's decision; one request at a time");
+      }
+      return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "request an extension");
+    case CaseEvent::kContactLogged:
     case CaseEvent::kResolved:
       return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, action);
     case CaseEvent::kTransferred:
@@ -100,10 +150,15 @@ absl::Status CheckEvent(const CaseEvent& event, const routing::v1::Case& c) {
     case CaseEvent::kReopened:
     case CaseEvent::kClosed:
       return InState(c, {routing::v1::CASE_STATE_RESOLVED}, action);
+    case CaseEvent::kExtensionApproved:
+      if (auto s = InState(c, kOpen, "extend its deadline"); !s.ok()) return s;
+      return CheckDecision(c, event.extension_approved().request_ref(), false);
+    case CaseEvent::kExtensionRefused:
+      if (auto s = InState(c, kOpen, "refuse an extension"); !s.ok()) return s;
+      return CheckDecision(c, event.extension_refused().request_ref(), true);
     case CaseEvent::kPaused:
     case CaseEvent::kResumed:
     case CaseEvent::kNewFactsRecorded:
-    case CaseEvent::kExtensionApproved:
       return InState(c, kOpen, action);
     case CaseEvent::kAssigned:
     case CaseEvent::EVENT_NOT_SET:
@@ -128,13 +183,47 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
       if (!c->has_received_at() && assigned.has_received_at()) {
         *c->mutable_received_at() = assigned.received_at();
       }
+      c->clear_responsible();  // the new unit names its own when it accepts
       break;
     }
     case CaseEvent::kAccepted:
       c->set_state(routing::v1::CASE_STATE_ACCEPTED);
+      c->set_responsible(event.accepted().responsible());
+      break;
+    case CaseEvent::kTransferred: {
+      auto* hop = c->add_transfers();
+      hop->set_from_unit(event.transferred().from_unit());
+      hop->set_to_unit(event.transferred().to_unit());
+      break;
+    }
+    case CaseEvent::kExtensionRequested: {
+      const auto& requested = event.extension_requested();
+      if (requested.request_ref().empty()) break;
+      auto* pending = c->mutable_pending_extension();
+      pending->set_request_ref(requested.request_ref());
+      pending->set_days(requested.days());
+      pending->set_reason(requested.reason());
+      pending->set_requested_by(event.actor());
+      *pending->mutable_requested_at() = event.occurred_at();
+      break;
+    }
+    case CaseEvent::kExtensionApproved: {
+      const auto& approved = event.extension_approved();
+      if (!approved.request_ref().empty()) c->clear_pending_extension();
+      if (IsRegulatory(approved.clock()) && !approved.has_new_due() &&
+          approved.stage() > c->regulatory_extension_stage()) {
+        c->set_regulatory_extension_stage(approved.stage());
+      }
+      break;
+    }
+    case CaseEvent::kExtensionRefused:
+      c->clear_pending_extension();
       break;
     case CaseEvent::kResolved:
       c->set_state(routing::v1::CASE_STATE_RESOLVED);
+      *c->mutable_resolution() = event.resolved();
+      // A request still waiting is moot once the case is resolved.
+      c->clear_pending_extension();
       break;
     case CaseEvent::kReopened:
       c->set_state(routing::v1::CASE_STATE_REOPENED);
@@ -144,8 +233,8 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
       c->set_state(routing::v1::CASE_STATE_CLOSED);
       break;
     default:
-      // The unit's work (contacts, extension requests) and clock operations, which are the SLA
-      // timer's business, leave the state as it is; they still count in the version.
+      // The unit's contacts and the clock operations, which are the SLA timer's business, leave
+      // the state as it is; they still count in the version.
       break;
   }
   return absl::OkStatus();
@@ -156,9 +245,27 @@ absl::Status CheckAccept(const routing::v1::Case& c, const std::string& unit) {
   return InState(c, {routing::v1::CASE_STATE_ASSIGNED}, "accept");
 }
 
-absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit) {
+absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit,
+                       const std::string& action) {
   if (auto s = OwnUnit(c, unit); !s.ok()) return s;
-  return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "log a contact or request an extension");
+  return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, action);
+}
+
+absl::Status CheckExtensionRequest(const routing::v1::Case& c, const std::string& unit) {
+  if (auto s = CheckWork(c, unit, "request an extension"); !s.ok()) return s;
+  if (c.has_pending_extension()) {
+    return absl::FailedPreconditionError(
+        "case " + c.complaint_id() + ": the extension request " +
+        c.pending_extension().request_ref() +
+        " still waits for the supervisor's decision; one request at a time");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckExtensionDecision(const routing::v1::Case& c, const std::string& request_ref,
+                                    const std::string& action) {
+  if (auto s = InState(c, kOpen, action); !s.ok()) return s;
+  return CheckDecision(c, request_ref, true);
 }
 
 absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,

@@ -19,9 +19,11 @@ namespace complaints::cases {
 //                            +------------Assigned n+1-- REOPENED <--Reopened+
 //
 // Events that only record work (ContactLogged, ExtensionRequested) need ACCEPTED; clock
-// operations (Paused, Resumed, NewFactsRecorded, ExtensionApproved) need an open case
-// (ASSIGNED, ACCEPTED or REOPENED); Transferred needs ASSIGNED or ACCEPTED and names the case's
-// unit as from_unit. Every event but Assigned must carry the case's current unit; Assigned
+// operations (Paused, Resumed, NewFactsRecorded, ExtensionApproved) and ExtensionRefused need an
+// open case (ASSIGNED, ACCEPTED or REOPENED); Transferred needs ASSIGNED or ACCEPTED and names
+// the case's unit as from_unit. An ExtensionRequested with a request_ref waits on the case
+// (pending_extension) until an ExtensionApproved or ExtensionRefused naming it; only one waits
+// at a time, and a refusal needs one waiting. Resolved drops a request still waiting. Every event but Assigned must carry the case's current unit; Assigned
 // carries the new one and the next assignment sequence.
 
 // OK if `event` may be applied to `c` now; otherwise FailedPrecondition saying why (the state,
@@ -36,8 +38,17 @@ absl::Status ApplyCaseEvent(const events::v1::CaseEvent& event, routing::v1::Cas
 // The errors are FailedPrecondition (wrong state) or PermissionDenied (not the case's unit), with
 // a message saying what the state is.
 absl::Status CheckAccept(const routing::v1::Case& c, const std::string& unit);
-// Logging a contact or requesting an extension: the unit must have accepted the case.
-absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit);
+// Logging a contact, pausing or resuming (`action`, for the refusal): the unit must have
+// accepted the case.
+absl::Status CheckWork(const routing::v1::Case& c, const std::string& unit,
+                       const std::string& action = "log a contact");
+// CheckWork, and no extension request already waiting for a decision.
+absl::Status CheckExtensionRequest(const routing::v1::Case& c, const std::string& unit);
+// A supervisor's decision on the pending extension request (`request_ref`, or the pending one
+// when empty): an open case with that request waiting. Whether the caller is the supervisor is
+// the caller's to check (the hierarchy is routing's).
+absl::Status CheckExtensionDecision(const routing::v1::Case& c, const std::string& request_ref,
+                                    const std::string& action);
 absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
                            const std::string& to_unit);
 absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit);

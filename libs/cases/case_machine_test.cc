@@ -1,5 +1,9 @@
 #include "libs/cases/case_machine.h"
 
+#include <map>
+#include <set>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace complaints::cases {
@@ -155,6 +159,113 @@ TEST(CaseMachineTest, CommandChecks) {
   EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_NE(s.message().find("RESOLVED"), absl::string_view::npos) << s;
   EXPECT_EQ(CheckOpen(c).code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// ---- every event kind in every state ----
+
+// An event of each kind, well formed for case `c` (its unit, the next sequence, a transfer away).
+std::vector<std::pair<std::string, events::v1::CaseEvent>> EveryKind(const Case& c) {
+  const std::string unit = c.unit().empty() ? "A" : c.unit();
+  std::vector<std::pair<std::string, events::v1::CaseEvent>> out;
+  auto add = [&](const std::string& name, void (*set)(events::v1::CaseEvent&)) {
+    out.emplace_back(name, By(unit, set));
+  };
+  out.emplace_back("assigned", Assigned(c.assignment_sequence() + 1, unit));
+  add("accepted", Accepted);
+  add("contact_logged", Contact);
+  out.emplace_back("transferred", Transferred(unit, unit + "-other"));
+  add("extension_requested",
+      [](events::v1::CaseEvent& e) { e.mutable_extension_requested()->set_request_ref("EXT-9"); });
+  add("resolved", Resolved);
+  add("reopened", Reopened);
+  add("closed", Closed);
+  add("paused", Paused);
+  add("resumed", [](events::v1::CaseEvent& e) { e.mutable_resumed(); });
+  add("new_facts_recorded", [](events::v1::CaseEvent& e) { e.mutable_new_facts_recorded(); });
+  add("extension_approved", [](events::v1::CaseEvent& e) { e.mutable_extension_approved(); });
+  add("extension_refused", [](events::v1::CaseEvent& e) { e.mutable_extension_refused(); });
+  // Every kind of the oneof is here: a kind added later must be added to the table below.
+  EXPECT_EQ(out.size(), static_cast<size_t>(events::v1::CaseEvent::descriptor()
+                                                ->FindOneofByName("event")
+                                                ->field_count()));
+  return out;
+}
+
+TEST(CaseMachineTest, EveryEventKindInEveryState) {
+  // The case in each state, from the same history.
+  std::map<std::string, Case> states;
+  Case c;
+  states["none"] = c;
+  Apply(Assigned(1, "A"), &c);
+  states["ASSIGNED"] = c;
+  Apply(By("A", Accepted), &c);
+  states["ACCEPTED"] = c;
+  Apply(By("A", Resolved), &c);
+  states["RESOLVED"] = c;
+  Case closed = c;
+  Apply(By("A", Closed), &closed);
+  states["CLOSED"] = closed;
+  Apply(By("A", Reopened), &c);
+  states["REOPENED"] = c;
+
+  const std::map<std::string, std::set<std::string>> allowed = {
+      {"none", {"assigned"}},
+      {"ASSIGNED",
+       {"assigned", "accepted", "transferred", "paused", "resumed", "new_facts_recorded",
+        "extension_approved"}},
+      {"ACCEPTED",
+       {"assigned", "contact_logged", "transferred", "extension_requested", "resolved", "paused",
+        "resumed", "new_facts_recorded", "extension_approved"}},
+      {"RESOLVED", {"reopened", "closed"}},
+      {"CLOSED", {}},
+      {"REOPENED", {"assigned", "paused", "resumed", "new_facts_recorded", "extension_approved"}},
+  };
+  for (const auto& [state, base] : states) {
+    for (const auto& [kind, event] : EveryKind(base)) {
+      SCOPED_TRACE(state + " x " + kind);
+      Case copy = base;
+      if (allowed.at(state).contains(kind)) {
+        Apply(event, &copy);
+        EXPECT_EQ(copy.version(), base.version() + 1);
+      } else {
+        ExpectRefused(event, &copy);
+      }
+    }
+  }
+}
+
+TEST(CaseMachineTest, AnExtensionRequestWaitsForOneDecision) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  Apply(By("A", Accepted), &c);
+  events::v1::CaseEvent request = By("A", [](events::v1::CaseEvent& e) {
+    e.mutable_extension_requested()->set_request_ref("EXT-3");
+    e.mutable_extension_requested()->set_days(15);
+  });
+  Apply(request, &c);
+  ASSERT_TRUE(c.has_pending_extension());
+  EXPECT_EQ(c.pending_extension().request_ref(), "EXT-3");
+  ExpectRefused(request, &c);  // one at a time
+  events::v1::CaseEvent wrong = By("A", [](events::v1::CaseEvent& e) {
+    e.mutable_extension_refused()->set_request_ref("EXT-2");
+  });
+  ExpectRefused(wrong, &c);
+  events::v1::CaseEvent approved = By("A", [](events::v1::CaseEvent& e) {
+    e.mutable_extension_approved()->set_request_ref("EXT-3");
+    e.mutable_extension_approved()->set_stage(1);
+  });
+  Apply(approved, &c);
+  EXPECT_FALSE(c.has_pending_extension());
+  EXPECT_EQ(c.regulatory_extension_stage(), 1);
+  ExpectRefused(approved, &c);  // nothing waits any more
+  // Requests written before they waited (no reference) still apply, and wait for nothing.
+  Apply(By("A", [](events::v1::CaseEvent& e) { e.mutable_extension_requested(); }), &c);
+  Apply(By("A", [](events::v1::CaseEvent& e) { e.mutable_extension_requested(); }), &c);
+  EXPECT_FALSE(c.has_pending_extension());
+  // A resolution drops a request still waiting.
+  Apply(request, &c);
+  Apply(By("A", Resolved), &c);
+  EXPECT_FALSE(c.has_pending_extension());
 }
 
 }  // namespace

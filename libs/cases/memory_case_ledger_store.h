@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <map>
 #include <mutex>
 #include <set>
@@ -51,6 +52,18 @@ class MemoryCaseLedgerStore final : public CaseLedgerStore {
     for (const std::string& id : pending_) {
       if (static_cast<int>(out.size()) >= limit) break;
       out.push_back(id);
+    }
+    return out;
+  }
+
+  absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
+      const std::string& unit, const std::vector<routing::v1::CaseState>& states) override {
+    std::lock_guard lock(mu_);
+    std::vector<routing::v1::Case> out;
+    for (const auto& [id, stored] : cases_) {
+      const routing::v1::Case& c = stored.record.case_();
+      if (stored.revision == 0 || c.unit() != unit) continue;
+      if (std::find(states.begin(), states.end(), c.state()) != states.end()) out.push_back(c);
     }
     return out;
   }

@@ -7,11 +7,24 @@ namespace complaints::cases {
 namespace {
 
 // KEYS: case hash, pending set. ARGV: expected revision, record, has pending (1|0), ttl in ms
-// (0: none), complaint id. Returns 1 if written, 0 if the revision moved.
+// (0: none), complaint id, unit index prefix, the case's unit, its state number. Returns 1 if
+// written, 0 if the revision moved. The unit index follows the record: the complaint leaves the
+// index of the unit it was listed under (`ix`) and is listed under its unit with its state.
 const redis::Script kCompareAndSet(R"lua(
 local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
 if rev ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2])
+local ix = ARGV[7] .. '\t' .. ARGV[8]
+local was = redis.call('HGET', KEYS[1], 'ix')
+if was and was ~= ix then
+  local tab = string.find(was, '\t', 1, true)
+  if tab and string.sub(was, 1, tab - 1) ~= ARGV[7] then
+    redis.call('ZREM', ARGV[6] .. string.sub(was, 1, tab - 1), ARGV[5])
+  end
+end
+if ARGV[7] ~= '' then
+  redis.call('ZADD', ARGV[6] .. ARGV[7], tonumber(ARGV[8]), ARGV[5])
+end
+redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2], 'ix', ix)
 if ARGV[3] == '1' then
   redis.call('SADD', KEYS[2], ARGV[5])
 else
@@ -49,6 +62,23 @@ absl::StatusOr<StoredCase> Decode(const std::string& complaint_id, const redis::
   }
   return stored;
 }
+
+// KEYS: the unit's index. ARGV: case key prefix, then the state numbers wanted. Returns the
+// records of the complaints listed under those states; members whose case expired are dropped.
+const redis::Script kUnitCases(R"lua(
+local out = {}
+for i = 2, #ARGV do
+  for _, id in ipairs(redis.call('ZRANGEBYSCORE', KEYS[1], ARGV[i], ARGV[i])) do
+    local record = redis.call('HGET', ARGV[1] .. id, 'record')
+    if record then
+      table.insert(out, record)
+    else
+      redis.call('ZREM', KEYS[1], id)
+    end
+  end
+end
+return out
+)lua");
 
 }  // namespace
 
@@ -115,7 +145,8 @@ absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& comp
       kCompareAndSet, {CaseKey(complaint_id), PendingKey()},
       {absl::StrCat(expected_revision), record.SerializeAsString(),
        record.pending().empty() ? "0" : "1", absl::StrCat(absl::ToInt64Milliseconds(ttl)),
-       complaint_id});
+       complaint_id, UnitKey(""), record.case_().unit(),
+       absl::StrCat(static_cast<int>(record.case_().state()))});
   if (!reply.ok()) return reply.status();
   return reply->integer == 1;
 }
@@ -129,6 +160,27 @@ absl::StatusOr<std::vector<std::string>> RedisCaseLedgerStore::PendingCases(int 
   std::vector<std::string> ids;
   for (const auto& element : reply->elements) ids.push_back(element.str);
   return ids;
+}
+
+absl::StatusOr<std::vector<routing::v1::Case>> RedisCaseLedgerStore::UnitCases(
+    const std::string& unit, const std::vector<routing::v1::CaseState>& states) {
+  std::vector<routing::v1::Case> cases;
+  if (unit.empty() || states.empty()) return cases;
+  std::vector<std::string> args = {CaseKey("")};
+  for (routing::v1::CaseState state : states) args.push_back(absl::StrCat(static_cast<int>(state)));
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return redis.status();
+  auto reply = (*redis)->Eval(kUnitCases, {UnitKey(unit)}, args);
+  if (!reply.ok()) return reply.status();
+  cases.reserve(reply->elements.size());
+  for (const auto& element : reply->elements) {
+    routing::v1::CaseRecord record;
+    if (!record.ParseFromString(element.str)) {
+      return absl::DataLossError("a stored case of unit " + unit + " does not parse");
+    }
+    cases.push_back(std::move(*record.mutable_case_()));
+  }
+  return cases;
 }
 
 }  // namespace complaints::cases

@@ -7,9 +7,11 @@
 
 namespace complaints::cases {
 
-// The ledger in Redis: per complaint a hash `<prefix>case:<id>` with the revision (`rev`) and the
-// serialized CaseRecord (`record`), replaced by a Lua compare-and-set; and a set
-// `<prefix>case-pending` of the complaints whose record holds pending records. The prefix is
+// The ledger in Redis: per complaint a hash `<prefix>case:<id>` with the revision (`rev`), the
+// serialized CaseRecord (`record`) and where the unit index lists it (`ix`: unit, tab, state
+// number), replaced by a Lua compare-and-set; a set `<prefix>case-pending` of the complaints
+// whose record holds pending records; and per unit a sorted set `<prefix>case-unit:<unit>` of
+// the complaints with that unit, scored by their state's number (UnitCases). The prefix is
 // shared by every writer of complaints.case.v1 (routing, follow-up, the SLA timer).
 //
 // The script names the pending set beside the case key: not for Redis Cluster, which the
@@ -27,6 +29,8 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
   // One pipelined round trip each.
   std::vector<absl::StatusOr<StoredCase>> LoadMany(const std::vector<std::string>& ids) override;
   std::vector<absl::StatusOr<bool>> CompareAndSetMany(const std::vector<Write>& writes) override;
+  absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
+      const std::string& unit, const std::vector<routing::v1::CaseState>& states) override;
 
   std::string CaseKey(const std::string& complaint_id) const {
     return prefix_ + "case:" + complaint_id;
@@ -34,6 +38,7 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
 
  private:
   std::string PendingKey() const { return prefix_ + "case-pending"; }
+  std::string UnitKey(const std::string& unit) const { return prefix_ + "case-unit:" + unit; }
 
   redis::RedisPool* pool_;
   std::string prefix_;

@@ -48,6 +48,35 @@ TEST_F(RedisCaseLedgerStoreTest, CompareAndSetWritesOnlyOverTheRevisionItRead) {
   EXPECT_EQ(store_.Load("CMP1")->record.case_().unit(), "B");
 }
 
+// The unit index (ListCases) follows every write: unit and state, leaving the old unit's list.
+TEST_F(RedisCaseLedgerStoreTest, TheUnitIndexFollowsTheCase) {
+  const std::vector<routing::v1::CaseState> open = {routing::v1::CASE_STATE_ASSIGNED,
+                                                    routing::v1::CASE_STATE_ACCEPTED};
+  const auto ids = [&](const std::string& unit, std::vector<routing::v1::CaseState> states) {
+    std::vector<std::string> out;
+    auto cases = store_.UnitCases(unit, states);
+    EXPECT_TRUE(cases.ok()) << cases.status();
+    for (const auto& c : *cases) out.push_back(c.complaint_id());
+    return out;
+  };
+  ASSERT_TRUE(*store_.CompareAndSet("CMP1", 0, Record("A", false), absl::ZeroDuration()));
+  EXPECT_EQ(ids("A", open), std::vector<std::string>{"CMP1"});
+  EXPECT_TRUE(ids("B", open).empty());
+  ASSERT_TRUE(*store_.CompareAndSet("CMP1", 1, Record("B", false), absl::ZeroDuration()));
+  EXPECT_TRUE(ids("A", open).empty());
+  EXPECT_EQ(ids("B", open), std::vector<std::string>{"CMP1"});
+  auto resolved = Record("B", false);
+  resolved.mutable_case_()->set_state(routing::v1::CASE_STATE_RESOLVED);
+  ASSERT_TRUE(*store_.CompareAndSet("CMP1", 2, resolved, absl::ZeroDuration()));
+  EXPECT_TRUE(ids("B", open).empty());
+  EXPECT_EQ(ids("B", {routing::v1::CASE_STATE_RESOLVED}), std::vector<std::string>{"CMP1"});
+  // A record that expired (a closed case's) leaves the index when next listed.
+  auto redis = scratch_.pool().Acquire();
+  ASSERT_TRUE((*redis)->Command({"DEL", store_.CaseKey("CMP1")}).ok());
+  EXPECT_TRUE(ids("B", {routing::v1::CASE_STATE_RESOLVED}).empty());
+  EXPECT_EQ((*redis)->Command({"EXISTS", scratch_.prefix() + "case-unit:B"})->integer, 0);
+}
+
 TEST_F(RedisCaseLedgerStoreTest, PendingRecordsListTheCaseUntilAWriteWithoutThem) {
   ASSERT_TRUE(*store_.CompareAndSet("CMP1", 0, Record("A", true), absl::ZeroDuration()));
   EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});

@@ -76,4 +76,10 @@ std::string ToValidUtf8(std::string_view s) {
   return out;
 }
 
+size_t CodePointCount(std::string_view s) {
+  size_t count = 0;
+  for (char c : s) count += !IsContinuation(static_cast<unsigned char>(c));
+  return count;
+}
+
 }  // namespace complaints::common

@@ -20,6 +20,10 @@ bool IsValidUtf8(std::string_view s);
 // (Only the cut is checked: invalid bytes before it are left to ToValidUtf8.)
 std::string_view TruncateUtf8(std::string_view s, size_t max_bytes);
 
+// The number of Unicode code points in valid UTF-8 `s` (its lead bytes): text limits are in
+// characters, so that 500 characters of Chinese are as welcome as 500 of English.
+size_t CodePointCount(std::string_view s);
+
 // `s` with every byte that is not part of a valid sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view s);
 

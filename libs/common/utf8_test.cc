@@ -38,5 +38,10 @@ TEST(Utf8Test, ReplacesInvalidBytes) {
   EXPECT_TRUE(IsValidUtf8(ToValidUtf8("\xC0\xAF\xED\xA0\x80 ok")));
 }
 
+TEST(Utf8Test, CountsCodePoints) {
+  EXPECT_EQ(CodePointCount(""), 0u);
+  EXPECT_EQ(CodePointCount("ATM吞卡😀"), 6u);
+}
+
 }  // namespace
 }  // namespace complaints::common

@@ -118,6 +118,10 @@ void Describe(const events::v1::CaseEvent& m, Parsed& out) {
       out.kind = "case.extension_approved";
       out.summary = "extension approved";
       break;
+    case CaseEvent::kExtensionRefused:
+      out.kind = "case.extension_refused";
+      out.summary = "extension refused";
+      break;
     case CaseEvent::EVENT_NOT_SET:
       out.kind = "case.other";  // a kind newer than this build: kept, not dead-lettered
       out.summary = "case event";

@@ -13,6 +13,8 @@
 #include "services/routing/routing_grpc.h"
 #include "services/routing/rules_holder.h"
 #include "services/routing/rules_reloader.h"
+#include "services/routing/sla_worklist.h"
+#include "services/sla_timer/store/redis_deadline_store.h"
 
 using namespace complaints;
 
@@ -76,7 +78,32 @@ int main(int argc, char** argv) {
   // Merged complaints waiting for their target's case: they are parked no longer than the
   // complaints they wait for are kept by intake (90 days).
   routing::RedisMergeParking parking(&redis_pool, "routing:", absl::Hours(24 * 90));
-  routing::Router router(&ledger, {.rules = rules}, &parking);
+  routing::RouterSettings settings;
+  settings.rules = rules;
+  const int bounces = runtime::ValueOrDie(
+      ctx.config.GetInt("routing.max_transfer_bounces", settings.max_transfer_bounces));
+  if (bounces < 1) {
+    runtime::CheckOk(
+        absl::InvalidArgumentError("config routing.max_transfer_bounces: must be at least 1"));
+  }
+  settings.max_transfer_bounces = bounces;
+  // A unit's supervisor comes from the unit hierarchy in force (units.textproto); a unit it
+  // does not know (a generated branch code) falls back to routing.default_supervisor_unit.
+  settings.supervisor_of = [&rules](const std::string& unit) {
+    return rules->Current()->units().Supervisor(unit);
+  };
+  settings.default_supervisor_unit =
+      ctx.config.GetString("routing.default_supervisor_unit", settings.default_supervisor_unit);
+  settings.clock = ctx.clock.get();
+  settings.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  // The deadlines ListCases orders by: the SLA timer's unit worklists, in the same Redis (read
+  // only; the prefix is the SLA timer's `sla.redis_prefix`).
+  sla_timer::RedisDeadlineStore sla_store(&redis_pool,
+                                          ctx.config.GetString("sla.redis_prefix", "sla"));
+  settings.unit_deadlines = [&sla_store](const std::string& unit, absl::Time now) {
+    return routing::ReadUnitDeadlines(sla_store, unit, now);
+  };
+  routing::Router router(&ledger, std::move(settings), &parking);
 
   routing::CaseGrpcService case_service(&router);
   routing::RoutingAdminGrpcService admin_service(rules.get(), &reloader);

@@ -1,21 +1,65 @@
 #include "services/routing/router.h"
 
+#include <algorithm>
 #include <map>
 #include <set>
 
 #include "libs/cases/case_batch.h"
 #include "libs/cases/case_machine.h"
 #include "libs/common/logging.h"
+#include "libs/common/utf8.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
 #include "services/routing/rules.h"
+#include "services/routing/worklist.h"
 
 namespace complaints::routing {
 namespace {
 
 using cases::Decision;
+using grpcutil::FieldViolations;
 using routing::v1::Case;
+
+// Limits of the free text a unit types, in characters (code points): the events carry it to
+// every consumer and to the regulator's reports.
+constexpr size_t kMaxPerson = 64;
+constexpr size_t kMaxReason = 500;
+constexpr size_t kMaxSummary = 1000;
+constexpr size_t kMaxResolution = 2000;
+
+// The regulatory clock's extension ladder (15 -> 30 -> 60 calendar days): two stages.
+constexpr int kRegulatoryStages = 2;
+constexpr const char* kRegulatoryDays[] = {"15", "30", "60"};
+
+void CheckText(FieldViolations& v, std::string_view field, const std::string& text,
+               size_t max_characters, bool required) {
+  if (text.empty()) {
+    if (required) v.Add(field, "is required");
+    return;
+  }
+  if (!common::IsValidUtf8(text)) {
+    v.Add(field, "is not valid UTF-8");
+  } else if (common::CodePointCount(text) > max_characters) {
+    v.Add(field, "is longer than " + std::to_string(max_characters) + " characters");
+  }
+}
+
+// An ISO 4217 alphabetic code's shape: three capital letters.
+bool IsCurrencyCode(const std::string& code) {
+  return code.size() == 3 && std::all_of(code.begin(), code.end(), [](char c) {
+           return c >= 'A' && c <= 'Z';
+         });
+}
+
+// How often case `c` has gone between units `a` and `b`, either way.
+int TransfersBetween(const Case& c, const std::string& a, const std::string& b) {
+  return static_cast<int>(std::count_if(
+      c.transfers().begin(), c.transfers().end(), [&](const routing::v1::TransferHop& hop) {
+        return (hop.from_unit() == a && hop.to_unit() == b) ||
+               (hop.from_unit() == b && hop.to_unit() == a);
+      }));
+}
 
 // One event of the kind `fill` makes.
 Decision One(const std::function<void(events::v1::CaseEvent&)>& fill) {
@@ -55,6 +99,22 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
 }
 
 }  // namespace
+
+std::string Router::SupervisorOf(const std::string& unit) const {
+  std::string supervisor = settings_.supervisor_of ? settings_.supervisor_of(unit) : "";
+  return supervisor.empty() ? settings_.default_supervisor_unit : supervisor;
+}
+
+absl::Status Router::CheckSupervisor(const Case& c, const std::string& unit) const {
+  if (unit.empty()) return grpcutil::FieldError("unit", "is required");
+  const std::string supervisor = SupervisorOf(c.unit());
+  if (unit != supervisor) {
+    return absl::PermissionDeniedError("unit: the extension requests of unit " + c.unit() +
+                                       " are decided by its supervisor " + supervisor + ", not " +
+                                       unit);
+  }
+  return absl::OkStatus();
+}
 
 absl::Status Router::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
@@ -431,9 +491,14 @@ absl::StatusOr<Case> Router::Run(
 }
 
 absl::StatusOr<Case> Router::Accept(const routing::v1::AcceptCaseRequest& request) {
+  FieldViolations v;
+  CheckText(v, "responsible", request.responsible(), kMaxPerson, /*required=*/true);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "accepted", [&](const Case& c) -> absl::StatusOr<Decision> {
     if (auto s = cases::CheckAccept(c, request.unit()); !s.ok()) return s;
-    return One([](events::v1::CaseEvent& e) { e.mutable_accepted(); });
+    return One([&](events::v1::CaseEvent& e) {
+      e.mutable_accepted()->set_responsible(request.responsible());
+    });
   });
 }
 
@@ -441,6 +506,10 @@ absl::StatusOr<Case> Router::LogContact(const routing::v1::LogContactRequest& re
   if (request.channel().empty()) {
     return grpcutil::FieldError("channel", "is required (phone, sms, visit)");
   }
+  FieldViolations v;
+  CheckText(v, "channel", request.channel(), 16, true);
+  CheckText(v, "summary", request.summary(), kMaxSummary, false);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "contact", [&](const Case& c) -> absl::StatusOr<Decision> {
     if (auto s = cases::CheckWork(c, request.unit()); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) {
@@ -451,45 +520,158 @@ absl::StatusOr<Case> Router::LogContact(const routing::v1::LogContactRequest& re
 }
 
 absl::StatusOr<Case> Router::Transfer(const routing::v1::TransferCaseRequest& request) {
-  if (request.reason().empty()) return grpcutil::FieldError("reason", "is required");
+  FieldViolations v;
+  CheckText(v, "reason", request.reason(), kMaxReason, true);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "transferred", [&](const Case& c) -> absl::StatusOr<Decision> {
     if (auto s = cases::CheckTransfer(c, request.unit(), request.to_unit()); !s.ok()) return s;
+    // Ping-pong: a case the two units have already passed between them as often as allowed goes
+    // up to the supervisor of the unit passing it, who decides who handles it.
+    std::string to_unit = request.to_unit();
+    std::string rule_id = "transfer";
+    const int bounces = TransfersBetween(c, c.unit(), request.to_unit());
+    if (bounces >= settings_.max_transfer_bounces) {
+      const std::string supervisor = SupervisorOf(c.unit());
+      if (supervisor == c.unit()) {
+        return absl::FailedPreconditionError(
+            "case " + c.complaint_id() + " has already gone between " + c.unit() + " and " +
+            request.to_unit() + " " + std::to_string(bounces) + " times, the most allowed; " +
+            c.unit() + " supervises " + request.to_unit() + " and must handle the case itself");
+      }
+      to_unit = supervisor;
+      rule_id = "transfer-bounce-limit";
+    }
     Decision decision = One([&](events::v1::CaseEvent& e) {
       auto* transferred = e.mutable_transferred();
       transferred->set_from_unit(c.unit());
-      transferred->set_to_unit(request.to_unit());
+      transferred->set_to_unit(to_unit);
       transferred->set_reason(request.reason());
+      if (to_unit != request.to_unit()) transferred->set_requested_to_unit(request.to_unit());
     });
     // Appended with the transfer, in one write: the case is never left transferred but not
     // assigned, whatever fails after.
-    AddAssignment(decision, c, request.to_unit(), "transfer");
+    AddAssignment(decision, c, to_unit, rule_id);
     return decision;
   });
 }
 
 absl::StatusOr<Case> Router::RequestExtension(const routing::v1::RequestExtensionRequest& request) {
-  if (request.days() <= 0 || request.days() > 45) {
-    return grpcutil::FieldError("days", "must be between 1 and 45");
-  }
-  if (request.reason().empty()) return grpcutil::FieldError("reason", "is required");
+  FieldViolations v;
+  if (request.days() <= 0 || request.days() > 45) v.Add("days", "must be between 1 and 45");
+  CheckText(v, "reason", request.reason(), kMaxReason, true);
+  CheckText(v, "approved_by", request.approved_by(), kMaxPerson, false);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "extension", [&](const Case& c) -> absl::StatusOr<Decision> {
-    if (auto s = cases::CheckWork(c, request.unit()); !s.ok()) return s;
+    if (auto s = cases::CheckExtensionRequest(c, request.unit()); !s.ok()) return s;
+    if (c.regulatory_extension_stage() >= kRegulatoryStages) {
+      return absl::FailedPreconditionError(
+          "case " + c.complaint_id() + ": the regulatory period is already extended to " +
+          kRegulatoryDays[kRegulatoryStages] +
+          " days, the longest allowed; no further extension can be requested");
+    }
     return One([&](events::v1::CaseEvent& e) {
       auto* extension = e.mutable_extension_requested();
       extension->set_days(request.days());
       extension->set_reason(request.reason());
       extension->set_approved_by(request.approved_by());
+      // Unique in the case and the same on every replay: the event that makes it is the
+      // case's next version.
+      extension->set_request_ref("EXT-" + std::to_string(c.version() + 1));
+    });
+  });
+}
+
+absl::StatusOr<Case> Router::ApproveExtension(const routing::v1::ApproveExtensionRequest& request) {
+  FieldViolations v;
+  CheckText(v, "actor", request.actor(), kMaxPerson, true);
+  CheckText(v, "note", request.note(), kMaxReason, false);
+  if (!request.customer_notified()) {
+    v.Add("customer_notified", "must be true: the complainant is told of every extension");
+  }
+  if (!v.empty()) return v.ToStatus();
+  return Run(request, "extension-approved", [&](const Case& c) -> absl::StatusOr<Decision> {
+    if (auto s = cases::CheckExtensionDecision(c, request.request_ref(), "approve an extension");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckSupervisor(c, request.unit()); !s.ok()) return s;
+    const int stage = c.regulatory_extension_stage() + 1;
+    if (stage > kRegulatoryStages) {
+      return absl::FailedPreconditionError(
+          "case " + c.complaint_id() + ": the regulatory period is already extended to " +
+          kRegulatoryDays[kRegulatoryStages] + " days, the longest allowed; refuse the request");
+    }
+    return One([&](events::v1::CaseEvent& e) {
+      // The next stage of the regulatory ladder, which the SLA timer applies to the clock.
+      auto* approved = e.mutable_extension_approved();
+      approved->set_clock(events::v1::CLOCK_REGULATORY);
+      approved->set_stage(stage);
+      approved->set_reason(request.note().empty() ? c.pending_extension().reason()
+                                                  : request.note());
+      approved->set_approved_by(request.actor());
+      approved->set_customer_notified(request.customer_notified());
+      approved->set_request_ref(c.pending_extension().request_ref());
+    });
+  });
+}
+
+absl::StatusOr<Case> Router::RefuseExtension(const routing::v1::RefuseExtensionRequest& request) {
+  FieldViolations v;
+  CheckText(v, "actor", request.actor(), kMaxPerson, true);
+  CheckText(v, "reason", request.reason(), kMaxReason, true);
+  if (!v.empty()) return v.ToStatus();
+  return Run(request, "extension-refused", [&](const Case& c) -> absl::StatusOr<Decision> {
+    if (auto s = cases::CheckExtensionDecision(c, request.request_ref(), "refuse an extension");
+        !s.ok()) {
+      return s;
+    }
+    if (auto s = CheckSupervisor(c, request.unit()); !s.ok()) return s;
+    return One([&](events::v1::CaseEvent& e) {
+      auto* refused = e.mutable_extension_refused();
+      refused->set_request_ref(c.pending_extension().request_ref());
+      refused->set_reason(request.reason());
+      refused->set_refused_by(request.actor());
     });
   });
 }
 
 absl::StatusOr<Case> Router::Resolve(const routing::v1::ResolveCaseRequest& request) {
-  if (request.resolution().empty()) return grpcutil::FieldError("resolution", "is required");
+  FieldViolations v;
+  CheckText(v, "resolution", request.resolution(), kMaxResolution, true);
+  if (request.fault() == events::v1::FAULT_PARTY_UNSPECIFIED ||
+      !events::v1::FaultParty_IsValid(request.fault())) {
+    v.Add("fault", "must be NONE, STAFF, SYSTEM, PROCESS or THIRD_PARTY");
+  } else if (request.bank_at_fault() && request.fault() == events::v1::FAULT_PARTY_NONE) {
+    v.Add("bank_at_fault", "is true but fault is NONE");
+  }
+  if (request.motive() == events::v1::CUSTOMER_MOTIVE_UNSPECIFIED ||
+      !events::v1::CustomerMotive_IsValid(request.motive())) {
+    v.Add("motive", "must be one of the customer motive types (VENTING ... EXCESSIVE_CLAIMS)");
+  }
+  CheckText(v, "remedy", request.remedy(), kMaxReason, false);
+  const events::v1::Money& money = request.compensation();
+  if (money.amount_minor() < 0) {
+    v.Add("compensation.amount_minor", "must not be negative");
+  } else if (money.amount_minor() > 0 && money.currency().empty()) {
+    v.Add("compensation.currency", "is required with an amount");
+  }
+  if (!money.currency().empty() && !IsCurrencyCode(money.currency())) {
+    v.Add("compensation.currency", "must be an ISO 4217 code such as CNY");
+  }
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "resolved", [&](const Case& c) -> absl::StatusOr<Decision> {
     if (auto s = cases::CheckResolve(c, request.unit()); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) {
-      e.mutable_resolved()->set_resolution(request.resolution());
-      e.mutable_resolved()->set_bank_at_fault(request.bank_at_fault());
+      auto* resolved = e.mutable_resolved();
+      resolved->set_resolution(request.resolution());
+      resolved->set_bank_at_fault(request.fault() != events::v1::FAULT_PARTY_NONE);
+      resolved->set_fault(request.fault());
+      resolved->set_motive(request.motive());
+      resolved->set_remedy(request.remedy());
+      if (money.amount_minor() > 0 || !money.currency().empty()) {
+        *resolved->mutable_compensation() = money;
+      }
+      resolved->set_business_problem_fixed(request.business_problem_fixed());
     });
   });
 }
@@ -499,8 +681,11 @@ absl::StatusOr<Case> Router::Pause(const routing::v1::PauseCaseRequest& request)
       !events::v1::PauseReason_IsValid(request.reason())) {
     return grpcutil::FieldError("reason", "must be WAITING_ON_CUSTOMER or EXTERNAL_APPRAISAL");
   }
+  FieldViolations v;
+  CheckText(v, "note", request.note(), kMaxReason, false);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "paused", [&](const Case& c) -> absl::StatusOr<Decision> {
-    if (auto s = cases::CheckWork(c, request.unit()); !s.ok()) return s;
+    if (auto s = cases::CheckWork(c, request.unit(), "pause its clocks"); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) {
       auto* paused = e.mutable_paused();
       paused->set_reason(request.reason());
@@ -515,19 +700,40 @@ absl::StatusOr<Case> Router::Resume(const routing::v1::ResumeCaseRequest& reques
     return grpcutil::FieldError("reason", "unknown value");
   }
   return Run(request, "resumed", [&](const Case& c) -> absl::StatusOr<Decision> {
-    if (auto s = cases::CheckWork(c, request.unit()); !s.ok()) return s;
+    if (auto s = cases::CheckWork(c, request.unit(), "resume its clocks"); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) { e.mutable_resumed()->set_reason(request.reason()); });
   });
 }
 
 absl::StatusOr<Case> Router::RecordNewFacts(const routing::v1::RecordNewFactsRequest& request) {
-  if (request.summary().empty()) return grpcutil::FieldError("summary", "is required");
+  FieldViolations v;
+  CheckText(v, "summary", request.summary(), kMaxSummary, true);
+  if (!v.empty()) return v.ToStatus();
   return Run(request, "new-facts", [&](const Case& c) -> absl::StatusOr<Decision> {
     if (auto s = cases::CheckOpen(c); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) {
       e.mutable_new_facts_recorded()->set_summary(request.summary());
     });
   });
+}
+
+absl::StatusOr<routing::v1::ListCasesResponse> Router::ListCases(
+    const routing::v1::ListCasesRequest& request) {
+  auto query = ParseWorklistQuery(request);
+  if (!query.ok()) return query.status();
+  if (settings_.check_all_ready) {
+    if (absl::Status ready = settings_.check_all_ready(); !ready.ok()) return ready;
+  }
+  auto cases = ledger_->UnitCases(request.unit(), query->states);
+  if (!cases.ok()) return cases.status();
+  const absl::Time now = settings_.clock != nullptr ? settings_.clock->Now() : absl::Now();
+  std::map<std::string, absl::Time> deadlines;
+  if (settings_.unit_deadlines) {
+    auto read = settings_.unit_deadlines(request.unit(), now);
+    if (!read.ok()) return read.status();
+    deadlines = *std::move(read);
+  }
+  return PageWorklist(*std::move(cases), deadlines, *query, now);
 }
 
 }  // namespace complaints::routing

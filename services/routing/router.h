@@ -1,5 +1,7 @@
 #pragma once
 
+#include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <vector>
@@ -8,15 +10,35 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/routing/v1/routing.pb.h"
 #include "libs/cases/case_ledger.h"
+#include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "services/routing/merge_parking.h"
 #include "services/routing/rules.h"
 
 namespace complaints::routing {
 
+// A unit's running deadlines as the SLA timer keeps them on its worklist: complaint id -> the
+// due time of its first running clock with that unit (services/routing/sla_worklist.h).
+using UnitDeadlines =
+    std::function<absl::StatusOr<std::map<std::string, absl::Time>>(const std::string& unit,
+                                                                   absl::Time now)>;
+
 struct RouterSettings {
   // Where new complaints go: a fixed RuleSet, or the RulesHolder that reloads swap.
   std::shared_ptr<const RouteTable> rules;
+  // `routing.max_transfer_bounces`: how many transfers between the same two units a case may
+  // take (either way); the next goes to the transferring unit's supervisor instead.
+  int max_transfer_bounces = 2;
+  // The supervisor of a unit: who approves its extension requests and receives the cases that
+  // bounced too often. Until the unit hierarchy is wired in, unset (or answering "") means
+  // `default_supervisor_unit` (`routing.default_supervisor_unit`, HO-COMPLAINTS).
+  std::function<std::string(const std::string& unit)> supervisor_of = nullptr;
+  std::string default_supervisor_unit = "HO-COMPLAINTS";
+  // Whether the state of every complaint is complete (runtime::StateReadiness::CheckAllReady):
+  // ListCases spans all partitions. Unset: always (tests).
+  std::function<absl::Status()> check_all_ready = nullptr;
+  UnitDeadlines unit_deadlines = nullptr;  // unset: ListCases shows no deadlines
+  const common::Clock* clock = nullptr;  // "now" for overdue; unset: the system clock
 };
 
 // Routes new complaints to their handling unit and runs the case workflow that branch systems
@@ -49,12 +71,21 @@ class Router {
   absl::StatusOr<routing::v1::Case> Transfer(const routing::v1::TransferCaseRequest& request);
   absl::StatusOr<routing::v1::Case> RequestExtension(
       const routing::v1::RequestExtensionRequest& request);
+  absl::StatusOr<routing::v1::Case> ApproveExtension(
+      const routing::v1::ApproveExtensionRequest& request);
+  absl::StatusOr<routing::v1::Case> RefuseExtension(
+      const routing::v1::RefuseExtensionRequest& request);
   absl::StatusOr<routing::v1::Case> Resolve(const routing::v1::ResolveCaseRequest& request);
   absl::StatusOr<routing::v1::Case> Pause(const routing::v1::PauseCaseRequest& request);
   absl::StatusOr<routing::v1::Case> Resume(const routing::v1::ResumeCaseRequest& request);
   absl::StatusOr<routing::v1::Case> RecordNewFacts(
       const routing::v1::RecordNewFactsRequest& request);
   absl::StatusOr<routing::v1::Case> Get(const std::string& complaint_id);
+  absl::StatusOr<routing::v1::ListCasesResponse> ListCases(
+      const routing::v1::ListCasesRequest& request);
+
+  // The unit that supervises `unit` (RouterSettings::supervisor_of, or the default).
+  std::string SupervisorOf(const std::string& unit) const;
 
  private:
   // A received complaint: merged into the open case intake named, or parked until that case is
@@ -87,6 +118,9 @@ class Router {
   absl::StatusOr<routing::v1::Case> Run(
       const Request& request, const std::string& what,
       std::function<absl::StatusOr<cases::Decision>(const routing::v1::Case&)> decide);
+
+  // Whether `unit` may decide on the extension requests of case `c`: its unit's supervisor.
+  absl::Status CheckSupervisor(const routing::v1::Case& c, const std::string& unit) const;
 
   cases::CaseLedger* ledger_;
   RouterSettings settings_;

@@ -53,6 +53,7 @@ class RouterTest : public ::testing::Test {
   void ReceiveAndAccept() {
     Receive("CMP1", "fees", "");
     routing::v1::AcceptCaseRequest accept;
+    accept.set_responsible("张经理");
     accept.set_complaint_id("CMP1");
     accept.set_unit("HO-COMPLAINTS");
     ASSERT_TRUE(router_->Accept(accept).ok());
@@ -141,12 +142,15 @@ TEST_F(RouterTest, IllegalCaseEventsAreRefusedAndRecorded) {
 TEST_F(RouterTest, WorkflowAcceptResolveAndCommandErrors) {
   Receive("CMP1", "branch_service.attitude", "SH-0200");
   routing::v1::ResolveCaseRequest resolve;
+  resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
   resolve.set_complaint_id("CMP1");
   resolve.set_unit("SH-0200");
   resolve.set_resolution("apologised, fee refunded");
   EXPECT_EQ(router_->Resolve(resolve).status().code(), absl::StatusCode::kFailedPrecondition);
 
   routing::v1::AcceptCaseRequest accept;
+  accept.set_responsible("张经理");
   accept.set_complaint_id("CMP1");
   accept.set_unit("OTHER");
   EXPECT_EQ(router_->Accept(accept).status().code(), absl::StatusCode::kPermissionDenied);
@@ -161,6 +165,7 @@ TEST_F(RouterTest, WorkflowAcceptResolveAndCommandErrors) {
   EXPECT_EQ(resolved->state(), routing::v1::CASE_STATE_RESOLVED);
 
   routing::v1::AcceptCaseRequest unknown;
+  unknown.set_responsible("张经理");
   unknown.set_complaint_id("CMP-NOPE");
   unknown.set_unit("X");
   EXPECT_EQ(router_->Accept(unknown).status().code(), absl::StatusCode::kNotFound);
@@ -186,11 +191,14 @@ TEST_F(RouterTest, TransferReassignsToTheNewUnit) {
 TEST_F(RouterTest, ReopenedCaseGoesBackToItsUnit) {
   Receive("CMP1", "fees", "");
   routing::v1::AcceptCaseRequest accept;
+  accept.set_responsible("张经理");
   accept.set_complaint_id("CMP1");
   accept.set_unit("HO-COMPLAINTS");
   ASSERT_TRUE(router_->Accept(accept).ok());
   DeliverCaseEvents();
   routing::v1::ResolveCaseRequest resolve;
+  resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
   resolve.set_complaint_id("CMP1");
   resolve.set_unit("HO-COMPLAINTS");
   resolve.set_resolution("explained the fee");
@@ -223,6 +231,7 @@ TEST_F(RouterTest, PauseResumeAndNewFactsAreCaseEvents) {
   // Not accepted yet: the unit cannot be waiting on anyone.
   EXPECT_EQ(router_->Pause(pause).status().code(), absl::StatusCode::kFailedPrecondition);
   routing::v1::AcceptCaseRequest accept;
+  accept.set_responsible("张经理");
   accept.set_complaint_id("CMP1");
   accept.set_unit("HO-COMPLAINTS");
   ASSERT_TRUE(router_->Accept(accept).ok());
@@ -286,6 +295,7 @@ TEST_F(RouterTest, LogContactRecordsTheContactOnceAcceptedByTheUnit) {
   contact.set_summary("called the customer, explained the fee");
   EXPECT_EQ(router_->LogContact(contact).status().code(), absl::StatusCode::kFailedPrecondition);
   routing::v1::AcceptCaseRequest accept;
+  accept.set_responsible("张经理");
   accept.set_complaint_id("CMP1");
   accept.set_unit("HO-COMPLAINTS");
   ASSERT_TRUE(router_->Accept(accept).ok());
@@ -381,6 +391,8 @@ TEST_F(RouterTest, RacingCommandsKeepTheCaseLegal) {
   }
   threads.emplace_back([&] {
     routing::v1::ResolveCaseRequest resolve;
+    resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
     resolve.set_complaint_id("CMP1");
     resolve.set_unit("HO-COMPLAINTS");
     resolve.set_resolution("refunded");
@@ -422,6 +434,8 @@ TEST_F(RouterTest, AMergedComplaintIsNewFactsOnTheOpenCase) {
 TEST_F(RouterTest, AComplaintMergedIntoACaseClosedSinceGetsACaseOfItsOwn) {
   ReceiveAndAccept();
   routing::v1::ResolveCaseRequest resolve;
+  resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
   resolve.set_complaint_id("CMP1");
   resolve.set_unit("HO-COMPLAINTS");
   resolve.set_resolution("refunded");

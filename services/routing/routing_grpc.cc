@@ -39,6 +39,18 @@ grpc::Status CaseGrpcService::RequestExtension(grpc::ServerContext*,
   return Reply(router_->RequestExtension(*request), response);
 }
 
+grpc::Status CaseGrpcService::ApproveExtension(grpc::ServerContext*,
+                                               const routing::v1::ApproveExtensionRequest* request,
+                                               routing::v1::ApproveExtensionResponse* response) {
+  return Reply(router_->ApproveExtension(*request), response);
+}
+
+grpc::Status CaseGrpcService::RefuseExtension(grpc::ServerContext*,
+                                              const routing::v1::RefuseExtensionRequest* request,
+                                              routing::v1::RefuseExtensionResponse* response) {
+  return Reply(router_->RefuseExtension(*request), response);
+}
+
 grpc::Status CaseGrpcService::ResolveCase(grpc::ServerContext*,
                                           const routing::v1::ResolveCaseRequest* request,
                                           routing::v1::ResolveCaseResponse* response) {
@@ -67,6 +79,15 @@ grpc::Status CaseGrpcService::GetCase(grpc::ServerContext*,
                                       const routing::v1::GetCaseRequest* request,
                                       routing::v1::GetCaseResponse* response) {
   return Reply(router_->Get(request->complaint_id()), response);
+}
+
+grpc::Status CaseGrpcService::ListCases(grpc::ServerContext*,
+                                        const routing::v1::ListCasesRequest* request,
+                                        routing::v1::ListCasesResponse* response) {
+  auto result = router_->ListCases(*request);
+  if (!result.ok()) return grpcutil::ToGrpcStatus(result.status());
+  *response = *std::move(result);
+  return grpc::Status::OK;
 }
 
 grpc::Status RoutingAdminGrpcService::ListRules(grpc::ServerContext*,

@@ -21,6 +21,12 @@ class CaseGrpcService final : public routing::v1::CaseService::Service {
   grpc::Status RequestExtension(grpc::ServerContext*,
                                 const routing::v1::RequestExtensionRequest* request,
                                 routing::v1::RequestExtensionResponse* response) override;
+  grpc::Status ApproveExtension(grpc::ServerContext*,
+                                const routing::v1::ApproveExtensionRequest* request,
+                                routing::v1::ApproveExtensionResponse* response) override;
+  grpc::Status RefuseExtension(grpc::ServerContext*,
+                               const routing::v1::RefuseExtensionRequest* request,
+                               routing::v1::RefuseExtensionResponse* response) override;
   grpc::Status ResolveCase(grpc::ServerContext*, const routing::v1::ResolveCaseRequest* request,
                            routing::v1::ResolveCaseResponse* response) override;
   grpc::Status PauseCase(grpc::ServerContext*, const routing::v1::PauseCaseRequest* request,
@@ -32,6 +38,8 @@ class CaseGrpcService final : public routing::v1::CaseService::Service {
                               routing::v1::RecordNewFactsResponse* response) override;
   grpc::Status GetCase(grpc::ServerContext*, const routing::v1::GetCaseRequest* request,
                        routing::v1::GetCaseResponse* response) override;
+  grpc::Status ListCases(grpc::ServerContext*, const routing::v1::ListCasesRequest* request,
+                         routing::v1::ListCasesResponse* response) override;
 
  private:
   Router* router_;

@@ -58,6 +58,7 @@ class CaseCommandsTest : public ::testing::Test {
     routing::v1::AcceptCaseRequest accept;
     accept.set_complaint_id(submitted.complaint_id());
     accept.set_unit("BJ-0101");
+    accept.set_responsible("王经理");
     accept.set_request_id("accept-1");
     routing::v1::AcceptCaseResponse accepted;
     EXPECT_TRUE(Eventually([&] {
@@ -134,6 +135,8 @@ TEST_F(CaseCommandsTest, RacingCommandsSerialiseIntoALegalHistory) {
     resolve.set_complaint_id(id);
     resolve.set_unit("BJ-0101");
     resolve.set_resolution("card returned");
+    resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
     routing::v1::ResolveCaseResponse response;
     grpc::ClientContext context;
     start.arrive_and_wait();

@@ -109,6 +109,7 @@ TEST_F(ClosedLoopTest, SubmitAssignAcceptResolveFollowUpSatisfiedClosed) {
   routing::v1::AcceptCaseRequest accept;
   accept.set_complaint_id(id);
   accept.set_unit("BJ-0101");
+  accept.set_responsible("王经理");
   accept.set_actor("branch-system");
   routing::v1::AcceptCaseResponse accepted;
   ASSERT_TRUE(Eventually([&] {
@@ -122,6 +123,8 @@ TEST_F(ClosedLoopTest, SubmitAssignAcceptResolveFollowUpSatisfiedClosed) {
   resolve.set_complaint_id(id);
   resolve.set_unit("BJ-0101");
   resolve.set_resolution("card returned to the customer at the branch");
+  resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
   routing::v1::ResolveCaseResponse resolved;
   {
     grpc::ClientContext context;

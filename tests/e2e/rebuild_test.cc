@@ -110,6 +110,7 @@ class RebuildTest : public ::testing::Test {
     routing::v1::AcceptCaseRequest accept;
     accept.set_complaint_id(id);
     accept.set_unit("BJ-0101");
+    accept.set_responsible("王经理");
     accept.set_request_id("accept");
     routing::v1::AcceptCaseResponse response;
     ASSERT_TRUE(Eventually([&] {
@@ -124,6 +125,8 @@ class RebuildTest : public ::testing::Test {
     resolve.set_complaint_id(id);
     resolve.set_unit("BJ-0101");
     resolve.set_resolution("card returned");
+    resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
     resolve.set_request_id("resolve");
     routing::v1::ResolveCaseResponse response;
     ASSERT_TRUE(Eventually([&] {

@@ -634,6 +634,7 @@ class Generator {
       accept.set_complaint_id(id);
       accept.set_unit(unit);
       accept.set_actor("fault-suite");
+      accept.set_responsible("fault-suite");
       accept.set_request_id(r + "accept");
       if (!Command(index, "accept", "case.accepted", &truth, accept, &routing::v1::CaseService::Stub::AcceptCase)) return;
       ++truth.accepts;
@@ -673,6 +674,8 @@ class Generator {
       res.set_complaint_id(id);
       res.set_unit(unit);
       res.set_resolution("explained and refunded");
+      res.set_fault(events::v1::FAULT_PARTY_PROCESS);
+      res.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
       res.set_actor("fault-suite");
       res.set_request_id(r + "resolve");
       if (!Command(index, "resolve", "case.resolved", &truth, res, &routing::v1::CaseService::Stub::ResolveCase)) return;
@@ -794,6 +797,7 @@ std::string CaseKind(const events::v1::CaseEvent& e) {
     case events::v1::CaseEvent::kResumed: return "case.resumed";
     case events::v1::CaseEvent::kNewFactsRecorded: return "case.new_facts";
     case events::v1::CaseEvent::kExtensionApproved: return "case.extension_approved";
+    case events::v1::CaseEvent::kExtensionRefused: return "case.extension_refused";
     default: return "case.other";
   }
 }

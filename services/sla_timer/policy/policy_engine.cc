@@ -280,6 +280,9 @@ class Transition {
       case CaseEvent::kExtensionApproved:
         OnExtension();
         return;
+      case CaseEvent::kExtensionRefused:
+        Note("extension refused: no clock moves");
+        return;
       case CaseEvent::kPaused:
         OnPaused();
         return;
