@@ -161,6 +161,7 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
     routing::v1::AcceptCaseRequest accept;
     accept.set_complaint_id(id);
     accept.set_unit(unit);
+    accept.set_responsible("bench clerk");
     accept.set_request_id("accept-" + round);
     check(router.Accept(accept));
     clock.Advance(absl::Minutes(20));
@@ -175,6 +176,8 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
     resolve.set_complaint_id(id);
     resolve.set_unit(unit);
     resolve.set_resolution("explained and refunded");
+    resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
     resolve.set_request_id("resolve-" + round);
     check(router.Resolve(resolve));
   };

@@ -189,6 +189,10 @@ TEST_F(CaseBatchTest, ALoadThatFailsIsTheBatchs) {
     absl::StatusOr<std::vector<std::string>> PendingCases(int) override {
       return std::vector<std::string>{};
     }
+    absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
+        const std::string&, const std::vector<routing::v1::CaseState>&) override {
+      return absl::UnavailableError("redis down");
+    }
   } down;
   CaseLedger ledger(&down, &publisher_, &clock_, {.event_source = "/r"});
   CaseBatch batch(&ledger);

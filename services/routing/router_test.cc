@@ -489,6 +489,8 @@ TEST_F(RouterTest, TheBatchedReplayRebuildsWhatOneByOneDoes) {
   resolve.set_complaint_id("CMP1");
   resolve.set_unit("HO-COMPLAINTS");
   resolve.set_resolution("explained the fee");
+  resolve.set_fault(events::v1::FAULT_PARTY_NONE);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
   ASSERT_TRUE(router_->Resolve(resolve).ok());
   events::v1::CaseEvent reopened;
   reopened.set_complaint_id("CMP1");

@@ -75,10 +75,10 @@ std::string Platform::ScrapeMetrics(const std::string& service) const {
 double MetricValue(const std::string& exposition, const std::string& name,
                    const std::vector<std::string>& labels) {
   double total = 0;
-  for (const std::string_view line : absl::StrSplit(exposition, '\n')) {
+  for (const absl::string_view line : absl::StrSplit(exposition, '\n')) {
     if (!absl::StartsWith(line, name + "{") && !absl::StartsWith(line, name + " ")) continue;
     const size_t value_at = line.rfind(' ');
-    const std::string_view series = line.substr(0, value_at);
+    const absl::string_view series = line.substr(0, value_at);
     bool all = true;
     for (const std::string& label : labels) all &= absl::StrContains(series, label);
     double value = 0;
