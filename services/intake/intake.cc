@@ -254,12 +254,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
       ReleaseClaim(event, token);
       return s;
     }
-    if (auto s = store_->MarkPublished(event); !s.ok()) {
-      // The complaint is durable in Kafka, which is what the caller's acknowledgement promises.
-      // Until the lease expires others wait; then one of them publishes the same record again.
-      spdlog::warn("complaint {} published but not marked so: {}", id, s.ToString());
-    }
-    RecordHistories({event});
+    CompletePublished({event}, {claim->first});
     LogAccepted(event);
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
     return ResponseFor(event, /*duplicate=*/false);
@@ -308,6 +303,11 @@ absl::Status Intake::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
   if (!complaint.ok()) return complaint.status();
   if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
+  // Published, marked and recorded by this process since Redis last lost state: all done.
+  if (options_.state_epoch &&
+      applied_.Take(complaint->complaint_id(), options_.state_epoch())) {
+    return absl::OkStatus();
+  }
   if (auto s = store_->MarkPublished(*complaint); !s.ok()) return s;
   if (history_ == nullptr) return absl::OkStatus();
   const std::string key = CustomerKeyFor(complaint->customer(), options_.customer_key_secret);
@@ -393,17 +393,44 @@ std::vector<absl::Status> Intake::Decide(
 }
 
 // Best effort: the replay of complaints.received.v1 (HandleReceived) records them too.
-void Intake::RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints) {
-  if (history_ == nullptr) return;
+absl::Status Intake::RecordHistories(
+    const std::vector<events::v1::ComplaintReceived>& complaints) {
+  if (history_ == nullptr) return absl::OkStatus();
   std::vector<std::pair<std::string, intake::v1::HistoryEntry>> entries;
   for (const auto& complaint : complaints) {
     if (complaint.risk_tags().customer_key().empty()) continue;
     entries.emplace_back(complaint.risk_tags().customer_key(), EntryFor(complaint));
   }
-  if (entries.empty()) return;
-  if (auto s = history_->RecordMany(entries); !s.ok()) {
+  if (entries.empty()) return absl::OkStatus();
+  absl::Status s = history_->RecordMany(entries);
+  if (!s.ok()) {
     spdlog::warn("{} complaints: history not recorded yet: {}", entries.size(), s.ToString());
   }
+  return s;
+}
+
+void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
+                               const std::vector<bool>& first) {
+  // Read before writing: a replay asked for after this point (Redis lost state, perhaps these
+  // very writes) moves the epoch, and HandleReceived then does the work after all.
+  const std::optional<uint64_t> epoch =
+      options_.state_epoch ? std::optional(options_.state_epoch()) : std::nullopt;
+  absl::Status marked = store_->MarkPublishedMany(complaints);
+  if (!marked.ok()) {
+    // The complaints are durable in Kafka, which is what the caller's acknowledgement promises.
+    // Until the leases expire others wait; then one of them publishes the same record again.
+    spdlog::warn("{} complaints published but not marked so: {}", complaints.size(),
+                 marked.ToString());
+  }
+  const absl::Status recorded = RecordHistories(complaints);
+  if (!epoch || !marked.ok() || !recorded.ok()) return;
+  // Only this call's own candidates: their customer key is this process's (a claim taken over
+  // carries its first claimant's), so HandleReceived would record exactly the same entry.
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < complaints.size(); ++i) {
+    if (first[i]) ids.push_back(complaints[i].complaint_id());
+  }
+  applied_.Add(ids, *epoch);
 }
 
 std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitBatch(
@@ -497,9 +524,11 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
 
   std::vector<kafka::OutgoingRecord> records;
   std::vector<events::v1::ComplaintReceived> published;
+  std::vector<bool> first;
   for (size_t k : won) {
     records.push_back(ReceivedRecord(candidates[k]));
     published.push_back(candidates[k]);
+    first.push_back(claims[k]->first);
   }
   if (!records.empty()) {
     if (absl::Status s = publisher_->Publish(records); !s.ok()) {
@@ -508,11 +537,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
         results[index[k]] = s;
       }
     } else {
-      if (absl::Status marked = store_->MarkPublishedMany(published); !marked.ok()) {
-        spdlog::warn("{} complaints published but not marked so: {}", published.size(),
-                     marked.ToString());
-      }
-      RecordHistories(published);
+      CompletePublished(published, first);
       for (size_t k : won) {
         LogAccepted(candidates[k]);
         results[index[k]] = ResponseFor(candidates[k], /*duplicate=*/false);
