@@ -490,7 +490,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
     tokens.resize(kept);
   }
 
-  const auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
+  auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
   std::vector<size_t> won;         // positions in `index` whose claim this call publishes
   std::vector<size_t> one_by_one;  // being published by another call: wait for it alone
   for (size_t k = 0; k < index.size(); ++k) {
@@ -499,7 +499,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
       results[i] = claims[k].status();
       continue;
     }
-    const ComplaintClaim& claim = *claims[k];
+    ComplaintClaim& claim = *claims[k];
     if (!claim.first) {
       if (auto differing = DifferingFields(claim.complaint, candidates[k]); !differing.empty()) {
         if (claim.outcome == ComplaintClaim::Outcome::kWon) ReleaseClaim(candidates[k], tokens[k]);
@@ -515,32 +515,35 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
         one_by_one.push_back(i);
         break;
       case ComplaintClaim::Outcome::kWon:
-        // The claim's content, as in Submit: a claim taken over is published as first made.
-        candidates[k] = claim.complaint;
+        // The claim's content, as in Submit: a claim taken over is published as first made (a
+        // first claim's is the candidate itself).
+        if (!claim.first) candidates[k] = std::move(claim.complaint);
         won.push_back(k);
         break;
     }
   }
 
   std::vector<kafka::OutgoingRecord> records;
-  std::vector<events::v1::ComplaintReceived> published;
+  std::vector<events::v1::ComplaintReceived> published;  // moved out of candidates
   std::vector<bool> first;
+  records.reserve(won.size());
+  published.reserve(won.size());
   for (size_t k : won) {
     records.push_back(ReceivedRecord(candidates[k]));
-    published.push_back(candidates[k]);
+    published.push_back(std::move(candidates[k]));
     first.push_back(claims[k]->first);
   }
   if (!records.empty()) {
     if (absl::Status s = publisher_->Publish(records); !s.ok()) {
-      for (size_t k : won) {
-        ReleaseClaim(candidates[k], tokens[k]);
-        results[index[k]] = s;
+      for (size_t j = 0; j < won.size(); ++j) {
+        ReleaseClaim(published[j], tokens[won[j]]);
+        results[index[won[j]]] = s;
       }
     } else {
       CompletePublished(published, first);
-      for (size_t k : won) {
-        LogAccepted(candidates[k]);
-        results[index[k]] = ResponseFor(candidates[k], /*duplicate=*/false);
+      for (size_t j = 0; j < won.size(); ++j) {
+        LogAccepted(published[j]);
+        results[index[won[j]]] = ResponseFor(published[j], /*duplicate=*/false);
       }
     }
   }
