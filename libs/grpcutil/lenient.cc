@@ -130,27 +130,30 @@ void CollectInvalidUtf8(const Message& message, const std::string& prefix,
   const Reflection* reflection = message.GetReflection();
   std::vector<const FieldDescriptor*> fields;
   reflection->ListFields(message, &fields);
+  std::string scratch;  // GetStringReference's, for string fields not stored as std::string
   for (const FieldDescriptor* field : fields) {
     if (field->is_map()) continue;
-    const std::string path = prefix + field->name();
+    // Built only when needed: nearly every request has every string valid, and this runs on each.
+    const auto path = [&] { return prefix + field->name(); };
     if (field->type() == FieldDescriptor::TYPE_STRING) {
       if (field->is_repeated()) {
         for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
-          if (!common::IsValidUtf8(reflection->GetRepeatedString(message, field, i))) {
-            paths->push_back(path + "[" + std::to_string(i) + "]");
+          if (!common::IsValidUtf8(
+                  reflection->GetRepeatedStringReference(message, field, i, &scratch))) {
+            paths->push_back(path() + "[" + std::to_string(i) + "]");
           }
         }
-      } else if (!common::IsValidUtf8(reflection->GetString(message, field))) {
-        paths->push_back(path);
+      } else if (!common::IsValidUtf8(reflection->GetStringReference(message, field, &scratch))) {
+        paths->push_back(path());
       }
     } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       if (field->is_repeated()) {
         for (int i = 0; i < reflection->FieldSize(message, field); ++i) {
           CollectInvalidUtf8(reflection->GetRepeatedMessage(message, field, i),
-                             path + "[" + std::to_string(i) + "].", paths);
+                             path() + "[" + std::to_string(i) + "].", paths);
         }
       } else {
-        CollectInvalidUtf8(reflection->GetMessage(message, field), path + ".", paths);
+        CollectInvalidUtf8(reflection->GetMessage(message, field), path() + ".", paths);
       }
     }
   }

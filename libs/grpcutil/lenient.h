@@ -26,6 +26,8 @@
 #include "grpcpp/impl/service_type.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/method_handler.h"
+#include "grpcpp/support/server_callback.h"
+#include "grpcpp/impl/codegen/server_callback_handlers.h"
 #include "grpcpp/support/sync_stream.h"
 
 namespace complaints::grpcutil {
@@ -74,6 +76,28 @@ class LenientService : public grpc::Service {
               return handler(context, *request, response);
             },
             this)));
+  }
+
+  // A unary method on gRPC's callback API: the handler returns a reactor (usually
+  // context->DefaultReactor()) and may Finish it later from any thread, so a call waiting for its
+  // result holds no thread. The request and response live until the reactor is finished.
+  template <class Request, class Response>
+  using CallbackUnaryHandler = std::function<grpc::ServerUnaryReactor*(
+      grpc::CallbackServerContext*, const Lenient<Request>&, Response*)>;
+  template <class Request, class Response>
+  void AddCallbackUnary(std::string path, CallbackUnaryHandler<Request, Response> handler) {
+    paths_.push_back(std::move(path));
+    // Added without a handler, then marked callback with one (the generated
+    // WithCallbackMethod_ classes do the same to a method the base class added).
+    AddMethod(new grpc::internal::RpcServiceMethod(
+        paths_.back().c_str(), grpc::internal::RpcMethod::NORMAL_RPC, nullptr));
+    MarkMethodCallback(
+        static_cast<int>(paths_.size() - 1),
+        new grpc::internal::CallbackUnaryHandler<Lenient<Request>, Response>(
+            [handler = std::move(handler)](grpc::CallbackServerContext* context,
+                                           const Lenient<Request>* request, Response* response) {
+              return handler(context, *request, response);
+            }));
   }
 
   template <class Request, class Response>

@@ -103,6 +103,9 @@ bool RebuildGuard::NeedsReplay(const Partition& partition, const std::string& ma
 }
 
 bool RebuildGuard::StartReplay(const Partition& partition) {
+  // Asked for because a marker is missing or stale: Redis may have lost state. Counted first,
+  // before any record of the replay is handled (replays_started()).
+  replays_started_.fetch_add(1);
   kafka::Consumer* consumer = consumer_.load();
   if (consumer == nullptr) return false;
   {

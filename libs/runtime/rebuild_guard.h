@@ -77,6 +77,10 @@ class RebuildGuard {
 
   // Whether the state of a complaint, or of all, is complete (state_readiness.h).
   const StateReadiness& readiness() const { return readiness_; }
+  // How many times a replay was asked for (a partition's marker missing or stale: Redis may have
+  // lost state since). A handler that skips work it knows Redis already holds (written by this
+  // process) trusts that knowledge only while this count is unchanged since the write.
+  uint64_t replays_started() const { return replays_started_.load(); }
   // From the attached consumer's metadata, cached per topic; Unavailable before Attach.
   absl::StatusOr<int32_t> PartitionCount(const std::string& topic);
 
@@ -96,6 +100,7 @@ class RebuildGuard {
   redis::RedisPool* pool_;
   const Options options_;
   std::atomic<kafka::Consumer*> consumer_{nullptr};
+  std::atomic<uint64_t> replays_started_{0};
   StateReadiness readiness_;
 
   std::mutex mu_;

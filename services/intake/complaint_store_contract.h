@@ -173,11 +173,62 @@ TYPED_TEST_P(ComplaintStoreContract, AShortIdNamesItsPublishedComplaintAndTheFir
   EXPECT_FALSE(this->store().FindByShortId("0000-0000-00")->has_value());
 }
 
+// A batch answers each complaint as Claim would one after the other: a new one first, one
+// published, one another token is publishing, one this token holds, and the same id twice in the
+// batch (the second meets the first's claim). MarkPublishedMany then publishes each, short ids
+// included, and keeps what was published first.
+TYPED_TEST_P(ComplaintStoreContract, ABatchIsClaimedAndMarkedAsOneCallAfterAnother) {
+  auto published = ContractComplaint("CMP2", 100);
+  ASSERT_TRUE(this->store().Claim(published, "x", kContractLease).ok());
+  ASSERT_TRUE(this->store().MarkPublished(published).ok());
+  ASSERT_TRUE(this->store().Claim(ContractComplaint("CMP3", 100), "x", kContractLease).ok());
+  ASSERT_TRUE(this->store().Claim(ContractComplaint("CMP4", 100), "d", kContractLease).ok());
+
+  auto fresh = ContractComplaint("CMP1", 200);
+  fresh.set_short_id("K7QF-29XM-4C");
+  const std::vector<events::v1::ComplaintReceived> batch = {
+      fresh, ContractComplaint("CMP2", 200, "别的"), ContractComplaint("CMP3", 200),
+      ContractComplaint("CMP4", 200), ContractComplaint("CMP1", 300, "别的")};
+  const auto claims =
+      this->store().ClaimMany(batch, {"a", "b", "c", "d", "e"}, kContractLease);
+  ASSERT_EQ(claims.size(), 5u);
+  for (const auto& claim : claims) ASSERT_TRUE(claim.ok()) << claim.status();
+  EXPECT_EQ(claims[0]->outcome, ComplaintClaim::Outcome::kWon);
+  EXPECT_TRUE(claims[0]->first);
+  EXPECT_EQ(claims[0]->complaint.SerializeAsString(), fresh.SerializeAsString());
+  EXPECT_EQ(claims[1]->outcome, ComplaintClaim::Outcome::kPublished);
+  EXPECT_EQ(claims[1]->complaint.SerializeAsString(), published.SerializeAsString());
+  EXPECT_EQ(claims[2]->outcome, ComplaintClaim::Outcome::kBusy);
+  EXPECT_EQ(claims[2]->complaint.SerializeAsString(),
+            ContractComplaint("CMP3", 100).SerializeAsString());
+  EXPECT_EQ(claims[3]->outcome, ComplaintClaim::Outcome::kWon);  // "d" holds it already
+  EXPECT_FALSE(claims[3]->first);
+  EXPECT_EQ(claims[3]->complaint.SerializeAsString(),
+            ContractComplaint("CMP4", 100).SerializeAsString());
+  EXPECT_EQ(claims[4]->outcome, ComplaintClaim::Outcome::kBusy);
+  EXPECT_EQ(claims[4]->complaint.SerializeAsString(), fresh.SerializeAsString());
+
+  ASSERT_TRUE(this->store()
+                  .MarkPublishedMany({claims[0]->complaint, claims[3]->complaint,
+                                      ContractComplaint("CMP2", 300, "又一个")})
+                  .ok());
+  EXPECT_EQ((*this->store().Get("CMP1"))->SerializeAsString(), fresh.SerializeAsString());
+  EXPECT_EQ(**this->store().FindByShortId("K7QF-29XM-4C"), "CMP1");
+  EXPECT_EQ((*this->store().Get("CMP4"))->SerializeAsString(),
+            ContractComplaint("CMP4", 100).SerializeAsString());
+  EXPECT_EQ((*this->store().Get("CMP2"))->SerializeAsString(), published.SerializeAsString());
+  // Published now: a claim answers so.
+  auto again = this->store().Claim(ContractComplaint("CMP4", 400), "z", kContractLease);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->outcome, ComplaintClaim::Outcome::kPublished);
+}
+
 REGISTER_TYPED_TEST_SUITE_P(ComplaintStoreContract, FirstClaimBindsTheIdToItsContent,
                             TheHolderAskingAgainStillHoldsTheLease,
                             APublishedClaimIsFoundAndAnsweredAsPublished,
                             AReleasedClaimIsTakenOverWithItsOwnContent, AnExpiredLeaseIsTakenOver,
                             ConcurrentClaimsHaveOneWinner,
-                            AShortIdNamesItsPublishedComplaintAndTheFirstKeepsIt);
+                            AShortIdNamesItsPublishedComplaintAndTheFirstKeepsIt,
+                            ABatchIsClaimedAndMarkedAsOneCallAfterAnother);
 
 }  // namespace complaints::intake

@@ -254,12 +254,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
       ReleaseClaim(event, token);
       return s;
     }
-    if (auto s = store_->MarkPublished(event); !s.ok()) {
-      // The complaint is durable in Kafka, which is what the caller's acknowledgement promises.
-      // Until the lease expires others wait; then one of them publishes the same record again.
-      spdlog::warn("complaint {} published but not marked so: {}", id, s.ToString());
-    }
-    RecordHistories({event});
+    CompletePublished({event}, {claim->first});
     LogAccepted(event);
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
     return ResponseFor(event, /*duplicate=*/false);
@@ -308,6 +303,11 @@ absl::Status Intake::HandleReceived(const kafka::IncomingRecord& record) {
   auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
   if (!complaint.ok()) return complaint.status();
   if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
+  // Published, marked and recorded by this process since Redis last lost state: all done.
+  if (options_.state_epoch &&
+      applied_.Take(complaint->complaint_id(), options_.state_epoch())) {
+    return absl::OkStatus();
+  }
   if (auto s = store_->MarkPublished(*complaint); !s.ok()) return s;
   if (history_ == nullptr) return absl::OkStatus();
   const std::string key = CustomerKeyFor(complaint->customer(), options_.customer_key_secret);
@@ -393,17 +393,44 @@ std::vector<absl::Status> Intake::Decide(
 }
 
 // Best effort: the replay of complaints.received.v1 (HandleReceived) records them too.
-void Intake::RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints) {
-  if (history_ == nullptr) return;
+absl::Status Intake::RecordHistories(
+    const std::vector<events::v1::ComplaintReceived>& complaints) {
+  if (history_ == nullptr) return absl::OkStatus();
   std::vector<std::pair<std::string, intake::v1::HistoryEntry>> entries;
   for (const auto& complaint : complaints) {
     if (complaint.risk_tags().customer_key().empty()) continue;
     entries.emplace_back(complaint.risk_tags().customer_key(), EntryFor(complaint));
   }
-  if (entries.empty()) return;
-  if (auto s = history_->RecordMany(entries); !s.ok()) {
+  if (entries.empty()) return absl::OkStatus();
+  absl::Status s = history_->RecordMany(entries);
+  if (!s.ok()) {
     spdlog::warn("{} complaints: history not recorded yet: {}", entries.size(), s.ToString());
   }
+  return s;
+}
+
+void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
+                               const std::vector<bool>& first) {
+  // Read before writing: a replay asked for after this point (Redis lost state, perhaps these
+  // very writes) moves the epoch, and HandleReceived then does the work after all.
+  const std::optional<uint64_t> epoch =
+      options_.state_epoch ? std::optional(options_.state_epoch()) : std::nullopt;
+  absl::Status marked = store_->MarkPublishedMany(complaints);
+  if (!marked.ok()) {
+    // The complaints are durable in Kafka, which is what the caller's acknowledgement promises.
+    // Until the leases expire others wait; then one of them publishes the same record again.
+    spdlog::warn("{} complaints published but not marked so: {}", complaints.size(),
+                 marked.ToString());
+  }
+  const absl::Status recorded = RecordHistories(complaints);
+  if (!epoch || !marked.ok() || !recorded.ok()) return;
+  // Only this call's own candidates: their customer key is this process's (a claim taken over
+  // carries its first claimant's), so HandleReceived would record exactly the same entry.
+  std::vector<std::string> ids;
+  for (size_t i = 0; i < complaints.size(); ++i) {
+    if (first[i]) ids.push_back(complaints[i].complaint_id());
+  }
+  applied_.Add(ids, *epoch);
 }
 
 std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitBatch(
@@ -463,7 +490,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
     tokens.resize(kept);
   }
 
-  const auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
+  auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
   std::vector<size_t> won;         // positions in `index` whose claim this call publishes
   std::vector<size_t> one_by_one;  // being published by another call: wait for it alone
   for (size_t k = 0; k < index.size(); ++k) {
@@ -472,7 +499,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
       results[i] = claims[k].status();
       continue;
     }
-    const ComplaintClaim& claim = *claims[k];
+    ComplaintClaim& claim = *claims[k];
     if (!claim.first) {
       if (auto differing = DifferingFields(claim.complaint, candidates[k]); !differing.empty()) {
         if (claim.outcome == ComplaintClaim::Outcome::kWon) ReleaseClaim(candidates[k], tokens[k]);
@@ -488,34 +515,35 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
         one_by_one.push_back(i);
         break;
       case ComplaintClaim::Outcome::kWon:
-        // The claim's content, as in Submit: a claim taken over is published as first made.
-        candidates[k] = claim.complaint;
+        // The claim's content, as in Submit: a claim taken over is published as first made (a
+        // first claim's is the candidate itself).
+        if (!claim.first) candidates[k] = std::move(claim.complaint);
         won.push_back(k);
         break;
     }
   }
 
   std::vector<kafka::OutgoingRecord> records;
-  std::vector<events::v1::ComplaintReceived> published;
+  std::vector<events::v1::ComplaintReceived> published;  // moved out of candidates
+  std::vector<bool> first;
+  records.reserve(won.size());
+  published.reserve(won.size());
   for (size_t k : won) {
     records.push_back(ReceivedRecord(candidates[k]));
-    published.push_back(candidates[k]);
+    published.push_back(std::move(candidates[k]));
+    first.push_back(claims[k]->first);
   }
   if (!records.empty()) {
     if (absl::Status s = publisher_->Publish(records); !s.ok()) {
-      for (size_t k : won) {
-        ReleaseClaim(candidates[k], tokens[k]);
-        results[index[k]] = s;
+      for (size_t j = 0; j < won.size(); ++j) {
+        ReleaseClaim(published[j], tokens[won[j]]);
+        results[index[won[j]]] = s;
       }
     } else {
-      if (absl::Status marked = store_->MarkPublishedMany(published); !marked.ok()) {
-        spdlog::warn("{} complaints published but not marked so: {}", published.size(),
-                     marked.ToString());
-      }
-      RecordHistories(published);
-      for (size_t k : won) {
-        LogAccepted(candidates[k]);
-        results[index[k]] = ResponseFor(candidates[k], /*duplicate=*/false);
+      CompletePublished(published, first);
+      for (size_t j = 0; j < won.size(); ++j) {
+        LogAccepted(published[j]);
+        results[index[won[j]]] = ResponseFor(published[j], /*duplicate=*/false);
       }
     }
   }

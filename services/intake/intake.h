@@ -13,6 +13,7 @@
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
+#include "services/intake/applied_complaints.h"
 #include "services/intake/complaint_store.h"
 #include "services/intake/classifier/classifier.h"
 #include "services/intake/customer_history.h"
@@ -36,6 +37,11 @@ struct IntakeOptions {
   // short id names no partition (so a short id not found is NOT_FOUND only once every
   // partition is replayed). Unset: always (tests).
   std::function<absl::Status()> check_all_ready = nullptr;
+  // The epoch of the Redis state (main: RebuildGuard::replays_started), which moves whenever
+  // Redis may have lost what was written. Set: HandleReceived skips the complaints this process
+  // itself claimed first, marked published and recorded in the history under the same epoch
+  // (AppliedComplaints), instead of writing them again. Unset: it never skips.
+  std::function<uint64_t()> state_epoch = nullptr;
   // The secret of the customer keys (CustomerKeyFor).
   std::string customer_key_secret = "";
   HistorySettings history = {};
@@ -106,7 +112,13 @@ class Intake {
   std::vector<absl::Status> Decide(
       const std::vector<const intake::v1::SubmitComplaintRequest*>& requests,
       const std::vector<events::v1::ComplaintReceived*>& candidates);
-  void RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints);
+  // OK when every complaint with a customer key is recorded.
+  absl::Status RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints);
+  // Marks the published complaints so in the store and records them in their customers'
+  // histories (best effort: the replay consumer does it too, unless told by applied_ that it
+  // need not). `first[i]`: complaints[i] is this call's own candidate, not a claim taken over.
+  void CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
+                         const std::vector<bool>& first);
   // Ends `token`'s lease on the candidate's claim, so a retry can complete it at once.
   void ReleaseClaim(const events::v1::ComplaintReceived& candidate, const std::string& token);
 
@@ -118,6 +130,9 @@ class Intake {
   // Tokens name a claimant across every intake instance: random per process, counted per call.
   const std::string token_prefix_;
   std::atomic<uint64_t> calls_{0};
+  // What HandleReceived need not repeat (options_.state_epoch). Sized for the replay consumer
+  // falling a few seconds behind at full speed.
+  AppliedComplaints applied_{1 << 17};
 };
 
 }  // namespace complaints::intake

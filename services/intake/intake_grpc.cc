@@ -24,11 +24,11 @@ IntakeGrpcService::IntakeGrpcService(Intake* intake)
       },
                kUnaryBatchesInFlight, kUnaryBatch) {
   // In the proto's order, as the generated service registers them.
-  AddUnary<intake::v1::SubmitComplaintRequest, intake::v1::SubmitComplaintResponse>(
+  AddCallbackUnary<intake::v1::SubmitComplaintRequest, intake::v1::SubmitComplaintResponse>(
       MethodPath("SubmitComplaint"),
-      [this](grpc::ServerContext*, const SubmitRequest& request,
+      [this](grpc::CallbackServerContext* context, const SubmitRequest& request,
              intake::v1::SubmitComplaintResponse* response) {
-        return SubmitComplaint(request, response);
+        return SubmitComplaint(context, request, response);
       });
   AddClientStream<intake::v1::SubmitComplaintRequest, intake::v1::SubmitComplaintsResponse>(
       MethodPath("SubmitComplaints"),
@@ -45,13 +45,27 @@ IntakeGrpcService::IntakeGrpcService(Intake* intake)
       });
 }
 
-grpc::Status IntakeGrpcService::SubmitComplaint(const SubmitRequest& request,
-                                                intake::v1::SubmitComplaintResponse* response) {
-  if (!request.parse_status.ok()) return ToGrpcStatus(request.parse_status);
-  auto result = batcher_.Submit(request.message);
-  if (!result.ok()) return ToGrpcStatus(result.status());
-  *response = *std::move(result);
-  return grpc::Status::OK;
+grpc::ServerUnaryReactor* IntakeGrpcService::SubmitComplaint(
+    grpc::CallbackServerContext* context, const SubmitRequest& request,
+    intake::v1::SubmitComplaintResponse* response) {
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
+  if (!request.parse_status.ok()) {
+    reactor->Finish(ToGrpcStatus(request.parse_status));
+    return reactor;
+  }
+  // Finished from the batcher's thread once the batch is done (the response outlives it: the
+  // call is not over before Finish).
+  batcher_.SubmitAsync(request.message, [reactor, response](
+                                            absl::StatusOr<intake::v1::SubmitComplaintResponse>
+                                                result) {
+    if (!result.ok()) {
+      reactor->Finish(ToGrpcStatus(result.status()));
+      return;
+    }
+    *response = *std::move(result);
+    reactor->Finish(grpc::Status::OK);
+  });
+  return reactor;
 }
 
 std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> IntakeGrpcService::SubmitBatch(

@@ -23,8 +23,10 @@ class IntakeGrpcService final : public grpcutil::LenientService {
 
   explicit IntakeGrpcService(Intake* intake);
 
-  grpc::Status SubmitComplaint(const SubmitRequest& request,
-                               intake::v1::SubmitComplaintResponse* response);
+  // On gRPC's callback API: the call waits for its batch (SubmitBatcher) without a thread.
+  grpc::ServerUnaryReactor* SubmitComplaint(grpc::CallbackServerContext* context,
+                                            const SubmitRequest& request,
+                                            intake::v1::SubmitComplaintResponse* response);
   // One result per submission, in order: a bad one does not stop the others.
   grpc::Status SubmitComplaints(grpc::ServerReader<SubmitRequest>* reader,
                                 intake::v1::SubmitComplaintsResponse* response);

@@ -72,6 +72,8 @@ int main(int argc, char** argv) {
     return guard.readiness().CheckReady(id);
   };
   options.check_all_ready = [&guard] { return guard.readiness().CheckAllReady(); };
+  // The replay consumer skips what this process wrote itself, until a replay is asked for.
+  options.state_epoch = [&guard] { return guard.replays_started(); };
   // The classifier's files (`intake.classifier_dir`), checked for changes every few seconds: a
   // good change is in force at once, a bad one is logged with its lines and the old rules stay.
   const std::string classifier_dir =

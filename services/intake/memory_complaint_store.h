@@ -53,7 +53,7 @@ class MemoryComplaintStore final : public ComplaintStore {
   absl::Status MarkPublished(const events::v1::ComplaintReceived& complaint) override {
     std::lock_guard lock(mu_);
     if (!fail_.ok()) return fail_;
-    published_[complaint.complaint_id()] = complaint;
+    published_.try_emplace(complaint.complaint_id(), complaint);  // the first published stays
     if (!complaint.short_id().empty()) {
       short_ids_.try_emplace(complaint.short_id(), complaint.complaint_id());  // the first keeps it
     }
@@ -83,6 +83,14 @@ class MemoryComplaintStore final : public ComplaintStore {
   void FailWith(absl::Status status) {
     std::lock_guard lock(mu_);
     fail_ = std::move(status);
+  }
+  // Forgets everything, as FLUSHALL would.
+  void Clear() {
+    std::lock_guard lock(mu_);
+    published_.clear();
+    claims_.clear();
+    leases_.clear();
+    short_ids_.clear();
   }
   // How many times Claim was called: lets a test wait until a caller is waiting on a claim.
   int claim_calls() const {

@@ -42,6 +42,13 @@ class MemoryHistoryStore final : public HistoryStore {
     return absl::OkStatus();
   }
 
+  // Forgets everything, as FLUSHALL would.
+  void Clear() {
+    std::lock_guard lock(mu_);
+    histories_.clear();
+    statuses_.clear();
+  }
+
  private:
   std::mutex mu_;
   std::map<std::string, std::map<std::string, intake::v1::HistoryEntry>> histories_;

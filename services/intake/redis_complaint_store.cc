@@ -8,40 +8,64 @@
 namespace complaints::intake {
 namespace {
 
-// KEYS: complaint, claim, lease. ARGV: candidate, token, lease ms, key ttl s.
-// Answers {outcome, content}: "published" with the published complaint; "first" when the
-// candidate became the claim; "won" when the caller took (or already held) the lease of an
-// earlier claim; "busy" when another token holds it.
+// One script for a whole batch of claims (a script call costs Redis more than the few commands
+// in it). KEYS: complaint, claim and lease of each complaint in turn. ARGV: lease ms, key ttl s,
+// then the candidate and token of each complaint in turn. Answers {outcome, content} of each
+// complaint in turn: "published" with the published complaint; "first" when the candidate became
+// the claim (content empty: it is the caller's own); "won" when the caller took (or already held)
+// the lease of an earlier claim, with it; "busy" when another token holds it, with it. A
+// complaint twice in one batch: the second meets the first's claim, as a second call would.
 const redis::Script kClaim(R"lua(
-local published = redis.call('GET', KEYS[1])
-if published then return {'published', published} end
-local bound = redis.call('GET', KEYS[2])
-if not bound then
-  redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[4])
-  redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
-  return {'first', ARGV[1]}
-end
-local holder = redis.call('GET', KEYS[3])
-if holder and holder ~= ARGV[2] then return {'busy', bound} end
-redis.call('SET', KEYS[3], ARGV[2], 'PX', ARGV[3])
-redis.call('EXPIRE', KEYS[2], ARGV[4])
-return {'won', bound}
-)lua");
-
-// KEYS: complaint, claim, lease[, short]. ARGV: complaint, key ttl s, complaint id. The first
-// complaint published under an id stays (a replay of the topic meets the records in their
-// order), and so does the first complaint to take a short id: answers the complaint id that
-// holds the short id when that is another one (a collision), else 1.
-const redis::Script kMarkPublished(R"lua(
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2], 'NX')
-redis.call('DEL', KEYS[2], KEYS[3])
-if KEYS[4] then
-  if not redis.call('SET', KEYS[4], ARGV[3], 'EX', ARGV[2], 'NX') then
-    local holder = redis.call('GET', KEYS[4])
-    if holder and holder ~= ARGV[3] then return holder end
+local out = {}
+for i = 1, #KEYS / 3 do
+  local complaint, claim, lease = KEYS[3 * i - 2], KEYS[3 * i - 1], KEYS[3 * i]
+  local token = ARGV[2 * i + 2]
+  local found = redis.call('MGET', complaint, claim)
+  if found[1] then
+    out[#out + 1] = 'published'
+    out[#out + 1] = found[1]
+  elseif not found[2] then
+    redis.call('SET', claim, ARGV[2 * i + 1], 'EX', ARGV[2])
+    redis.call('SET', lease, token, 'PX', ARGV[1])
+    out[#out + 1] = 'first'
+    out[#out + 1] = ''
+  else
+    local holder = redis.call('GET', lease)
+    if holder and holder ~= token then
+      out[#out + 1] = 'busy'
+    else
+      redis.call('SET', lease, token, 'PX', ARGV[1])
+      redis.call('EXPIRE', claim, ARGV[2])
+      out[#out + 1] = 'won'
+    end
+    out[#out + 1] = found[2]
   end
 end
-return 1
+return out
+)lua");
+
+// One script for a whole batch of complaints published. KEYS: complaint, claim, lease and (when
+// it has one) short id key of each complaint in turn. ARGV: key ttl s, then the complaint, its
+// id and its number of keys (3 or 4) of each complaint in turn. The first complaint published
+// under an id stays (a replay of the topic meets the records in their order), and so does the
+// first complaint to take a short id. Answers per complaint the complaint id that holds its short
+// id when that is another one (a collision), else 1.
+const redis::Script kMarkPublished(R"lua(
+local out = {}
+local k = 1
+for i = 2, #ARGV, 3 do
+  local id = ARGV[i + 1]
+  redis.call('SET', KEYS[k], ARGV[i], 'EX', ARGV[1], 'NX')
+  redis.call('DEL', KEYS[k + 1], KEYS[k + 2])
+  local taken = 1
+  if ARGV[i + 2] == '4' and not redis.call('SET', KEYS[k + 3], id, 'EX', ARGV[1], 'NX') then
+    local holder = redis.call('GET', KEYS[k + 3])
+    if holder and holder ~= id then taken = holder end
+  end
+  out[#out + 1] = taken
+  k = k + tonumber(ARGV[i + 2])
+end
+return out
 )lua");
 
 // KEYS: lease. ARGV: token.
@@ -78,45 +102,70 @@ absl::StatusOr<std::optional<events::v1::ComplaintReceived>> RedisComplaintStore
 }
 
 redis::RedisClient::ScriptCall RedisComplaintStore::ClaimCall(
-    const events::v1::ComplaintReceived& candidate, const std::string& token,
-    absl::Duration lease) const {
-  const std::string& id = candidate.complaint_id();
-  return {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
-          .args = {candidate.SerializeAsString(), token,
-                   std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease))),
-                   TtlSeconds()}};
+    const std::vector<events::v1::ComplaintReceived>& candidates,
+    const std::vector<std::string>& tokens, absl::Duration lease) const {
+  redis::RedisClient::ScriptCall call;
+  call.keys.reserve(3 * candidates.size());
+  call.args.reserve(2 + 2 * candidates.size());
+  call.args.push_back(std::to_string(std::max<int64_t>(1, absl::ToInt64Milliseconds(lease))));
+  call.args.push_back(TtlSeconds());
+  for (size_t i = 0; i < candidates.size(); ++i) {
+    const std::string& id = candidates[i].complaint_id();
+    call.keys.push_back(ComplaintKey(id));
+    call.keys.push_back(ClaimKey(id));
+    call.keys.push_back(LeaseKey(id));
+    call.args.push_back(candidates[i].SerializeAsString());
+    call.args.push_back(tokens[i]);
+  }
+  return call;
 }
 
 redis::RedisClient::ScriptCall RedisComplaintStore::MarkPublishedCall(
-    const events::v1::ComplaintReceived& complaint) const {
-  const std::string& id = complaint.complaint_id();
-  redis::RedisClient::ScriptCall call = {.keys = {ComplaintKey(id), ClaimKey(id), LeaseKey(id)},
-                                         .args = {complaint.SerializeAsString(), TtlSeconds(), id}};
-  if (!complaint.short_id().empty()) call.keys.push_back(ShortKey(complaint.short_id()));
+    const std::vector<events::v1::ComplaintReceived>& complaints) const {
+  redis::RedisClient::ScriptCall call;
+  call.keys.reserve(4 * complaints.size());
+  call.args.reserve(1 + 3 * complaints.size());
+  call.args.push_back(TtlSeconds());
+  for (const auto& complaint : complaints) {
+    const std::string& id = complaint.complaint_id();
+    call.keys.push_back(ComplaintKey(id));
+    call.keys.push_back(ClaimKey(id));
+    call.keys.push_back(LeaseKey(id));
+    if (!complaint.short_id().empty()) call.keys.push_back(ShortKey(complaint.short_id()));
+    call.args.push_back(complaint.SerializeAsString());
+    call.args.push_back(id);
+    call.args.push_back(complaint.short_id().empty() ? "3" : "4");
+  }
   return call;
 }
 
 namespace {
 
-absl::StatusOr<ComplaintClaim> ParseClaim(const std::string& id, const redis::Reply& reply) {
-  if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
-  if (reply.type != redis::Reply::Type::kArray || reply.elements.size() != 2) {
-    return absl::InternalError("intake claim script: unexpected reply");
-  }
-  const std::string& outcome = reply.elements[0].str;
+// `outcome` and `content` of one complaint in the claim script's answer; `candidate` is what the
+// caller claimed with (the content of a "first" claim, which the script does not send back).
+absl::StatusOr<ComplaintClaim> ParseClaim(const events::v1::ComplaintReceived& candidate,
+                                          const redis::Reply& outcome_reply,
+                                          const redis::Reply& content) {
+  const std::string& outcome = outcome_reply.str;
   ComplaintClaim claim;
-  if (outcome == "published") {
-    claim.outcome = ComplaintClaim::Outcome::kPublished;
-  } else if (outcome == "first") {
+  if (outcome == "first") {
     claim.outcome = ComplaintClaim::Outcome::kWon;
     claim.first = true;
+    claim.complaint = candidate;
+    return claim;
+  }
+  if (outcome == "published") {
+    claim.outcome = ComplaintClaim::Outcome::kPublished;
   } else if (outcome == "won") {
     claim.outcome = ComplaintClaim::Outcome::kWon;
-  } else {
+  } else if (outcome == "busy") {
     claim.outcome = ComplaintClaim::Outcome::kBusy;
+  } else {
+    return absl::InternalError("intake claim script: unexpected outcome");
   }
-  if (!claim.complaint.ParseFromString(reply.elements[1].str)) {
-    return absl::DataLossError("stored ComplaintReceived of " + id + " does not parse");
+  if (!claim.complaint.ParseFromString(content.str)) {
+    return absl::DataLossError("stored ComplaintReceived of " + candidate.complaint_id() +
+                               " does not parse");
   }
   return claim;
 }
@@ -126,31 +175,30 @@ absl::StatusOr<ComplaintClaim> ParseClaim(const std::string& id, const redis::Re
 absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
     const events::v1::ComplaintReceived& candidate, const std::string& token,
     absl::Duration lease) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  const redis::RedisClient::ScriptCall call = ClaimCall(candidate, token, lease);
-  auto reply = (*redis)->Eval(kClaim, call.keys, call.args);
-  if (!reply.ok()) return reply.status();
-  return ParseClaim(candidate.complaint_id(), *reply);
+  return std::move(ClaimMany({candidate}, {token}, lease).front());
 }
 
 std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
     const std::vector<events::v1::ComplaintReceived>& candidates,
     const std::vector<std::string>& tokens, absl::Duration lease) {
-  std::vector<redis::RedisClient::ScriptCall> calls;
-  for (size_t i = 0; i < candidates.size(); ++i) {
-    calls.push_back(ClaimCall(candidates[i], tokens[i], lease));
-  }
   auto failed = [&](const absl::Status& status) {
     return std::vector<absl::StatusOr<ComplaintClaim>>(candidates.size(), status);
   };
+  if (candidates.empty()) return {};
+  const redis::RedisClient::ScriptCall call = ClaimCall(candidates, tokens, lease);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return failed(redis.status());
-  auto replies = (*redis)->EvalMany(kClaim, calls);
-  if (!replies.ok()) return failed(replies.status());
+  auto reply = (*redis)->Eval(kClaim, call.keys, call.args);
+  if (!reply.ok()) return failed(reply.status());
+  if (reply->type != redis::Reply::Type::kArray ||
+      reply->elements.size() != 2 * candidates.size()) {
+    return failed(absl::InternalError("intake claim script: unexpected reply"));
+  }
   std::vector<absl::StatusOr<ComplaintClaim>> claims;
+  claims.reserve(candidates.size());
   for (size_t i = 0; i < candidates.size(); ++i) {
-    claims.push_back(ParseClaim(candidates[i].complaint_id(), (*replies)[i]));
+    claims.push_back(
+        ParseClaim(candidates[i], reply->elements[2 * i], reply->elements[2 * i + 1]));
   }
   return claims;
 }
@@ -161,19 +209,21 @@ absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintRecei
 
 absl::Status RedisComplaintStore::MarkPublishedMany(
     const std::vector<events::v1::ComplaintReceived>& complaints) {
-  std::vector<redis::RedisClient::ScriptCall> calls;
-  for (const auto& complaint : complaints) calls.push_back(MarkPublishedCall(complaint));
+  if (complaints.empty()) return absl::OkStatus();
+  const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaints);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
-  auto replies = (*redis)->EvalMany(kMarkPublished, calls);
-  if (!replies.ok()) return replies.status();
+  auto reply = (*redis)->Eval(kMarkPublished, call.keys, call.args);
+  if (!reply.ok()) return reply.status();
+  if (reply->type != redis::Reply::Type::kArray || reply->elements.size() != complaints.size()) {
+    return absl::InternalError("intake mark-published script: unexpected reply");
+  }
   for (size_t i = 0; i < complaints.size(); ++i) {
-    const redis::Reply& reply = (*replies)[i];
-    if (reply.type == redis::Reply::Type::kError) return redis::ErrorStatus("EVALSHA", reply.str);
-    if (reply.type == redis::Reply::Type::kString) {
+    const redis::Reply& taken = reply->elements[i];
+    if (taken.type == redis::Reply::Type::kString) {
       // Ids only: neither is customer data. The later complaint is still found by its full id.
       spdlog::warn("short id {} of complaint {} already names complaint {}, which keeps it",
-                   complaints[i].short_id(), complaints[i].complaint_id(), reply.str);
+                   complaints[i].short_id(), complaints[i].complaint_id(), taken.str);
     }
   }
   return absl::OkStatus();

@@ -18,7 +18,8 @@ namespace complaints::intake {
 //                           (EX key_ttl; written with <prefix>complaint:, NX: the first keeps it)
 // Claim, MarkPublished and Release are Lua scripts, so concurrent calls on any number of intake
 // instances see one claim per id; each script can be re-run (RedisClient's blind retry) without
-// harm. A cache of complaints.received.v1: see README.md for what losing it means.
+// harm. ClaimMany and MarkPublishedMany run one script call for the whole batch (Claim and
+// MarkPublished are batches of one): Redis pays per script call more than per command in it. A cache of complaints.received.v1: see README.md for what losing it means.
 class RedisComplaintStore final : public ComplaintStore {
  public:
   // 90 days: see "Redis" in services/intake/README.md for why.
@@ -47,10 +48,12 @@ class RedisComplaintStore final : public ComplaintStore {
   std::string LeaseKey(const std::string& complaint_id) const;
   std::string ShortKey(const std::string& short_id) const;
   std::string TtlSeconds() const;
-  redis::RedisClient::ScriptCall ClaimCall(const events::v1::ComplaintReceived& candidate,
-                                           const std::string& token, absl::Duration lease) const;
+  // The one script call that claims (or marks published) every complaint of a batch.
+  redis::RedisClient::ScriptCall ClaimCall(
+      const std::vector<events::v1::ComplaintReceived>& candidates,
+      const std::vector<std::string>& tokens, absl::Duration lease) const;
   redis::RedisClient::ScriptCall MarkPublishedCall(
-      const events::v1::ComplaintReceived& complaint) const;
+      const std::vector<events::v1::ComplaintReceived>& complaints) const;
 
   redis::RedisPool* pool_;
   const std::string prefix_;

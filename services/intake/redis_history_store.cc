@@ -7,16 +7,20 @@
 namespace complaints::intake {
 namespace {
 
-// KEYS: history. ARGV: status key prefix. Answers {entry, closed, level, entry, ...}, with
-// false for a status field never set.
+// One script for the histories of a whole batch. KEYS: the histories. ARGV: status key prefix.
+// Answers per history {entry, closed, level, entry, ...}, with false for a status field never set.
 const redis::Script kLoad(R"lua(
-local fields = redis.call('HGETALL', KEYS[1])
 local out = {}
-for i = 2, #fields, 2 do
-  local status = redis.call('HMGET', ARGV[1] .. fields[i - 1], 'closed', 'level')
-  out[#out + 1] = fields[i]
-  out[#out + 1] = status[1]
-  out[#out + 1] = status[2]
+for k = 1, #KEYS do
+  local fields = redis.call('HGETALL', KEYS[k])
+  local history = {}
+  for i = 2, #fields, 2 do
+    local status = redis.call('HMGET', ARGV[1] .. fields[i - 1], 'closed', 'level')
+    history[#history + 1] = fields[i]
+    history[#history + 1] = status[1]
+    history[#history + 1] = status[2]
+  end
+  out[k] = history
 end
 return out
 )lua");
@@ -64,16 +68,22 @@ absl::StatusOr<std::vector<PastComplaint>> RedisHistoryStore::Load(
 std::vector<absl::StatusOr<std::vector<PastComplaint>>> RedisHistoryStore::LoadMany(
     const std::vector<std::string>& customer_keys) {
   using Result = absl::StatusOr<std::vector<PastComplaint>>;
-  std::vector<redis::RedisClient::ScriptCall> calls;
-  for (const auto& key : customer_keys) {
-    calls.push_back({.keys = {prefix_ + "history:" + key}, .args = {prefix_ + "case:"}});
-  }
+  if (customer_keys.empty()) return {};
+  std::vector<std::string> keys;
+  keys.reserve(customer_keys.size());
+  for (const auto& key : customer_keys) keys.push_back(prefix_ + "history:" + key);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return std::vector<Result>(customer_keys.size(), redis.status());
-  auto replies = (*redis)->EvalMany(kLoad, calls);
-  if (!replies.ok()) return std::vector<Result>(customer_keys.size(), replies.status());
+  auto reply = (*redis)->Eval(kLoad, keys, {prefix_ + "case:"});
+  if (!reply.ok()) return std::vector<Result>(customer_keys.size(), reply.status());
+  if (reply->type != redis::Reply::Type::kArray ||
+      reply->elements.size() != customer_keys.size()) {
+    return std::vector<Result>(customer_keys.size(),
+                               absl::InternalError("intake history script: unexpected reply"));
+  }
   std::vector<Result> out;
-  for (const redis::Reply& reply : *replies) out.push_back(ParseHistory(reply));
+  out.reserve(customer_keys.size());
+  for (const redis::Reply& history : reply->elements) out.push_back(ParseHistory(history));
   return out;
 }
 
