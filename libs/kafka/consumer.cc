@@ -128,7 +128,10 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       } else if (notify) {
         Log()->info("revoked {}", Describe(changed));
       }
-      for (const TopicPartition& tp : changed) metrics->Forget(tp.topic, tp.partition);
+      for (const TopicPartition& tp : changed) {
+        metrics->Forget(tp.topic, tp.partition);
+        next_offsets.erase({tp.topic, tp.partition});
+      }
       if (notify && options.on_revoked) options.on_revoked(changed);
       if (cooperative) {
         LogRebalanceError("unassign", client->incremental_unassign(partitions));
@@ -419,6 +422,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       const RdKafka::ErrorCode err = message->err();
       if (err == RdKafka::ERR_NO_ERROR) {
         fetched.push_back(ToRecord(*message));
+        next_offsets[{fetched.back().topic, fetched.back().partition}] = fetched.back().offset + 1;
         continue;
       }
       if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
@@ -542,6 +546,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   ConsumerOptions options;
   Publisher* dead_letters = nullptr;
   std::unique_ptr<ConsumerMetrics> metrics;
+  // Per partition, the offset after the last record taken from it (for the lag in /metrics).
+  std::map<PartitionKey, int64_t> next_offsets;
   internal::EventLogger events;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer;
   std::atomic<bool> stop{false};
@@ -645,7 +651,7 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
       break;
     }
     if (!batch->empty()) impl_->HandleBatch(*batch, handler);
-    impl_->metrics->ReportLag(*impl_->consumer, impl_->assigned);
+    impl_->metrics->ReportLag(*impl_->consumer, impl_->next_offsets);
   }
   impl_->Close();
   return result;

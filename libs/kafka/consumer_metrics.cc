@@ -2,8 +2,7 @@
 
 #include <librdkafka/rdkafkacpp.h>
 
-#include <memory>
-#include <vector>
+#include <algorithm>
 
 #include "absl/time/clock.h"
 #include "libs/metrics/metrics.h"
@@ -28,32 +27,22 @@ metrics::Family<metrics::Counter>& DeadLetters() {
 
 }  // namespace
 
-void ConsumerMetrics::ReportLag(RdKafka::KafkaConsumer& consumer,
-                                const std::set<std::pair<std::string, int32_t>>& assigned,
-                                absl::Duration every) {
+void ConsumerMetrics::ReportLag(
+    RdKafka::KafkaConsumer& consumer,
+    const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets, absl::Duration every) {
   const absl::Time now = absl::Now();
-  if (now - last_report_ < every || assigned.empty()) return;
+  if (now - last_report_ < every) return;
   last_report_ = now;
-  std::vector<RdKafka::TopicPartition*> partitions;
-  for (const auto& [topic, partition] : assigned) {
-    partitions.push_back(RdKafka::TopicPartition::create(topic, partition));
-  }
-  if (consumer.position(partitions) == RdKafka::ERR_NO_ERROR) {
-    for (RdKafka::TopicPartition* tp : partitions) {
-      int64_t low = 0, high = 0;
-      // Before the first fetch neither is known (position is OFFSET_INVALID, high -1): no figure
-      // rather than a wrong one.
-      if (tp->offset() < 0 ||
-          consumer.get_watermark_offsets(tp->topic(), tp->partition(), &low, &high) !=
-              RdKafka::ERR_NO_ERROR ||
-          high < 0) {
-        continue;
-      }
-      Lag().With({group_, tp->topic(), std::to_string(tp->partition())})
-          .Set(static_cast<double>(std::max<int64_t>(high - tp->offset(), 0)));
+  for (const auto& [partition, next] : next_offsets) {
+    int64_t low = 0, high = 0;
+    if (consumer.get_watermark_offsets(partition.first, partition.second, &low, &high) !=
+            RdKafka::ERR_NO_ERROR ||
+        high < 0) {
+      continue;
     }
+    Lag().With({group_, partition.first, std::to_string(partition.second)})
+        .Set(static_cast<double>(std::max<int64_t>(high - next, 0)));
   }
-  RdKafka::TopicPartition::destroy(partitions);
 }
 
 void ConsumerMetrics::Forget(const std::string& topic, int32_t partition) {

@@ -1,6 +1,6 @@
 #pragma once
 
-#include <set>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -19,10 +19,11 @@ class ConsumerMetrics {
   explicit ConsumerMetrics(std::string group) : group_(std::move(group)) {}
 
   // kafka_consumer_lag{group, topic, partition}: the partition's high watermark minus the
-  // consumer's position, for the partitions in `assigned`, at most once per `every`. The
-  // watermarks are the ones librdkafka caches from its fetches: no request to the broker.
+  // offset after the last record this consumer took from it (`next_offsets`), at most once per
+  // `every`. The watermarks are the ones librdkafka caches from its fetches: no request to the
+  // broker. A partition nothing was taken from yet has no figure.
   void ReportLag(RdKafka::KafkaConsumer& consumer,
-                 const std::set<std::pair<std::string, int32_t>>& assigned,
+                 const std::map<std::pair<std::string, int32_t>, int64_t>& next_offsets,
                  absl::Duration every = absl::Seconds(1));
   // A partition given to another member: its lag is that member's to report now.
   void Forget(const std::string& topic, int32_t partition);
