@@ -106,6 +106,20 @@ std::vector<absl::StatusOr<StoredCase>> RedisCaseLedgerStore::LoadMany(
   return out;
 }
 
+// kCompareAndSet's ARGV, for one write or a batch of them.
+std::vector<std::string> RedisCaseLedgerStore::CompareAndSetArgs(
+    const std::string& complaint_id, int64_t expected_revision,
+    const routing::v1::CaseRecord& record, absl::Duration ttl) const {
+  return {absl::StrCat(expected_revision),
+          record.SerializeAsString(),
+          record.pending().empty() ? "0" : "1",
+          absl::StrCat(absl::ToInt64Milliseconds(ttl)),
+          complaint_id,
+          UnitKey(""),
+          record.case_().unit(),
+          absl::StrCat(static_cast<int>(record.case_().state()))};
+}
+
 std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::CompareAndSetMany(
     const std::vector<Write>& writes) {
   std::vector<absl::StatusOr<bool>> out;
@@ -116,9 +130,7 @@ std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::CompareAndSetMany(
   calls.reserve(writes.size());
   for (const Write& w : writes) {
     calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
-                     {absl::StrCat(w.expected_revision), w.record.SerializeAsString(),
-                      w.record.pending().empty() ? "0" : "1",
-                      absl::StrCat(absl::ToInt64Milliseconds(w.ttl)), w.complaint_id}});
+                     CompareAndSetArgs(w.complaint_id, w.expected_revision, w.record, w.ttl)});
   }
   auto replies = (*redis)->EvalMany(kCompareAndSet, calls);
   if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), replies.status());
@@ -141,12 +153,8 @@ absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& comp
   if (!redis.ok()) return redis.status();
   // Re-runnable: after a blind retry of a write that had landed, the revision has moved and the
   // retry answers 0, which the ledger takes as a conflict and reloads.
-  auto reply = (*redis)->Eval(
-      kCompareAndSet, {CaseKey(complaint_id), PendingKey()},
-      {absl::StrCat(expected_revision), record.SerializeAsString(),
-       record.pending().empty() ? "0" : "1", absl::StrCat(absl::ToInt64Milliseconds(ttl)),
-       complaint_id, UnitKey(""), record.case_().unit(),
-       absl::StrCat(static_cast<int>(record.case_().state()))});
+  auto reply = (*redis)->Eval(kCompareAndSet, {CaseKey(complaint_id), PendingKey()},
+                              CompareAndSetArgs(complaint_id, expected_revision, record, ttl));
   if (!reply.ok()) return reply.status();
   return reply->integer == 1;
 }

@@ -37,6 +37,10 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
   }
 
  private:
+  std::vector<std::string> CompareAndSetArgs(const std::string& complaint_id,
+                                             int64_t expected_revision,
+                                             const routing::v1::CaseRecord& record,
+                                             absl::Duration ttl) const;
   std::string PendingKey() const { return prefix_ + "case-pending"; }
   std::string UnitKey(const std::string& unit) const { return prefix_ + "case-unit:" + unit; }
 

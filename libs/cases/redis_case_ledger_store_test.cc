@@ -77,6 +77,32 @@ TEST_F(RedisCaseLedgerStoreTest, TheUnitIndexFollowsTheCase) {
   EXPECT_EQ((*redis)->Command({"EXISTS", scratch_.prefix() + "case-unit:B"})->integer, 0);
 }
 
+// The batched replay's writes (CompareAndSetMany, one pipelined round trip) are the same
+// compare-and-set: over the revision read only, and keeping the unit index.
+TEST_F(RedisCaseLedgerStoreTest, CompareAndSetManyWritesEachLikeCompareAndSet) {
+  ASSERT_TRUE(*store_.CompareAndSet("CMP2", 0, Record("A", false), absl::ZeroDuration()));
+  const std::vector<CaseLedgerStore::Write> writes = {
+      {.complaint_id = "CMP1", .expected_revision = 0, .record = Record("A", false),
+       .ttl = absl::ZeroDuration()},
+      {.complaint_id = "CMP2", .expected_revision = 0, .record = Record("B", false),
+       .ttl = absl::ZeroDuration()},  // CMP2 is at revision 1: refused
+      {.complaint_id = "CMP3", .expected_revision = 0, .record = Record("B", true),
+       .ttl = absl::ZeroDuration()}};
+  const auto written = store_.CompareAndSetMany(writes);
+  ASSERT_EQ(written.size(), 3u);
+  for (const auto& w : written) ASSERT_TRUE(w.ok()) << w.status();
+  EXPECT_TRUE(*written[0]);
+  EXPECT_FALSE(*written[1]);
+  EXPECT_TRUE(*written[2]);
+  auto a = store_.UnitCases("A", {routing::v1::CASE_STATE_ACCEPTED});
+  ASSERT_TRUE(a.ok()) << a.status();
+  EXPECT_EQ(a->size(), 2u);  // CMP1 and CMP2 (still at A)
+  auto b = store_.UnitCases("B", {routing::v1::CASE_STATE_ACCEPTED});
+  ASSERT_TRUE(b.ok()) << b.status();
+  EXPECT_EQ(b->size(), 1u);  // CMP3 (Record() names every case CMP1 inside)
+  EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP3"});
+}
+
 TEST_F(RedisCaseLedgerStoreTest, PendingRecordsListTheCaseUntilAWriteWithoutThem) {
   ASSERT_TRUE(*store_.CompareAndSet("CMP1", 0, Record("A", true), absl::ZeroDuration()));
   EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});
