@@ -354,8 +354,9 @@ TEST_F(ClosedLoopTest, GarbageCallGoesToTheDeadLetterTopicAndTheNextCallIsProces
   ASSERT_TRUE(dead.has_value()) << platform_->LogTail("intake");
   EXPECT_FALSE(Header(*dead, "dlq_reason").empty());
   EXPECT_EQ(dead->value, garbage.value);
-  // Counted where operations look: intake's /metrics.
-  EXPECT_EQ(testsupport::MetricValue(platform_->ScrapeMetrics("intake"), "kafka_dead_letters_total",
+  // Counted where operations look: intake's /metrics (at least this one: a new consumer group
+  // reads the topic from its start, so earlier tests' bad calls are dead-lettered again).
+  EXPECT_GE(testsupport::MetricValue(platform_->ScrapeMetrics("intake"), "kafka_dead_letters_total",
                                      {"topic=\"ivr.calls.v1\"", "code=\"INVALID_ARGUMENT\""}),
             1);
 
