@@ -78,7 +78,7 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
   const std::string metrics_address = MetricsAddress(ctx.config, options.address);
   ctx.metrics_exporter =
       ValueOrDie(metrics::HttpExporter::Start(metrics_address, &metrics::Registry::Default()));
-  spdlog::info("metrics on http://{}:{}/metrics",
+  common::ModuleLogger("metrics")->info("metrics on http://{}:{}/metrics",
                metrics_address.substr(0, metrics_address.rfind(':')),
                ctx.metrics_exporter->port());
   // RunUntilShutdown removes the listener once the server is shut down, before it goes away.

@@ -40,13 +40,14 @@ Platform::Platform(const Options& options) {
   for (const auto& [name, binary] : instances) {
     const std::string& service = name;
     ports_[service] = FreePort();
-    metrics_ports_[service] = FreePort();
     logs_[service] = log_dir + "/e2e-" + run + "-" + service + ".log";
     std::map<std::string, std::string> env = {
         {"COMPLAINTS_KAFKA_BOOTSTRAP", KafkaBootstrap()},
         {"COMPLAINTS_REDIS_PORT", RedisPort()},
         {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(ports_[service])},
-        {"COMPLAINTS_METRICS_ADDRESS", "127.0.0.1:" + std::to_string(metrics_ports_[service])},
+        // Any free port, read back from the log: a port picked here could be taken by the time
+        // the service binds it.
+        {"COMPLAINTS_METRICS_ADDRESS", "127.0.0.1:0"},
         {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + binary},
         {"COMPLAINTS_LOG_LEVEL", "debug"},
     };
@@ -67,7 +68,18 @@ std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) con
 }
 
 std::string Platform::ScrapeMetrics(const std::string& service) const {
-  httplib::Client client("127.0.0.1", metrics_ports_.at(service));
+  // "metrics on http://127.0.0.1:<port>/metrics", logged by runtime::StartGrpcServer.
+  const std::string log = common::ReadFile(logs_.at(service)).value_or("");
+  const std::string marker = "metrics on http://127.0.0.1:";
+  const size_t at = log.rfind(marker);
+  int port = 0;
+  if (at == std::string::npos ||
+      !absl::SimpleAtoi(log.substr(at + marker.size(),
+                                   log.find('/', at + marker.size()) - at - marker.size()),
+                        &port)) {
+    return "";
+  }
+  httplib::Client client("127.0.0.1", port);
   auto response = client.Get("/metrics");
   return response && response->status == 200 ? response->body : "";
 }

@@ -44,7 +44,6 @@ class Platform {
 
  private:
   std::map<std::string, int> ports_;
-  std::map<std::string, int> metrics_ports_;
   std::map<std::string, std::string> logs_;
   std::map<std::string, std::unique_ptr<ChildProcess>> processes_;
 };
