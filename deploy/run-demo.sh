@@ -8,6 +8,7 @@ set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$repo"
+export BUILD_DIR=${BUILD_DIR:-$repo/build}
 
 if [ "${1:-}" = stop ]; then
   "$here/services.sh" stop
@@ -18,14 +19,14 @@ fi
 "$here/setup.sh"
 "$here/build.sh"
 "$here/stack.sh" start
-build/tools/ensure_topics --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogue "$here/topics.conf"
+"$BUILD_DIR/tools/ensure_topics" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogue "$here/topics.conf"
 export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-1800}
 "$here/services.sh" start
 
 # Accept deadlines count working hours: from a Friday evening the next one is Monday morning,
 # about 66 clock hours away; wait up to that long (in real seconds) for them.
 deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 66 * 3600 / f + 10 }')
-build/tools/demo_feed --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
+"$BUILD_DIR/tools/demo_feed" --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
   --deadline-wait "$deadline_wait"
 
 cat <<TXT
@@ -33,8 +34,10 @@ cat <<TXT
 The stack is running (clock ${COMPLAINTS_CLOCK_FACTOR}x real time):
   Kafka 127.0.0.1:${KAFKA_PORT:-9092}   Redis 127.0.0.1:${REDIS_PORT:-6379}
   gRPC: intake :50051  routing :50052  sla_timer :50053  followup :50054  analytics :50055
+  metrics (Prometheus text): http://127.0.0.1:50151/metrics ... :50155 (gRPC port + 100)
   logs: .stack/services/*.log
 Look at the topics:   kcat -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
 Dead letters:         kcat -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
+Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start
 Stop everything:      deploy/run-demo.sh stop
 TXT
