@@ -166,14 +166,26 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartConsumer(const ServiceConte
   return std::make_unique<ConsumerThread>(*std::move(consumer), std::move(handler));
 }
 
-absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
-    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
-    RebuildGuard* guard, size_t max_batch) {
+namespace {
+
+// A consumer whose rebalances and readiness `guard` follows (the handler is wrapped by the
+// caller, record by record or a batch at a time).
+absl::StatusOr<std::unique_ptr<kafka::Consumer>> CreateGuardedConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, RebuildGuard* guard) {
   guard->Install(options);
   guard->ReportTo(ctx.health->Reporter("rebuild of " + absl::StrJoin(options.topics, ", ")));
   auto consumer = CreateConsumer(ctx, std::move(options));
+  if (consumer.ok()) guard->Attach(consumer->get());
+  return consumer;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
+    const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::RecordHandler handler,
+    RebuildGuard* guard, size_t max_batch) {
+  auto consumer = CreateGuardedConsumer(ctx, std::move(options), guard);
   if (!consumer.ok()) return consumer.status();
-  guard->Attach(consumer->get());
   return std::make_unique<ConsumerThread>(*std::move(consumer), guard->Wrap(std::move(handler)),
                                           max_batch);
 }
@@ -181,11 +193,8 @@ absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedConsumer(
 absl::StatusOr<std::unique_ptr<ConsumerThread>> StartGuardedBatchConsumer(
     const ServiceContext& ctx, kafka::ConsumerOptions options, kafka::BatchHandler handler,
     RebuildGuard* guard, size_t max_batch) {
-  guard->Install(options);
-  guard->ReportTo(ctx.health->Reporter("rebuild of " + absl::StrJoin(options.topics, ", ")));
-  auto consumer = CreateConsumer(ctx, std::move(options));
+  auto consumer = CreateGuardedConsumer(ctx, std::move(options), guard);
   if (!consumer.ok()) return consumer.status();
-  guard->Attach(consumer->get());
   return std::make_unique<ConsumerThread>(*std::move(consumer),
                                           guard->WrapBatch(std::move(handler)), max_batch);
 }
