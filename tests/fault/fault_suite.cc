@@ -1087,12 +1087,23 @@ int Main(int argc, char** argv) {
         return fault.service.empty() ? fleet->AllServing()
                                      : fleet->At(fault.service, fault.instance).Serving();
       };
-      while (!serving() && absl::Now() < deadline) absl::SleepFor(absl::Milliseconds(100));
-      if (serving()) recovery.serving_s = absl::ToDoubleSeconds(absl::Now() - at);
+      // Health is read once per poll: a service that has not yet noticed a Redis restart still
+      // says SERVING, then rebuilds; reading it twice could see both answers.
+      auto wait_serving = [&] {
+        bool is_serving = false;
+        while (!(is_serving = serving()) && absl::Now() < deadline) {
+          absl::SleepFor(absl::Milliseconds(100));
+        }
+        return is_serving;
+      };
+      if (wait_serving()) recovery.serving_s = absl::ToDoubleSeconds(absl::Now() - at);
       const std::string probe = generator.SubmitProbe(deadline - absl::Now());
       if (!probe.empty() && seen.WaitAssigned(probe, deadline - absl::Now())) {
         recovery.probe_s = absl::ToDoubleSeconds(absl::Now() - at);
       }
+      // Recovered means the probe went through and the services are serving afterwards (a rebuild
+      // begun after the first look must also have finished).
+      if (!wait_serving()) recovery.serving_s = -1;
       Say(absl::StrFormat("recovered from %s: serving after %.1fs, probe assigned after %.1fs",
                           fault.what, recovery.serving_s, recovery.probe_s));
       recoveries.push_back(recovery);
