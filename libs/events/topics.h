@@ -11,5 +11,8 @@ inline constexpr char kSlaAlertsTopic[] = "sla.alerts.v1";
 inline constexpr char kFollowUpTasksTopic[] = "followup.tasks.v1";
 // Owned by routing: each version of the routing rules put in force (RulesReloaded), keyed "rules".
 inline constexpr char kRulesTopic[] = "routing.rules.v1";
+// Owned by operators (complaintctl): each dead letter re-driven to its topic (DeadLetterRedrive),
+// keyed by the dead letter's coordinates.
+inline constexpr char kRedrivesTopic[] = "ops.redrives.v1";
 
 }  // namespace complaints::events

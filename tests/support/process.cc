@@ -11,9 +11,12 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <stdexcept>
 #include <thread>
+
+#include "libs/common/files.h"
 
 extern char** environ;
 
@@ -86,6 +89,25 @@ int ChildProcess::Stop(int grace_seconds) {
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
   return exit_status_;
+}
+
+CommandResult RunCommand(const std::string& binary, const std::vector<std::string>& args,
+                         const std::string& log_file, int timeout_seconds) {
+  // A fresh file per run, so that the output is this run's alone.
+  std::remove(log_file.c_str());
+  CommandResult result;
+  {
+    ChildProcess process(binary, args, {}, log_file);
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
+    while (process.Running() && std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    if (process.Running()) process.Kill(SIGKILL);
+    result.exit_code = process.Stop();
+  }
+  const absl::StatusOr<std::string> output = common::ReadFile(log_file);
+  if (output.ok()) result.output = *output;
+  return result;
 }
 
 int FreePort() {

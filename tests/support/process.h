@@ -32,6 +32,17 @@ class ChildProcess {
   std::string log_file_;
 };
 
+// A command run to its end (a CLI under test): its exit code (-signal if killed) and everything it
+// wrote to stdout and stderr.
+struct CommandResult {
+  int exit_code = 0;
+  std::string output;
+};
+// Runs `binary` with `args`, its output appended to `log_file`, until it exits or
+// `timeout_seconds` pass (then it is killed and the code is -9).
+CommandResult RunCommand(const std::string& binary, const std::vector<std::string>& args,
+                         const std::string& log_file, int timeout_seconds = 60);
+
 // A TCP port that was free a moment ago on 127.0.0.1.
 int FreePort();
 

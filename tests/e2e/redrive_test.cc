@@ -1,0 +1,170 @@
+// End-to-end: an operator re-drives dead letters with complaintctl after a fix. A good complaint
+// that was dead-lettered during an outage goes back to its topic once and is then routed; asking
+// again, or two operators at the same instant, sends nothing more.
+#include <random>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "complaints/events/v1/complaint.pb.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/kafka/kafka_config.h"
+#include "libs/kafka/producer.h"
+#include "libs/kafka/topic_reader.h"
+#include "tests/support/platform.h"
+#include "tests/support/process.h"
+
+namespace complaints {
+namespace {
+
+using ::testing::HasSubstr;
+using testsupport::CommandResult;
+using testsupport::Platform;
+
+const std::string kDeadTopic = absl::StrCat(events::kReceivedTopic, ".dlq");
+
+class RedriveTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    kafka::KafkaConfig config;
+    config.bootstrap_servers = Platform::KafkaBootstrap();
+    auto producer = kafka::Producer::Create(config);
+    ASSERT_TRUE(producer.ok()) << producer.status();
+    producer_ = std::move(*producer);
+  }
+
+  // A valid complaint as routing would have dead-lettered it while Redis refused writes;
+  // returns "partition:offset" on the dead-letter topic.
+  std::string DeadLetteredComplaint(const std::string& id) {
+    events::v1::ComplaintReceived complaint;
+    complaint.set_complaint_id(id);
+    complaint.set_category("atm.card_retained");
+    complaint.set_branch_code("BJ-0101");
+    complaint.set_level(events::v1::LEVEL_ORDINARY);
+    complaint.set_urgency(events::v1::URGENCY_NORMAL);
+    *complaint.mutable_received_at() = common::ToProtoTime(absl::Now());
+    kafka::OutgoingRecord dead =
+        events::ToRecord(events::kReceivedTopic, id, complaint, common::DeterministicId({id, "r"}),
+                         "/complaints/intake", id, absl::Now());
+    dead.topic = kDeadTopic;
+    dead.verbatim_headers = true;
+    dead.extra_headers = kafka::ToHeaders(dead.event);
+    for (auto header : kafka::Headers{{"dlq_reason", "redis: OOM command not allowed"},
+                                      {"dlq_code", "FAILED_PRECONDITION"},
+                                      {"dlq_topic", events::kReceivedTopic},
+                                      {"dlq_partition", "0"},
+                                      {"dlq_offset", "424242"},
+                                      {"dlq_group", "complaints-routing"},
+                                      {"dlq_time", kafka::FormatEventTime(absl::Now())}}) {
+      dead.extra_headers.push_back(header);
+    }
+    auto delivered = producer_->PublishWithOffsets(std::vector{dead});
+    EXPECT_TRUE(delivered.ok()) << delivered.status();
+    if (!delivered.ok()) return "";
+    return absl::StrCat(delivered->front().partition, ":", delivered->front().offset);
+  }
+
+  CommandResult Ctl(std::vector<std::string> args, const std::string& log = "complaintctl") {
+    args.push_back("--kafka");
+    args.push_back(Platform::KafkaBootstrap());
+    return testsupport::RunCommand(COMPLAINTS_BINARY_DIR "/tools/complaintctl/complaintctl", args,
+                                   testsupport::EnvOr("TEST_LOG_DIR", "/tmp") + "/" + log + ".log");
+  }
+
+  CommandResult Redrive(const std::string& at, const std::string& log = "complaintctl") {
+    return Ctl({"dlq", "redrive", events::kReceivedTopic, "--at", at, "--note",
+                "Redis maxmemory raised", "--actor", "e2e-operator"},
+               log);
+  }
+
+  // The copies of dead letter `at` on the original topic.
+  static size_t CopiesOf(const std::string& at) {
+    auto reader = kafka::TopicReader::Open(Platform::KafkaBootstrap(), events::kReceivedTopic);
+    EXPECT_TRUE(reader.ok());
+    EXPECT_TRUE((*reader)->ReadToEnd(absl::Seconds(30)));
+    const std::vector<std::string> parts = absl::StrSplit(at, ':');
+    const std::string from = absl::StrCat(kDeadTopic, "/", parts[0], "/", parts[1]);
+    return (*reader)
+        ->Seen([&](const kafka::IncomingRecord& r) {
+          return kafka::FindHeader(r.headers, "redriven_from") == from;
+        })
+        .size();
+  }
+
+  static std::string NewId() {
+    std::random_device random;
+    return absl::StrCat("RD-", random(), random());
+  }
+
+  std::unique_ptr<kafka::Producer> producer_;
+};
+
+TEST_F(RedriveTest, ADeadLetterIsListedRedrivenOnceAndThenRouted) {
+  Platform platform(Platform::Options{});
+  ASSERT_TRUE(platform.WaitUntilServing(absl::Seconds(60))) << platform.LogTail("routing");
+  const std::string id = NewId();
+  const std::string at = DeadLetteredComplaint(id);
+  ASSERT_FALSE(at.empty());
+
+  CommandResult listed = Ctl({"dlq", "list", events::kReceivedTopic, "--pending"});
+  ASSERT_EQ(listed.exit_code, 0) << listed.output;
+  EXPECT_THAT(listed.output, HasSubstr(at + "  dead"));
+  EXPECT_THAT(listed.output, HasSubstr("redis: OOM command not allowed"));
+  EXPECT_THAT(listed.output, HasSubstr("complaint " + id));
+
+  CommandResult redriven = Redrive(at);
+  ASSERT_EQ(redriven.exit_code, 0) << redriven.output;
+  EXPECT_THAT(redriven.output, HasSubstr(at + "  re-driven to complaints.received.v1/"));
+
+  // Routing, which had given up on it, now assigns it.
+  auto assignments = kafka::TopicReader::Open(Platform::KafkaBootstrap(), events::kAssignmentsTopic);
+  ASSERT_TRUE(assignments.ok());
+  EXPECT_TRUE((*assignments)->WaitFor(kafka::AboutComplaint(id), absl::Seconds(60)).has_value())
+      << platform.LogTail("routing");
+
+  CommandResult again = Redrive(at);
+  EXPECT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_THAT(again.output, HasSubstr(at + "  already claimed by e2e-operator"));
+  EXPECT_THAT(Ctl({"dlq", "list", events::kReceivedTopic}).output, HasSubstr(at + "  redriven"));
+  EXPECT_EQ(CopiesOf(at), 1u);
+}
+
+TEST_F(RedriveTest, TwoOperatorsAtOnceSendItOnce) {
+  const std::string at = DeadLetteredComplaint(NewId());
+  ASSERT_FALSE(at.empty());
+  CommandResult first, second;
+  std::thread other([&] { second = Redrive(at, "complaintctl-b"); });
+  first = Redrive(at, "complaintctl-a");
+  other.join();
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  ASSERT_EQ(second.exit_code, 0) << second.output;
+  const int sent = (first.output.find("re-driven to") != std::string::npos) +
+                   (second.output.find("re-driven to") != std::string::npos);
+  EXPECT_EQ(sent, 1) << first.output << "\n----\n" << second.output;
+  EXPECT_EQ(CopiesOf(at), 1u);
+}
+
+TEST_F(RedriveTest, MistakesSayWhatToDo) {
+  CommandResult no_note = Ctl({"dlq", "redrive", events::kReceivedTopic, "--at", "0:1"});
+  EXPECT_EQ(no_note.exit_code, 2);
+  EXPECT_THAT(no_note.output, HasSubstr("--note is required"));
+  CommandResult bad_at =
+      Ctl({"dlq", "redrive", events::kReceivedTopic, "--at", "zero", "--note", "x"});
+  EXPECT_EQ(bad_at.exit_code, 2);
+  EXPECT_THAT(bad_at.output, HasSubstr("is not PARTITION:OFFSET"));
+  CommandResult missing = Ctl({"dlq", "redrive", events::kReceivedTopic, "--at", "0:999999999",
+                               "--note", "x", "--actor", "e2e"});
+  EXPECT_EQ(missing.exit_code, 1);
+  EXPECT_THAT(missing.output, HasSubstr("has no record at 0:999999999"));
+  CommandResult unknown = Ctl({"dlq", "purge", events::kReceivedTopic});
+  EXPECT_EQ(unknown.exit_code, 2);
+  EXPECT_THAT(unknown.output, HasSubstr("unknown verb"));
+}
+
+}  // namespace
+}  // namespace complaints
