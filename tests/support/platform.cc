@@ -63,8 +63,11 @@ Platform::~Platform() {
 }
 
 std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) const {
-  return grpc::CreateChannel("127.0.0.1:" + std::to_string(ports_.at(service)),
-                             grpc::InsecureChannelCredentials());
+  return grpc::CreateChannel(Address(service), grpc::InsecureChannelCredentials());
+}
+
+std::string Platform::Address(const std::string& service) const {
+  return "127.0.0.1:" + std::to_string(ports_.at(service));
 }
 
 std::string Platform::ScrapeMetrics(const std::string& service) const {

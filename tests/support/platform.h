@@ -30,6 +30,8 @@ class Platform {
   bool WaitUntilServing(absl::Duration timeout);
 
   std::shared_ptr<grpc::Channel> Channel(const std::string& service) const;
+  // "127.0.0.1:<port>" of a service's gRPC server, for clients run as processes.
+  std::string Address(const std::string& service) const;
   // The service's /metrics, in the Prometheus text format ("" if it cannot be fetched).
   std::string ScrapeMetrics(const std::string& service) const;
   ChildProcess& Process(const std::string& service) { return *processes_.at(service); }

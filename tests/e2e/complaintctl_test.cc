@@ -1,6 +1,7 @@
-// End-to-end: an operator re-drives dead letters with complaintctl after a fix. A good complaint
-// that was dead-lettered during an outage goes back to its topic once and is then routed; asking
-// again, or two operators at the same instant, sends nothing more.
+// End-to-end: complaintctl against the running platform. Submit, show (masked) and a unit's
+// worklist; and an operator re-driving dead letters after a fix: a good complaint that was
+// dead-lettered during an outage goes back to its topic once and is then routed; asking again,
+// or two operators at the same instant, sends nothing more.
 #include <random>
 #include <thread>
 
@@ -28,7 +29,7 @@ using testsupport::Platform;
 
 const std::string kDeadTopic = absl::StrCat(events::kReceivedTopic, ".dlq");
 
-class RedriveTest : public ::testing::Test {
+class ComplaintctlTest : public ::testing::Test {
  protected:
   void SetUp() override {
     kafka::KafkaConfig config;
@@ -104,7 +105,7 @@ class RedriveTest : public ::testing::Test {
   std::unique_ptr<kafka::Producer> producer_;
 };
 
-TEST_F(RedriveTest, ADeadLetterIsListedRedrivenOnceAndThenRouted) {
+TEST_F(ComplaintctlTest, ADeadLetterIsListedRedrivenOnceAndThenRouted) {
   Platform platform(Platform::Options{});
   ASSERT_TRUE(platform.WaitUntilServing(absl::Seconds(60))) << platform.LogTail("routing");
   const std::string id = NewId();
@@ -134,7 +135,7 @@ TEST_F(RedriveTest, ADeadLetterIsListedRedrivenOnceAndThenRouted) {
   EXPECT_EQ(CopiesOf(at), 1u);
 }
 
-TEST_F(RedriveTest, TwoOperatorsAtOnceSendItOnce) {
+TEST_F(ComplaintctlTest, TwoOperatorsAtOnceSendItOnce) {
   const std::string at = DeadLetteredComplaint(NewId());
   ASSERT_FALSE(at.empty());
   CommandResult first, second;
@@ -149,7 +150,57 @@ TEST_F(RedriveTest, TwoOperatorsAtOnceSendItOnce) {
   EXPECT_EQ(CopiesOf(at), 1u);
 }
 
-TEST_F(RedriveTest, MistakesSayWhatToDo) {
+// The other verbs against the running services: submit, show (masked), worklist.
+TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
+  Platform platform(Platform::Options{});
+  ASSERT_TRUE(platform.WaitUntilServing(absl::Seconds(60))) << platform.LogTail("routing");
+  const std::vector<std::string> at = {"--intake",  platform.Address("intake"),
+                                       "--routing", platform.Address("routing"),
+                                       "--sla",     platform.Address("sla_timer"),
+                                       "--analytics", platform.Address("analytics")};
+  auto with = [&](std::vector<std::string> args) {
+    args.insert(args.end(), at.begin(), at.end());
+    return args;
+  };
+  const std::string phone = testsupport::UniqueMobile();
+  CommandResult submitted =
+      Ctl(with({"submit", "--external-id", NewId(), "--phone", phone, "--name", "张三丰",
+                "--description", "ATM吞卡，卡还没退", "--branch", "BJ-0101", "--category",
+                "atm.card_retained"}));
+  ASSERT_EQ(submitted.exit_code, 0) << submitted.output;
+  // "complaint <id> (short id ...)"
+  const std::vector<std::string> words = absl::StrSplit(submitted.output, ' ');
+  ASSERT_GE(words.size(), 2u);
+  const std::string id = words[1];
+
+  // Show, once routing has assigned it: the timeline grows as the services catch up.
+  CommandResult shown;
+  const absl::Time deadline = absl::Now() + absl::Seconds(60);
+  do {
+    shown = Ctl(with({"show", id}));
+  } while (shown.output.find("assigned to BJ-0101") == std::string::npos &&
+           absl::Now() < deadline);
+  ASSERT_EQ(shown.exit_code, 0) << shown.output;
+  EXPECT_THAT(shown.output, HasSubstr("assigned to BJ-0101"));
+  EXPECT_THAT(shown.output, HasSubstr("case: assigned at BJ-0101"));
+  EXPECT_THAT(shown.output, HasSubstr(phone.substr(0, 3) + "****" + phone.substr(7)));
+  EXPECT_THAT(shown.output, ::testing::Not(HasSubstr(phone)));
+  EXPECT_THAT(shown.output, ::testing::Not(HasSubstr("张三丰")));
+
+  CommandResult worklist;
+  const absl::Time worklist_deadline = absl::Now() + absl::Seconds(60);
+  do {
+    worklist = Ctl(with({"worklist", "--unit", "BJ-0101", "--due-within", "2000h"}));
+  } while (worklist.output.find(id) == std::string::npos && absl::Now() < worklist_deadline);
+  EXPECT_EQ(worklist.exit_code, 0) << worklist.output;
+  EXPECT_THAT(worklist.output, HasSubstr(id));
+
+  CommandResult down = Ctl({"show", id, "--intake", "127.0.0.1:1", "--timeout", "2"});
+  EXPECT_EQ(down.exit_code, 1);
+  EXPECT_THAT(down.output, HasSubstr("what to do: is the service running at 127.0.0.1:1"));
+}
+
+TEST_F(ComplaintctlTest, MistakesSayWhatToDo) {
   CommandResult no_note = Ctl({"dlq", "redrive", events::kReceivedTopic, "--at", "0:1"});
   EXPECT_EQ(no_note.exit_code, 2);
   EXPECT_THAT(no_note.output, HasSubstr("--note is required"));
