@@ -33,4 +33,10 @@ if [ "${RUN_FAULT_SUITE:-1}" = 1 ]; then
   echo "=== fault suite (short)"
   "$repo/tests/fault/run-fault-suite.sh" --short || status=1
 fi
+# The decoders' libFuzzer targets (fuzz/README.md): regressions replayed, then 10 s each;
+# RUN_FUZZERS=0 skips them.
+if [ "${RUN_FUZZERS:-1}" = 1 ]; then
+  echo "=== fuzzers (short)"
+  "$repo/fuzz/run-fuzzers.sh" --short || status=1
+fi
 exit $status

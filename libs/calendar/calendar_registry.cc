@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
 #include "libs/common/files.h"
+#include "libs/common/utf8.h"
 
 namespace complaints::calendar {
 namespace {
@@ -260,12 +261,14 @@ absl::StatusOr<CalendarRegistry> CalendarRegistry::Parse(const std::vector<File>
                                                          const std::string& default_region) {
   std::map<std::string, RegionState> regions;
   for (const File& file : files) {
-    if (absl::Status s = ParseFile(file, regions); !s.ok()) return s;
+    // Messages quote tokens of the file, which may be cut inside a character: errors are
+    // logged, so they are kept valid UTF-8.
+    if (absl::Status s = ParseFile(file, regions); !s.ok()) return common::WithValidUtf8(s);
   }
   CalendarRegistry registry;
   for (auto& [region, state] : regions) {
     auto calendar = BusinessCalendar::Create(std::move(state.spec));
-    if (!calendar.ok()) return calendar.status();
+    if (!calendar.ok()) return common::WithValidUtf8(calendar.status());
     registry.calendars_.emplace(region,
                                 std::make_shared<const BusinessCalendar>(*std::move(calendar)));
   }

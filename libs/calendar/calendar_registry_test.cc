@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
+#include "libs/common/utf8.h"
 
 namespace complaints::calendar {
 namespace {
@@ -402,6 +403,16 @@ TEST_P(BadLineTest, IsInvalidArgumentNamingFileAndLine) {
   EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
   EXPECT_EQ(s.message().substr(0, std::string(bad.where).size()), bad.where) << s;
   EXPECT_NE(s.message().find(bad.what), absl::string_view::npos) << s;
+}
+
+// Found by fuzz/calendar_fuzzer: the message quoted a token cut inside a UTF-8 character.
+TEST(CalendarRegistryTest, AnErrorQuotingBrokenUtf8IsStillUtf8) {
+  auto registry = CalendarRegistry::Parse(
+      {{"bad.calendar", "region CN\nzone Asia/Shanghai\nweekend s\x9d\x8b\n"}});
+  ASSERT_FALSE(registry.ok());
+  EXPECT_NE(registry.status().message().find("bad weekend day"), absl::string_view::npos);
+  EXPECT_TRUE(common::IsValidUtf8(std::string(registry.status().message())))
+      << registry.status();
 }
 
 INSTANTIATE_TEST_SUITE_P(

@@ -196,12 +196,17 @@ absl::StatusOr<bool> CaseLedger::DecideOn(const Command& command, const std::str
 
 absl::StatusOr<routing::v1::Case> CaseLedger::Execute(const Command& command) {
   const std::string key = KeyOf(command);
-  if (options_.check_ready && !command.during_replay) {
-    if (absl::Status ready = options_.check_ready(command.complaint_id); !ready.ok()) return ready;
-  }
   for (int attempt = 0; attempt < options_.max_attempts; ++attempt) {
     auto stored = LoadSettled(command.complaint_id);
     if (!stored.ok()) return stored.status();
+    // Read, then check: Redis losing its data wipes the markers with it, so markers still
+    // ready after the read mean the read saw complete state. Checked before the read instead,
+    // a restart in between would let a command decide on an empty case.
+    if (options_.check_ready && !command.during_replay) {
+      if (absl::Status ready = options_.check_ready(command.complaint_id); !ready.ok()) {
+        return ready;
+      }
+    }
     auto flushed = Flush(command.complaint_id, *stored);
     if (!flushed.ok()) return flushed.status();
     if (!*flushed) continue;
@@ -274,11 +279,11 @@ absl::StatusOr<Observation> CaseLedger::Observe(const events::v1::CaseEvent& eve
 
 absl::StatusOr<std::optional<routing::v1::CaseRecord>> CaseLedger::Get(
     const std::string& complaint_id) {
-  if (options_.check_ready) {
-    if (absl::Status ready = options_.check_ready(complaint_id); !ready.ok()) return ready;
-  }
   auto stored = store_->Load(complaint_id);
   if (!stored.ok()) return stored.status();
+  if (options_.check_ready) {  // after the read, as in Execute
+    if (absl::Status ready = options_.check_ready(complaint_id); !ready.ok()) return ready;
+  }
   if (stored->revision == 0) return std::nullopt;
   return std::move(stored->record);
 }

@@ -1,3 +1,4 @@
+#include <atomic>
 #include "libs/cases/case_ledger.h"
 
 #include "gtest/gtest.h"
@@ -127,6 +128,30 @@ TEST_F(CaseLedgerTest, CommandsAppendAndPublishInOrder) {
 TEST_F(CaseLedgerTest, NoCaseIsNotFoundUnlessTheCommandCreatesIt) {
   EXPECT_EQ(ledger_.Execute(Accept("A")).status().code(), absl::StatusCode::kNotFound);
   EXPECT_TRUE(publisher_.published().empty());
+}
+
+// Redis restarts empty between the readiness check and the read: the markers go with the data,
+// so the command must answer UNAVAILABLE (retry), never NOT_FOUND from the empty store.
+TEST_F(CaseLedgerTest, StateLostJustBeforeTheReadIsUnavailableNotNotFound) {
+  std::atomic<bool> ready = true;
+  CaseLedger ledger{&store_, &publisher_, &clock_,
+                    {.event_source = "/complaints/test",
+                     .pending_grace = absl::ZeroDuration(),
+                     .check_ready = [&](const std::string&) {
+                       return ready ? absl::OkStatus() : absl::UnavailableError("rebuilding");
+                     }}};
+  ASSERT_TRUE(ledger.Execute(Route()).ok());
+  store_.before_load = [&] {
+    store_.LoseEverything();
+    ready = false;
+  };
+  EXPECT_EQ(ledger.Execute(Accept("A")).status().code(), absl::StatusCode::kUnavailable);
+  store_.before_load = [&] {
+    store_.LoseEverything();
+    ready = false;
+  };
+  ready = true;
+  EXPECT_EQ(ledger.Get(kId).status().code(), absl::StatusCode::kUnavailable);
 }
 
 TEST_F(CaseLedgerTest, ARetriedRequestAppendsNothingTwice) {

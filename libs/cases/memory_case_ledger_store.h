@@ -17,6 +17,11 @@ namespace complaints::cases {
 class MemoryCaseLedgerStore final : public CaseLedgerStore {
  public:
   absl::StatusOr<StoredCase> Load(const std::string& complaint_id) override {
+    if (before_load) {
+      auto hook = std::move(before_load);
+      before_load = nullptr;
+      hook();
+    }
     std::lock_guard lock(mu_);
     auto it = cases_.find(complaint_id);
     if (it == cases_.end()) return StoredCase{};
@@ -73,6 +78,15 @@ class MemoryCaseLedgerStore final : public CaseLedgerStore {
     return ttls_[complaint_id];
   }
 
+  // What Redis restarted without its data looks like.
+  void LoseEverything() {
+    std::lock_guard lock(mu_);
+    cases_.clear();
+    ttls_.clear();
+    pending_.clear();
+  }
+
+  std::function<void()> before_load;   // one-shot
   std::function<void()> before_write;  // one-shot
   absl::Status fail_with;               // every write fails with it while set
 

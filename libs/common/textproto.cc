@@ -2,6 +2,7 @@
 
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/tokenizer.h"
+#include "libs/common/utf8.h"
 
 namespace complaints::common {
 namespace {
@@ -23,7 +24,10 @@ class Errors : public google::protobuf::io::ErrorCollector {
   void Add(int line, int column, const std::string& message) {
     if (!text_.empty()) text_ += "; ";
     if (!name_.empty()) text_ += name_ + ":";
-    text_ += std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " + message;
+    // The parser quotes the offending token, which may be a fragment of a multi-byte
+    // character: the error goes to logs and statuses, so it is kept valid UTF-8.
+    text_ += std::to_string(line + 1) + ":" + std::to_string(column + 1) + ": " +
+             ToValidUtf8(message);
   }
   std::string name_;
   std::string text_;

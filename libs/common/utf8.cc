@@ -1,5 +1,7 @@
 #include "libs/common/utf8.h"
 
+#include "absl/strings/cord.h"
+
 namespace complaints::common {
 namespace {
 
@@ -80,6 +82,16 @@ size_t CodePointCount(std::string_view s) {
   size_t count = 0;
   for (char c : s) count += !IsContinuation(static_cast<unsigned char>(c));
   return count;
+}
+
+absl::Status WithValidUtf8(const absl::Status& status) {
+  const std::string_view message(status.message().data(), status.message().size());
+  if (status.ok() || IsValidUtf8(message)) return status;
+  absl::Status valid(status.code(), ToValidUtf8(message));
+  status.ForEachPayload([&](absl::string_view url, const absl::Cord& payload) {
+    valid.SetPayload(url, payload);
+  });
+  return valid;
 }
 
 }  // namespace complaints::common

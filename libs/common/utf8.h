@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "absl/status/status.h"
+
 namespace complaints::common {
 
 // UTF-8 checks for text that leaves the process (log lines, Kafka headers, gRPC status
@@ -26,5 +28,8 @@ size_t CodePointCount(std::string_view s);
 
 // `s` with every byte that is not part of a valid sequence replaced by U+FFFD.
 std::string ToValidUtf8(std::string_view s);
+// `status` with its message made valid UTF-8: for errors that quote a configuration file or an
+// input, which may be cut inside a character, before they reach a log or a gRPC status.
+absl::Status WithValidUtf8(const absl::Status& status);
 
 }  // namespace complaints::common

@@ -1,5 +1,6 @@
 #include "libs/common/utf8.h"
 
+#include "absl/strings/cord.h"
 #include "gtest/gtest.h"
 
 namespace complaints::common {
@@ -41,6 +42,17 @@ TEST(Utf8Test, ReplacesInvalidBytes) {
 TEST(Utf8Test, CountsCodePoints) {
   EXPECT_EQ(CodePointCount(""), 0u);
   EXPECT_EQ(CodePointCount("ATM吞卡😀"), 6u);
+}
+
+TEST(Utf8Test, WithValidUtf8KeepsCodeAndPayloadsAndMendsTheMessage) {
+  absl::Status broken = absl::InvalidArgumentError("unit HO-\xd4IONS unknown");
+  broken.SetPayload("type.googleapis.com/x", absl::Cord("detail"));
+  const absl::Status mended = WithValidUtf8(broken);
+  EXPECT_EQ(mended.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsValidUtf8(std::string(mended.message())));
+  EXPECT_NE(mended.message().find("unknown"), absl::string_view::npos);
+  EXPECT_EQ(mended.GetPayload("type.googleapis.com/x"), absl::Cord("detail"));
+  EXPECT_EQ(WithValidUtf8(absl::OkStatus()), absl::OkStatus());
 }
 
 }  // namespace

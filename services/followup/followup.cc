@@ -299,15 +299,17 @@ std::optional<FollowUpTask> FollowUp::FindOpenTask(const CaseState& state,
 absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     const followup::v1::RecordOutcomeRequest& request) {
   if (auto s = Validate(request); !s.ok()) return s;
-  if (options_.check_ready) {
-    // Redis lost follow-up's state and it is being replayed: an answer now could be wrong.
-    if (auto s = options_.check_ready(request.complaint_id()); !s.ok()) return s;
-  }
   const std::string& complaint_id = request.complaint_id();
   const std::string& task_id = request.task_id();
   const Outcome outcome = request.outcome();
   auto state = store_->Get(complaint_id);
   if (!state.ok()) return state.status();
+  if (options_.check_ready) {
+    // Redis lost follow-up's state and it is being replayed: an answer now could be wrong.
+    // Checked after the read (the loss wipes the markers too), so that a restart between the
+    // check and the read cannot answer "no open task" from an empty Redis.
+    if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
+  }
 
   const auto conflict = [&](const RecordedOutcome& recorded) {
     return absl::FailedPreconditionError("task_id: outcome " + Outcome_Name(recorded.outcome) +

@@ -21,6 +21,7 @@ using followup::v1::RecordOutcomeRequest;
 class MemoryStore final : public FollowUpStore {
  public:
   absl::StatusOr<CaseState> Get(const std::string& id) override {
+    if (before_get) std::exchange(before_get, nullptr)();
     if (!fail_.ok()) return fail_;
     return cases_[id];
   }
@@ -52,6 +53,7 @@ class MemoryStore final : public FollowUpStore {
   }
 
   absl::Status fail_;
+  std::function<void()> before_get;  // one-shot
   std::map<std::string, CaseState> cases_;
   std::map<std::string, std::set<std::string>> seen_;
 };
@@ -179,6 +181,26 @@ TEST_F(FollowUpTest, MajorAndEscalatedComplaintsGetACallback) {
     auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(publisher.published()[0]));
     EXPECT_EQ(task->channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
   }
+}
+
+// Redis restarts empty between the readiness check and the read (the fault suite saw it under
+// load): the markers go with the data, so the answer is UNAVAILABLE (retry), never "no open task".
+TEST_F(FollowUpTest, StateLostJustBeforeTheReadIsUnavailableNotNoTask) {
+  const std::string task_id = ResolveAndGetTaskId();
+  bool ready = true;
+  FollowUp followup(&publisher_, &ledger_, &store_, &clock_,
+                    {.check_ready = [&](const std::string&) {
+                      return ready ? absl::OkStatus() : absl::UnavailableError("rebuilding");
+                    }});
+  store_.before_get = [&] {
+    store_.cases_.clear();
+    store_.seen_.clear();
+    ready = false;
+  };
+  EXPECT_EQ(followup.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))
+                .status()
+                .code(),
+            absl::StatusCode::kUnavailable);
 }
 
 TEST_F(FollowUpTest, DuplicateResolutionPublishesNothingNew) {

@@ -24,6 +24,7 @@
 #include "libs/grpcutil/lenient.h"
 #include "libs/grpcutil/status.h"
 #include "services/intake/decision.h"
+#include "services/intake/ivr_call.h"
 #include "services/intake/submission.h"
 #include "complaints/events/v1/case.pb.h"
 
@@ -31,64 +32,6 @@ namespace complaints::intake {
 namespace {
 
 constexpr char kEventSource[] = "/complaints/intake";
-
-// The field path of a protobuf JSON error ("(customer.phone): invalid value ..."), if every
-// name in it is a field of `type`: names from our schema are safe to report, anything else
-// (map keys, the value) is the caller's input.
-std::optional<std::string> SchemaPath(absl::string_view message,
-                                      const google::protobuf::Descriptor* type) {
-  if (!absl::StartsWith(message, "(")) return std::nullopt;
-  const size_t close = message.find(')');
-  if (close == absl::string_view::npos) return std::nullopt;
-  const absl::string_view path = message.substr(1, close - 1);
-  for (absl::string_view part : absl::StrSplit(path, '.')) {
-    if (type == nullptr) return std::nullopt;
-    // A repeated field's element: "field[3]".
-    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
-      const absl::string_view index = part.substr(bracket + 1, part.size() - bracket - 2);
-      int unused;
-      if (!absl::EndsWith(part, "]") || !absl::SimpleAtoi(index, &unused)) return std::nullopt;
-      part = part.substr(0, bracket);
-    }
-    const google::protobuf::FieldDescriptor* field = type->FindFieldByName(std::string(part));
-    if (field == nullptr) return std::nullopt;
-    type = field->message_type();
-  }
-  return std::string(path);
-}
-
-// Errors say where and what kind, never what: the value near a JSON error is customer data
-// (a phone number, a name), and protobuf's parser quotes it, cut at any byte.
-absl::StatusOr<events::v1::IvrCall> ParseCall(const kafka::IncomingRecord& record) {
-  events::v1::IvrCall call;
-  const auto content_type = kafka::FindHeader(record.headers, "content-type");
-  const bool json = (content_type && content_type->starts_with("application/json")) ||
-                    (!content_type && !record.value.empty() && record.value.front() == '{');
-  if (json) {
-    if (absl::Status syntax = common::CheckJsonSyntax(record.value); !syntax.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("value is not an IvrCall in JSON: ", syntax.message()));
-    }
-    google::protobuf::util::JsonParseOptions options;
-    options.ignore_unknown_fields = true;  // telephony may send more than we read
-    const auto status = google::protobuf::util::JsonStringToMessage(record.value, &call, options);
-    if (!status.ok()) {
-      const std::optional<std::string> path =
-          SchemaPath(absl::string_view(status.message().data(), status.message().size()),
-                     call.GetDescriptor());
-      return absl::InvalidArgumentError(
-          path ? absl::StrCat("value is not an IvrCall in JSON: field ", *path,
-                              " has a value of the wrong type or out of range")
-               : std::string("value is not an IvrCall in JSON: a value does not fit the schema"));
-    }
-    return call;
-  }
-  // Lenient: a string that is not UTF-8 is kept, for validation to name its field.
-  if (!grpcutil::ParseLenient(record.value, &call).ok()) {
-    return absl::InvalidArgumentError("value is neither an IvrCall protobuf nor its JSON mapping");
-  }
-  return call;
-}
 
 // Collects the paths of differing fields, never their values.
 class FieldPathReporter final : public google::protobuf::util::MessageDifferencer::Reporter {
@@ -283,17 +226,17 @@ absl::StatusOr<events::v1::ComplaintReceived> Intake::Get(const std::string& id_
     }
     complaint_id = **found;
   }
-  if (options_.check_ready) {
-    if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
-  }
   auto found = store_->Get(complaint_id);
   if (!found.ok()) return found.status();
+  if (options_.check_ready) {  // after the read: see CaseLedger::Execute
+    if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
+  }
   if (!found->has_value()) return absl::NotFoundError("complaint_id: no complaint " + complaint_id);
   return **found;
 }
 
 absl::Status Intake::HandleCall(const kafka::IncomingRecord& record) {
-  auto call = ParseCall(record);
+  auto call = ParseIvrCall(record);
   if (!call.ok()) return call.status();
   auto response = Submit(FromIvrCall(*call));
   return response.status();

@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "libs/common/utf8.h"
 
 namespace complaints::routing {
 
@@ -21,10 +22,11 @@ class ConfigProblems {
   void AddLocated(std::string what) { list_.push_back(std::move(what)); }
   bool empty() const { return list_.empty(); }
   const std::vector<std::string>& list() const { return list_; }
-  // InvalidArgument with one problem per line; OK when there are none.
+  // InvalidArgument with one problem per line; OK when there are none. Problems quote the
+  // files (unit codes, ids), which may hold broken UTF-8: the text is made valid, as it is logged.
   absl::Status ToStatus() const {
     if (list_.empty()) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrJoin(list_, "\n"));
+    return common::WithValidUtf8(absl::InvalidArgumentError(absl::StrJoin(list_, "\n")));
   }
 
  private:

@@ -6,6 +6,7 @@
 
 #include "libs/common/files.h"
 #include "libs/common/textproto.h"
+#include "libs/common/utf8.h"
 #include "services/sla_timer/policy/policy_span.h"
 
 namespace complaints::sla_policy {
@@ -243,7 +244,10 @@ absl::StatusOr<PolicySet> ParsePolicyText(const std::string& text) {
   if (auto parsed = common::ParseTextProto("", text, &file); !parsed.ok()) {
     return absl::InvalidArgumentError("policy file: " + std::string(parsed.message()));
   }
-  return PolicySet::Create(std::move(file));
+  // Messages quote rule names from the file, which may hold broken UTF-8; they are logged.
+  auto set = PolicySet::Create(std::move(file));
+  if (!set.ok()) return common::WithValidUtf8(set.status());
+  return set;
 }
 
 absl::StatusOr<PolicySet> LoadPolicyFile(const std::string& path) {
