@@ -88,7 +88,7 @@ TEST(EscalationTest, AMissedDeadlineIsEscalatedAndTheReassignStepMovesTheCaseOnc
       },
       kTimeout);
   ASSERT_TRUE(step2.has_value());
-  const std::string alert_id = kafka::FindHeader(step2->headers, "ce_id");
+  const std::string alert_id = kafka::FindHeader(step2->headers, "ce_id").value_or("");
   EXPECT_EQ(reassigned.alert_id(), alert_id);
   auto assignments = Reader("complaints.assignments.v1");
   ASSERT_NE(assignments, nullptr);
