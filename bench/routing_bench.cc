@@ -160,7 +160,9 @@ int main(int argc, char** argv) {
   kafka::KafkaConfig kafka_config;
   kafka_config.bootstrap_servers = flags.bootstrap;
   auto producer = kafka::Producer::Create(kafka_config);
-  auto redis = redis::RedisClient::Connect({.port = flags.redis_port});
+  redis::RedisOptions redis_options;
+  redis_options.port = flags.redis_port;
+  auto redis = redis::RedisClient::Connect(redis_options);
   auto watermarks = Watermarks::Open(flags.bootstrap);
   if (!producer.ok() || !redis.ok() || !watermarks.ok()) {
     std::fprintf(stderr, "set-up: kafka %s, redis %s\n", producer.status().ToString().c_str(),
