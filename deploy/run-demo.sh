@@ -24,8 +24,9 @@ export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-1800}
 "$here/services.sh" start
 
 # Accept deadlines count working hours: from a Friday evening the next one is Monday morning,
-# about 66 clock hours away; wait up to that long (in real seconds) for them.
-deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 66 * 3600 / f + 10 }')
+# about 66 clock hours away, and the escalation step that reassigns (cn-default: step 2, 6
+# working hours after the breach) the same afternoon; wait up to that long (in real seconds).
+deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 76 * 3600 / f + 10 }')
 "$BUILD_DIR/tools/demo_feed" --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
   --deadline-wait "$deadline_wait"
 

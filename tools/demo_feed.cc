@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -320,6 +321,105 @@ int main(int argc, char** argv) {
   std::printf("follow-up: %d satisfied (closed), %d not satisfied (reopened)\n", satisfied,
               unsatisfied);
 
+  // 3b. 二次处理: each reopened case goes one level up the unit hierarchy at a raised level. The
+  // first one is handled there and reopened once more: it goes up again, escalated.
+  const auto get_case = [&](const std::string& id) {
+    routing::v1::GetCaseRequest get;
+    get.set_complaint_id(id);
+    routing::v1::GetCaseResponse got;
+    grpc::ClientContext c;
+    return cases->GetCase(&c, get, &got).ok() ? std::optional(got.case_()) : std::nullopt;
+  };
+  const auto wait_case = [&](const std::string& id, auto done) {
+    std::optional<routing::v1::Case> c;
+    const absl::Time until = absl::Now() + wait;
+    while (absl::Now() < until) {
+      c = get_case(id);
+      if (c && done(*c)) return c;
+      absl::SleepFor(absl::Milliseconds(200));
+    }
+    return std::optional<routing::v1::Case>();
+  };
+  const auto level_name = [](events::v1::Level level) {
+    return events::v1::Level_Name(level).substr(sizeof("LEVEL_") - 1);
+  };
+  std::printf("\n== reopened at follow-up: assigned one level up (CaseService.GetCase)\n");
+  std::string twice;
+  for (const auto& [id, plan] : plans) {
+    if (plan != Plan::kResolveUnsatisfied) continue;
+    auto c = wait_case(id, [](const routing::v1::Case& c) {
+      return c.state() == routing::v1::CASE_STATE_ASSIGNED && c.reopen_count() >= 1;
+    });
+    if (!c) {
+      std::fprintf(stderr, "reopened case %s was not assigned again\n", id.c_str());
+      continue;
+    }
+    std::printf("  %s  %-14s -> %-14s level %s\n", id.c_str(), units[id].c_str(),
+                c->unit().c_str(), level_name(c->level()).c_str());
+    if (twice.empty()) twice = id;
+  }
+  if (!twice.empty()) {
+    // The unit one level up handles it, and the customer is still not satisfied.
+    auto c = get_case(twice);
+    const std::string unit = c ? c->unit() : "";
+    routing::v1::AcceptCaseRequest accept;
+    accept.set_complaint_id(twice);
+    accept.set_unit(unit);
+    accept.set_responsible("demo-supervisor");
+    accept.set_request_id("demo-accept-2");
+    routing::v1::AcceptCaseResponse accepted;
+    routing::v1::ResolveCaseRequest resolve;
+    resolve.set_complaint_id(twice);
+    resolve.set_unit(unit);
+    resolve.set_resolution("second handling: refunded the fee");
+    resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
+    resolve.set_request_id("demo-resolve-2");
+    routing::v1::ResolveCaseResponse done;
+    std::set<std::string> seen_tasks;
+    for (const auto& r : (*tasks)->Seen(kafka::AboutComplaint(twice))) {
+      events::v1::FollowUpTask t;
+      if (t.ParseFromString(r.value)) seen_tasks.insert(t.task_id());
+    }
+    const bool handled = Retry([&] {
+                           grpc::ClientContext ctx;
+                           return cases->AcceptCase(&ctx, accept, &accepted);
+                         }, absl::Seconds(30)).ok() &&
+                         Retry([&] {
+                           grpc::ClientContext ctx;
+                           return cases->ResolveCase(&ctx, resolve, &done);
+                         }, absl::Seconds(30)).ok();
+    events::v1::FollowUpTask task;
+    const auto next = handled ? (*tasks)->WaitFor(
+                                    [&](const kafka::IncomingRecord& r) {
+                                      return kafka::AboutComplaint(twice)(r) &&
+                                             task.ParseFromString(r.value) &&
+                                             !seen_tasks.contains(task.task_id());
+                                    },
+                                    wait)
+                              : std::nullopt;
+    followup::v1::RecordOutcomeRequest outcome;
+    outcome.set_complaint_id(twice);
+    outcome.set_task_id(task.task_id());
+    outcome.set_outcome(followup::v1::OUTCOME_UNSATISFIED);
+    outcome.set_actor("demo-callback-agent");
+    followup::v1::RecordOutcomeResponse effect;
+    const bool reopened = next.has_value() && Retry([&] {
+                                                grpc::ClientContext ctx;
+                                                return followup->RecordOutcome(&ctx, outcome, &effect);
+                                              }, absl::Seconds(10)).ok();
+    auto again = reopened ? wait_case(twice, [](const routing::v1::Case& c) {
+      return c.state() == routing::v1::CASE_STATE_ASSIGNED && c.reopen_count() >= 2;
+    })
+                          : std::nullopt;
+    if (again) {
+      std::printf("  %s  %-14s -> %-14s level %s (reopened twice)\n", twice.c_str(), unit.c_str(),
+                  again->unit().c_str(), level_name(again->level()).c_str());
+    } else {
+      std::fprintf(stderr, "second reopening of %s did not go through\n", twice.c_str());
+    }
+  }
+
   // 4. Let the accelerated clock run past the accept deadlines of the cases nobody accepted.
   // They count in working hours (the business calendar): at night or over a weekend they are
   // further away in clock time, so wait for them rather than for a fixed time.
@@ -345,11 +445,36 @@ int main(int argc, char** argv) {
         }
       }
     }
-    if (breached == ignored || absl::Now() >= wait_until) {
+    // The ladder's second step (cn-default: 6 working hours after the breach) moves the case up.
+    int moved = 0;
+    for (const auto& [id, plan] : plans) {
+      if (plan != Plan::kIgnore) continue;
+      auto c = get_case(id);
+      if (!c) continue;
+      for (const auto& e : c->escalations()) moved += !e.to_unit().empty();
+    }
+    if ((breached == ignored && moved > 0) || absl::Now() >= wait_until) {
       std::printf("%d of %d unaccepted cases breached their accept deadline\n", breached, ignored);
       break;
     }
     absl::SleepFor(absl::Seconds(2));
+  }
+
+  std::printf("\n== escalation of unaccepted cases (SLA ladder -> routing; Case.escalations)\n");
+  for (const auto& [id, plan] : plans) {
+    if (plan != Plan::kIgnore) continue;
+    auto c = get_case(id);
+    if (!c) continue;
+    std::printf("  %s  %-14s now with %-14s", id.c_str(), units[id].c_str(), c->unit().c_str());
+    for (const auto& e : c->escalations()) {
+      const std::string clock = events::v1::Clock_Name(e.clock()).substr(sizeof("CLOCK_") - 1);
+      if (e.to_unit().empty()) {
+        std::printf("; %s step %d: %s notified", clock.c_str(), e.step(), e.notified_unit().c_str());
+      } else {
+        std::printf("; %s step %d: REASSIGNED to %s", clock.c_str(), e.step(), e.to_unit().c_str());
+      }
+    }
+    std::printf("\n");
   }
 
   // 5. This morning's complaints, as the platform sees them now.

@@ -159,6 +159,7 @@ absl::Status CheckEvent(const CaseEvent& event, const routing::v1::Case& c) {
     case CaseEvent::kPaused:
     case CaseEvent::kResumed:
     case CaseEvent::kNewFactsRecorded:
+    case CaseEvent::kEscalated:
       return InState(c, kOpen, action);
     case CaseEvent::kAssigned:
     case CaseEvent::EVENT_NOT_SET:
@@ -174,6 +175,7 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
   switch (event.event_case()) {
     case CaseEvent::kAssigned: {
       const auto& assigned = event.assigned();
+      if (!c->unit().empty() && c->unit() != event.unit()) c->add_previous_units(c->unit());
       c->set_unit(event.unit());
       c->set_state(routing::v1::CASE_STATE_ASSIGNED);
       c->set_assignment_sequence(assigned.sequence());
@@ -228,7 +230,21 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
     case CaseEvent::kReopened:
       c->set_state(routing::v1::CASE_STATE_REOPENED);
       c->set_reopen_count(c->reopen_count() + 1);
+      c->set_reopen_reason(event.reopened().reason());
       break;
+    case CaseEvent::kEscalated: {
+      const auto& escalated = event.escalated();
+      auto* record = c->add_escalations();
+      record->set_alert_id(escalated.alert_id());
+      record->set_clock(escalated.clock());
+      record->set_step(escalated.step());
+      record->set_action(escalated.action());
+      record->set_notified_unit(escalated.notified_unit());
+      record->set_role(escalated.role());
+      record->set_to_unit(escalated.to_unit());
+      *record->mutable_at() = event.occurred_at();
+      break;
+    }
     case CaseEvent::kClosed:
       c->set_state(routing::v1::CASE_STATE_CLOSED);
       break;

@@ -19,7 +19,8 @@ namespace complaints::cases {
 //                            +------------Assigned n+1-- REOPENED <--Reopened+
 //
 // Events that only record work (ContactLogged, ExtensionRequested) need ACCEPTED; clock
-// operations (Paused, Resumed, NewFactsRecorded, ExtensionApproved) and ExtensionRefused need an
+// operations (Paused, Resumed, NewFactsRecorded, ExtensionApproved), ExtensionRefused and
+// Escalated (routing acting on an SLA escalation step; recorded in Case.escalations) need an
 // open case (ASSIGNED, ACCEPTED or REOPENED); Transferred needs ASSIGNED or ACCEPTED and names
 // the case's unit as from_unit. An ExtensionRequested with a request_ref waits on the case
 // (pending_extension) until an ExtensionApproved or ExtensionRefused naming it; only one waits

@@ -184,6 +184,7 @@ std::vector<std::pair<std::string, events::v1::CaseEvent>> EveryKind(const Case&
   add("new_facts_recorded", [](events::v1::CaseEvent& e) { e.mutable_new_facts_recorded(); });
   add("extension_approved", [](events::v1::CaseEvent& e) { e.mutable_extension_approved(); });
   add("extension_refused", [](events::v1::CaseEvent& e) { e.mutable_extension_refused(); });
+  add("escalated", [](events::v1::CaseEvent& e) { e.mutable_escalated()->set_step(1); });
   // Every kind of the oneof is here: a kind added later must be added to the table below.
   EXPECT_EQ(out.size(), static_cast<size_t>(events::v1::CaseEvent::descriptor()
                                                 ->FindOneofByName("event")
@@ -212,13 +213,14 @@ TEST(CaseMachineTest, EveryEventKindInEveryState) {
       {"none", {"assigned"}},
       {"ASSIGNED",
        {"assigned", "accepted", "transferred", "paused", "resumed", "new_facts_recorded",
-        "extension_approved"}},
+        "extension_approved", "escalated"}},
       {"ACCEPTED",
        {"assigned", "contact_logged", "transferred", "extension_requested", "resolved", "paused",
-        "resumed", "new_facts_recorded", "extension_approved"}},
+        "resumed", "new_facts_recorded", "extension_approved", "escalated"}},
       {"RESOLVED", {"reopened", "closed"}},
       {"CLOSED", {}},
-      {"REOPENED", {"assigned", "paused", "resumed", "new_facts_recorded", "extension_approved"}},
+      {"REOPENED",
+       {"assigned", "paused", "resumed", "new_facts_recorded", "extension_approved", "escalated"}},
   };
   for (const auto& [state, base] : states) {
     for (const auto& [kind, event] : EveryKind(base)) {
@@ -266,6 +268,34 @@ TEST(CaseMachineTest, AnExtensionRequestWaitsForOneDecision) {
   Apply(request, &c);
   Apply(By("A", Resolved), &c);
   EXPECT_FALSE(c.has_pending_extension());
+}
+
+// The case keeps its history: the units it was with, the escalations acted on, the reopening's
+// reason.
+TEST(CaseMachineTest, TheCaseRemembersItsUnitsEscalationsAndReopenReason) {
+  Case c;
+  Apply(Assigned(1, "A"), &c);
+  Apply(By("A", [](events::v1::CaseEvent& e) {
+          e.mutable_escalated()->set_alert_id("alert-1");
+          e.mutable_escalated()->set_step(2);
+          e.mutable_escalated()->set_notified_unit("B");
+          e.mutable_escalated()->set_to_unit("B");
+        }),
+        &c);
+  Apply(Assigned(2, "B"), &c);
+  ASSERT_EQ(c.escalations_size(), 1);
+  EXPECT_EQ(c.escalations(0).alert_id(), "alert-1");
+  EXPECT_EQ(c.escalations(0).to_unit(), "B");
+  EXPECT_EQ(c.previous_units_size(), 1);
+  EXPECT_EQ(c.previous_units(0), "A");
+  Apply(By("B", Accepted), &c);
+  Apply(By("B", Resolved), &c);
+  Apply(By("B", [](events::v1::CaseEvent& e) { e.mutable_reopened()->set_reason("not fixed"); }),
+        &c);
+  EXPECT_EQ(c.reopen_reason(), "not fixed");
+  Apply(Assigned(3, "C"), &c);
+  EXPECT_EQ(c.previous_units_size(), 2);
+  EXPECT_EQ(c.previous_units(1), "B");
 }
 
 }  // namespace

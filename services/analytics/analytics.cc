@@ -122,6 +122,14 @@ void Describe(const events::v1::CaseEvent& m, Parsed& out) {
       out.kind = "case.extension_refused";
       out.summary = "extension refused";
       break;
+    case CaseEvent::kEscalated:
+      out.kind = "case.escalated";
+      out.summary = m.escalated().to_unit().empty()
+                        ? "escalation step " + std::to_string(m.escalated().step()) + ": " +
+                              m.escalated().notified_unit() + " notified"
+                        : "escalation step " + std::to_string(m.escalated().step()) +
+                              ": reassigned to " + m.escalated().to_unit();
+      break;
     case CaseEvent::EVENT_NOT_SET:
       out.kind = "case.other";  // a kind newer than this build: kept, not dead-lettered
       out.summary = "case event";

@@ -134,6 +134,16 @@ int main(int argc, char** argv) {
         },
         &guard, static_cast<size_t>(consumer_batch))));
   }
+  // The SLA timer's escalation steps: a group of its own (the alerts rebuild no state, so they
+  // are not replayed after Redis lost it; their effects are case events, which are). Each step
+  // is one ledger command, refused (Unavailable, retried) while the case's partition is being
+  // replayed: the rebuild guard holds it back until the case is complete.
+  kafka::ConsumerOptions alerts;
+  alerts.topics = {events::kSlaAlertsTopic};
+  alerts.group_id =
+      ctx.config.GetString("kafka.group_id", "complaints-" + ctx.service_name) + "-escalations";
+  consumers.push_back(runtime::ValueOrDie(runtime::StartConsumer(
+      ctx, alerts, [&router](const kafka::IncomingRecord& r) { return router.HandleAlert(r); })));
   // Records of commands whose publish failed (Kafka down) and that nobody retried: published
   // from the ledger's outbox once Kafka is back, whichever service appended them.
   runtime::PeriodicTask flush_pending(absl::Seconds(1), [&ledger] {

@@ -11,6 +11,8 @@
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
+#include "services/routing/escalation.h"
+#include "services/routing/reopen.h"
 #include "services/routing/rules.h"
 #include "services/routing/worklist.h"
 
@@ -68,12 +70,19 @@ Decision One(const std::function<void(events::v1::CaseEvent&)>& fill) {
   return decision;
 }
 
+// Why an assignment that no rule made was made, for the unit that receives the case.
+struct Because {
+  std::string reason;
+  std::string alert_id;
+};
+
 // The next assignment of case `c` to `unit`: the Assigned case event and the Assignment for the
-// unit's consumers. `at` (when set) is its time, for assignments that a replay may decide again
-// and that must come out the same.
+// unit's consumers, with the case's history (the units it was with, its reopenings). `at` (when
+// set) is its time, for assignments that a replay may decide again and that must come out the
+// same.
 void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
                    const std::string& rule_id, const google::protobuf::Timestamp* at = nullptr,
-                   int64_t rules_version = 0) {
+                   int64_t rules_version = 0, const Because& because = {}) {
   const int sequence = c.assignment_sequence() + 1;
   events::v1::CaseEvent& event = decision.events.emplace_back();
   event.set_unit(unit);
@@ -87,6 +96,9 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
   assigned->set_sequence(sequence);
   assigned->set_rules_version(rules_version);
   *assigned->mutable_received_at() = c.received_at();
+  assigned->set_reason(because.reason);
+  assigned->set_alert_id(because.alert_id);
+  assigned->set_reopen_count(c.reopen_count());
 
   events::v1::Assignment& assignment = decision.assignments.emplace_back();
   assignment.set_unit(unit);
@@ -96,6 +108,11 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
   assignment.set_category(c.category());
   assignment.set_sequence(sequence);
   assignment.set_rules_version(rules_version);
+  assignment.set_reason(because.reason);
+  assignment.set_alert_id(because.alert_id);
+  assignment.set_reopen_count(c.reopen_count());
+  *assignment.mutable_previous_units() = c.previous_units();
+  if (!c.unit().empty() && c.unit() != unit) assignment.add_previous_units(c.unit());
 }
 
 }  // namespace
@@ -191,22 +208,90 @@ cases::Command Router::RouteCommand(const events::v1::ComplaintReceived& complai
 }
 
 cases::Command Router::ReassignCommand(const events::v1::CaseEvent& reopened,
-                                       const std::string& event_id) {
-  // A case reopened after follow-up goes back to its unit for a second handling (二次处理), once
-  // per reopening: the command's key is the reopening's id, its time the reopening's.
+                                       const std::string& event_id) const {
+  // A case reopened after follow-up goes one level up for a second handling (二次处理), or to a
+  // specialist unit a rule names, at a raised level; once per reopening: the command's key is
+  // the reopening's id, its time the reopening's.
   cases::Command reassign;
   reassign.complaint_id = reopened.complaint_id();
   reassign.what = "reassigned";
   reassign.request_id = event_id;
   reassign.during_replay = true;
   reassign.actor = "routing";
-  reassign.decide = [&reopened](const Case& current) -> absl::StatusOr<Decision> {
+  reassign.decide = [this, &reopened](const Case& current) -> absl::StatusOr<Decision> {
     Decision decision;
     if (current.state() != routing::v1::CASE_STATE_REOPENED) return decision;
-    AddAssignment(decision, current, current.unit(), "reopened", &reopened.occurred_at());
+    const std::shared_ptr<const RuleSet> rules = settings_.rules->Current();
+    const ReopenPlan plan =
+        PlanReopen(current, rules->reopen(), rules->units(), settings_.default_supervisor_unit);
+    Case raised = current;
+    raised.set_level(plan.level);
+    Because because;
+    because.reason = "reopened at follow-up (reopening " + std::to_string(current.reopen_count()) +
+                     ", was with " + current.unit() + ")" +
+                     (current.reopen_reason().empty() ? "" : ": " + current.reopen_reason());
+    AddAssignment(decision, raised, plan.unit, plan.rule_id, &reopened.occurred_at(), 0, because);
     return decision;
   };
   return reassign;
+}
+
+cases::Command Router::EscalateCommand(const events::v1::SlaAlert& alert,
+                                       const std::string& alert_id) const {
+  cases::Command command;
+  command.complaint_id = alert.complaint_id();
+  command.what = "escalated";
+  // Once per alert, whatever the redelivery: the event ids derive from the alert's id.
+  command.request_id = alert_id;
+  command.actor = "routing";
+  command.decide = [this, &alert, &alert_id](const Case& current) -> absl::StatusOr<Decision> {
+    Decision decision;
+    const std::shared_ptr<const RuleSet> rules = settings_.rules->Current();
+    auto plan = PlanEscalation(alert, alert_id, current, rules->units(),
+                               settings_.default_supervisor_unit);
+    if (!plan) return decision;
+    events::v1::CaseEvent& event = decision.events.emplace_back();
+    event.set_actor("routing");
+    // Timed by the alert's schedule: decided again, the same bytes under the same ids.
+    *event.mutable_occurred_at() = alert.fired_at();
+    *event.mutable_escalated() = *plan;
+    if (!plan->to_unit().empty()) {
+      AddAssignment(decision, current, plan->to_unit(), kEscalationRuleId, &alert.fired_at(), 0,
+                    Because{EscalationReason(alert, current.unit()), alert_id});
+    }
+    return decision;
+  };
+  return command;
+}
+
+absl::Status Router::HandleAlert(const kafka::IncomingRecord& record) {
+  auto alert = events::ParseRecordAs<events::v1::SlaAlert>(record);
+  if (!alert.ok()) return alert.status();
+  if (absl::Status checked = CheckAlert(*alert); !checked.ok()) return checked;
+  if (alert->kind() != events::v1::ALERT_KIND_ESCALATION) return absl::OkStatus();
+  auto cloud_event = kafka::FromHeaders(record.headers);
+  if (!cloud_event.ok()) return cloud_event.status();
+  if (cloud_event->id.empty()) return grpcutil::FieldError("ce_id", "is empty");
+  const std::string alert_id = cloud_event->id;
+  auto escalated = ledger_->Execute(EscalateCommand(*alert, alert_id));
+  if (absl::IsNotFound(escalated.status())) {
+    // The timer armed its clock from the case's assignment, so routing had the case; it is gone
+    // only once closed long ago (expired): nothing left to escalate.
+    spdlog::warn("escalation alert {} about complaint {}: no case, nothing to do", alert_id,
+                 alert->complaint_id());
+    return absl::OkStatus();
+  }
+  if (!escalated.ok()) return escalated.status();
+  if (!escalated->escalations().empty() &&
+      escalated->escalations().rbegin()->alert_id() == alert_id) {
+    const auto& last = *escalated->escalations().rbegin();
+    spdlog::info("complaint {}: escalation step {} of {} ({}), {}", alert->complaint_id(),
+                 last.step(), events::v1::Clock_Name(last.clock()),
+                 events::v1::EscalationAction_Name(last.action()),
+                 last.to_unit().empty() ? "notified " + last.notified_unit()
+                                        : "reassigned to " + last.to_unit());
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& complaint) {

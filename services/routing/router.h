@@ -8,6 +8,7 @@
 
 #include "absl/status/statusor.h"
 #include "complaints/events/v1/case.pb.h"
+#include "complaints/events/v1/sla.pb.h"
 #include "complaints/routing/v1/routing.pb.h"
 #include "libs/cases/case_ledger.h"
 #include "libs/common/clock.h"
@@ -65,6 +66,13 @@ class Router {
   // one-by-one way, in order. After a record fails transiently, the later records of its
   // partition fail the same way without being handled (they are retried after it).
   std::vector<absl::Status> HandleBatch(const std::vector<kafka::IncomingRecord>& records);
+  // sla.alerts.v1: an escalation step acted on once per alert (keyed by its ce_id in the case
+  // ledger): the case records who was notified, and a REASSIGN step moves it up the unit
+  // hierarchy (a new assignment with the reason and the alert id). Warnings, breaches and
+  // alerts about resolved or closed cases change nothing; a malformed alert is InvalidArgument
+  // (dead-lettered). Runs while the case is being replayed only once it is complete
+  // (Unavailable meanwhile: the consumer retries).
+  absl::Status HandleAlert(const kafka::IncomingRecord& record);
 
   absl::StatusOr<routing::v1::Case> Accept(const routing::v1::AcceptCaseRequest& request);
   absl::StatusOr<routing::v1::Case> LogContact(const routing::v1::LogContactRequest& request);
@@ -96,8 +104,12 @@ class Router {
   // routing, and a reopened case's reassignment. They refer to their arguments.
   static cases::Command RouteCommand(const events::v1::ComplaintReceived& complaint,
                                      const RouteDecision& route);
-  static cases::Command ReassignCommand(const events::v1::CaseEvent& reopened,
-                                        const std::string& event_id);
+  cases::Command ReassignCommand(const events::v1::CaseEvent& reopened,
+                                 const std::string& event_id) const;
+  // An SLA escalation step (alert `alert_id`): who was notified, and a move up the hierarchy
+  // when the step says REASSIGN (escalation.h).
+  cases::Command EscalateCommand(const events::v1::SlaAlert& alert,
+                                 const std::string& alert_id) const;
   struct Step;
   // Of the complaints received in `records` from `from` on, those with complaints parked for
   // them (one round trip).

@@ -222,6 +222,71 @@ TEST_F(RouterTest, ReopenedCaseGoesBackToItsUnit) {
   EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), 2u);
 }
 
+// 二次处理: each reopening goes one level up the hierarchy with the reason and the history, at
+// a raised level (shipped rules: major at the first reopening); the second makes it escalated.
+TEST_F(RouterTest, AReopenedCaseGoesOneLevelUpAndTheSecondReopeningEscalatesIt) {
+  Receive("CMP1", "queueing.long_wait", "BJ-0101");
+  const auto handle_and_reopen = [&](const std::string& unit, const std::string& reopen_id) {
+    routing::v1::AcceptCaseRequest accept;
+    accept.set_responsible("主任");
+    accept.set_complaint_id("CMP1");
+    accept.set_unit(unit);
+    ASSERT_TRUE(router_->Accept(accept).ok());
+    routing::v1::ResolveCaseRequest resolve;
+    resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
+    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_RESPECT);
+    resolve.set_complaint_id("CMP1");
+    resolve.set_unit(unit);
+    resolve.set_resolution("apologised");
+    ASSERT_TRUE(router_->Resolve(resolve).ok());
+    DeliverCaseEvents();
+    events::v1::CaseEvent reopened;
+    reopened.set_complaint_id("CMP1");
+    reopened.set_unit(unit);
+    reopened.mutable_reopened()->set_reason("customer unsatisfied at follow-up");
+    publisher_.Publish(events::ToRecord(events::kCaseTopic, "CMP1", reopened, reopen_id,
+                                        "/complaints/followup", "CMP1", clock_.Now()))
+        .IgnoreError();  // the fake publisher does not fail
+    DeliverCaseEvents();
+  };
+
+  handle_and_reopen("BJ-0101", "reopen-1");
+  auto c = router_->Get("CMP1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->state(), routing::v1::CASE_STATE_ASSIGNED);
+  EXPECT_EQ(c->unit(), "BJ-0110");  // the 支行 above the outlet
+  EXPECT_EQ(c->level(), events::v1::LEVEL_MAJOR);
+  auto assignments = publisher_.PublishedTo(events::kAssignmentsTopic);
+  ASSERT_EQ(assignments.size(), 2u);
+  events::v1::Assignment second;
+  ASSERT_TRUE(second.ParseFromString(assignments[1].value));
+  EXPECT_EQ(assignments[1].key, "BJ-0110");
+  EXPECT_EQ(second.rule_id(), "reopened");
+  EXPECT_EQ(second.reopen_count(), 1);
+  EXPECT_NE(second.reason().find("customer unsatisfied at follow-up"), std::string::npos);
+  ASSERT_EQ(second.previous_units_size(), 1);
+  EXPECT_EQ(second.previous_units(0), "BJ-0101");
+
+  handle_and_reopen("BJ-0110", "reopen-2");
+  c = router_->Get("CMP1");
+  ASSERT_TRUE(c.ok());
+  EXPECT_EQ(c->unit(), "BJ-0100");  // the 分行
+  EXPECT_EQ(c->level(), events::v1::LEVEL_ESCALATED);
+  EXPECT_EQ(c->reopen_count(), 2);
+  assignments = publisher_.PublishedTo(events::kAssignmentsTopic);
+  ASSERT_EQ(assignments.size(), 3u);
+  events::v1::Assignment third;
+  ASSERT_TRUE(third.ParseFromString(assignments[2].value));
+  EXPECT_EQ(third.level(), events::v1::LEVEL_ESCALATED);
+  ASSERT_EQ(third.previous_units_size(), 2);
+
+  // Redelivered, the reopenings change nothing more.
+  for (const auto& record : publisher_.PublishedTo(events::kCaseTopic)) {
+    ASSERT_TRUE(router_->HandleCaseEvent(testing::AsIncoming(record, 0, 999)).ok());
+  }
+  EXPECT_EQ(publisher_.PublishedTo(events::kAssignmentsTopic).size(), 3u);
+}
+
 TEST_F(RouterTest, PauseResumeAndNewFactsAreCaseEvents) {
   Receive("CMP1", "fees", "");
   routing::v1::PauseCaseRequest pause;

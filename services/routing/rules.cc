@@ -194,6 +194,20 @@ class Checker {
   }
   // Problems of a rule on its own; false when it has any.
   bool CheckRule(int i);
+  // Problems of the reopen policy.
+  void CheckReopen();
+  int ReopenLine(std::string_view list, int i, std::string_view field) {
+    const Tree* reopen = common::TextProtoNested(&tree_, proto_, "reopen");
+    const google::protobuf::Message& item =
+        list == "raise" ? static_cast<const google::protobuf::Message&>(proto_.reopen().raise(i))
+                        : proto_.reopen().specialist(i);
+    const Tree* tree = common::TextProtoNested(reopen, proto_.reopen(), std::string(list), i);
+    const auto* descriptor = item.GetDescriptor()->FindFieldByName(std::string(field));
+    const int index = descriptor != nullptr && descriptor->is_repeated() ? 0 : -1;
+    int line = common::TextProtoLine(tree, item, std::string(field), index);
+    if (line == 0) line = common::TextProtoLine(reopen, proto_.reopen(), std::string(list), i);
+    return line > 0 ? line : common::TextProtoLine(&tree_, proto_, "reopen");
+  }
   Universe MakeUniverse() const;
 
   const RuleSources& sources_;
@@ -247,6 +261,53 @@ bool Checker::CheckRule(int i) {
     }
   }
   return ok;
+}
+
+void Checker::CheckReopen() {
+  const routing::v1::ReopenPolicy& reopen = proto_.reopen();
+  for (int i = 0; i < reopen.raise_size(); ++i) {
+    const routing::v1::LevelRaise& raise = reopen.raise(i);
+    if (raise.reopens() < 1) {
+      Problem(ReopenLine("raise", i, "reopens"), "reopen raise: reopens must be 1 or more");
+    }
+    if (raise.level() == events::v1::LEVEL_UNSPECIFIED ||
+        !events::v1::Level_IsValid(raise.level())) {
+      Problem(ReopenLine("raise", i, "level"), "reopen raise: no level");
+    }
+  }
+  std::set<std::string> ids;
+  for (int i = 0; i < reopen.specialist_size(); ++i) {
+    const routing::v1::SpecialistRule& rule = reopen.specialist(i);
+    const std::string who =
+        "reopen specialist " + (rule.id().empty() ? "#" + std::to_string(i + 1) : rule.id());
+    if (rule.id().empty() || rule.id().find_first_of(" \t") != std::string::npos) {
+      Problem(ReopenLine("specialist", i, "id"), who + ": no id, or one with spaces");
+    } else if (!ids.insert(rule.id()).second) {
+      Problem(ReopenLine("specialist", i, "id"), who + ": defined twice");
+    }
+    if (rule.unit().empty()) {
+      Problem(ReopenLine("specialist", i, "unit"), who + ": no unit");
+    } else if (!units_.Has(rule.unit())) {
+      Problem(ReopenLine("specialist", i, "unit"),
+              who + ": unknown unit " + rule.unit() + " (not in " + sources_.units_name + ")");
+    }
+    for (const std::string& unit : rule.unit_under()) {
+      if (!units_.Has(unit)) {
+        Problem(ReopenLine("specialist", i, "unit_under"),
+                who + ": unknown unit " + unit + " (not in " + sources_.units_name + ")");
+      }
+    }
+    for (const std::string& prefix : rule.category_prefix()) {
+      if (prefix.empty() ||
+          (!leaves_.empty() &&
+           std::none_of(leaves_.begin(), leaves_.end(),
+                        [&](const std::string& leaf) { return leaf.starts_with(prefix); }))) {
+        Problem(ReopenLine("specialist", i, "category_prefix"),
+                who + ": category " + prefix + " is not in the catalogue (" +
+                    sources_.taxonomy_name + " " + taxonomy_version_ + ")");
+      }
+    }
+  }
 }
 
 Universe Checker::MakeUniverse() const {
@@ -318,6 +379,7 @@ absl::Status Checker::Run() {
     Problem(fallback_line, "unknown fallback unit " + proto_.fallback_unit());
   }
 
+  CheckReopen();
   std::map<std::string, int> first_line_of;
   std::vector<bool> sound(proto_.rule_size());
   for (int i = 0; i < proto_.rule_size(); ++i) {
@@ -401,6 +463,7 @@ absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Build(const RuleSources&
                      return a.precedence() > b.precedence();
                    });
   set->units_ = checker.TakeUnits();
+  set->reopen_ = proto.reopen();
   return std::shared_ptr<const RuleSet>(std::move(set));
 }
 

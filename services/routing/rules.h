@@ -75,7 +75,9 @@ class RuleSet final : public RouteTable, public std::enable_shared_from_this<Rul
   //    region, a category prefix that names no category of the catalogue;
   //  - a rule that can never match: its conditions exclude each other, or a rule of higher
   //    precedence takes every complaint it would match (shadowed);
-  //  - an ambiguous overlap: two rules of equal precedence that one complaint can both match.
+  //  - an ambiguous overlap: two rules of equal precedence that one complaint can both match;
+  //  - the reopen policy's: a raise without a level or for fewer than 1 reopening, a specialist
+  //    rule without an id (or one twice), naming an unknown unit or an unknown category.
   // `version` is recorded in every decision.
   static absl::StatusOr<std::shared_ptr<const RuleSet>> Build(const RuleSources& sources,
                                                               int64_t version);
@@ -102,6 +104,8 @@ class RuleSet final : public RouteTable, public std::enable_shared_from_this<Rul
   // Highest precedence first (file order among equals).
   const std::vector<routing::v1::RoutingRule>& rules() const { return rules_; }
   const UnitHierarchy& units() const { return units_; }
+  // Where reopened cases go and their level after (services/routing/reopen.h).
+  const routing::v1::ReopenPolicy& reopen() const { return reopen_; }
 
  private:
   // "" when `rule` matches, else why not.
@@ -115,6 +119,7 @@ class RuleSet final : public RouteTable, public std::enable_shared_from_this<Rul
   std::string fallback_unit_;
   std::vector<routing::v1::RoutingRule> rules_;
   UnitHierarchy units_;
+  routing::v1::ReopenPolicy reopen_;
 };
 
 // What changed from `before` (null: nothing was in force) to `after`: the body of the

@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/common/proto_time.h"
 #include "libs/kafka/topic_reader.h"
+#include "tests/support/case_client.h"
 #include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 
@@ -41,31 +42,10 @@ class BranchWorkflowTest : public ::testing::Test {
 
   // A new ATM complaint about `branch_`, assigned there and accepted.
   std::string AcceptedComplaint() {
-    std::random_device random;
-    intake::v1::SubmitComplaintRequest submit;
-    submit.set_source("ivr-95533");
-    submit.set_external_id("wf-" + std::to_string(random()) + std::to_string(random()));
-    submit.mutable_customer()->set_phone(testsupport::UniqueMobile());
-    submit.set_category("atm.card_retained");
-    submit.set_description("ATM吞卡");
-    submit.set_branch_code(branch_);
-    auto intake = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
-    grpc::ClientContext context;
-    intake::v1::SubmitComplaintResponse submitted;
-    const grpc::Status status = intake->SubmitComplaint(&context, submit, &submitted);
-    EXPECT_TRUE(status.ok()) << status.error_message();
-    routing::v1::AcceptCaseRequest accept;
-    accept.set_complaint_id(submitted.complaint_id());
-    accept.set_unit(branch_);
-    accept.set_responsible("网点主任 王");
-    accept.set_request_id("accept-1");
-    routing::v1::AcceptCaseResponse accepted;
-    EXPECT_TRUE(Eventually([&] {
-                  grpc::ClientContext c;
-                  return cases_->AcceptCase(&c, accept, &accepted);
-                }).ok())
-        << platform_->LogTail("routing");
-    return submitted.complaint_id();
+    testsupport::CaseClient client(*platform_);
+    const std::string id = client.Submit("atm.card_retained", branch_);
+    if (id.empty() || !client.Accept(id, branch_).ok()) ADD_FAILURE() << platform_->LogTail("routing");
+    return id;
   }
 
   grpc::Status Transfer(const std::string& id, const std::string& from, const std::string& to,

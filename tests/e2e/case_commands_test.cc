@@ -13,6 +13,7 @@
 #include "gtest/gtest.h"
 #include "libs/cases/case_machine.h"
 #include "libs/kafka/topic_reader.h"
+#include "tests/support/case_client.h"
 #include "tests/support/platform.h"
 
 namespace complaints {
@@ -43,30 +44,10 @@ class CaseCommandsTest : public ::testing::Test {
 
   // A new complaint about branch BJ-0101, accepted there.
   std::string AcceptedComplaint() {
-    std::random_device random;
-    intake::v1::SubmitComplaintRequest submit;
-    submit.set_source("ivr-95533");
-    submit.set_external_id("race-" + std::to_string(random()) + std::to_string(random()));
-    submit.mutable_customer()->set_phone(testsupport::UniqueMobile());
-    submit.set_category("atm.card_retained");
-    submit.set_description("ATM吞卡");
-    submit.set_branch_code("BJ-0101");
-    auto intake = intake::v1::IntakeService::NewStub(platform_->Channel("intake"));
-    grpc::ClientContext context;
-    intake::v1::SubmitComplaintResponse submitted;
-    EXPECT_TRUE(intake->SubmitComplaint(&context, submit, &submitted).ok());
-    routing::v1::AcceptCaseRequest accept;
-    accept.set_complaint_id(submitted.complaint_id());
-    accept.set_unit("BJ-0101");
-    accept.set_responsible("王经理");
-    accept.set_request_id("accept-1");
-    routing::v1::AcceptCaseResponse accepted;
-    EXPECT_TRUE(Eventually([&] {
-                  grpc::ClientContext c;
-                  return cases_->AcceptCase(&c, accept, &accepted);
-                }).ok())
-        << platform_->LogTail("routing");
-    return submitted.complaint_id();
+    testsupport::CaseClient client(*platform_);
+    const std::string id = client.Submit("atm.card_retained", "BJ-0101");
+    if (id.empty() || !client.Accept(id, "BJ-0101").ok()) ADD_FAILURE() << platform_->LogTail("routing");
+    return id;
   }
 
   routing::v1::Case GetCase(const std::string& id) {

@@ -133,7 +133,8 @@ class AlertFirer {
     };
   }
 
-  // The complaint's level, and fired_at = the time the clock's schedule gives this alert, not
+  // The complaint's level, an escalation's action and role (EscalationStep), and fired_at =
+  // the time the clock's schedule gives this alert, not
   // the moment it went out: an alert fired again (after a crash between publish and
   // acknowledgement, or once Redis lost the state and it was rebuilt) is the same bytes under the
   // same id. How late it went out is for logs and metrics, not for the event.
@@ -151,6 +152,14 @@ class AlertFirer {
             *alert->mutable_fired_at() =
                 common::ToProtoTime(absl::FromUnixMillis(absl::ToUnixMillis(firing.at)));
           }
+        }
+        // What the policy's escalation step asks of routing, and whom it alerts: as armed.
+        const int index = alert->step() - 1;
+        if (alert->kind() == events::v1::ALERT_KIND_ESCALATION && index >= 0) {
+          if (index < clock.escalation_action_size()) {
+            alert->set_action(clock.escalation_action(index));
+          }
+          if (index < clock.escalation_role_size()) alert->set_role(clock.escalation_role(index));
         }
       }
     };

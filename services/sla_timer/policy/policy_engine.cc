@@ -305,6 +305,10 @@ class Transition {
       case CaseEvent::kReopened:
         OnReopened();
         return;
+      case CaseEvent::kEscalated:
+        // Routing's record of an escalation step; a move it made is the Assigned that follows.
+        Note("escalation step recorded by routing: no clock changes");
+        return;
       case CaseEvent::EVENT_NOT_SET:
         Note("event of an unknown kind: no clock changes");
         return;
@@ -494,7 +498,11 @@ class Transition {
       clock.set_sensitive_period(factors.name);
     }
     for (double fraction : policy.alerts().warn_at()) clock.add_warn_at(fraction * warning_factor);
-    for (const auto& step : policy.alerts().escalation()) *clock.add_escalation() = step.after();
+    for (const auto& step : policy.alerts().escalation()) {
+      *clock.add_escalation() = step.after();
+      clock.add_escalation_action(step.action());
+      clock.add_escalation_role(step.role());
+    }
 
     if (std::any_of(out_.state.active_pauses().begin(), out_.state.active_pauses().end(),
                     [&](int r) { return Listed(policy, r); })) {

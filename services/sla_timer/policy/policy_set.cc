@@ -86,6 +86,9 @@ absl::Status CheckAlerts(const std::string& where, const AlertPlan& alerts) {
   for (int i = 0; i < alerts.escalation_size(); ++i) {
     const std::string step = where + ".escalation[" + std::to_string(i) + "]";
     if (auto s = CheckSpan(step + ".after", alerts.escalation(i).after()); !s.ok()) return s;
+    if (!events::v1::EscalationAction_IsValid(alerts.escalation(i).action())) {
+      return Invalid(step + ".action", "unknown escalation action");
+    }
   }
   return absl::OkStatus();
 }

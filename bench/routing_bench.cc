@@ -1,0 +1,359 @@
+// routing_bench: how fast one routing instance consumes complaints.received.v1, and how long a
+// complaint waits from its record to its assignment at a steady rate (issue 9, item 8: at least
+// 20,000 complaints/s consumed from a pre-filled topic; received -> assignment p99 <= 50 ms at
+// 1,000 complaints/s), with the broker's raw consume ceiling of the same topic beside them.
+//
+//   1. fill: --complaints N new complaints on complaints.received.v1 (the bytes intake
+//      publishes: categories of the catalogue, branches of the hierarchy).
+//   2. raw: that topic read whole by a kafka::Consumer whose handler does nothing.
+//   3. consume: the real routing binary of this build started on an empty Redis (FLUSHALLed)
+//      with a new consumer group: it replays the topics (its first start) and routes every
+//      complaint: time from its first assignment to its N-th (assignments counted from the
+//      assignment topic's high watermarks), and from its start.
+//   4. latency: with routing caught up, --rate new complaints a second for --seconds, open loop
+//      (each due at its slot whether or not routing keeps up); latency = the Kafka timestamp of
+//      the complaint's Assignment (set by routing's producer) - the complaint's slot.
+//
+// Needs a broker whose complaint topics it may fill (bench/run-routing-bench.sh starts a scratch
+// stack) and a Redis of its own (FLUSHALLed). Exit status 0, or 1 on error.
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <grpcpp/grpcpp.h>
+#include <librdkafka/rdkafkacpp.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/events/v1/complaint.pb.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/kafka/consumer.h"
+#include "libs/kafka/producer.h"
+#include "libs/redis/redis_client.h"
+#include "tests/support/process.h"
+
+using namespace complaints;
+
+namespace {
+
+struct Flags {
+  std::string bootstrap = "127.0.0.1:9092";
+  int redis_port = 16404;
+  int complaints = 100000;
+  int rate = 1000;
+  int seconds = 20;
+  std::string routing_binary = COMPLAINTS_ROUTING_BINARY;
+  std::string log_dir = "/tmp";
+  int timeout_s = 900;
+};
+
+bool ParseFlags(int argc, char** argv, Flags& f) {
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (!arg.starts_with("--") || i + 1 >= argc) return false;
+    const std::string value = argv[++i];
+    bool ok = true;
+    if (arg == "--bootstrap") f.bootstrap = value;
+    else if (arg == "--redis-port") ok = absl::SimpleAtoi(value, &f.redis_port);
+    else if (arg == "--complaints") ok = absl::SimpleAtoi(value, &f.complaints);
+    else if (arg == "--rate") ok = absl::SimpleAtoi(value, &f.rate);
+    else if (arg == "--seconds") ok = absl::SimpleAtoi(value, &f.seconds);
+    else if (arg == "--routing-binary") f.routing_binary = value;
+    else if (arg == "--log-dir") f.log_dir = value;
+    else if (arg == "--timeout-s") ok = absl::SimpleAtoi(value, &f.timeout_s);
+    else return false;
+    if (!ok || f.complaints <= 0 || f.rate <= 0 || f.seconds <= 0) return false;
+  }
+  return true;
+}
+
+const char* const kCategories[] = {"fees.annual_fee", "atm.card_retained", "cards.fraud",
+                                   "loans.rate",      "queueing.long_wait", "online_banking.login",
+                                   "mis_selling.wealth", "branch_service.attitude"};
+const char* const kBranches[] = {"BJ-0101", "BJ-0102", "BJ-0202", "SH-0201", "SH-0202", "SH-0203",
+                                 "GZ-0301", "GZ-0302", "SZ-0401", "SZ-0417"};
+
+kafka::OutgoingRecord Complaint(const std::string& id, int i, absl::Time at) {
+  events::v1::ComplaintReceived complaint;
+  complaint.set_complaint_id(id);
+  complaint.set_category(kCategories[i % 8]);
+  complaint.set_branch_code(kBranches[i % 10]);
+  complaint.set_channel(events::v1::CHANNEL_PHONE);
+  complaint.set_level(i % 10 == 0 ? events::v1::LEVEL_MAJOR : events::v1::LEVEL_ORDINARY);
+  complaint.set_urgency(i % 20 == 0 ? events::v1::URGENCY_VERY_URGENT : events::v1::URGENCY_NORMAL);
+  *complaint.mutable_received_at() = common::ToProtoTime(at);
+  return events::ToRecord(events::kReceivedTopic, id, complaint,
+                          common::DeterministicId({id, "received"}), "/complaints/intake", id, at);
+}
+
+// The sum of a topic's partitions' high watermarks: how many records it has taken in.
+class Watermarks {
+ public:
+  static absl::StatusOr<std::unique_ptr<Watermarks>> Open(const std::string& bootstrap) {
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    if (conf->set("bootstrap.servers", bootstrap, err) != RdKafka::Conf::CONF_OK ||
+        conf->set("group.id", "routing-bench-watermarks", err) != RdKafka::Conf::CONF_OK) {
+      return absl::InvalidArgumentError(err);
+    }
+    auto w = std::unique_ptr<Watermarks>(new Watermarks());
+    w->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (!w->consumer_) return absl::UnavailableError(err);
+    return w;
+  }
+  absl::StatusOr<int64_t> Total(const std::string& topic) {
+    if (partitions_.find(topic) == partitions_.end()) {
+      RdKafka::Metadata* metadata = nullptr;
+      if (consumer_->metadata(true, nullptr, &metadata, 10000) != RdKafka::ERR_NO_ERROR) {
+        return absl::UnavailableError("metadata");
+      }
+      std::unique_ptr<RdKafka::Metadata> owned(metadata);
+      for (const auto* t : *metadata->topics()) {
+        if (t->topic() == topic) partitions_[topic] = static_cast<int>(t->partitions()->size());
+      }
+      if (partitions_.find(topic) == partitions_.end()) return absl::NotFoundError(topic);
+    }
+    int64_t total = 0;
+    for (int p = 0; p < partitions_[topic]; ++p) {
+      int64_t low = 0, high = 0;
+      if (consumer_->query_watermark_offsets(topic, p, &low, &high, 5000) != RdKafka::ERR_NO_ERROR) {
+        return absl::UnavailableError("watermarks of " + topic);
+      }
+      total += high;
+    }
+    return total;
+  }
+
+ private:
+  Watermarks() = default;
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
+  std::map<std::string, int> partitions_;
+};
+
+double PerSecond(int64_t n, absl::Duration d) { return n / std::max(1e-9, absl::ToDoubleSeconds(d)); }
+std::string Ms(absl::Duration d) { return absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(d)); }
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Flags flags;
+  if (!ParseFlags(argc, argv, flags)) {
+    std::fprintf(stderr,
+                 "usage: routing_bench [--complaints 100000] [--rate 1000] [--seconds 20]\n"
+                 "  [--bootstrap B] [--redis-port P] [--routing-binary path] [--log-dir D]\n");
+    return 1;
+  }
+  kafka::KafkaConfig kafka_config;
+  kafka_config.bootstrap_servers = flags.bootstrap;
+  auto producer = kafka::Producer::Create(kafka_config);
+  redis::RedisOptions redis_options;
+  redis_options.port = flags.redis_port;
+  auto redis = redis::RedisClient::Connect(redis_options);
+  auto watermarks = Watermarks::Open(flags.bootstrap);
+  if (!producer.ok() || !redis.ok() || !watermarks.ok()) {
+    std::fprintf(stderr, "set-up: kafka %s, redis %s\n", producer.status().ToString().c_str(),
+                 redis.status().ToString().c_str());
+    return 1;
+  }
+  const std::string run = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
+
+  // 1. fill
+  auto received_before = (*watermarks)->Total(events::kReceivedTopic);
+  if (!received_before.ok()) {
+    std::fprintf(stderr, "%s\n", received_before.status().ToString().c_str());
+    return 1;
+  }
+  {
+    const absl::Time start = absl::Now();
+    std::vector<kafka::OutgoingRecord> batch;
+    for (int i = 0; i < flags.complaints; ++i) {
+      batch.push_back(Complaint(absl::StrCat("RT", run, "-", i), i, absl::Now()));
+      if (batch.size() == 10000 || i + 1 == flags.complaints) {
+        if (auto s = (*producer)->Publish(batch); !s.ok()) {
+          std::fprintf(stderr, "fill: %s\n", s.ToString().c_str());
+          return 1;
+        }
+        batch.clear();
+      }
+    }
+    std::printf("fill: %d complaints on %s in %.1f s\n", flags.complaints, events::kReceivedTopic,
+                absl::ToDoubleSeconds(absl::Now() - start));
+    std::fflush(stdout);
+  }
+  const int64_t on_topic = *received_before + flags.complaints;
+
+  // 2. raw
+  {
+    kafka::ConsumerOptions options;
+    options.group_id = absl::StrCat("routing-bench-raw-", run);
+    options.topics = {events::kReceivedTopic};
+    auto consumer = kafka::Consumer::Create(kafka_config, options, producer->get());
+    if (!consumer.ok()) return 1;
+    int64_t seen = 0;
+    absl::Time first = absl::InfiniteFuture();
+    const absl::Time start = absl::Now();
+    absl::Status ran = (*consumer)->RunBatches(
+        [&](const std::vector<kafka::IncomingRecord>& records) {
+          if (seen == 0) first = absl::Now();
+          seen += static_cast<int64_t>(records.size());
+          if (seen >= on_topic || absl::Now() - start > absl::Seconds(flags.timeout_s)) {
+            (*consumer)->Stop();
+          }
+          return std::vector<absl::Status>(records.size());
+        },
+        500);
+    if (!ran.ok() || seen < on_topic) {
+      std::fprintf(stderr, "raw: read %lld of %lld\n", static_cast<long long>(seen),
+                   static_cast<long long>(on_topic));
+      return 1;
+    }
+    const absl::Duration d = absl::Now() - first;
+    std::printf("raw ceiling: %lld records of %s read by a consumer that does nothing: %.1f s, "
+                "%.0f records/s\n",
+                static_cast<long long>(seen), events::kReceivedTopic, absl::ToDoubleSeconds(d),
+                PerSecond(seen, d));
+    std::fflush(stdout);
+  }
+
+  // 3. consume: the real routing on an empty Redis, new group.
+  (*redis)->Command({"FLUSHALL"}).IgnoreError();
+  auto assigned_before = (*watermarks)->Total(events::kAssignmentsTopic);
+  if (!assigned_before.ok()) return 1;
+  const int grpc_port = testsupport::FreePort();
+  testsupport::ChildProcess routing(
+      flags.routing_binary, {},
+      {{"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
+       {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
+       {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
+       {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("routing-bench-", run)},
+       {"COMPLAINTS_LOG_LEVEL", "warn"}},
+      absl::StrCat(flags.log_dir, "/routing-bench-", run, ".log"));
+  const absl::Time started = absl::Now();
+  // Every complaint on the topic is routed once by this new group on an empty Redis (earlier
+  // runs' complaints too: their cases are gone with the FLUSHALL).
+  const int64_t want = on_topic;
+  absl::Time first_assignment = absl::InfiniteFuture();
+  int64_t done = 0;
+  while (absl::Now() - started < absl::Seconds(flags.timeout_s)) {
+    if (!routing.Running()) {
+      std::fprintf(stderr, "routing exited: see %s\n", routing.log_file().c_str());
+      return 1;
+    }
+    auto total = (*watermarks)->Total(events::kAssignmentsTopic);
+    if (total.ok()) {
+      done = *total - *assigned_before;
+      if (done > 0 && first_assignment == absl::InfiniteFuture()) first_assignment = absl::Now();
+      if (done >= want) break;
+    }
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  const absl::Time finished = absl::Now();
+  if (done < want) {
+    std::fprintf(stderr, "consume: %lld of %lld assigned within %d s\n",
+                 static_cast<long long>(done), static_cast<long long>(want), flags.timeout_s);
+    return 1;
+  }
+  std::printf("routing consume: %lld complaints routed in %.1f s from the first assignment: "
+              "%.0f complaints/s (%.1f s from its start, %.0f/s)\n",
+              static_cast<long long>(want), absl::ToDoubleSeconds(finished - first_assignment),
+              PerSecond(want, finished - first_assignment),
+              absl::ToDoubleSeconds(finished - started), PerSecond(want, finished - started));
+  std::fflush(stdout);
+
+  // 4. latency at a steady rate: a consumer of the assignment topic matches the complaints.
+  std::mutex mu;
+  std::map<std::string, absl::Time> slots;  // complaint id -> when it was due
+  std::vector<absl::Duration> latencies;
+  const int total_latency = flags.rate * flags.seconds;
+  kafka::ConsumerOptions options;
+  options.group_id = absl::StrCat("routing-bench-latency-", run);
+  options.topics = {events::kAssignmentsTopic};
+  auto reader = kafka::Consumer::Create(kafka_config, options, producer->get());
+  if (!reader.ok()) return 1;
+  std::atomic<int64_t> read{0};
+  std::thread reading([&] {
+    (*reader)->RunBatches(
+        [&](const std::vector<kafka::IncomingRecord>& records) {
+          std::lock_guard lock(mu);
+          for (const auto& r : records) {
+            ++read;
+            events::v1::Assignment a;
+            if (!a.ParseFromString(r.value)) continue;
+            auto it = slots.find(a.complaint_id());
+            if (it == slots.end()) continue;
+            latencies.push_back(r.timestamp - it->second);
+            slots.erase(it);
+          }
+          if (static_cast<int>(latencies.size()) >= total_latency) (*reader)->Stop();
+          return std::vector<absl::Status>(records.size());
+        },
+        500).IgnoreError();
+  });
+  // The reader first catches up with the topic (the consume phase's assignments).
+  auto assigned_now = (*watermarks)->Total(events::kAssignmentsTopic);
+  while (assigned_now.ok() && read.load() < *assigned_now) absl::SleepFor(absl::Milliseconds(100));
+  const absl::Time begin = absl::Now() + absl::Milliseconds(100);
+  const absl::Duration interval = absl::Seconds(1) / flags.rate;
+  int sent = 0;
+  while (sent < total_latency) {
+    // Everything due by now, in one publish (open loop: a slow publish makes the next batch
+    // bigger, not later).
+    const absl::Time now = absl::Now();
+    std::vector<kafka::OutgoingRecord> due;
+    {
+      std::lock_guard lock(mu);
+      while (sent < total_latency && begin + interval * sent <= now) {
+        const std::string id = absl::StrCat("RL", run, "-", sent);
+        const absl::Time slot = begin + interval * sent;
+        slots[id] = slot;
+        due.push_back(Complaint(id, sent, slot));
+        ++sent;
+      }
+    }
+    if (!due.empty()) {
+      if (auto s = (*producer)->Publish(due); !s.ok()) {
+        std::fprintf(stderr, "latency publish: %s\n", s.ToString().c_str());
+        return 1;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(2));
+  }
+  const absl::Time wait_until = absl::Now() + absl::Seconds(60);
+  for (;;) {
+    {
+      std::lock_guard lock(mu);
+      if (static_cast<int>(latencies.size()) >= total_latency || absl::Now() > wait_until) break;
+    }
+    absl::SleepFor(absl::Milliseconds(100));
+  }
+  (*reader)->Stop();
+  reading.join();
+  routing.Stop();
+  std::sort(latencies.begin(), latencies.end());
+  if (latencies.empty()) {
+    std::fprintf(stderr, "latency: no assignment seen\n");
+    return 1;
+  }
+  const auto at = [&](double q) {
+    return latencies[std::min(latencies.size() - 1, static_cast<size_t>(q * latencies.size()))];
+  };
+  std::printf("received -> assignment at %d/s for %d s (%zu of %d assigned): p50 %s, p99 %s, "
+              "max %s\n",
+              flags.rate, flags.seconds, latencies.size(), total_latency, Ms(at(0.5)).c_str(),
+              Ms(at(0.99)).c_str(), Ms(latencies.back()).c_str());
+  return static_cast<int>(latencies.size()) == total_latency ? 0 : 1;
+}
