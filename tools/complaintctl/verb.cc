@@ -1,15 +1,12 @@
 #include "tools/complaintctl/verb.h"
 
-#include <cstdlib>
-
-#include "libs/grpcutil/client_credentials.h"
-
 #include <chrono>
 #include <cstdlib>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/grpcutil/client_credentials.h"
 
 namespace complaints::complaintctl {
 namespace {
