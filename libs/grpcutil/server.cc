@@ -37,6 +37,11 @@ absl::StatusOr<ServerOptions> ServerOptions::FromConfig(const common::Config& co
                                                         std::string_view default_address) {
   ServerOptions options;
   options.address = config.GetString("grpc.address", default_address);
+  // A certificate named without its key (or the reverse) is a mistake, whatever the defaults.
+  if (config.GetString("grpc.tls.cert_file").empty() !=
+      config.GetString("grpc.tls.key_file").empty()) {
+    return absl::InvalidArgumentError("grpc.tls.cert_file and grpc.tls.key_file go together");
+  }
   auto plaintext = config.GetBool("grpc.plaintext", false);
   if (!plaintext.ok()) return plaintext.status();
   if (!*plaintext) {
@@ -48,9 +53,6 @@ absl::StatusOr<ServerOptions> ServerOptions::FromConfig(const common::Config& co
     options.tls.cert_file = config.GetString("grpc.tls.cert_file");
     options.tls.key_file = config.GetString("grpc.tls.key_file");
     options.tls.client_ca_file = config.GetString("grpc.tls.client_ca_file");
-  }
-  if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
-    return absl::InvalidArgumentError("grpc.tls.cert_file and grpc.tls.key_file go together");
   }
   auto grace_ms = config.GetInt("grpc.shutdown_grace_ms", 10000);
   if (!grace_ms.ok()) return grace_ms.status();
