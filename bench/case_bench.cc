@@ -258,6 +258,8 @@ int main(int argc, char** argv) {
             {"COMPLAINTS_REDIS_HOST", f.redis_host},
             {"COMPLAINTS_REDIS_PORT", std::to_string(f.redis_port)},
             {"COMPLAINTS_GRPC_ADDRESS", address},
+            // Plaintext on purpose: the figures compare with earlier runs; TLS costs are not measured here.
+            {"COMPLAINTS_GRPC_PLAINTEXT", "true"},
             {"COMPLAINTS_KAFKA_GROUP_ID", "case-bench-" + run},
             {"COMPLAINTS_LOG_LEVEL", "warn"},
         },

@@ -1170,6 +1170,8 @@ int Run(const Flags& f) {
             {"COMPLAINTS_REDIS_HOST", f.redis_host},
             {"COMPLAINTS_REDIS_PORT", std::to_string(f.redis_port)},
             {"COMPLAINTS_GRPC_ADDRESS", address},
+            // Plaintext on purpose: the figures compare with earlier runs; TLS costs are not measured here.
+            {"COMPLAINTS_GRPC_PLAINTEXT", "true"},
             {"COMPLAINTS_KAFKA_GROUP_ID", group},
             {"COMPLAINTS_LOG_LEVEL", f.intake_log_level},
             {"COMPLAINTS_INTAKE_CUSTOMER_KEY_SECRET", "intake-bench-" + run},

@@ -375,6 +375,8 @@ int main(int argc, char** argv) {
           {"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
           {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
           {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
+          // Plaintext on purpose: the figures compare with earlier runs; TLS costs are not measured here.
+          {"COMPLAINTS_GRPC_PLAINTEXT", "true"},
           {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("rebuild-bench-", run, "-", name)},
           {"COMPLAINTS_LOG_LEVEL", "info"},
           {"COMPLAINTS_ROUTING_BATCHED", batched},

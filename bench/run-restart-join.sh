@@ -24,7 +24,7 @@ binary="$BUILD_DIR/services/sla_timer/sla_timer"
 start_timer() {
   local name=$1 group=$2 instance=$3 port=$4
   COMPLAINTS_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP COMPLAINTS_REDIS_PORT=$REDIS_PORT \
-    COMPLAINTS_GRPC_ADDRESS=127.0.0.1:$port COMPLAINTS_KAFKA_GROUP_ID=$group \
+    COMPLAINTS_GRPC_ADDRESS=127.0.0.1:$port COMPLAINTS_GRPC_PLAINTEXT=true COMPLAINTS_KAFKA_GROUP_ID=$group \
     COMPLAINTS_KAFKA_GROUP_INSTANCE_ID=$instance COMPLAINTS_SLA_REDIS_PREFIX=$group \
     "$binary" >"$work/$name.log" 2>&1 &
   echo $!

@@ -37,6 +37,8 @@ The stack is running (clock ${COMPLAINTS_CLOCK_FACTOR}x real time):
   gRPC: intake :50051  routing :50052  sla_timer :50053  followup :50054  analytics :50055
   metrics (Prometheus text): http://127.0.0.1:50151/metrics ... :50155 (gRPC port + 100)
   logs: .stack/services/*.log
+  mutual TLS: every call needs a credential of .certs/ (deploy/certs.sh; README "Who may do what")
+Who read or changed a complaint: $BUILD_DIR/tools/access_trail --bootstrap 127.0.0.1:${KAFKA_PORT:-9092} <complaint id>
 Look at the topics:   kcat -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
 Dead letters:         kcat -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
 Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start

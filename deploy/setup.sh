@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   librdkafka-dev libhiredis-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools kcat grpc-proto tzdata zlib1g-dev libre2-dev libssl-dev
-  libcpp-httplib-dev prometheus clang libfuzzer-14-dev
+  libcpp-httplib-dev prometheus clang libfuzzer-14-dev openssl
 )
 # A JDK and Maven are often there already (not always from Debian's packages).
 command -v java >/dev/null || packages+=(default-jre-headless)
@@ -37,4 +37,6 @@ if [ ! -f "$libs/.complete-$kafka_version" ]; then
   mvn -q -B -f "$here/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$libs"
   touch "$libs/.complete-$kafka_version"
 fi
+# The local CA and the credentials of the services and of each role (mutual TLS, README.md).
+"$here/certs.sh"
 echo "setup: ready (Kafka $kafka_version)"

@@ -29,6 +29,7 @@
 #include "complaints/sla/v1/sla.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/grpcutil/client_credentials.h"
 #include "libs/common/ids.h"
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_reader.h"
@@ -177,8 +178,11 @@ int main(int argc, char** argv) {
   // What intake decided for each call: level, urgency and category with the rules and reasons
   // behind them, and the customer's risk tags, as the agent sees them during the call.
   // Complaints merged into an open one have no case of their own and skip the workflow.
+  // Each step as the system that does it in a bank: an agent reads intake's decisions, each
+  // branch works its own cases with its own credential, the contact systems (telephony) record
+  // follow-up outcomes, operations reads the figures (deploy/authz/policy.textproto).
   auto intake = intake::v1::IntakeService::NewStub(
-      grpc::CreateChannel(options.host + ":50051", grpc::InsecureChannelCredentials()));
+      grpcutil::ClientChannel(options.host + ":50051", "agent:alice"));
   std::printf("\n== intake's decisions (IntakeService.GetComplaint)\n");
   std::vector<std::string> routed_ids;
   for (const std::string& id : complaint_ids) {
@@ -202,7 +206,17 @@ int main(int argc, char** argv) {
 
   // 2. Branches and departments work their cases.
   auto cases = routing::v1::CaseService::NewStub(
-      grpc::CreateChannel(options.host + ":50052", grpc::InsecureChannelCredentials()));
+      grpcutil::ClientChannel(options.host + ":50052", "agent:alice"));
+  // The case's unit, working its case: the unit in its commands is its credential's.
+  std::map<std::string, std::unique_ptr<routing::v1::CaseService::Stub>> branch_stubs;
+  const auto branch = [&](const std::string& unit) -> routing::v1::CaseService::Stub& {
+    auto& stub = branch_stubs[unit];
+    if (stub == nullptr) {
+      stub = routing::v1::CaseService::NewStub(
+          grpcutil::ClientChannel(options.host + ":50052", "branch:" + unit));
+    }
+    return *stub;
+  };
   std::map<std::string, Plan> plans;
   std::map<std::string, std::string> units;
   int accepted_count = 0, resolved = 0;
@@ -237,7 +251,7 @@ int main(int argc, char** argv) {
     if (auto s = Retry(
             [&] {
               grpc::ClientContext c;
-              return cases->AcceptCase(&c, accept, &accepted);
+              return branch(got.case_().unit()).AcceptCase(&c, accept, &accepted);
             },
             absl::Seconds(30));
         !s.ok()) {
@@ -256,7 +270,7 @@ int main(int argc, char** argv) {
     Retry(
         [&] {
           grpc::ClientContext c;
-          return cases->LogContact(&c, contact, &contacted);
+          return branch(got.case_().unit()).LogContact(&c, contact, &contacted);
         },
         absl::Seconds(30))
         .IgnoreError();
@@ -271,7 +285,7 @@ int main(int argc, char** argv) {
     if (Retry(
             [&] {
               grpc::ClientContext c;
-              return cases->ResolveCase(&c, resolve, &done);
+              return branch(got.case_().unit()).ResolveCase(&c, resolve, &done);
             },
             absl::Seconds(30))
             .ok()) {
@@ -283,7 +297,7 @@ int main(int argc, char** argv) {
 
   // 3. The contact centre calls the customers back.
   auto followup = followup::v1::FollowUpService::NewStub(
-      grpc::CreateChannel(options.host + ":50054", grpc::InsecureChannelCredentials()));
+      grpcutil::ClientChannel(options.host + ":50054", "telephony:ivr-1"));
   auto tasks = kafka::TopicReader::Open(options.bootstrap, "followup.tasks.v1");
   if (!tasks.ok()) {
     std::fprintf(stderr, "%s\n", tasks.status().ToString().c_str());
@@ -426,7 +440,7 @@ int main(int argc, char** argv) {
   std::printf("waiting up to %.0f s for the accept deadlines of unaccepted cases to pass...\n",
               options.deadline_wait_seconds);
   auto analytics = analytics::v1::AnalyticsService::NewStub(
-      grpc::CreateChannel(options.host + ":50055", grpc::InsecureChannelCredentials()));
+      grpcutil::ClientChannel(options.host + ":50055", "operations:ops"));
   const absl::Time wait_until = absl::Now() + absl::Seconds(options.deadline_wait_seconds);
   for (;;) {
     int breached = 0, ignored = 0;
@@ -503,7 +517,7 @@ int main(int argc, char** argv) {
 
   // 6. What each unit's supervisor sees on its SLA worklist now.
   auto sla = sla::v1::SlaService::NewStub(
-      grpc::CreateChannel(options.host + ":50053", grpc::InsecureChannelCredentials()));
+      grpcutil::ClientChannel(options.host + ":50053", "operations:ops"));
   std::printf("\n== SLA worklists of this run's units (SlaService.ListUnitDeadlines, next 24 h)\n");
   std::set<std::string> unit_names;
   for (const auto& [id, unit] : units) unit_names.insert(unit);

@@ -1,5 +1,7 @@
 // health_probe <host:port> [timeout_seconds]: waits until the gRPC server answers the standard
 // health check with SERVING (exit 0) or the timeout passes (exit 1). Used by deploy/services.sh.
+// Connects with mutual TLS as operations:ops (COMPLAINTS_PROBE_PRINCIPAL), or in plaintext
+// under COMPLAINTS_GRPC_PLAINTEXT=true (grpcutil::ClientChannel).
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -8,6 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/grpcutil/client_credentials.h"
 
 int main(int argc, char** argv) {
   if (argc < 2) {
@@ -17,7 +20,9 @@ int main(int argc, char** argv) {
   const int timeout_seconds = argc > 2 ? std::atoi(argv[2]) : 30;
   const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
   auto stub = grpc::health::v1::Health::NewStub(
-      grpc::CreateChannel(argv[1], grpc::InsecureChannelCredentials()));
+      complaints::grpcutil::ClientChannel(argv[1], std::getenv("COMPLAINTS_PROBE_PRINCIPAL") != nullptr
+                                                       ? std::getenv("COMPLAINTS_PROBE_PRINCIPAL")
+                                                       : "operations:ops"));
   for (;;) {
     grpc::ClientContext context;
     context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));

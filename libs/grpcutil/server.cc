@@ -37,11 +37,22 @@ absl::StatusOr<ServerOptions> ServerOptions::FromConfig(const common::Config& co
                                                         std::string_view default_address) {
   ServerOptions options;
   options.address = config.GetString("grpc.address", default_address);
-  options.tls.cert_file = config.GetString("grpc.tls.cert_file");
-  options.tls.key_file = config.GetString("grpc.tls.key_file");
-  options.tls.client_ca_file = config.GetString("grpc.tls.client_ca_file");
-  if (options.tls.cert_file.empty() != options.tls.key_file.empty()) {
+  // A certificate named without its key (or the reverse) is a mistake, whatever the defaults.
+  if (config.GetString("grpc.tls.cert_file").empty() !=
+      config.GetString("grpc.tls.key_file").empty()) {
     return absl::InvalidArgumentError("grpc.tls.cert_file and grpc.tls.key_file go together");
+  }
+  auto plaintext = config.GetBool("grpc.plaintext", false);
+  if (!plaintext.ok()) return plaintext.status();
+  if (!*plaintext) {
+    const std::string dir = config.GetString("grpc.tls.dir", COMPLAINTS_DEFAULT_CERTS_DIR);
+    options.tls.cert_file = config.GetString("grpc.tls.cert_file", dir + "/server.crt");
+    options.tls.key_file = config.GetString("grpc.tls.key_file", dir + "/server.key");
+    options.tls.client_ca_file = config.GetString("grpc.tls.client_ca_file", dir + "/ca.crt");
+  } else {
+    options.tls.cert_file = config.GetString("grpc.tls.cert_file");
+    options.tls.key_file = config.GetString("grpc.tls.key_file");
+    options.tls.client_ca_file = config.GetString("grpc.tls.client_ca_file");
   }
   auto grace_ms = config.GetInt("grpc.shutdown_grace_ms", 10000);
   if (!grace_ms.ok()) return grace_ms.status();
@@ -65,9 +76,13 @@ absl::Status ServerRunner::Start() {
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options_.address, *credentials, &port_);
-  for (grpc::Service* service : services_) builder.RegisterService(service);
+  for (grpc::Service* service : services_) {
+    if (authorization_ != nullptr) authorization_->Install(service);
+    builder.RegisterService(service);
+  }
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<MetricsInterceptorFactory>());
+  if (authorization_ != nullptr) interceptors.push_back(authorization_->MaskingInterceptorFactory());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
   std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
   if (server == nullptr || port_ == 0) {
@@ -79,8 +94,14 @@ absl::Status ServerRunner::Start() {
     server_->GetHealthCheckService()->SetServingStatus(true);
     server_->GetHealthCheckService()->SetServingStatus(std::string(kLivenessService), true);
   }
-  common::ModuleLogger("grpc")->info("listening on {} (port {}, {})", options_.address, port_,
-                                     options_.tls.cert_file.empty() ? "plaintext" : "TLS");
+  if (options_.tls.cert_file.empty()) {
+    common::ModuleLogger("grpc")->warn(
+        "listening on {} (port {}) in PLAINTEXT: callers are not authenticated (a development "
+        "setting, grpc.plaintext; never in production)", options_.address, port_);
+  } else {
+    common::ModuleLogger("grpc")->info("listening on {} (port {}, {})", options_.address, port_,
+                                       options_.tls.client_ca_file.empty() ? "TLS" : "mutual TLS");
+  }
   return absl::OkStatus();
 }
 

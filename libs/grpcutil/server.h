@@ -11,6 +11,7 @@
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "libs/common/config.h"
+#include "libs/grpcutil/authorization.h"
 
 namespace complaints::grpcutil {
 
@@ -25,8 +26,11 @@ struct ServerOptions {
   TlsOptions tls;
   absl::Duration shutdown_grace = absl::Seconds(10);
 
-  // From `grpc.address`, `grpc.tls.cert_file`, `grpc.tls.key_file`, `grpc.tls.client_ca_file`,
-  // `grpc.shutdown_grace_ms`.
+  // From `grpc.address`, `grpc.tls.*`, `grpc.shutdown_grace_ms`. Mutual TLS unless
+  // `grpc.plaintext = true` (a development setting, warned about at start): the certificate,
+  // key and client CA are `grpc.tls.cert_file`, `grpc.tls.key_file`, `grpc.tls.client_ca_file`,
+  // by default server.crt, server.key and ca.crt in `grpc.tls.dir` (deploy/certs.sh makes them
+  // in <repo>/.certs).
   static absl::StatusOr<ServerOptions> FromConfig(const common::Config& config,
                                                   std::string_view default_address);
 };
@@ -48,6 +52,11 @@ class ServerRunner {
 
   // Services must outlive the runner.
   void AddService(grpc::Service* service);
+  // Every service's calls go through `authorization` (authorization.h), installed at Start.
+  // Without one, every caller may call everything (unit tests of the runner only).
+  void SetAuthorization(std::shared_ptr<Authorization> authorization) {
+    authorization_ = std::move(authorization);
+  }
   absl::Status Start();
   int port() const { return port_; }
 
@@ -63,6 +72,7 @@ class ServerRunner {
  private:
   ServerOptions options_;
   std::vector<grpc::Service*> services_;
+  std::shared_ptr<Authorization> authorization_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   std::mutex mu_;  // orders SetServing against Shutdown

@@ -56,6 +56,7 @@ TEST(ServiceRuntimeTest, RedisOutOfMemoryIsRetriedWhileNotServing) {
   ServiceContext ctx;
   ctx.service_name = "runtime-test";
   ctx.config.Set("grpc.address", "127.0.0.1:0");
+  ctx.config.Set("grpc.plaintext", "true");  // health only: TLS is authorization_test's
   ctx.config.Set("kafka.group_id", Unique("group"));
   ctx.kafka.bootstrap_servers = EnvOr("KAFKA_BOOTSTRAP", "127.0.0.1:9092");
   ctx.kafka.client_id = "runtime_integration_test";

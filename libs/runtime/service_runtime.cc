@@ -67,12 +67,50 @@ std::string MetricsAddress(const common::Config& config, const std::string& grpc
   return absl::StrCat(grpc_address.substr(0, colon), ":", port == 0 ? 0 : port + 100);
 }
 
+absl::StatusOr<std::unique_ptr<AccessControl>> MakeAccessControl(ServiceContext& ctx,
+                                                                 bool plaintext) {
+  auto policy = authz::AccessPolicy::FromFile(
+      ctx.config.GetString("authz.policy_file", COMPLAINTS_DEFAULT_AUTHZ_POLICY));
+  if (!policy.ok()) return policy.status();
+  auto units = authz::UnitTree::FromFile(
+      ctx.config.GetString("authz.units_file", COMPLAINTS_DEFAULT_UNITS_FILE));
+  if (!units.ok()) return units.status();
+  auto audit = ctx.config.GetBool("authz.audit", true);
+  if (!audit.ok()) return audit.status();
+  auto control = std::make_unique<AccessControl>();
+  control->pool = std::make_unique<redis::RedisPool>(ctx.redis, 4);
+  control->resolver = std::make_unique<LedgerCaseUnitResolver>(control->pool.get());
+  grpcutil::AuthorizationOptions options{
+      .policy = std::make_shared<const authz::AccessPolicy>(*std::move(policy)),
+      .units = std::make_shared<const authz::UnitTree>(*std::move(units)),
+      .resolver = control->resolver.get(),
+  };
+  if (*audit) {
+    control->audit = std::make_unique<AuditPublisher>(ctx.producer.get(), ctx.clock.get(),
+                                                      ctx.service_name);
+    options.audit = [publisher = control->audit.get()](const grpcutil::AccessRecord& record) {
+      publisher->Record(record);
+    };
+  }
+  if (plaintext) {
+    options.plaintext_principal =
+        ctx.config.GetString("authz.plaintext_principal", "admin:plaintext");
+    common::ModuleLogger("authz")->warn(
+        "plaintext gRPC: every caller is taken to be {} (grpc.plaintext is for development only)",
+        options.plaintext_principal);
+  }
+  control->authorization = std::make_shared<grpcutil::Authorization>(std::move(options));
+  return control;
+}
+
 std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
                                                         std::string_view default_address,
                                                         std::vector<grpc::Service*> services) {
   const grpcutil::ServerOptions options =
       ValueOrDie(grpcutil::ServerOptions::FromConfig(ctx.config, default_address));
   auto server = std::make_unique<grpcutil::ServerRunner>(options);
+  ctx.access_control = ValueOrDie(MakeAccessControl(ctx, options.tls.cert_file.empty()));
+  server->SetAuthorization(ctx.access_control->authorization);
   for (grpc::Service* service : services) server->AddService(service);
   CheckOk(server->Start());
   const std::string metrics_address = MetricsAddress(ctx.config, options.address);

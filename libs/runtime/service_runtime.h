@@ -15,6 +15,7 @@
 #include "libs/kafka/producer.h"
 #include "libs/metrics/http_exporter.h"
 #include "libs/redis/redis_client.h"
+#include "libs/runtime/access_control.h"
 #include "libs/runtime/health.h"
 #include "libs/runtime/rebuild_guard.h"
 
@@ -34,6 +35,9 @@ struct ServiceContext {
   std::shared_ptr<DependencyHealth> health = std::make_shared<DependencyHealth>();
   // Serves /metrics (libs/metrics) from StartGrpcServer on.
   std::unique_ptr<metrics::HttpExporter> metrics_exporter;
+  // Who may do what on the gRPC server (access_control.h), from StartGrpcServer on. Declared
+  // after the producer: it is gone (its audit queue published) before the producer goes.
+  std::unique_ptr<AccessControl> access_control;
 };
 
 // Reads `--config <file>` (optional) from argv, applies COMPLAINTS_* environment overrides,
@@ -55,9 +59,15 @@ T ValueOrDie(absl::StatusOr<T> value) {
 std::string MetricsAddress(const common::Config& config, const std::string& grpc_address);
 
 // Starts the gRPC server (address from `grpc.address`, else `default_address`) with `services`,
-// and the /metrics exporter (MetricsAddress). The gRPC health check (grpc.health.v1) follows
+// and the /metrics exporter (MetricsAddress). Mutual TLS unless `grpc.plaintext`
+// (grpcutil::ServerOptions), and every call authorized by the access policy (access_control.h). The gRPC health check (grpc.health.v1) follows
 // ctx.health: NOT_SERVING while a consumer retries an infrastructure failure (Redis or Kafka
 // down, a topic missing...), SERVING again after.
+// The access control of ctx's server from its settings (access_control.h); `plaintext`: the
+// server has no TLS, so callers are taken to be `authz.plaintext_principal`.
+absl::StatusOr<std::unique_ptr<AccessControl>> MakeAccessControl(ServiceContext& ctx,
+                                                                 bool plaintext);
+
 std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
                                                         std::string_view default_address,
                                                         std::vector<grpc::Service*> services);

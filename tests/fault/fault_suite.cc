@@ -45,6 +45,7 @@
 #include "complaints/routing/v1/routing.grpc.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "libs/grpcutil/client_credentials.h"
 #include "libs/cases/case_machine.h"
 #include "libs/common/proto_time.h"
 #include "libs/kafka/consumer.h"
@@ -123,8 +124,8 @@ class Instance {
     env_["COMPLAINTS_GRPC_ADDRESS"] = "127.0.0.1:" + std::to_string(port_);
     env_["COMPLAINTS_METRICS_ADDRESS"] = "127.0.0.1:0";  // any free port: not scraped here
     env_["COMPLAINTS_KAFKA_GROUP_INSTANCE_ID"] = service_ + "-" + std::to_string(index_);
-    channel_ = grpc::CreateChannel("127.0.0.1:" + std::to_string(port_),
-                                   grpc::InsecureChannelCredentials());
+    // As the platform's administrator (mutual TLS): the suite plays every role at once.
+    channel_ = grpcutil::ClientChannel("127.0.0.1:" + std::to_string(port_));
   }
 
   void Start() {

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "httplib.h"
 #include "libs/common/files.h"
+#include "libs/grpcutil/client_credentials.h"
 
 namespace complaints::testsupport {
 namespace {
@@ -63,7 +64,12 @@ Platform::~Platform() {
 }
 
 std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) const {
-  return grpc::CreateChannel(Address(service), grpc::InsecureChannelCredentials());
+  return Channel(service, grpcutil::kDefaultClientPrincipal);
+}
+
+std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service,
+                                                 const std::string& principal) const {
+  return grpcutil::ClientChannel(Address(service), principal);
 }
 
 std::string Platform::Address(const std::string& service) const {

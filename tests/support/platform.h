@@ -29,7 +29,11 @@ class Platform {
   // Waits until every process answers the gRPC health check with SERVING.
   bool WaitUntilServing(absl::Duration timeout);
 
+  // A channel to `service` over mutual TLS as `principal` ("branch:BJ-0101", a credential of
+  // deploy/certs.sh); without one, as the administrator, whose rights cover every RPC.
   std::shared_ptr<grpc::Channel> Channel(const std::string& service) const;
+  std::shared_ptr<grpc::Channel> Channel(const std::string& service,
+                                         const std::string& principal) const;
   // "127.0.0.1:<port>" of a service's gRPC server, for clients run as processes.
   std::string Address(const std::string& service) const;
   // The service's /metrics, in the Prometheus text format ("" if it cannot be fetched).

@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "libs/grpcutil/client_credentials.h"
 
 namespace complaints::complaintctl {
 namespace {
@@ -63,8 +64,13 @@ Endpoints EndpointsFrom(const Arguments& args) {
   };
 }
 
+// Over mutual TLS as $COMPLAINTCTL_PRINCIPAL (a credential of deploy/certs.sh), the platform's
+// administrator by default: the operator's tool submits, reads and watches alerts.
 std::shared_ptr<grpc::Channel> Invocation::Channel(const std::string& address) const {
-  return grpc::CreateChannel(address, grpc::InsecureChannelCredentials());
+  const char* principal = std::getenv("COMPLAINTCTL_PRINCIPAL");
+  return grpcutil::ClientChannel(address, principal != nullptr && *principal != '\0'
+                                              ? principal
+                                              : grpcutil::kDefaultClientPrincipal);
 }
 
 std::unique_ptr<grpc::ClientContext> Invocation::Context() const {
