@@ -799,6 +799,7 @@ std::string CaseKind(const events::v1::CaseEvent& e) {
     case events::v1::CaseEvent::kNewFactsRecorded: return "case.new_facts";
     case events::v1::CaseEvent::kExtensionApproved: return "case.extension_approved";
     case events::v1::CaseEvent::kExtensionRefused: return "case.extension_refused";
+    case events::v1::CaseEvent::kEscalated: return "case.escalated";
     default: return "case.other";
   }
 }
