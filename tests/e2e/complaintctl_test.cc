@@ -17,6 +17,7 @@
 #include "libs/kafka/kafka_config.h"
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_reader.h"
+#include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 #include "tests/support/process.h"
 
@@ -175,11 +176,12 @@ TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
 
   // Show, once routing has assigned it: the timeline grows as the services catch up.
   CommandResult shown;
-  const absl::Time deadline = absl::Now() + absl::Seconds(60);
-  do {
-    shown = Ctl(with({"show", id}));
-  } while (shown.output.find("assigned to BJ-0101") == std::string::npos &&
-           absl::Now() < deadline);
+  testsupport::WaitFor(
+      [&] {
+        shown = Ctl(with({"show", id}));
+        return shown.output.find("assigned to BJ-0101") != std::string::npos;
+      },
+      absl::Seconds(60));
   ASSERT_EQ(shown.exit_code, 0) << shown.output;
   EXPECT_THAT(shown.output, HasSubstr("assigned to BJ-0101"));
   EXPECT_THAT(shown.output, HasSubstr("case: assigned at BJ-0101"));
@@ -188,10 +190,12 @@ TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
   EXPECT_THAT(shown.output, ::testing::Not(HasSubstr("张三丰")));
 
   CommandResult worklist;
-  const absl::Time worklist_deadline = absl::Now() + absl::Seconds(60);
-  do {
-    worklist = Ctl(with({"worklist", "--unit", "BJ-0101", "--due-within", "2000h"}));
-  } while (worklist.output.find(id) == std::string::npos && absl::Now() < worklist_deadline);
+  testsupport::WaitFor(
+      [&] {
+        worklist = Ctl(with({"worklist", "--unit", "BJ-0101", "--due-within", "2000h"}));
+        return worklist.output.find(id) != std::string::npos;
+      },
+      absl::Seconds(60));
   EXPECT_EQ(worklist.exit_code, 0) << worklist.output;
   EXPECT_THAT(worklist.output, HasSubstr(id));
 

@@ -50,6 +50,7 @@
 #include "libs/common/proto_time.h"
 #include "libs/kafka/consumer.h"
 #include "services/intake/submission.h"
+#include "tests/support/eventually.h"
 #include "tests/support/log_scan.h"
 #include "tests/support/process.h"
 #include "tests/support/topic_tail.h"
@@ -1092,11 +1093,7 @@ int Main(int argc, char** argv) {
       // Health is read once per poll: a service that has not yet noticed a Redis restart still
       // says SERVING, then rebuilds; reading it twice could see both answers.
       auto wait_serving = [&] {
-        bool is_serving = false;
-        while (!(is_serving = serving()) && absl::Now() < deadline) {
-          absl::SleepFor(absl::Milliseconds(100));
-        }
-        return is_serving;
+        return testsupport::WaitFor(serving, deadline - absl::Now(), absl::Milliseconds(100));
       };
       if (wait_serving()) recovery.serving_s = absl::ToDoubleSeconds(absl::Now() - at);
       const std::string probe = generator.SubmitProbe(deadline - absl::Now());

@@ -25,4 +25,17 @@ grpc::Status Eventually(Call call, absl::Duration timeout = absl::Seconds(90)) {
   return Until(call, [] { return true; }, timeout);
 }
 
+// Polls `holds` every `poll` until it is true or `timeout` passes; returns its last answer (read
+// once per poll, so a flapping condition is never read twice for one decision).
+template <typename Predicate>
+bool WaitFor(Predicate holds, absl::Duration timeout,
+             absl::Duration poll = absl::Milliseconds(50)) {
+  const absl::Time deadline = absl::Now() + timeout;
+  for (;;) {
+    if (holds()) return true;
+    if (absl::Now() >= deadline) return false;
+    absl::SleepFor(poll);
+  }
+}
+
 }  // namespace complaints::testsupport

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "libs/common/files.h"
+#include "tests/support/eventually.h"
 
 extern char** environ;
 
@@ -98,11 +99,10 @@ CommandResult RunCommand(const std::string& binary, const std::vector<std::strin
   CommandResult result;
   {
     ChildProcess process(binary, args, {}, log_file);
-    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(timeout_seconds);
-    while (process.Running() && std::chrono::steady_clock::now() < deadline) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    if (!WaitFor([&] { return !process.Running(); }, absl::Seconds(timeout_seconds),
+                 absl::Milliseconds(20))) {
+      process.Kill(SIGKILL);
     }
-    if (process.Running()) process.Kill(SIGKILL);
     result.exit_code = process.Stop();
   }
   const absl::StatusOr<std::string> output = common::ReadFile(log_file);

@@ -242,8 +242,8 @@ std::vector<Verb> DeadLetterVerbs() {
         .details = "The copy keeps the record's key, value and headers (without the dlq_* ones) "
                    "and gains\nredriven_from. Every consumer group of the topic sees it again; "
                    "the services are idempotent\nper event id, so only the group that gave up on "
-                   "it acts. Each re-drive is logged on ops.redrives.v1\nand shows on the "
-                   "complaint's timeline.",
+                   "it acts. Each re-drive is logged on ops.redrives.v1\n(who, when, "
+                   "why).",
         .flags = {{"at", "PARTITION:OFFSET", "a dead letter, as `dlq list` prints it", true},
                   {"all-pending", "", "every dead letter not yet re-driven"},
                   {"note", "TEXT", "what was fixed (required, at most 500 bytes)"},
