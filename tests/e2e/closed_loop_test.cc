@@ -355,10 +355,16 @@ TEST_F(ClosedLoopTest, GarbageCallGoesToTheDeadLetterTopicAndTheNextCallIsProces
   EXPECT_FALSE(Header(*dead, "dlq_reason").empty());
   EXPECT_EQ(dead->value, garbage.value);
   // Counted where operations look: intake's /metrics (at least this one: a new consumer group
-  // reads the topic from its start, so earlier tests' bad calls are dead-lettered again).
-  EXPECT_GE(testsupport::MetricValue(platform_->ScrapeMetrics("intake"), "kafka_dead_letters_total",
-                                     {"topic=\"ivr.calls.v1\"", "code=\"INVALID_ARGUMENT\""}),
-            1);
+  // reads the topic from its start, so earlier tests' bad calls are dead-lettered again). The
+  // counter moves once the dead letter is durable, so a reader can see the record first.
+  EXPECT_TRUE(testsupport::WaitFor(
+      [&] {
+        return testsupport::MetricValue(platform_->ScrapeMetrics("intake"),
+                                        "kafka_dead_letters_total",
+                                        {"topic=\"ivr.calls.v1\"", "code=\"INVALID_ARGUMENT\""}) >= 1;
+      },
+      absl::Seconds(10)))
+      << "intake's kafka_dead_letters_total{topic=\"ivr.calls.v1\",code=\"INVALID_ARGUMENT\"} stayed 0";
 
   auto received = OpenReader(Platform::KafkaBootstrap(), "complaints.received.v1");
   auto accepted = received->WaitFor(

@@ -27,6 +27,14 @@ std::string RunId() {
 
 }  // namespace
 
+grpc::ChannelArguments QuickReconnect() {
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 100);
+  args.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 250);
+  return args;
+}
+
 std::string Platform::KafkaBootstrap() { return EnvOr("KAFKA_BOOTSTRAP", "127.0.0.1:9092"); }
 std::string Platform::RedisPort() { return EnvOr("REDIS_PORT", "6379"); }
 
@@ -69,7 +77,7 @@ std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service) con
 
 std::shared_ptr<grpc::Channel> Platform::Channel(const std::string& service,
                                                  const std::string& principal) const {
-  return grpcutil::ClientChannel(Address(service), principal);
+  return grpcutil::ClientChannel(Address(service), principal, QuickReconnect());
 }
 
 std::string Platform::Address(const std::string& service) const {
