@@ -32,12 +32,7 @@ class MemoryStore final : public FollowUpStore {
   absl::StatusOr<bool> Apply(const std::string& id, const std::string& event_id,
                              const CaseChange& change) override {
     if (!fail_.ok()) return fail_;
-    if (!seen_[id].insert(event_id).second) return false;
-    CaseState& state = cases_[id];
-    if (change.level) state.level = *change.level;
-    if (change.task == CaseChange::Task::kOpen) state.open_task = change.open;
-    if (change.task == CaseChange::Task::kClear) state.open_task.reset();
-    return true;
+    return ApplyChange(event_id, change, &cases_[id], &seen_[id]);
   }
   absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& id, const std::string& task_id,
                                                const RecordedOutcome& outcome) override {
@@ -48,7 +43,10 @@ class MemoryStore final : public FollowUpStore {
                                const std::optional<FollowUpTask>& next) override {
     if (!fail_.ok()) return fail_;
     CaseState& state = cases_[id];
-    if (state.open_task && state.open_task->task_id() == expected) state.open_task = next;
+    if (state.open_task && state.open_task->task_id() == expected) {
+      state.past_tasks.insert(expected);
+      state.open_task = next;
+    }
     return absl::OkStatus();
   }
 
@@ -216,7 +214,15 @@ TEST_F(FollowUpTest, ReplayedResolutionDoesNotReopenAClosedTask) {
   ASSERT_TRUE(followup_.HandleCaseEvent(CaseRecord(closed, "closed-1")).ok());
   ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());  // redelivered after a crash
   EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
-  EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))
+  // A late answer about the closed case's task is kept, and changes nothing on the case.
+  const size_t published = publisher_.published().size();
+  auto late = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNSATISFIED));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->effect(), "recorded");
+  EXPECT_EQ(publisher_.published().size(), published);
+  EXPECT_EQ(store_.cases_[kComplaint].outcomes[task_id].outcome,
+            followup::v1::OUTCOME_UNSATISFIED);
+  EXPECT_EQ(followup_.RecordOutcome(Outcome("never-a-task", followup::v1::OUTCOME_SATISFIED))
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
@@ -233,6 +239,31 @@ TEST_F(FollowUpTest, ReopenClearsTheOpenTaskAndANewResolutionStartsAgain) {
   const FollowUpTask second = LastTask();
   EXPECT_NE(second.task_id(), first);
   EXPECT_EQ(second.attempt(), 1);
+}
+
+TEST_F(FollowUpTest, ARetriedOutcomeAfterTheStateWasLostAnswersTheSameEffect) {
+  const std::string task_id = ResolveAndGetTaskId();
+  RecordOutcomeRequest request = Outcome(task_id, followup::v1::OUTCOME_SATISFIED, "ok now");
+  request.set_score(4);
+  ASSERT_EQ(followup_.RecordOutcome(request)->effect(), "closed");
+  const CaseEvent closed = LastCaseEvent();
+  EXPECT_EQ(closed.closed().disposition(), events::v1::CLOSE_DISPOSITION_ARCHIVED);
+  EXPECT_EQ(closed.closed().follow_up().score(), 4);
+  EXPECT_EQ(closed.closed().follow_up().comment(), "ok now");
+  EXPECT_EQ(closed.closed().follow_up().task_id(), task_id);
+
+  // Redis lost follow-up's state; the replay of complaints.case.v1 brings it back, outcome too.
+  store_.cases_.clear();
+  store_.seen_.clear();
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  ASSERT_TRUE(followup_.HandleCaseEvent(testing::AsIncoming(
+                                            publisher_.PublishedTo(events::kCaseTopic).back()))
+                  .ok());
+  const size_t published = publisher_.published().size();
+  auto again = followup_.RecordOutcome(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->effect(), "closed");
+  EXPECT_EQ(publisher_.published().size(), published);
 }
 
 TEST_F(FollowUpTest, SatisfiedClosesTheCase) {

@@ -8,22 +8,29 @@ namespace complaints::followup {
 namespace {
 
 constexpr char kOutcomePrefix[] = "outcome:";
+constexpr char kPastPrefix[] = "past:";
 
-// KEYS: case hash, seen set. ARGV: groups of six, one per event, applied in order: event id,
+// KEYS: case hash, seen set. ARGV: groups of eight, one per event, applied in order: event id,
 // level ("" keeps it), task op (keep|open|clear), task id, task, expiry in ms (0: none, the
-// case is open). Returns per event 1, or 0 for an event applied before.
+// case is open), outcome field ("" none), outcome. Returns per event 1, or 0 for an event
+// applied before.
 const redis::Script kApply(R"lua(
 local out = {}
-for i = 1, #ARGV, 6 do
+for i = 1, #ARGV, 8 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 0 then
     table.insert(out, 0)
   else
     if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[i + 1]) end
+    if ARGV[i + 2] ~= 'keep' then
+      local old = redis.call('HGET', KEYS[1], 'task_id')
+      if old then redis.call('HSET', KEYS[1], 'past:' .. old, '1') end
+    end
     if ARGV[i + 2] == 'open' then
       redis.call('HSET', KEYS[1], 'task_id', ARGV[i + 3], 'task', ARGV[i + 4])
     elseif ARGV[i + 2] == 'clear' then
       redis.call('HDEL', KEYS[1], 'task_id', 'task')
     end
+    if ARGV[i + 6] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[i + 6], ARGV[i + 7]) end
     if tonumber(ARGV[i + 5]) > 0 then
       redis.call('PEXPIRE', KEYS[1], ARGV[i + 5])
       redis.call('PEXPIRE', KEYS[2], ARGV[i + 5])
@@ -43,6 +50,7 @@ return redis.call('HGET', KEYS[1], ARGV[1])
 // KEYS: case hash. ARGV: expected open task id, next task id ("" clears), next task.
 const redis::Script kAdvance(R"lua(
 if redis.call('HGET', KEYS[1], 'task_id') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'past:' .. ARGV[1], '1')
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], 'task_id', 'task')
 else
@@ -107,6 +115,8 @@ absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& com
       auto outcome = DecodeOutcome(value);
       if (!outcome.ok()) return outcome.status();
       state.outcomes[name.substr(sizeof(kOutcomePrefix) - 1)] = *std::move(outcome);
+    } else if (name.starts_with(kPastPrefix)) {
+      state.past_tasks.insert(name.substr(sizeof(kPastPrefix) - 1));
     }
   }
   return state;
@@ -185,7 +195,9 @@ std::vector<absl::StatusOr<std::vector<bool>>> RedisFollowUpStore::ApplyMany(
       for (std::string arg :
            {e.event_id, change.level ? std::to_string(static_cast<int>(*change.level)) : "", op,
             change.open.task_id(), change.open.SerializeAsString(),
-            std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0)}) {
+            std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0),
+            change.outcome_task.empty() ? "" : kOutcomePrefix + change.outcome_task,
+            change.outcome_task.empty() ? "" : EncodeOutcome(change.outcome)}) {
         call.args.push_back(std::move(arg));
       }
     }

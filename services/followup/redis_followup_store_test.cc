@@ -2,6 +2,8 @@
 // every key carries a random prefix and is deleted afterwards; nothing is flushed.
 #include "services/followup/redis_followup_store.h"
 
+#include <set>
+
 #include "gtest/gtest.h"
 #include "libs/testing/scratch_redis.h"
 
@@ -53,6 +55,7 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   clear.task = CaseChange::Task::kClear;
   EXPECT_TRUE(*store_.Apply("CMP1", "e3", clear));
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
+  EXPECT_EQ(store_.Get("CMP1")->past_tasks, std::set<std::string>{"t1"});
   EXPECT_FALSE(*store_.Apply("CMP1", "e2", open));  // a duplicate changes nothing
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
 }
@@ -80,8 +83,11 @@ TEST_F(RedisFollowUpStoreTest, FirstOutcomeWinsAndTheOpenTaskAdvancesOnlyFromThe
   ASSERT_EQ(state->outcomes.size(), 1u);
   EXPECT_EQ(state->outcomes.at("t1"), unreachable);
 
+  EXPECT_EQ(state->past_tasks, std::set<std::string>{"t1"});
+
   ASSERT_TRUE(store_.AdvanceOpenTask("CMP1", "t2", std::nullopt).ok());
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
+  EXPECT_EQ(store_.Get("CMP1")->past_tasks, (std::set<std::string>{"t1", "t2"}));
 }
 
 }  // namespace
