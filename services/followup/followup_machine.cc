@@ -117,6 +117,10 @@ std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event) {
       change.closed = true;
       record(event.closed().follow_up(), Effect::kClosed);
       return change;
+    case events::v1::CaseEvent::kAwaitingFix:
+      change.task = CaseChange::Task::kClear;
+      record(event.awaiting_fix().follow_up(), Effect::kAwaitingFix);
+      return change;
     default:
       return std::nullopt;  // nothing follow-up needs
   }
@@ -219,6 +223,18 @@ absl::StatusOr<OutcomeDecision> DecideOutcome(const CaseState& state,
       decision.effect = Effect::kClosed;
       decision.case_event = std::move(event);
     }
+  } else if (!open->business_problem_fixed()) {
+    // 跟归档: archived only once the business problem is really fixed; until the unit reports
+    // the fix (CaseService.ReportFix) the case waits, on a FIX clock of its own.
+    auto* waiting = event.mutable_awaiting_fix();
+    waiting->set_reason(partly ? WithComment("customer partly satisfied at follow-up; the "
+                                             "business problem is not fixed yet",
+                                             request.comment())
+                               : "customer satisfied at follow-up; the business problem is not "
+                                 "fixed yet");
+    *waiting->mutable_follow_up() = result;
+    decision.effect = Effect::kAwaitingFix;
+    decision.case_event = std::move(event);
   } else {
     auto* closed = event.mutable_closed();
     closed->set_reason(partly ? WithComment("customer partly satisfied at follow-up",

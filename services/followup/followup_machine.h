@@ -22,7 +22,8 @@ namespace complaints::followup {
 //   SURVEYING --UNREACHABLE, attempt < max--> SURVEYING(attempt + 1, by callback)
 //   SURVEYING --UNREACHABLE, last attempt--> (no task)   [closed: unreachable]
 //   SURVEYING --SATISFIED (or PARTLY, not reopening), fixed--> (no task)   [closed: archived]
-//   SURVEYING --SATISFIED (or PARTLY, not reopening), not fixed--> (no task) [awaiting fix]
+//   SURVEYING --SATISFIED (or PARTLY, not reopening), not fixed--> (no task) [awaiting fix:
+//                                        the unit's ReportFix archives it later, in routing]
 //   SURVEYING --UNSATISFIED (or PARTLY, reopening)--> (no task)   [reopened]
 //   any --reopened / closed / awaiting fix (case events)--> (no task)
 //

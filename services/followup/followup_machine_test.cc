@@ -139,7 +139,7 @@ struct Expected {
   events::v1::CloseDisposition disposition = events::v1::CLOSE_DISPOSITION_UNSPECIFIED;
 };
 
-Expected Expect(Kind kind, Target target, Outcome outcome, bool partly_reopens) {
+Expected Expect(Kind kind, Target target, Outcome outcome, bool partly_reopens, bool fixed) {
   const bool has_open = kind == Kind::kOpenFirst || kind == Kind::kOpenLast ||
                         kind == Kind::kNewerOpen;
   const bool has_past = kind == Kind::kNewerOpen || kind == Kind::kCleared;
@@ -149,9 +149,11 @@ Expected Expect(Kind kind, Target target, Outcome outcome, bool partly_reopens) 
   }
   switch (outcome) {
     case followup::v1::OUTCOME_SATISFIED:
+      if (!fixed) return {absl::StatusCode::kOk, Effect::kAwaitingFix};
       return {absl::StatusCode::kOk, Effect::kClosed, events::v1::CLOSE_DISPOSITION_ARCHIVED};
     case followup::v1::OUTCOME_PARTLY_SATISFIED:
       if (partly_reopens) return {absl::StatusCode::kOk, Effect::kReopened};
+      if (!fixed) return {absl::StatusCode::kOk, Effect::kAwaitingFix};
       return {absl::StatusCode::kOk, Effect::kClosed,
               events::v1::CLOSE_DISPOSITION_PARTLY_SATISFIED};
     case followup::v1::OUTCOME_UNSATISFIED:
@@ -183,7 +185,7 @@ TEST(FollowUpMachineTest, EveryStateTargetOutcomeAndPolicy) {
             Built built = Build(kind, fixed, options);
             const RecordOutcomeRequest request =
                 Request(TargetId(kind, target, fixed, options), outcome);
-            const Expected expected = Expect(kind, target, outcome, partly_reopens);
+            const Expected expected = Expect(kind, target, outcome, partly_reopens, fixed);
             auto decision = DecideOutcome(built.state, request, options);
             ASSERT_EQ(decision.status().code(), expected.code) << decision.status();
             if (!decision.ok()) continue;
@@ -200,7 +202,10 @@ TEST(FollowUpMachineTest, EveryStateTargetOutcomeAndPolicy) {
               EXPECT_EQ(event.complaint_id(), kComplaint);
               EXPECT_EQ(event.actor(), "agent-7");
               const events::v1::FollowUpResult& result =
-                  event.has_closed() ? event.closed().follow_up() : event.reopened().follow_up();
+                  event.has_closed()   ? event.closed().follow_up()
+                  : event.has_reopened() ? event.reopened().follow_up()
+                                         : event.awaiting_fix().follow_up();
+              EXPECT_EQ(event.has_awaiting_fix(), expected.effect == Effect::kAwaitingFix);
               EXPECT_EQ(static_cast<int>(result.outcome()), static_cast<int>(outcome));
               EXPECT_EQ(result.score(), request.score());
               EXPECT_EQ(result.comment(), kSecret);  // kept on the case, never logged
@@ -283,6 +288,10 @@ TEST(FollowUpMachineTest, EveryCaseEventOnEveryState) {
     out.emplace_back("reopened", e);
     e.mutable_closed();
     out.emplace_back("closed", e);
+    e.mutable_awaiting_fix();
+    out.emplace_back("awaiting_fix", e);
+    e.mutable_fix_reported();
+    out.emplace_back("fix_reported", e);
     e.mutable_escalated();
     out.emplace_back("escalated", e);
     return out;
@@ -294,7 +303,7 @@ TEST(FollowUpMachineTest, EveryCaseEventOnEveryState) {
       const std::optional<FollowUpTask> before = built.state.open_task;
       std::optional<CaseChange> change = ChangeOf(event);
       const bool matters = name == "assigned" || name == "resolved" || name == "reopened" ||
-                           name == "closed";
+                           name == "closed" || name == "awaiting_fix";
       ASSERT_EQ(change.has_value(), matters);
       if (!change) continue;
       if (change->task == CaseChange::Task::kOpen) change->open = Task("r9", true);

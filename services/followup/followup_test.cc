@@ -74,9 +74,10 @@ CaseEvent Event(const std::string& complaint_id = kComplaint) {
   return event;
 }
 
-kafka::IncomingRecord Resolved(const std::string& ce_id = "resolved-1") {
+kafka::IncomingRecord Resolved(const std::string& ce_id = "resolved-1", bool fixed = true) {
   CaseEvent event = Event();
   event.mutable_resolved()->set_resolution("refunded the fee");
+  event.mutable_resolved()->set_business_problem_fixed(fixed);
   return CaseRecord(event, ce_id);
 }
 
@@ -263,6 +264,25 @@ TEST_F(FollowUpTest, ARetriedOutcomeAfterTheStateWasLostAnswersTheSameEffect) {
   auto again = followup_.RecordOutcome(request);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(again->effect(), "closed");
+  EXPECT_EQ(publisher_.published().size(), published);
+}
+
+TEST_F(FollowUpTest, SatisfiedButNotFixedWaitsForTheFix) {
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved("resolved-1", /*fixed=*/false)).ok());
+  const std::string task_id = OnlyTask().task_id();
+  EXPECT_FALSE(OnlyTask().business_problem_fixed());
+  auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->effect(), "awaiting_fix");
+  EXPECT_EQ(CaseStateNow(), routing::v1::CASE_STATE_AWAITING_FIX);
+  const CaseEvent waiting = LastCaseEvent();
+  ASSERT_TRUE(waiting.has_awaiting_fix());
+  EXPECT_EQ(waiting.awaiting_fix().follow_up().task_id(), task_id);
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+  // Retried: the same effect, nothing appended twice.
+  const size_t published = publisher_.published().size();
+  EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))->effect(),
+            "awaiting_fix");
   EXPECT_EQ(publisher_.published().size(), published);
 }
 
