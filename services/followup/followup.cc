@@ -53,6 +53,9 @@ absl::StatusOr<FollowUpOptions> FollowUpOptions::FromConfig(const common::Config
   auto partly = config.GetBool("followup.partly_satisfied_reopens", options.partly_satisfied_reopens);
   if (!partly.ok()) return partly.status();
   options.partly_satisfied_reopens = *partly;
+  auto contact = ContactPolicy::FromConfig(config);
+  if (!contact.ok()) return contact.status();
+  options.contact = *contact;
   return options;
 }
 
@@ -76,16 +79,22 @@ absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
 }
 
 FollowUpTask FollowUp::FirstTask(const events::v1::CaseEvent& resolved,
-                                 const std::string& event_id, events::v1::Level level) const {
+                                 const std::string& event_id, const CaseState& state) const {
   const std::string& complaint_id = resolved.complaint_id();
   FollowUpTask task;
   task.set_task_id(common::DeterministicId({complaint_id, "followup-task", event_id}));
   task.set_complaint_id(complaint_id);
-  const bool serious = level == events::v1::LEVEL_MAJOR || level == events::v1::LEVEL_ESCALATED;
-  task.set_channel(serious ? events::v1::FOLLOW_UP_CHANNEL_CALLBACK
-                           : events::v1::FOLLOW_UP_CHANNEL_SMS);
+  ContactFacts facts;
+  facts.level = state.level;
+  facts.urgency = state.urgency;
+  facts.reopen_count = state.reopen_count;
+  task.set_channel(ChooseChannel(facts));
   task.set_attempt(1);
-  *task.mutable_due_at() = common::ToProtoTime(ResolvedAt(resolved) + options_.due_after);
+  const absl::Time resolved_at = ResolvedAt(resolved);
+  *task.mutable_due_at() = common::ToProtoTime(
+      options_.calendar != nullptr
+          ? FirstAttemptDue(*options_.calendar, options_.contact, resolved_at, facts.holidays_ok)
+          : resolved_at + options_.due_after);
   task.set_unit(resolved.unit());
   task.set_resolution_id(event_id);
   task.set_business_problem_fixed(resolved.resolved().business_problem_fixed());
@@ -110,7 +119,7 @@ absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
   if (*seen) return absl::OkStatus();
   auto state = store_->Get(complaint_id);
   if (!state.ok()) return state.status();
-  const FollowUpTask task = FirstTask(event, event_id, state->level);
+  const FollowUpTask task = FirstTask(event, event_id, *state);
 
   // Publish first, remember after: a crash in between re-publishes the same task id.
   if (auto s = publisher_->Publish(TaskRecord(task, ResolvedAt(event))); !s.ok()) return s;
@@ -169,7 +178,7 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
       for (const Item& item : items[c]) out[item.index] = known[c].status();
       continue;
     }
-    events::v1::Level level = known[c]->state.level;
+    CaseState facts = known[c]->state;
     std::set<std::string> seen;
     FollowUpStore::Changes mine{asks[c].complaint_id, {}};
     std::vector<size_t> mine_records;
@@ -178,12 +187,14 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
       if (known[c]->seen[k] || !seen.insert(item.parsed.event_id).second) continue;  // applied
       const events::v1::CaseEvent& event = item.parsed.event;
       if (event.has_resolved()) {
-        item.change.open = FirstTask(event, item.parsed.event_id, level);
+        item.change.open = FirstTask(event, item.parsed.event_id, facts);
         tasks.push_back(TaskRecord(item.change.open, ResolvedAt(event)));
         opened.push_back(item.change.open);
         has_task[c] = true;
       }
-      if (item.change.level) level = *item.change.level;
+      if (item.change.level) facts.level = *item.change.level;
+      if (item.change.urgency) facts.urgency = *item.change.urgency;
+      if (item.change.reopen_count) facts.reopen_count = *item.change.reopen_count;
       mine.events.push_back({item.parsed.event_id, item.change});
       mine_records.push_back(item.index);
     }
@@ -250,7 +261,7 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
   response.set_effect(effect);
   if (decision.effect == Effect::kRetryScheduled) {
     response.set_next_task_id(
-        NextAttempt(decision.task, options_.retry_after).task_id());
+        NextAttempt(decision.task, options_.Machine()).task_id());
   }
   if (decision.repeated && !decision.advances) return response;  // already done
 

@@ -23,6 +23,12 @@ struct FollowUpOptions {
   absl::Duration retry_after = absl::Hours(24);  // next callback after an unreachable customer
   int max_attempts = 3;
   bool partly_satisfied_reopens = true;  // followup.partly_satisfied_reopens
+  // 跟回访: contact hours, first-attempt bound, SMS answer window, callback spacing
+  // (followup.contact_hours ...). With a calendar the first attempt is due within
+  // contact.first_within of working time and every attempt falls inside contact hours on a
+  // working day; without one (tests), due_after / retry_after of plain time.
+  ContactPolicy contact = {};
+  const calendar::BusinessCalendar* calendar = nullptr;  // set by main
   // Whether follow-up's state of a complaint is complete (runtime::StateReadiness); set by
   // main. Unset: always (tests).
   std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
@@ -35,7 +41,9 @@ struct FollowUpOptions {
   MachineOptions Machine() const {
     return {.retry_after = retry_after,
             .max_attempts = max_attempts,
-            .partly_satisfied_reopens = partly_satisfied_reopens};
+            .partly_satisfied_reopens = partly_satisfied_reopens,
+            .calendar = calendar,
+            .contact = contact};
   }
 };
 
@@ -73,9 +81,10 @@ class FollowUp {
     std::string event_id;  // ce_id
   };
   static absl::StatusOr<Parsed> Parse(const kafka::IncomingRecord& record);
-  // The first task of a resolution, for a complaint of `level`; deterministic.
+  // The first task of a resolution, for a complaint in `state` (level, urgency, reopenings);
+  // deterministic.
   events::v1::FollowUpTask FirstTask(const events::v1::CaseEvent& resolved,
-                                     const std::string& event_id, events::v1::Level level) const;
+                                     const std::string& event_id, const CaseState& state) const;
   absl::Time ResolvedAt(const events::v1::CaseEvent& resolved) const;
   static void LogTask(const events::v1::FollowUpTask& task);
   absl::Status OnResolved(const events::v1::CaseEvent& event, const std::string& event_id);

@@ -44,7 +44,7 @@ std::optional<FollowUpTask> FindInChain(const FollowUpTask& first, const std::st
   FollowUpTask task = first;
   while (task.task_id() != task_id) {
     if (task.attempt() >= options.max_attempts) return std::nullopt;
-    task = NextAttempt(task, options.retry_after);
+    task = NextAttempt(task, options);
   }
   return task;
 }
@@ -83,14 +83,23 @@ std::string EffectName(Effect effect) {
   return "recorded";
 }
 
-FollowUpTask NextAttempt(const FollowUpTask& task, absl::Duration retry_after) {
+FollowUpTask NextAttempt(const FollowUpTask& task, const MachineOptions& options) {
   FollowUpTask next = task;
   next.set_task_id(
       common::DeterministicId({task.complaint_id(), "followup-retry", task.task_id()}));
   next.set_channel(events::v1::FOLLOW_UP_CHANNEL_CALLBACK);  // SMS went unanswered: call
   next.set_attempt(task.attempt() + 1);
-  *next.mutable_due_at() =
-      common::ToProtoTime(common::FromProtoTime(task.due_at()) + retry_after);
+  const absl::Time failed = common::FromProtoTime(task.due_at());
+  std::optional<absl::Time> due;
+  if (options.calendar != nullptr) {
+    // The schedule's own cap is max_attempts too; past it (only for ids, FindInChain) the
+    // spacing still applies.
+    ContactPolicy contact = options.contact;
+    contact.max_attempts = task.attempt() + 1;
+    due = NextAttemptDue(*options.calendar, contact, failed, task.channel(), task.attempt(),
+                         /*holidays_ok=*/false);
+  }
+  *next.mutable_due_at() = common::ToProtoTime(due.value_or(failed + options.retry_after));
   return next;
 }
 
@@ -104,6 +113,8 @@ std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event) {
   switch (event.event_case()) {
     case events::v1::CaseEvent::kAssigned:
       change.level = event.assigned().level();
+      change.urgency = event.assigned().urgency();
+      change.reopen_count = event.assigned().reopen_count();
       return change;
     case events::v1::CaseEvent::kResolved:
       change.task = CaseChange::Task::kOpen;  // the caller makes the task
@@ -130,6 +141,8 @@ bool ApplyChange(const std::string& event_id, const CaseChange& change, CaseStat
                  std::set<std::string>* seen) {
   if (!seen->insert(event_id).second) return false;
   if (change.level) state->level = *change.level;
+  if (change.urgency) state->urgency = *change.urgency;
+  if (change.reopen_count) state->reopen_count = *change.reopen_count;
   if (change.task != CaseChange::Task::kKeep && state->open_task) {
     state->past_tasks.insert(state->open_task->task_id());
   }
@@ -213,7 +226,7 @@ absl::StatusOr<OutcomeDecision> DecideOutcome(const CaseState& state,
   } else if (outcome == followup::v1::OUTCOME_UNREACHABLE) {
     if (open->attempt() < options.max_attempts) {
       decision.effect = Effect::kRetryScheduled;
-      decision.next = NextAttempt(*open, options.retry_after);
+      decision.next = NextAttempt(*open, options);
     } else {
       auto* closed = event.mutable_closed();
       closed->set_reason("customer unreachable after " + std::to_string(open->attempt()) +

@@ -8,6 +8,8 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/followup.pb.h"
 #include "complaints/followup/v1/followup.pb.h"
+#include "libs/calendar/business_calendar.h"
+#include "services/followup/contact_schedule.h"
 #include "services/followup/followup_store.h"
 
 namespace complaints::followup {
@@ -37,6 +39,11 @@ struct MachineOptions {
   // Whether a partly satisfied customer reopens the case (二次处理) or it is treated as
   // satisfied (archived if fixed).
   bool partly_satisfied_reopens = true;
+  // 跟回访: when a retry falls (an unanswered SMS becomes a callback after
+  // contact.sms_answer_window; callbacks are contact.callback_spacing apart), inside contact
+  // hours on the business calendar. Without a calendar: `retry_after` after the failed attempt.
+  const calendar::BusinessCalendar* calendar = nullptr;
+  ContactPolicy contact = {};
 };
 
 // What an outcome did.
@@ -69,10 +76,10 @@ absl::StatusOr<OutcomeDecision> DecideOutcome(const CaseState& state,
 
 // The task that follows `task` when the customer was unreachable (by callback: an SMS that got
 // no answer becomes a call); its id derives from `task`'s, so it is recognised without state.
-// Due `retry_after` after `task` was due (not after the report: the same report twice
+// Due by the contact schedule after `task` was due (not after the report: the same report twice
 // schedules the same task).
 events::v1::FollowUpTask NextAttempt(const events::v1::FollowUpTask& task,
-                                     absl::Duration retry_after);
+                                     const MachineOptions& options);
 
 // What a case event does to follow-up's state; nullopt for events follow-up ignores. For a
 // resolution the task to open is the caller's to fill in (CaseChange::open).

@@ -29,7 +29,7 @@ FollowUpTask Task(const std::string& resolution_id, bool fixed, int attempt = 1)
   task.set_resolution_id(resolution_id);
   task.set_business_problem_fixed(fixed);
   *task.mutable_due_at() = common::ToProtoTime(kDue);
-  while (task.attempt() < attempt) task = NextAttempt(task, absl::Hours(24));
+  while (task.attempt() < attempt) task = NextAttempt(task, MachineOptions{});
   return task;
 }
 
@@ -86,7 +86,7 @@ Built Build(Kind kind, bool fixed, const MachineOptions& options) {
       while (task.attempt() < options.max_attempts) {
         b.state.past_tasks.insert(task.task_id());  // AdvanceOpenTask
         b.state.outcomes[task.task_id()] = {followup::v1::OUTCOME_UNREACHABLE, "retry_scheduled"};
-        task = NextAttempt(task, options.retry_after);
+        task = NextAttempt(task, options);
       }
       b.state.open_task = task;
       break;
@@ -349,6 +349,25 @@ TEST(FollowUpMachineTest, OneTaskPerResolutionWhateverDuplicatesAndReplays) {
     EXPECT_EQ(opened, (std::set<std::string>{"r1", "r2"}));
   } while (std::next_permutation(arrivals.begin(), arrivals.end()));
   EXPECT_GT(orders, 50);
+}
+
+// With the business calendar an unanswered SMS becomes a callback after the SMS window, inside
+// contact hours; without one, retry_after later.
+TEST(FollowUpMachineTest, RetriesFollowTheContactSchedule) {
+  auto calendar = calendar::BusinessCalendar::Create({});
+  ASSERT_TRUE(calendar.ok());
+  MachineOptions options;
+  options.calendar = &*calendar;
+  FollowUpTask sms = Task("r1", true);
+  // Tuesday 25 Nov 2025, 19:00 in Shanghai: four hours is 23:00, so the call is at 08:00.
+  *sms.mutable_due_at() = common::ToProtoTime(
+      absl::FromCivil(absl::CivilSecond(2025, 11, 25, 19, 0, 0), calendar->zone()));
+  const FollowUpTask call = NextAttempt(sms, options);
+  EXPECT_EQ(call.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  EXPECT_EQ(common::FromProtoTime(call.due_at()),
+            absl::FromCivil(absl::CivilSecond(2025, 11, 26, 8, 0, 0), calendar->zone()));
+  EXPECT_EQ(common::FromProtoTime(NextAttempt(sms, MachineOptions{}).due_at()),
+            common::FromProtoTime(sms.due_at()) + absl::Hours(24));
 }
 
 TEST(FollowUpMachineTest, InvalidRequestsNameTheField) {

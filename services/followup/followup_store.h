@@ -24,6 +24,8 @@ struct RecordedOutcome {
 // recorded through RecordOutcome.
 struct CaseState {
   events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;  // from the latest Assigned
+  events::v1::Urgency urgency = events::v1::URGENCY_UNSPECIFIED;  // from the latest Assigned
+  int reopen_count = 0;                                            // from the latest Assigned
   std::optional<events::v1::FollowUpTask> open_task;
   std::map<std::string, RecordedOutcome> outcomes;  // by task id
   // Tasks that were open once and are no longer (replaced by a newer resolution's, advanced to
@@ -34,6 +36,9 @@ struct CaseState {
 // A change to a complaint's state caused by one case event.
 struct CaseChange {
   std::optional<events::v1::Level> level;
+  // Set together, from an Assigned: what the follow-up channel depends on besides the level.
+  std::optional<events::v1::Urgency> urgency;
+  std::optional<int> reopen_count;
   enum class Task { kKeep, kOpen, kClear } task = Task::kKeep;
   events::v1::FollowUpTask open;  // with Task::kOpen
   // The case closed: its state is kept for the store's closed-case retention, then expires

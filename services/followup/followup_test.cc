@@ -184,6 +184,25 @@ TEST_F(FollowUpTest, MajorAndEscalatedComplaintsGetACallback) {
 
 // Redis restarts empty between the readiness check and the read (the fault suite saw it under
 // load): the markers go with the data, so the answer is UNAVAILABLE (retry), never "no open task".
+// 跟回访 on the business calendar: a very urgent complaint is called back; resolved at 08:00 on a
+// Wednesday in Shanghai, before opening, the call is due two working hours after 09:00.
+TEST_F(FollowUpTest, OnTheCalendarTheFirstCallIsDueWithinTwoBusinessHours) {
+  auto calendar = calendar::BusinessCalendar::Create({});
+  ASSERT_TRUE(calendar.ok());
+  FollowUpOptions options;
+  options.calendar = &*calendar;
+  FollowUp followup(&publisher_, &ledger_, &store_, &clock_, options);
+  CaseEvent assigned = Event();
+  assigned.mutable_assigned()->set_level(events::v1::LEVEL_ORDINARY);
+  assigned.mutable_assigned()->set_urgency(events::v1::URGENCY_VERY_URGENT);
+  ASSERT_TRUE(followup.HandleCaseEvent(CaseRecord(assigned, "assigned-1")).ok());
+  ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+  const FollowUpTask task = OnlyTask();
+  EXPECT_EQ(task.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  EXPECT_EQ(common::FromProtoTime(task.due_at()),
+            absl::FromCivil(absl::CivilSecond(2025, 11, 26, 11, 0, 0), calendar->zone()));
+}
+
 TEST_F(FollowUpTest, StateLostJustBeforeTheReadIsUnavailableNotNoTask) {
   const std::string task_id = ResolveAndGetTaskId();
   bool ready = true;

@@ -12,15 +12,16 @@ constexpr char kPastPrefix[] = "past:";
 
 // KEYS: case hash, seen set. ARGV: groups of eight, one per event, applied in order: event id,
 // level ("" keeps it), task op (keep|open|clear), task id, task, expiry in ms (0: none, the
-// case is open), outcome field ("" none), outcome. Returns per event 1, or 0 for an event
-// applied before.
+// case is open), outcome field ("" none), outcome, facts ("<urgency>|<reopen count>", ""
+// keeps them). Returns per event 1, or 0 for an event applied before.
 const redis::Script kApply(R"lua(
 local out = {}
-for i = 1, #ARGV, 8 do
+for i = 1, #ARGV, 9 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 0 then
     table.insert(out, 0)
   else
     if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[i + 1]) end
+    if ARGV[i + 8] ~= '' then redis.call('HSET', KEYS[1], 'facts', ARGV[i + 8]) end
     if ARGV[i + 2] ~= 'keep' then
       local old = redis.call('HGET', KEYS[1], 'task_id')
       if old then redis.call('HSET', KEYS[1], 'past:' .. old, '1') end
@@ -105,6 +106,16 @@ absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& com
         return absl::DataLossError("stored level of " + complaint_id + " does not parse");
       }
       state.level = static_cast<events::v1::Level>(level);
+    } else if (name == "facts") {
+      const size_t bar = value.find('|');
+      int urgency = 0;
+      int reopens = 0;
+      if (bar == std::string::npos || !absl::SimpleAtoi(value.substr(0, bar), &urgency) ||
+          !events::v1::Urgency_IsValid(urgency) || !absl::SimpleAtoi(value.substr(bar + 1), &reopens)) {
+        return absl::DataLossError("stored facts of " + complaint_id + " do not parse");
+      }
+      state.urgency = static_cast<events::v1::Urgency>(urgency);
+      state.reopen_count = reopens;
     } else if (name == "task") {
       events::v1::FollowUpTask task;
       if (!task.ParseFromString(value)) {
@@ -197,7 +208,10 @@ std::vector<absl::StatusOr<std::vector<bool>>> RedisFollowUpStore::ApplyMany(
             change.open.task_id(), change.open.SerializeAsString(),
             std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0),
             change.outcome_task.empty() ? "" : kOutcomePrefix + change.outcome_task,
-            change.outcome_task.empty() ? "" : EncodeOutcome(change.outcome)}) {
+            change.outcome_task.empty() ? "" : EncodeOutcome(change.outcome),
+            change.urgency ? std::to_string(static_cast<int>(*change.urgency)) + "|" +
+                                 std::to_string(change.reopen_count.value_or(0))
+                           : ""}) {
         call.args.push_back(std::move(arg));
       }
     }

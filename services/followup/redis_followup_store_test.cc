@@ -37,6 +37,8 @@ TEST_F(RedisFollowUpStoreTest, UnknownComplaintHasAnEmptyState) {
 TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   CaseChange level;
   level.level = events::v1::LEVEL_MAJOR;
+  level.urgency = events::v1::URGENCY_VERY_URGENT;
+  level.reopen_count = 2;
   EXPECT_TRUE(*store_.Apply("CMP1", "e1", level));
   CaseChange open;
   open.task = CaseChange::Task::kOpen;
@@ -47,6 +49,8 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   auto state = store_.Get("CMP1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->level, events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(state->urgency, events::v1::URGENCY_VERY_URGENT);
+  EXPECT_EQ(state->reopen_count, 2);
   ASSERT_TRUE(state->open_task.has_value());
   EXPECT_EQ(state->open_task->task_id(), "t1");
   EXPECT_EQ(state->open_task->unit(), "BJ-0101");
