@@ -178,6 +178,7 @@ absl::StatusOr<std::map<std::string, int64_t>> Fill(const Flags& flags, kafka::P
     resolve.set_resolution("explained and refunded");
     resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
     resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
+    resolve.set_business_problem_fixed(true);
     resolve.set_request_id("resolve-" + round);
     check(router.Resolve(resolve));
   };

@@ -281,6 +281,8 @@ int main(int argc, char** argv) {
     resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
     resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
     resolve.set_request_id("demo-resolve");
+    // 跟归档: one resolution in four leaves the business problem to be fixed later.
+    resolve.set_business_problem_fixed(resolved % 4 != 3);
     routing::v1::ResolveCaseResponse done;
     if (Retry(
             [&] {
@@ -304,6 +306,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   int satisfied = 0, unsatisfied = 0;
+  std::map<std::string, std::map<std::string, int>> by_channel;  // channel -> effect -> count
+  std::vector<std::string> awaiting_fix;
   for (const auto& [id, plan] : plans) {
     if (plan != Plan::kResolveSatisfied && plan != Plan::kResolveUnsatisfied) continue;
     auto task_record = (*tasks)->WaitFor(kafka::AboutComplaint(id), wait);
@@ -331,9 +335,45 @@ int main(int argc, char** argv) {
       continue;
     }
     (plan == Plan::kResolveSatisfied ? satisfied : unsatisfied)++;
+    ++by_channel[events::v1::FollowUpChannel_Name(task.channel())][effect.effect()];
+    if (effect.effect() == "awaiting_fix") awaiting_fix.push_back(id);
   }
-  std::printf("follow-up: %d satisfied (closed), %d not satisfied (reopened)\n", satisfied,
-              unsatisfied);
+  std::printf("follow-up: %d satisfied, %d not satisfied (reopened)\n", satisfied, unsatisfied);
+
+  // 3a. 跟归档: half of the units that still had a business problem to fix report it fixed
+  // (CaseService.ReportFix), which archives the case; the others stay AWAITING_FIX on a FIX clock.
+  int fixes_reported = 0;
+  for (size_t i = 0; i < awaiting_fix.size(); i += 2) {
+    routing::v1::GetCaseRequest get;
+    get.set_complaint_id(awaiting_fix[i]);
+    routing::v1::GetCaseResponse now;
+    grpc::ClientContext gc;
+    if (!cases->GetCase(&gc, get, &now).ok()) continue;
+    routing::v1::ReportFixRequest fix;
+    fix.set_complaint_id(awaiting_fix[i]);
+    fix.set_unit(now.case_().unit());
+    fix.set_note("the product rule behind the complaint is corrected");
+    fix.set_request_id("demo-fix");
+    routing::v1::ReportFixResponse fixed;
+    if (Retry(
+            [&] {
+              grpc::ClientContext c;
+              return branch(now.case_().unit()).ReportFix(&c, fix, &fixed);
+            },
+            absl::Seconds(30))
+            .ok()) {
+      ++fixes_reported;
+    }
+  }
+  std::printf("\n== follow-up outcomes by channel (FollowUpService effects)\n");
+  for (const auto& [channel, effects] : by_channel) {
+    std::printf("  %-28s", channel.c_str());
+    for (const auto& [effect, n] : effects) std::printf("  %s %d", effect.c_str(), n);
+    std::printf("\n");
+  }
+  std::printf("== 跟归档: %zu satisfied with the problem not fixed; %d fixes reported (archived), "
+              "%zu still awaiting the fix\n",
+              awaiting_fix.size(), fixes_reported, awaiting_fix.size() - fixes_reported);
 
   // 3b. 二次处理: each reopened case goes one level up the unit hierarchy at a raised level. The
   // first one is handled there and reopened once more: it goes up again, escalated.
@@ -388,6 +428,7 @@ int main(int argc, char** argv) {
     resolve.set_resolution("second handling: refunded the fee");
     resolve.set_fault(events::v1::FAULT_PARTY_PROCESS);
     resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
+    resolve.set_business_problem_fixed(true);
     resolve.set_request_id("demo-resolve-2");
     routing::v1::ResolveCaseResponse done;
     std::set<std::string> seen_tasks;

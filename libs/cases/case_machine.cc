@@ -35,6 +35,9 @@ std::string WhatToDo(CaseState state) {
       return "it is closed; a new issue from the customer is a new complaint";
     case routing::v1::CASE_STATE_REOPENED:
       return "it was reopened and waits to be assigned again; nothing can be done until then";
+    case routing::v1::CASE_STATE_AWAITING_FIX:
+      return "it waits, the customer satisfied, for the business problem to be fixed; report "
+             "the fix (ReportFix) to archive it";
     default:
       return "it has not been routed to a unit yet; try again shortly";
   }
@@ -148,8 +151,13 @@ absl::Status CheckEvent(const CaseEvent& event, const routing::v1::Case& c) {
       return InState(c, {routing::v1::CASE_STATE_ASSIGNED, routing::v1::CASE_STATE_ACCEPTED},
                      action);
     case CaseEvent::kReopened:
-    case CaseEvent::kClosed:
+    case CaseEvent::kAwaitingFix:
       return InState(c, {routing::v1::CASE_STATE_RESOLVED}, action);
+    case CaseEvent::kClosed:
+      return InState(c, {routing::v1::CASE_STATE_RESOLVED, routing::v1::CASE_STATE_AWAITING_FIX},
+                     action);
+    case CaseEvent::kFixReported:
+      return InState(c, {routing::v1::CASE_STATE_AWAITING_FIX}, action);
     case CaseEvent::kExtensionApproved:
       if (auto s = InState(c, kOpen, "extend its deadline"); !s.ok()) return s;
       return CheckDecision(c, event.extension_approved().request_ref(), false);
@@ -248,6 +256,9 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
     case CaseEvent::kClosed:
       c->set_state(routing::v1::CASE_STATE_CLOSED);
       break;
+    case CaseEvent::kAwaitingFix:
+      c->set_state(routing::v1::CASE_STATE_AWAITING_FIX);
+      break;
     default:
       // The unit's contacts and the clock operations, which are the SLA timer's business, leave
       // the state as it is; they still count in the version.
@@ -296,6 +307,10 @@ absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
 absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit) {
   if (auto s = OwnUnit(c, unit); !s.ok()) return s;
   return InState(c, {routing::v1::CASE_STATE_ACCEPTED}, "resolve");
+}
+
+absl::Status CheckReportFix(const routing::v1::Case& c) {
+  return InState(c, {routing::v1::CASE_STATE_AWAITING_FIX}, "report a fix");
 }
 
 absl::Status CheckOpen(const routing::v1::Case& c) {

@@ -13,6 +13,8 @@ namespace complaints::cases {
 // every reader of the topic that keeps the case (routing's projection) applies the same rules.
 //
 //   (none) --Assigned 1--> ASSIGNED --Accepted--> ACCEPTED --Resolved--> RESOLVED --Closed--> CLOSED
+//                                                          RESOLVED --AwaitingFix--> AWAITING_FIX
+//                                           AWAITING_FIX --FixReported, Closed--> CLOSED
 //                            ^   |                  |    ^                  |
 //                            |   +--Assigned n+1----+    | (transfer, escalation)
 //                            |                                              |
@@ -53,6 +55,9 @@ absl::Status CheckExtensionDecision(const routing::v1::Case& c, const std::strin
 absl::Status CheckTransfer(const routing::v1::Case& c, const std::string& unit,
                            const std::string& to_unit);
 absl::Status CheckResolve(const routing::v1::Case& c, const std::string& unit);
+// The business problem of a case AWAITING_FIX is fixed. Whether the caller is the case's unit or
+// its supervisor is the caller's to check (the hierarchy is routing's).
+absl::Status CheckReportFix(const routing::v1::Case& c);
 // New facts from the complainant, or a supervisor's clock operation: a case still being
 // handled, whoever records them.
 absl::Status CheckOpen(const routing::v1::Case& c);

@@ -36,6 +36,8 @@ void Reopened(events::v1::CaseEvent& e) { e.mutable_reopened(); }
 void Closed(events::v1::CaseEvent& e) { e.mutable_closed(); }
 void Paused(events::v1::CaseEvent& e) { e.mutable_paused(); }
 void Contact(events::v1::CaseEvent& e) { e.mutable_contact_logged(); }
+void AwaitingFix(events::v1::CaseEvent& e) { e.mutable_awaiting_fix(); }
+void FixReported(events::v1::CaseEvent& e) { e.mutable_fix_reported(); }
 
 events::v1::CaseEvent Transferred(const std::string& from, const std::string& to) {
   events::v1::CaseEvent e;
@@ -73,6 +75,29 @@ TEST(CaseMachineTest, FullLoopCountsEveryEventInTheVersion) {
   Apply(By("BJ-0101", Closed), &c);
   EXPECT_EQ(c.state(), routing::v1::CASE_STATE_CLOSED);
   EXPECT_EQ(c.version(), 9);
+}
+
+// 跟归档: satisfied but not fixed waits; only the fix report and the close leave that state.
+TEST(CaseMachineTest, AwaitingFixWaitsForTheFixThenCloses) {
+  Case c;
+  Apply(Assigned(1, "BJ-0101"), &c);
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", AwaitingFix), &c).ok());  // not resolved
+  Apply(By("BJ-0101", Accepted), &c);
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", FixReported), &c).ok());
+  Apply(By("BJ-0101", Resolved), &c);
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", FixReported), &c).ok());  // nothing waits for it
+  Apply(By("BJ-0101", AwaitingFix), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_AWAITING_FIX);
+  EXPECT_TRUE(CheckReportFix(c).ok());
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", Reopened), &c).ok());
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", AwaitingFix), &c).ok());
+  EXPECT_FALSE(ApplyCaseEvent(By("BJ-0101", Contact), &c).ok());
+  EXPECT_FALSE(CheckOpen(c).ok());
+  Apply(By("BJ-0101", FixReported), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_AWAITING_FIX);
+  Apply(By("BJ-0101", Closed), &c);
+  EXPECT_EQ(c.state(), routing::v1::CASE_STATE_CLOSED);
+  EXPECT_FALSE(CheckReportFix(c).ok());
 }
 
 // Each refusal leaves the case exactly as it was.
@@ -185,6 +210,8 @@ std::vector<std::pair<std::string, events::v1::CaseEvent>> EveryKind(const Case&
   add("extension_approved", [](events::v1::CaseEvent& e) { e.mutable_extension_approved(); });
   add("extension_refused", [](events::v1::CaseEvent& e) { e.mutable_extension_refused(); });
   add("escalated", [](events::v1::CaseEvent& e) { e.mutable_escalated()->set_step(1); });
+  add("awaiting_fix", [](events::v1::CaseEvent& e) { e.mutable_awaiting_fix(); });
+  add("fix_reported", [](events::v1::CaseEvent& e) { e.mutable_fix_reported(); });
   // Every kind of the oneof is here: a kind added later must be added to the table below.
   EXPECT_EQ(out.size(), static_cast<size_t>(events::v1::CaseEvent::descriptor()
                                                 ->FindOneofByName("event")
@@ -206,6 +233,9 @@ TEST(CaseMachineTest, EveryEventKindInEveryState) {
   Case closed = c;
   Apply(By("A", Closed), &closed);
   states["CLOSED"] = closed;
+  Case waiting = c;
+  Apply(By("A", AwaitingFix), &waiting);
+  states["AWAITING_FIX"] = waiting;
   Apply(By("A", Reopened), &c);
   states["REOPENED"] = c;
 
@@ -217,7 +247,8 @@ TEST(CaseMachineTest, EveryEventKindInEveryState) {
       {"ACCEPTED",
        {"assigned", "contact_logged", "transferred", "extension_requested", "resolved", "paused",
         "resumed", "new_facts_recorded", "extension_approved", "escalated"}},
-      {"RESOLVED", {"reopened", "closed"}},
+      {"RESOLVED", {"reopened", "closed", "awaiting_fix"}},
+      {"AWAITING_FIX", {"fix_reported", "closed"}},
       {"CLOSED", {}},
       {"REOPENED",
        {"assigned", "paused", "resumed", "new_facts_recorded", "extension_approved", "escalated"}},

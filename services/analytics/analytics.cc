@@ -122,6 +122,14 @@ void Describe(const events::v1::CaseEvent& m, Parsed& out) {
       out.kind = "case.extension_refused";
       out.summary = "extension refused";
       break;
+    case CaseEvent::kAwaitingFix:
+      out.kind = "case.awaiting_fix";
+      out.summary = "satisfied; waiting for the business problem to be fixed";
+      break;
+    case CaseEvent::kFixReported:
+      out.kind = "case.fix_reported";
+      out.summary = "business problem fixed";
+      break;
     case CaseEvent::kEscalated:
       out.kind = "case.escalated";
       out.summary = m.escalated().to_unit().empty()

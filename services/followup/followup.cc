@@ -17,13 +17,6 @@ using events::v1::FollowUpTask;
 using followup::v1::Outcome;
 
 constexpr char kEventSource[] = "/complaints/followup";
-constexpr size_t kMaxCommentBytes = 2000;
-constexpr char kSystemActor[] = "followup";  // when the contact system names no one
-
-constexpr char kClosed[] = "closed";
-constexpr char kReopened[] = "reopened";
-constexpr char kRetryScheduled[] = "retry_scheduled";
-
 absl::StatusOr<absl::Duration> Hours(const common::Config& config, std::string_view key,
                                      absl::Duration fallback) {
   auto hours = config.GetDouble(key, absl::ToDoubleHours(fallback));
@@ -32,27 +25,6 @@ absl::StatusOr<absl::Duration> Hours(const common::Config& config, std::string_v
   return absl::Hours(*hours);
 }
 
-absl::Status Validate(const followup::v1::RecordOutcomeRequest& request) {
-  if (request.complaint_id().empty()) return grpcutil::FieldError("complaint_id", "is required");
-  if (request.task_id().empty()) return grpcutil::FieldError("task_id", "is required");
-  if (request.outcome() == followup::v1::OUTCOME_UNSPECIFIED ||
-      !followup::v1::Outcome_IsValid(request.outcome())) {
-    return grpcutil::FieldError("outcome", "must be SATISFIED, UNSATISFIED or UNREACHABLE");
-  }
-  if (request.comment().size() > kMaxCommentBytes) {
-    return grpcutil::FieldError("comment", "must be at most 2000 bytes");
-  }
-  return absl::OkStatus();
-}
-
-// What an outcome does: the effect, and either the case event that carries it (appended
-// through the case ledger) or the next task (published to followup.tasks.v1).
-struct Decision {
-  std::string effect;
-  std::optional<events::v1::CaseEvent> case_event;
-  std::optional<FollowUpTask> next;
-};
-
 // `created` is when the task came to be, derived from what caused it (the resolution, or the
 // attempt before), never the clock: a task published again after a crash or a Redis rebuild is
 // the same bytes under the same id.
@@ -60,10 +32,6 @@ kafka::OutgoingRecord TaskRecord(const FollowUpTask& task, absl::Time created) {
   // The task is the event: its id is the record's ce_id.
   return events::ToRecord(events::kFollowUpTasksTopic, task.complaint_id(), task, task.task_id(),
                           kEventSource, task.complaint_id(), created);
-}
-
-std::string RetryTaskId(const std::string& complaint_id, const std::string& task_id) {
-  return common::DeterministicId({complaint_id, "followup-retry", task_id});
 }
 
 }  // namespace
@@ -82,38 +50,13 @@ absl::StatusOr<FollowUpOptions> FollowUpOptions::FromConfig(const common::Config
   options.due_after = *due;
   options.retry_after = *retry;
   options.max_attempts = static_cast<int>(*attempts);
+  auto partly = config.GetBool("followup.partly_satisfied_reopens", options.partly_satisfied_reopens);
+  if (!partly.ok()) return partly.status();
+  options.partly_satisfied_reopens = *partly;
+  auto contact = ContactPolicy::FromConfig(config);
+  if (!contact.ok()) return contact.status();
+  options.contact = *contact;
   return options;
-}
-
-FollowUpTask FollowUp::NextAttempt(const FollowUpTask& task) {
-  FollowUpTask next;
-  next.set_task_id(RetryTaskId(task.complaint_id(), task.task_id()));
-  next.set_complaint_id(task.complaint_id());
-  next.set_channel(events::v1::FOLLOW_UP_CHANNEL_CALLBACK);  // SMS went unanswered: call
-  next.set_attempt(task.attempt() + 1);
-  next.set_unit(task.unit());
-  return next;
-}
-
-std::optional<CaseChange> FollowUp::ChangeOf(const events::v1::CaseEvent& event) {
-  CaseChange change;
-  switch (event.event_case()) {
-    case events::v1::CaseEvent::kAssigned:
-      change.level = event.assigned().level();
-      return change;
-    case events::v1::CaseEvent::kResolved:
-      change.task = CaseChange::Task::kOpen;  // FirstTask makes the task
-      return change;
-    case events::v1::CaseEvent::kReopened:
-      change.task = CaseChange::Task::kClear;
-      return change;
-    case events::v1::CaseEvent::kClosed:
-      change.task = CaseChange::Task::kClear;
-      change.closed = true;
-      return change;
-    default:
-      return std::nullopt;  // nothing follow-up needs
-  }
 }
 
 absl::StatusOr<FollowUp::Parsed> FollowUp::Parse(const kafka::IncomingRecord& record) {
@@ -136,17 +79,25 @@ absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
 }
 
 FollowUpTask FollowUp::FirstTask(const events::v1::CaseEvent& resolved,
-                                 const std::string& event_id, events::v1::Level level) const {
+                                 const std::string& event_id, const CaseState& state) const {
   const std::string& complaint_id = resolved.complaint_id();
   FollowUpTask task;
   task.set_task_id(common::DeterministicId({complaint_id, "followup-task", event_id}));
   task.set_complaint_id(complaint_id);
-  const bool serious = level == events::v1::LEVEL_MAJOR || level == events::v1::LEVEL_ESCALATED;
-  task.set_channel(serious ? events::v1::FOLLOW_UP_CHANNEL_CALLBACK
-                           : events::v1::FOLLOW_UP_CHANNEL_SMS);
+  ContactFacts facts;
+  facts.level = state.level;
+  facts.urgency = state.urgency;
+  facts.reopen_count = state.reopen_count;
+  task.set_channel(ChooseChannel(facts));
   task.set_attempt(1);
-  *task.mutable_due_at() = common::ToProtoTime(ResolvedAt(resolved) + options_.due_after);
+  const absl::Time resolved_at = ResolvedAt(resolved);
+  *task.mutable_due_at() = common::ToProtoTime(
+      options_.calendar != nullptr
+          ? FirstAttemptDue(*options_.calendar, options_.contact, resolved_at, facts.holidays_ok)
+          : resolved_at + options_.due_after);
   task.set_unit(resolved.unit());
+  task.set_resolution_id(event_id);
+  task.set_business_problem_fixed(resolved.resolved().business_problem_fixed());
   return task;
 }
 
@@ -168,7 +119,7 @@ absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
   if (*seen) return absl::OkStatus();
   auto state = store_->Get(complaint_id);
   if (!state.ok()) return state.status();
-  const FollowUpTask task = FirstTask(event, event_id, state->level);
+  const FollowUpTask task = FirstTask(event, event_id, *state);
 
   // Publish first, remember after: a crash in between re-publishes the same task id.
   if (auto s = publisher_->Publish(TaskRecord(task, ResolvedAt(event))); !s.ok()) return s;
@@ -227,7 +178,7 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
       for (const Item& item : items[c]) out[item.index] = known[c].status();
       continue;
     }
-    events::v1::Level level = known[c]->state.level;
+    CaseState facts = known[c]->state;
     std::set<std::string> seen;
     FollowUpStore::Changes mine{asks[c].complaint_id, {}};
     std::vector<size_t> mine_records;
@@ -236,12 +187,14 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
       if (known[c]->seen[k] || !seen.insert(item.parsed.event_id).second) continue;  // applied
       const events::v1::CaseEvent& event = item.parsed.event;
       if (event.has_resolved()) {
-        item.change.open = FirstTask(event, item.parsed.event_id, level);
+        item.change.open = FirstTask(event, item.parsed.event_id, facts);
         tasks.push_back(TaskRecord(item.change.open, ResolvedAt(event)));
         opened.push_back(item.change.open);
         has_task[c] = true;
       }
-      if (item.change.level) level = *item.change.level;
+      if (item.change.level) facts.level = *item.change.level;
+      if (item.change.urgency) facts.urgency = *item.change.urgency;
+      if (item.change.reopen_count) facts.reopen_count = *item.change.reopen_count;
       mine.events.push_back({item.parsed.event_id, item.change});
       mine_records.push_back(item.index);
     }
@@ -285,23 +238,12 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
   return out;
 }
 
-std::optional<FollowUpTask> FollowUp::FindOpenTask(const CaseState& state,
-                                                   const std::string& task_id) const {
-  if (!state.open_task) return std::nullopt;
-  FollowUpTask task = *state.open_task;
-  while (task.task_id() != task_id) {
-    if (task.attempt() >= options_.max_attempts) return std::nullopt;
-    task = NextAttempt(task);
-  }
-  return task;
-}
-
 absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     const followup::v1::RecordOutcomeRequest& request) {
-  if (auto s = Validate(request); !s.ok()) return s;
   const std::string& complaint_id = request.complaint_id();
   const std::string& task_id = request.task_id();
   const Outcome outcome = request.outcome();
+  if (complaint_id.empty()) return grpcutil::FieldError("complaint_id", "is required");
   auto state = store_->Get(complaint_id);
   if (!state.ok()) return state.status();
   if (options_.check_ready) {
@@ -310,73 +252,29 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     // check and the read cannot answer "no open task" from an empty Redis.
     if (auto s = options_.check_ready(complaint_id); !s.ok()) return s;
   }
+  auto decided = DecideOutcome(*state, request, options_.Machine());
+  if (!decided.ok()) return decided.status();
+  const OutcomeDecision& decision = *decided;
+  const std::string effect = EffectName(decision.effect);
 
-  const auto conflict = [&](const RecordedOutcome& recorded) {
-    return absl::FailedPreconditionError("task_id: outcome " + Outcome_Name(recorded.outcome) +
-                                         " is already recorded for task " + task_id);
-  };
   followup::v1::RecordOutcomeResponse response;
-  const auto respond = [&](const std::string& effect) {
-    response.set_effect(effect);
-    if (effect == kRetryScheduled) response.set_next_task_id(RetryTaskId(complaint_id, task_id));
-    return response;
-  };
-
-  std::optional<RecordedOutcome> recorded;
-  if (auto it = state->outcomes.find(task_id); it != state->outcomes.end()) {
-    recorded = it->second;
-    if (recorded->outcome != outcome) return conflict(*recorded);
+  response.set_effect(effect);
+  if (decision.effect == Effect::kRetryScheduled) {
+    response.set_next_task_id(
+        NextAttempt(decision.task, options_.Machine()).task_id());
   }
-  const std::optional<FollowUpTask> task = FindOpenTask(*state, task_id);
-  if (!task) {
-    if (recorded) return respond(recorded->effect);  // a repeated call: already done
-    if (!state->open_task) {
-      return absl::NotFoundError("complaint_id: no open follow-up task for complaint " +
-                                 complaint_id);
-    }
-    return absl::FailedPreconditionError("task_id: " + task_id +
-                                         " is not the open follow-up task of complaint " +
-                                         complaint_id);
-  }
+  if (decision.repeated && !decision.advances) return response;  // already done
 
-  const auto case_event = [&](const std::string& effect, const std::string& reason) {
-    events::v1::CaseEvent event;
-    event.set_actor(request.actor().empty() ? kSystemActor : request.actor());
-    if (effect == kClosed) {
-      event.mutable_closed()->set_reason(reason);
-    } else {
-      event.mutable_reopened()->set_reason(reason);
-    }
-    return Decision{effect, event, std::nullopt};
-  };
-  Decision decision;
-  if (outcome == followup::v1::OUTCOME_SATISFIED) {
-    decision = case_event(kClosed, "customer satisfied at follow-up");
-  } else if (outcome == followup::v1::OUTCOME_UNSATISFIED) {
-    // 二次处理: a dissatisfied customer reopens the case, whatever the unit thought of it.
-    decision = case_event(kReopened, request.comment().empty()
-                                         ? "customer unsatisfied at follow-up"
-                                         : "customer unsatisfied at follow-up: " +
-                                               request.comment());
-  } else if (task->attempt() < options_.max_attempts) {
-    FollowUpTask next = NextAttempt(*task);
-    // Counted from the attempt that failed, not from when it was reported: the same report
-    // made twice (a retry, or after a rebuild) schedules the same task.
-    *next.mutable_due_at() =
-        common::ToProtoTime(common::FromProtoTime(task->due_at()) + options_.retry_after);
-    decision = Decision{kRetryScheduled, std::nullopt, next};
-  } else {
-    decision = case_event(kClosed, "customer unreachable after " +
-                                       std::to_string(task->attempt()) + " attempts");
-  }
-
-  // Claim the outcome before publishing, so that two different outcomes for one task cannot
+  // Claim the outcome before acting on it, so that two different outcomes for one task cannot
   // both take effect; a crash after the claim is repaired by the caller's retry, which finds the
   // same outcome recorded and publishes the same (deterministic) records again.
-  if (!recorded) {
-    auto claimed = store_->ClaimOutcome(complaint_id, task_id, {outcome, decision.effect});
+  if (!decision.repeated) {
+    auto claimed = store_->ClaimOutcome(complaint_id, task_id, {outcome, effect});
     if (!claimed.ok()) return claimed.status();
-    if (claimed->outcome != outcome) return conflict(*claimed);
+    if (claimed->outcome != outcome) {
+      return absl::FailedPreconditionError("task_id: outcome " + Outcome_Name(claimed->outcome) +
+                                           " is already recorded for task " + task_id);
+    }
   }
   if (decision.case_event) {
     // Checked against the case like every other change: a case that is no longer RESOLVED (a
@@ -388,22 +286,29 @@ absl::StatusOr<followup::v1::RecordOutcomeResponse> FollowUp::RecordOutcome(
     command.actor = decision.case_event->actor();
     command.decide = [&](const routing::v1::Case&) -> absl::StatusOr<cases::Decision> {
       cases::Decision change;
-      change.events.push_back(*decision.case_event);
+      events::v1::CaseEvent event = *decision.case_event;
+      event.clear_unit();  // the ledger names the case's unit
+      change.events.push_back(std::move(event));
       return change;
     };
     if (auto changed = ledger_->Execute(command); !changed.ok()) return changed.status();
-  } else if (auto s = publisher_->Publish(TaskRecord(*decision.next, common::FromProtoTime(task->due_at())));
-             !s.ok()) {
-    return s;
+  } else if (decision.next) {
+    if (auto s = publisher_->Publish(
+            TaskRecord(*decision.next, common::FromProtoTime(decision.task.due_at())));
+        !s.ok()) {
+      return s;
+    }
   }
-  if (auto s = store_->AdvanceOpenTask(complaint_id, state->open_task->task_id(), decision.next);
-      !s.ok()) {
-    return s;
+  if (decision.advances) {
+    if (auto s = store_->AdvanceOpenTask(complaint_id, state->open_task->task_id(), decision.next);
+        !s.ok()) {
+      return s;
+    }
   }
   // The comment is free text from an agent and may quote the customer: never logged.
-  spdlog::info("complaint {} follow-up task {} (attempt {}): {} -> {}", complaint_id, task_id,
-               task->attempt(), Outcome_Name(outcome), decision.effect);
-  return respond(decision.effect);
+  spdlog::info("complaint {} follow-up task {} (attempt {}, score {}): {} -> {}", complaint_id,
+               task_id, decision.task.attempt(), request.score(), Outcome_Name(outcome), effect);
+  return response;
 }
 
 }  // namespace complaints::followup

@@ -13,6 +13,7 @@
 #include "libs/common/config.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
+#include "services/followup/followup_machine.h"
 #include "services/followup/followup_store.h"
 
 namespace complaints::followup {
@@ -21,13 +22,29 @@ struct FollowUpOptions {
   absl::Duration due_after = absl::Hours(4);     // first survey after the resolution (T+2 failed)
   absl::Duration retry_after = absl::Hours(24);  // next callback after an unreachable customer
   int max_attempts = 3;
+  bool partly_satisfied_reopens = true;  // followup.partly_satisfied_reopens
+  // 跟回访: contact hours, first-attempt bound, SMS answer window, callback spacing
+  // (followup.contact_hours ...). With a calendar the first attempt is due within
+  // contact.first_within of working time and every attempt falls inside contact hours on a
+  // working day; without one (tests), due_after / retry_after of plain time.
+  ContactPolicy contact = {};
+  const calendar::BusinessCalendar* calendar = nullptr;  // set by main
   // Whether follow-up's state of a complaint is complete (runtime::StateReadiness); set by
   // main. Unset: always (tests).
   std::function<absl::Status(const std::string& complaint_id)> check_ready = nullptr;
 
-  // From `followup.due_hours`, `followup.retry_hours` (may be fractional) and
-  // `followup.max_attempts`; non-positive values are configuration errors.
+  // From `followup.due_hours`, `followup.retry_hours` (may be fractional),
+  // `followup.max_attempts` and `followup.partly_satisfied_reopens`; non-positive values are
+  // configuration errors.
   static absl::StatusOr<FollowUpOptions> FromConfig(const common::Config& config);
+
+  MachineOptions Machine() const {
+    return {.retry_after = retry_after,
+            .max_attempts = max_attempts,
+            .partly_satisfied_reopens = partly_satisfied_reopens,
+            .calendar = calendar,
+            .contact = contact};
+  }
 };
 
 // 回访: asks the contact systems to survey the customer after each resolution, and turns the
@@ -58,29 +75,19 @@ class FollowUp {
   absl::StatusOr<followup::v1::RecordOutcomeResponse> RecordOutcome(
       const followup::v1::RecordOutcomeRequest& request);
 
-  // The task that follows `task` when the customer was unreachable; its id derives from
-  // `task`'s, so a scheduled retry can be recognised without any stored state.
-  static events::v1::FollowUpTask NextAttempt(const events::v1::FollowUpTask& task);
-
  private:
   struct Parsed {
     events::v1::CaseEvent event;
     std::string event_id;  // ce_id
   };
   static absl::StatusOr<Parsed> Parse(const kafka::IncomingRecord& record);
-  // What an event does to the state; nullopt for events follow-up ignores. For a resolution,
-  // the task to open is FirstTask's.
-  static std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event);
-  // The first task of a resolution, for a complaint of `level`; deterministic.
+  // The first task of a resolution, for a complaint in `state` (level, urgency, reopenings);
+  // deterministic.
   events::v1::FollowUpTask FirstTask(const events::v1::CaseEvent& resolved,
-                                     const std::string& event_id, events::v1::Level level) const;
+                                     const std::string& event_id, const CaseState& state) const;
   absl::Time ResolvedAt(const events::v1::CaseEvent& resolved) const;
   static void LogTask(const events::v1::FollowUpTask& task);
   absl::Status OnResolved(const events::v1::CaseEvent& event, const std::string& event_id);
-  // `task_id` if it is the open task or one of its retries (after a Redis rebuild the store
-  // knows only the first task of a resolution), with its attempt; nullopt otherwise.
-  std::optional<events::v1::FollowUpTask> FindOpenTask(const CaseState& state,
-                                                       const std::string& task_id) const;
 
   kafka::Publisher* publisher_;
   cases::CaseLedger* ledger_;

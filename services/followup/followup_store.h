@@ -2,6 +2,7 @@
 
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -23,18 +24,31 @@ struct RecordedOutcome {
 // recorded through RecordOutcome.
 struct CaseState {
   events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;  // from the latest Assigned
+  events::v1::Urgency urgency = events::v1::URGENCY_UNSPECIFIED;  // from the latest Assigned
+  int reopen_count = 0;                                            // from the latest Assigned
   std::optional<events::v1::FollowUpTask> open_task;
   std::map<std::string, RecordedOutcome> outcomes;  // by task id
+  // Tasks that were open once and are no longer (replaced by a newer resolution's, advanced to
+  // the next attempt, or cleared by a reopen or close): an outcome for one is only recorded.
+  std::set<std::string> past_tasks;
 };
 
 // A change to a complaint's state caused by one case event.
 struct CaseChange {
   std::optional<events::v1::Level> level;
+  // Set together, from an Assigned: what the follow-up channel depends on besides the level.
+  std::optional<events::v1::Urgency> urgency;
+  std::optional<int> reopen_count;
   enum class Task { kKeep, kOpen, kClear } task = Task::kKeep;
   events::v1::FollowUpTask open;  // with Task::kOpen
   // The case closed: its state is kept for the store's closed-case retention, then expires
   // (complaints.case.v1, kept forever, brings it back on a replay).
   bool closed = false;
+  // The follow-up outcome that caused the event (its FollowUpResult), recorded for its task
+  // unless one is: after Redis lost the state, a retried RecordOutcome still answers what the
+  // first call did. Empty task id: none.
+  std::string outcome_task;
+  RecordedOutcome outcome;
 };
 
 // Per-complaint follow-up state. Every method is atomic on its own; callers publish first and
@@ -48,14 +62,16 @@ class FollowUpStore {
   // Whether the case event `event_id` was applied to the complaint.
   virtual absl::StatusOr<bool> Seen(const std::string& complaint_id,
                                     const std::string& event_id) = 0;
-  // Applies `change` and remembers `event_id`, unless it was applied before (returns false).
+  // Applies `change` and remembers `event_id`, unless it was applied before (returns false);
+  // an open task it replaces or clears becomes a past task (ApplyChange, followup_machine.h).
   virtual absl::StatusOr<bool> Apply(const std::string& complaint_id, const std::string& event_id,
                                      const CaseChange& change) = 0;
   // Records the outcome of `task_id` unless one is recorded already; returns the recorded one.
   virtual absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& complaint_id,
                                                        const std::string& task_id,
                                                        const RecordedOutcome& outcome) = 0;
-  // If the open task is still `expected_task_id`, replaces it with `next` (none: clears it).
+  // If the open task is still `expected_task_id`, replaces it with `next` (none: clears it);
+  // `expected_task_id` becomes a past task.
   virtual absl::Status AdvanceOpenTask(const std::string& complaint_id,
                                        const std::string& expected_task_id,
                                        const std::optional<events::v1::FollowUpTask>& next) = 0;

@@ -32,12 +32,7 @@ class MemoryStore final : public FollowUpStore {
   absl::StatusOr<bool> Apply(const std::string& id, const std::string& event_id,
                              const CaseChange& change) override {
     if (!fail_.ok()) return fail_;
-    if (!seen_[id].insert(event_id).second) return false;
-    CaseState& state = cases_[id];
-    if (change.level) state.level = *change.level;
-    if (change.task == CaseChange::Task::kOpen) state.open_task = change.open;
-    if (change.task == CaseChange::Task::kClear) state.open_task.reset();
-    return true;
+    return ApplyChange(event_id, change, &cases_[id], &seen_[id]);
   }
   absl::StatusOr<RecordedOutcome> ClaimOutcome(const std::string& id, const std::string& task_id,
                                                const RecordedOutcome& outcome) override {
@@ -48,7 +43,10 @@ class MemoryStore final : public FollowUpStore {
                                const std::optional<FollowUpTask>& next) override {
     if (!fail_.ok()) return fail_;
     CaseState& state = cases_[id];
-    if (state.open_task && state.open_task->task_id() == expected) state.open_task = next;
+    if (state.open_task && state.open_task->task_id() == expected) {
+      state.past_tasks.insert(expected);
+      state.open_task = next;
+    }
     return absl::OkStatus();
   }
 
@@ -76,9 +74,10 @@ CaseEvent Event(const std::string& complaint_id = kComplaint) {
   return event;
 }
 
-kafka::IncomingRecord Resolved(const std::string& ce_id = "resolved-1") {
+kafka::IncomingRecord Resolved(const std::string& ce_id = "resolved-1", bool fixed = true) {
   CaseEvent event = Event();
   event.mutable_resolved()->set_resolution("refunded the fee");
+  event.mutable_resolved()->set_business_problem_fixed(fixed);
   return CaseRecord(event, ce_id);
 }
 
@@ -185,6 +184,25 @@ TEST_F(FollowUpTest, MajorAndEscalatedComplaintsGetACallback) {
 
 // Redis restarts empty between the readiness check and the read (the fault suite saw it under
 // load): the markers go with the data, so the answer is UNAVAILABLE (retry), never "no open task".
+// 跟回访 on the business calendar: a very urgent complaint is called back; resolved at 08:00 on a
+// Wednesday in Shanghai, before opening, the call is due two working hours after 09:00.
+TEST_F(FollowUpTest, OnTheCalendarTheFirstCallIsDueWithinTwoBusinessHours) {
+  auto calendar = calendar::BusinessCalendar::Create({});
+  ASSERT_TRUE(calendar.ok());
+  FollowUpOptions options;
+  options.calendar = &*calendar;
+  FollowUp followup(&publisher_, &ledger_, &store_, &clock_, options);
+  CaseEvent assigned = Event();
+  assigned.mutable_assigned()->set_level(events::v1::LEVEL_ORDINARY);
+  assigned.mutable_assigned()->set_urgency(events::v1::URGENCY_VERY_URGENT);
+  ASSERT_TRUE(followup.HandleCaseEvent(CaseRecord(assigned, "assigned-1")).ok());
+  ASSERT_TRUE(followup.HandleCaseEvent(Resolved()).ok());
+  const FollowUpTask task = OnlyTask();
+  EXPECT_EQ(task.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  EXPECT_EQ(common::FromProtoTime(task.due_at()),
+            absl::FromCivil(absl::CivilSecond(2025, 11, 26, 11, 0, 0), calendar->zone()));
+}
+
 TEST_F(FollowUpTest, StateLostJustBeforeTheReadIsUnavailableNotNoTask) {
   const std::string task_id = ResolveAndGetTaskId();
   bool ready = true;
@@ -216,7 +234,15 @@ TEST_F(FollowUpTest, ReplayedResolutionDoesNotReopenAClosedTask) {
   ASSERT_TRUE(followup_.HandleCaseEvent(CaseRecord(closed, "closed-1")).ok());
   ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());  // redelivered after a crash
   EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
-  EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))
+  // A late answer about the closed case's task is kept, and changes nothing on the case.
+  const size_t published = publisher_.published().size();
+  auto late = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_UNSATISFIED));
+  ASSERT_TRUE(late.ok()) << late.status();
+  EXPECT_EQ(late->effect(), "recorded");
+  EXPECT_EQ(publisher_.published().size(), published);
+  EXPECT_EQ(store_.cases_[kComplaint].outcomes[task_id].outcome,
+            followup::v1::OUTCOME_UNSATISFIED);
+  EXPECT_EQ(followup_.RecordOutcome(Outcome("never-a-task", followup::v1::OUTCOME_SATISFIED))
                 .status()
                 .code(),
             absl::StatusCode::kNotFound);
@@ -233,6 +259,50 @@ TEST_F(FollowUpTest, ReopenClearsTheOpenTaskAndANewResolutionStartsAgain) {
   const FollowUpTask second = LastTask();
   EXPECT_NE(second.task_id(), first);
   EXPECT_EQ(second.attempt(), 1);
+}
+
+TEST_F(FollowUpTest, ARetriedOutcomeAfterTheStateWasLostAnswersTheSameEffect) {
+  const std::string task_id = ResolveAndGetTaskId();
+  RecordOutcomeRequest request = Outcome(task_id, followup::v1::OUTCOME_SATISFIED, "ok now");
+  request.set_score(4);
+  ASSERT_EQ(followup_.RecordOutcome(request)->effect(), "closed");
+  const CaseEvent closed = LastCaseEvent();
+  EXPECT_EQ(closed.closed().disposition(), events::v1::CLOSE_DISPOSITION_ARCHIVED);
+  EXPECT_EQ(closed.closed().follow_up().score(), 4);
+  EXPECT_EQ(closed.closed().follow_up().comment(), "ok now");
+  EXPECT_EQ(closed.closed().follow_up().task_id(), task_id);
+
+  // Redis lost follow-up's state; the replay of complaints.case.v1 brings it back, outcome too.
+  store_.cases_.clear();
+  store_.seen_.clear();
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved()).ok());
+  ASSERT_TRUE(followup_.HandleCaseEvent(testing::AsIncoming(
+                                            publisher_.PublishedTo(events::kCaseTopic).back()))
+                  .ok());
+  const size_t published = publisher_.published().size();
+  auto again = followup_.RecordOutcome(request);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->effect(), "closed");
+  EXPECT_EQ(publisher_.published().size(), published);
+}
+
+TEST_F(FollowUpTest, SatisfiedButNotFixedWaitsForTheFix) {
+  ASSERT_TRUE(followup_.HandleCaseEvent(Resolved("resolved-1", /*fixed=*/false)).ok());
+  const std::string task_id = OnlyTask().task_id();
+  EXPECT_FALSE(OnlyTask().business_problem_fixed());
+  auto response = followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED));
+  ASSERT_TRUE(response.ok()) << response.status();
+  EXPECT_EQ(response->effect(), "awaiting_fix");
+  EXPECT_EQ(CaseStateNow(), routing::v1::CASE_STATE_AWAITING_FIX);
+  const CaseEvent waiting = LastCaseEvent();
+  ASSERT_TRUE(waiting.has_awaiting_fix());
+  EXPECT_EQ(waiting.awaiting_fix().follow_up().task_id(), task_id);
+  EXPECT_FALSE(store_.cases_[kComplaint].open_task.has_value());
+  // Retried: the same effect, nothing appended twice.
+  const size_t published = publisher_.published().size();
+  EXPECT_EQ(followup_.RecordOutcome(Outcome(task_id, followup::v1::OUTCOME_SATISFIED))->effect(),
+            "awaiting_fix");
+  EXPECT_EQ(publisher_.published().size(), published);
 }
 
 TEST_F(FollowUpTest, SatisfiedClosesTheCase) {

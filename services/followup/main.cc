@@ -1,5 +1,6 @@
 // followup: turns each resolution on complaints.case.v1 into a survey task on followup.tasks.v1,
 // and the survey's outcome (FollowUpService) into a close, a reopen or another attempt.
+#include "libs/calendar/calendar_registry.h"
 #include "libs/cases/redis_case_ledger_store.h"
 #include "libs/events/topics.h"
 #include "libs/runtime/service_runtime.h"
@@ -12,6 +13,16 @@ using namespace complaints;
 int main(int argc, char** argv) {
   auto ctx = runtime::ValueOrDie(runtime::Bootstrap("followup", argc, argv));
   auto options = runtime::ValueOrDie(followup::FollowUpOptions::FromConfig(ctx.config));
+  // 跟回访 on the business calendar: `followup.calendar_dir` (default: this source tree's
+  // deploy/calendars) and `followup.calendar_region` (CN).
+  const auto calendars = runtime::ValueOrDie(calendar::CalendarRegistry::LoadDirectory(
+      ctx.config.GetString("followup.calendar_dir", COMPLAINTS_DEFAULT_CALENDAR_DIR)));
+  const std::string region = ctx.config.GetString("followup.calendar_region", "CN");
+  if (!calendars.Has(region)) {
+    runtime::CheckOk(absl::FailedPreconditionError("followup.calendar_region: no calendar for " +
+                                                   region));
+  }
+  options.calendar = &calendars.ForRegion(region);
   auto ledger_options =
       runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/followup"));
   redis::RedisPool redis_pool(ctx.redis, 16);

@@ -8,22 +8,30 @@ namespace complaints::followup {
 namespace {
 
 constexpr char kOutcomePrefix[] = "outcome:";
+constexpr char kPastPrefix[] = "past:";
 
-// KEYS: case hash, seen set. ARGV: groups of six, one per event, applied in order: event id,
+// KEYS: case hash, seen set. ARGV: groups of eight, one per event, applied in order: event id,
 // level ("" keeps it), task op (keep|open|clear), task id, task, expiry in ms (0: none, the
-// case is open). Returns per event 1, or 0 for an event applied before.
+// case is open), outcome field ("" none), outcome, facts ("<urgency>|<reopen count>", ""
+// keeps them). Returns per event 1, or 0 for an event applied before.
 const redis::Script kApply(R"lua(
 local out = {}
-for i = 1, #ARGV, 6 do
+for i = 1, #ARGV, 9 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 0 then
     table.insert(out, 0)
   else
     if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[i + 1]) end
+    if ARGV[i + 8] ~= '' then redis.call('HSET', KEYS[1], 'facts', ARGV[i + 8]) end
+    if ARGV[i + 2] ~= 'keep' then
+      local old = redis.call('HGET', KEYS[1], 'task_id')
+      if old then redis.call('HSET', KEYS[1], 'past:' .. old, '1') end
+    end
     if ARGV[i + 2] == 'open' then
       redis.call('HSET', KEYS[1], 'task_id', ARGV[i + 3], 'task', ARGV[i + 4])
     elseif ARGV[i + 2] == 'clear' then
       redis.call('HDEL', KEYS[1], 'task_id', 'task')
     end
+    if ARGV[i + 6] ~= '' then redis.call('HSETNX', KEYS[1], ARGV[i + 6], ARGV[i + 7]) end
     if tonumber(ARGV[i + 5]) > 0 then
       redis.call('PEXPIRE', KEYS[1], ARGV[i + 5])
       redis.call('PEXPIRE', KEYS[2], ARGV[i + 5])
@@ -43,6 +51,7 @@ return redis.call('HGET', KEYS[1], ARGV[1])
 // KEYS: case hash. ARGV: expected open task id, next task id ("" clears), next task.
 const redis::Script kAdvance(R"lua(
 if redis.call('HGET', KEYS[1], 'task_id') ~= ARGV[1] then return 0 end
+redis.call('HSET', KEYS[1], 'past:' .. ARGV[1], '1')
 if ARGV[2] == '' then
   redis.call('HDEL', KEYS[1], 'task_id', 'task')
 else
@@ -97,6 +106,16 @@ absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& com
         return absl::DataLossError("stored level of " + complaint_id + " does not parse");
       }
       state.level = static_cast<events::v1::Level>(level);
+    } else if (name == "facts") {
+      const size_t bar = value.find('|');
+      int urgency = 0;
+      int reopens = 0;
+      if (bar == std::string::npos || !absl::SimpleAtoi(value.substr(0, bar), &urgency) ||
+          !events::v1::Urgency_IsValid(urgency) || !absl::SimpleAtoi(value.substr(bar + 1), &reopens)) {
+        return absl::DataLossError("stored facts of " + complaint_id + " do not parse");
+      }
+      state.urgency = static_cast<events::v1::Urgency>(urgency);
+      state.reopen_count = reopens;
     } else if (name == "task") {
       events::v1::FollowUpTask task;
       if (!task.ParseFromString(value)) {
@@ -107,6 +126,8 @@ absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& com
       auto outcome = DecodeOutcome(value);
       if (!outcome.ok()) return outcome.status();
       state.outcomes[name.substr(sizeof(kOutcomePrefix) - 1)] = *std::move(outcome);
+    } else if (name.starts_with(kPastPrefix)) {
+      state.past_tasks.insert(name.substr(sizeof(kPastPrefix) - 1));
     }
   }
   return state;
@@ -185,7 +206,12 @@ std::vector<absl::StatusOr<std::vector<bool>>> RedisFollowUpStore::ApplyMany(
       for (std::string arg :
            {e.event_id, change.level ? std::to_string(static_cast<int>(*change.level)) : "", op,
             change.open.task_id(), change.open.SerializeAsString(),
-            std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0)}) {
+            std::to_string(change.closed ? absl::ToInt64Milliseconds(closed_ttl_) : 0),
+            change.outcome_task.empty() ? "" : kOutcomePrefix + change.outcome_task,
+            change.outcome_task.empty() ? "" : EncodeOutcome(change.outcome),
+            change.urgency ? std::to_string(static_cast<int>(*change.urgency)) + "|" +
+                                 std::to_string(change.reopen_count.value_or(0))
+                           : ""}) {
         call.args.push_back(std::move(arg));
       }
     }

@@ -2,6 +2,8 @@
 // every key carries a random prefix and is deleted afterwards; nothing is flushed.
 #include "services/followup/redis_followup_store.h"
 
+#include <set>
+
 #include "gtest/gtest.h"
 #include "libs/testing/scratch_redis.h"
 
@@ -35,6 +37,8 @@ TEST_F(RedisFollowUpStoreTest, UnknownComplaintHasAnEmptyState) {
 TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   CaseChange level;
   level.level = events::v1::LEVEL_MAJOR;
+  level.urgency = events::v1::URGENCY_VERY_URGENT;
+  level.reopen_count = 2;
   EXPECT_TRUE(*store_.Apply("CMP1", "e1", level));
   CaseChange open;
   open.task = CaseChange::Task::kOpen;
@@ -45,6 +49,8 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   auto state = store_.Get("CMP1");
   ASSERT_TRUE(state.ok()) << state.status();
   EXPECT_EQ(state->level, events::v1::LEVEL_MAJOR);
+  EXPECT_EQ(state->urgency, events::v1::URGENCY_VERY_URGENT);
+  EXPECT_EQ(state->reopen_count, 2);
   ASSERT_TRUE(state->open_task.has_value());
   EXPECT_EQ(state->open_task->task_id(), "t1");
   EXPECT_EQ(state->open_task->unit(), "BJ-0101");
@@ -53,6 +59,7 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   clear.task = CaseChange::Task::kClear;
   EXPECT_TRUE(*store_.Apply("CMP1", "e3", clear));
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
+  EXPECT_EQ(store_.Get("CMP1")->past_tasks, std::set<std::string>{"t1"});
   EXPECT_FALSE(*store_.Apply("CMP1", "e2", open));  // a duplicate changes nothing
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
 }
@@ -80,8 +87,11 @@ TEST_F(RedisFollowUpStoreTest, FirstOutcomeWinsAndTheOpenTaskAdvancesOnlyFromThe
   ASSERT_EQ(state->outcomes.size(), 1u);
   EXPECT_EQ(state->outcomes.at("t1"), unreachable);
 
+  EXPECT_EQ(state->past_tasks, std::set<std::string>{"t1"});
+
   ASSERT_TRUE(store_.AdvanceOpenTask("CMP1", "t2", std::nullopt).ok());
   EXPECT_FALSE(store_.Get("CMP1")->open_task.has_value());
+  EXPECT_EQ(store_.Get("CMP1")->past_tasks, (std::set<std::string>{"t1", "t2"}));
 }
 
 }  // namespace

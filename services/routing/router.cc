@@ -720,6 +720,30 @@ absl::StatusOr<Case> Router::RefuseExtension(const routing::v1::RefuseExtensionR
   });
 }
 
+absl::StatusOr<Case> Router::ReportFix(const routing::v1::ReportFixRequest& request) {
+  FieldViolations v;
+  CheckText(v, "note", request.note(), kMaxReason, true);
+  if (!v.empty()) return v.ToStatus();
+  return Run(request, "fix-reported", [&](const Case& c) -> absl::StatusOr<Decision> {
+    if (request.unit().empty()) return grpcutil::FieldError("unit", "is required");
+    if (auto s = cases::CheckReportFix(c); !s.ok()) return s;
+    if (request.unit() != c.unit() && request.unit() != SupervisorOf(c.unit())) {
+      return absl::PermissionDeniedError("unit: case " + c.complaint_id() + " is with unit " +
+                                         c.unit() + ": only it or its supervisor " +
+                                         SupervisorOf(c.unit()) + " can report the fix, not " +
+                                         request.unit());
+    }
+    Decision decision;
+    auto& fixed = decision.events.emplace_back();
+    fixed.mutable_fix_reported()->set_note(request.note());
+    fixed.mutable_fix_reported()->set_reported_by(request.unit());
+    auto& closed = decision.events.emplace_back();
+    closed.mutable_closed()->set_reason("business problem fixed: archived");
+    closed.mutable_closed()->set_disposition(events::v1::CLOSE_DISPOSITION_ARCHIVED);
+    return decision;
+  });
+}
+
 absl::StatusOr<Case> Router::Resolve(const routing::v1::ResolveCaseRequest& request) {
   FieldViolations v;
   CheckText(v, "resolution", request.resolution(), kMaxResolution, true);

@@ -83,6 +83,9 @@ class Router {
       const routing::v1::ApproveExtensionRequest& request);
   absl::StatusOr<routing::v1::Case> RefuseExtension(
       const routing::v1::RefuseExtensionRequest& request);
+  // 跟归档: the business problem of a case AWAITING_FIX is fixed: FixReported and Closed
+  // (disposition ARCHIVED) in one append. By the case's unit or its supervisor.
+  absl::StatusOr<routing::v1::Case> ReportFix(const routing::v1::ReportFixRequest& request);
   absl::StatusOr<routing::v1::Case> Resolve(const routing::v1::ResolveCaseRequest& request);
   absl::StatusOr<routing::v1::Case> Pause(const routing::v1::PauseCaseRequest& request);
   absl::StatusOr<routing::v1::Case> Resume(const routing::v1::ResumeCaseRequest& request);

@@ -171,6 +171,62 @@ TEST_F(RouterTest, WorkflowAcceptResolveAndCommandErrors) {
   EXPECT_EQ(router_->Accept(unknown).status().code(), absl::StatusCode::kNotFound);
 }
 
+TEST_F(RouterTest, ReportFixArchivesACaseAwaitingTheFix) {
+  Receive("CMP1", "branch_service.attitude", "SH-0200");
+  routing::v1::AcceptCaseRequest accept;
+  accept.set_responsible("张经理");
+  accept.set_complaint_id("CMP1");
+  accept.set_unit("SH-0200");
+  ASSERT_TRUE(router_->Accept(accept).ok());
+  routing::v1::ResolveCaseRequest resolve;
+  resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
+  resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
+  resolve.set_complaint_id("CMP1");
+  resolve.set_unit("SH-0200");
+  resolve.set_resolution("fee refunded; the fee rule is still wrong");
+  ASSERT_TRUE(router_->Resolve(resolve).ok());
+
+  routing::v1::ReportFixRequest fix;
+  fix.set_complaint_id("CMP1");
+  fix.set_unit("SH-0200");
+  EXPECT_EQ(router_->ReportFix(fix).status().code(), absl::StatusCode::kInvalidArgument);  // note
+  fix.set_note("fee rule corrected");
+  // Resolved, not awaiting a fix.
+  EXPECT_EQ(router_->ReportFix(fix).status().code(), absl::StatusCode::kFailedPrecondition);
+
+  // Follow-up's side: the customer is satisfied, the problem not fixed.
+  cases::Command wait;
+  wait.complaint_id = "CMP1";
+  wait.what = "followup-outcome";
+  wait.request_id = "task-1/SATISFIED";
+  wait.decide = [](const routing::v1::Case&) -> absl::StatusOr<cases::Decision> {
+    cases::Decision d;
+    d.events.emplace_back().mutable_awaiting_fix()->set_reason("satisfied, not fixed");
+    return d;
+  };
+  ASSERT_TRUE(ledger_.Execute(wait).ok());
+
+  fix.set_unit("BJ-0101");
+  EXPECT_EQ(router_->ReportFix(fix).status().code(), absl::StatusCode::kPermissionDenied);
+  fix.set_unit("SH-0200");
+  fix.set_request_id("fix-1");
+  auto archived = router_->ReportFix(fix);
+  ASSERT_TRUE(archived.ok()) << archived.status();
+  EXPECT_EQ(archived->state(), routing::v1::CASE_STATE_CLOSED);
+  const auto events = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_GE(events.size(), 2u);
+  auto closed = events::ParseRecordAs<events::v1::CaseEvent>(testing::AsIncoming(events.back()));
+  ASSERT_TRUE(closed.ok());
+  EXPECT_EQ(closed->closed().disposition(), events::v1::CLOSE_DISPOSITION_ARCHIVED);
+  auto reported = events::ParseRecordAs<events::v1::CaseEvent>(
+      testing::AsIncoming(events[events.size() - 2]));
+  ASSERT_TRUE(reported.ok());
+  EXPECT_EQ(reported->fix_reported().note(), "fee rule corrected");
+  // Retried with the same request id: the same case, nothing appended twice.
+  ASSERT_TRUE(router_->ReportFix(fix).ok());
+  EXPECT_EQ(publisher_.PublishedTo(events::kCaseTopic).size(), events.size());
+}
+
 TEST_F(RouterTest, TransferReassignsToTheNewUnit) {
   Receive("CMP1", "fees", "");
   routing::v1::TransferCaseRequest transfer;

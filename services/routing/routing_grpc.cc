@@ -45,6 +45,12 @@ grpc::Status CaseGrpcService::ApproveExtension(grpc::ServerContext*,
   return Reply(router_->ApproveExtension(*request), response);
 }
 
+grpc::Status CaseGrpcService::ReportFix(grpc::ServerContext*,
+                                        const routing::v1::ReportFixRequest* request,
+                                        routing::v1::ReportFixResponse* response) {
+  return Reply(router_->ReportFix(*request), response);
+}
+
 grpc::Status CaseGrpcService::RefuseExtension(grpc::ServerContext*,
                                               const routing::v1::RefuseExtensionRequest* request,
                                               routing::v1::RefuseExtensionResponse* response) {

@@ -24,6 +24,8 @@ class CaseGrpcService final : public routing::v1::CaseService::Service {
   grpc::Status ApproveExtension(grpc::ServerContext*,
                                 const routing::v1::ApproveExtensionRequest* request,
                                 routing::v1::ApproveExtensionResponse* response) override;
+  grpc::Status ReportFix(grpc::ServerContext*, const routing::v1::ReportFixRequest* request,
+                         routing::v1::ReportFixResponse* response) override;
   grpc::Status RefuseExtension(grpc::ServerContext*,
                                const routing::v1::RefuseExtensionRequest* request,
                                routing::v1::RefuseExtensionResponse* response) override;

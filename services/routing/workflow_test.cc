@@ -157,24 +157,24 @@ class WorkflowTest : public ::testing::Test {
 
 enum class Cmd {
   kAccept, kLogContact, kTransfer, kRequestExtension, kApproveExtension, kRefuseExtension,
-  kResolve, kPause, kResume, kRecordNewFacts
+  kResolve, kPause, kResume, kRecordNewFacts, kReportFix
 };
 constexpr Cmd kCommands[] = {Cmd::kAccept,           Cmd::kLogContact,       Cmd::kTransfer,
                              Cmd::kRequestExtension, Cmd::kApproveExtension, Cmd::kRefuseExtension,
                              Cmd::kResolve,          Cmd::kPause,            Cmd::kResume,
-                             Cmd::kRecordNewFacts};
+                             Cmd::kRecordNewFacts,   Cmd::kReportFix};
 const char* Name(Cmd cmd) {
   static const char* names[] = {"Accept",           "LogContact",      "Transfer",
                                 "RequestExtension", "ApproveExtension", "RefuseExtension",
                                 "Resolve",          "Pause",           "Resume",
-                                "RecordNewFacts"};
+                                "RecordNewFacts",   "ReportFix"};
   return names[static_cast<int>(cmd)];
 }
 
 // The states a case can be in when a command arrives, with the two where an extension request
 // waits (accepted, and transferred on while it waits).
 enum class Given { kNone, kAssigned, kAccepted, kAcceptedWaiting, kAssignedWaiting, kResolved,
-                   kClosed, kReopened };
+                   kClosed, kReopened, kAwaitingFix };
 
 struct Cell {
   Given setup;
@@ -200,6 +200,7 @@ const Cell kCells[] = {
     {Given::kResolved, "RESOLVED", routing::v1::CASE_STATE_RESOLVED, {}},
     {Given::kClosed, "CLOSED", routing::v1::CASE_STATE_CLOSED, {}},
     {Given::kReopened, "REOPENED", routing::v1::CASE_STATE_REOPENED, {Cmd::kRecordNewFacts}},
+    {Given::kAwaitingFix, "AWAITING_FIX", routing::v1::CASE_STATE_AWAITING_FIX, {Cmd::kReportFix}},
 };
 
 class StateCommandTest : public WorkflowTest {
@@ -223,6 +224,9 @@ class StateCommandTest : public WorkflowTest {
     }
     if (setup == Given::kReopened) {
       Observe(id_, [](events::v1::CaseEvent& e) { e.mutable_reopened(); });
+    }
+    if (setup == Given::kAwaitingFix) {
+      Observe(id_, [](events::v1::CaseEvent& e) { e.mutable_awaiting_fix(); });
     }
     return "BJ-0101";
   }
@@ -268,6 +272,13 @@ class StateCommandTest : public WorkflowTest {
         r.set_complaint_id(id);
         r.set_summary("the customer found a second retained card");
         return router_->RecordNewFacts(r).status();
+      }
+      case Cmd::kReportFix: {
+        routing::v1::ReportFixRequest r;
+        r.set_complaint_id(id);
+        r.set_unit(unit);
+        r.set_note("the fee rule is corrected");
+        return router_->ReportFix(r).status();
       }
     }
     return absl::InternalError("unknown command");

@@ -125,6 +125,7 @@ TEST_F(ClosedLoopTest, SubmitAssignAcceptResolveFollowUpSatisfiedClosed) {
   resolve.set_resolution("card returned to the customer at the branch");
   resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
   resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
+  resolve.set_business_problem_fixed(true);  // a satisfied customer archives it (跟归档)
   routing::v1::ResolveCaseResponse resolved;
   {
     grpc::ClientContext context;

@@ -127,6 +127,7 @@ class RebuildTest : public ::testing::Test {
     resolve.set_resolution("card returned");
     resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
     resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
+    resolve.set_business_problem_fixed(true);  // a satisfied customer archives it
     resolve.set_request_id("resolve");
     routing::v1::ResolveCaseResponse response;
     ASSERT_TRUE(Eventually([&] {

@@ -681,6 +681,7 @@ class Generator {
       res.set_resolution("explained and refunded");
       res.set_fault(events::v1::FAULT_PARTY_PROCESS);
       res.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
+      res.set_business_problem_fixed(true);  // satisfied closes (跟归档)
       res.set_actor("fault-suite");
       res.set_request_id(r + "resolve");
       if (!Command(index, "resolve", "case.resolved", &truth, res, &routing::v1::CaseService::Stub::ResolveCase)) return;

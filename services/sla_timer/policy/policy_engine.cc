@@ -305,6 +305,13 @@ class Transition {
       case CaseEvent::kReopened:
         OnReopened();
         return;
+      case CaseEvent::kAwaitingFix:
+        // 跟归档: the case waits for the unit to fix the business problem, on a clock of its own.
+        Arm(events::v1::CLOCK_FIX, at_);
+        return;
+      case CaseEvent::kFixReported:
+        Stop(events::v1::CLOCK_FIX);
+        return;
       case CaseEvent::kEscalated:
         // Routing's record of an escalation step; a move it made is the Assigned that follows.
         Note("escalation step recorded by routing: no clock changes");

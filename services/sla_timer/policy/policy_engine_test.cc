@@ -44,6 +44,7 @@ constexpr char kPolicy[] = R"pb(
     name: "base"
     accept { span { working_hours: 2 } }
     first_contact { span { working_days: 1 } rearm_on_reopen: true }
+    fix { span { working_days: 5 } }
     progress_update { span { working_days: 1 } paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER }
     resolution {
       span { working_days: 5 }
@@ -217,6 +218,30 @@ TEST_F(PolicyEngineTest, ResolvedAndClosedStopEverything) {
 
   outcome = Step(Closed(T(7, 11)));
   EXPECT_TRUE(outcome.updates.empty());
+  EXPECT_EQ(state_.phase(), sla::v1::CASE_PHASE_CLOSED);
+}
+
+// 跟归档: a satisfied customer whose problem is not fixed: the FIX clock runs until the unit
+// reports the fix (FixReported), or the close.
+TEST_F(PolicyEngineTest, AwaitingFixArmsTheFixClockUntilTheFixIsReported) {
+  AssignOrdinary();
+  Step(Resolved(T(6, 12)));
+  CaseEvent waiting = Closed(T(6, 15));
+  waiting.mutable_awaiting_fix()->set_reason("satisfied, not fixed");
+  Outcome outcome = Step(waiting);
+  ASSERT_EQ(outcome.updates.size(), 1u);
+  EXPECT_EQ(outcome.updates[0].clock.clock(), events::v1::CLOCK_FIX);
+  EXPECT_EQ(outcome.updates[0].kind, Kind::kArmed);
+  EXPECT_EQ(Clock(events::v1::CLOCK_FIX).status(), sla::v1::CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(Due(events::v1::CLOCK_FIX), T(14, 17));  // 5 working days on, at the close
+
+  CaseEvent fixed = Closed(T(7, 10));
+  fixed.mutable_fix_reported()->set_note("fee rule corrected");
+  outcome = Step(fixed);
+  ASSERT_EQ(outcome.updates.size(), 1u);
+  EXPECT_EQ(outcome.updates[0].kind, Kind::kStopped);
+  EXPECT_TRUE(AllStopped(state_));
+  Step(Closed(T(7, 10)));
   EXPECT_EQ(state_.phase(), sla::v1::CASE_PHASE_CLOSED);
 }
 

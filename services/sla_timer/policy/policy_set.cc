@@ -151,6 +151,8 @@ const ClockPolicy* ClockPolicyOf(const PolicyRule& rule, ClockKind clock) {
       return rule.has_resolution() ? &rule.resolution() : nullptr;
     case events::v1::CLOCK_REGULATORY:
       return rule.has_regulatory() ? &rule.regulatory() : nullptr;
+    case events::v1::CLOCK_FIX:
+      return rule.has_fix() ? &rule.fix() : nullptr;
     default:
       return nullptr;
   }

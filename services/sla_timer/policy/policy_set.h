@@ -13,10 +13,10 @@ namespace complaints::sla_policy {
 
 using ClockKind = events::v1::Clock;
 
-// The five clocks, in order.
+// The clocks, in order.
 inline constexpr ClockKind kAllClocks[] = {
-    events::v1::CLOCK_ACCEPT, events::v1::CLOCK_FIRST_CONTACT, events::v1::CLOCK_PROGRESS_UPDATE,
-    events::v1::CLOCK_RESOLUTION, events::v1::CLOCK_REGULATORY};
+    events::v1::CLOCK_ACCEPT,     events::v1::CLOCK_FIRST_CONTACT, events::v1::CLOCK_PROGRESS_UPDATE,
+    events::v1::CLOCK_RESOLUTION, events::v1::CLOCK_REGULATORY,    events::v1::CLOCK_FIX};
 
 // What a complaint's policy is chosen by. An unspecified level counts as ordinary and an
 // unspecified urgency as normal.
