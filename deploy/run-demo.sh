@@ -33,6 +33,7 @@ deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 76 * 3
 cat <<TXT
 
 The stack is running (clock ${COMPLAINTS_CLOCK_FACTOR}x real time):
+  Dashboard: http://127.0.0.1:50255/   (analytics; analytics.dashboard_address, else its gRPC port + 200)
   Kafka 127.0.0.1:${KAFKA_PORT:-9092}   Redis 127.0.0.1:${REDIS_PORT:-6379}
   gRPC: intake :50051  routing :50052  sla_timer :50053  followup :50054  analytics :50055
   metrics (Prometheus text): http://127.0.0.1:50151/metrics ... :50155 (gRPC port + 100)
@@ -42,5 +43,6 @@ Who read or changed a complaint: $BUILD_DIR/tools/access_trail --bootstrap 127.0
 Look at the topics:   kcat -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
 Dead letters:         kcat -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
 Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start
+Monthly report:       $BUILD_DIR/tools/complaintctl/complaintctl report --month \$(date +%Y-%m) --html --output report.html
 Stop everything:      deploy/run-demo.sh stop
 TXT

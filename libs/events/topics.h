@@ -14,5 +14,7 @@ inline constexpr char kRulesTopic[] = "routing.rules.v1";
 // Owned by operators (complaintctl): each dead letter re-driven to its topic (DeadLetterRedrive),
 // keyed by the dead letter's coordinates.
 inline constexpr char kRedrivesTopic[] = "ops.redrives.v1";
+// Owned by analytics: hot spots (volume rises, mass-complaint bursts), HotSpotAlert.
+inline constexpr char kHotSpotsTopic[] = "analytics.hotspots.v1";
 
 }  // namespace complaints::events

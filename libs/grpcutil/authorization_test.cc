@@ -236,12 +236,15 @@ const std::map<std::string, std::set<std::string>> kAllowed = {
       "CaseService/ReportFix", "CaseService/PauseCase", "CaseService/ResumeCase", "CaseService/RecordNewFacts",
       "CaseService/GetCase", "CaseService/ListCases", "SlaService/GetDeadlines",
       "SlaService/ListUnitDeadlines", "SlaService/WatchAlerts", "SlaService/PauseClocks",
-      "SlaService/ResumeClocks", "SlaService/ExtendDeadline", "AnalyticsService/GetTimeline"}},
+      "SlaService/ResumeClocks", "SlaService/ExtendDeadline", "AnalyticsService/GetTimeline",
+      "AnalyticsService/GetAggregates", "AnalyticsService/GetBacklog"}},
     {"operations:ops",
      {"IntakeService/GetComplaint", "CaseService/GetCase", "CaseService/ListCases",
       "RoutingAdminService/ListRules", "RoutingAdminService/ExplainRoute",
       "SlaService/GetDeadlines", "SlaService/ListUnitDeadlines", "SlaService/WatchAlerts",
-      "AnalyticsService/GetTimeline", "AnalyticsService/GetCounts"}},
+      "AnalyticsService/GetTimeline", "AnalyticsService/GetCounts",
+      "AnalyticsService/GetAggregates", "AnalyticsService/GetBacklog",
+      "AnalyticsService/ListHotSpots", "AnalyticsService/ExportMonthlyReport"}},
 };
 
 TEST_F(AuthorizationTest, EveryRoleTimesEveryRpcOverMutualTls) {

@@ -6,6 +6,7 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/ops.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
@@ -166,6 +167,18 @@ void Describe(const events::v1::FollowUpTask& m, Parsed& out) {
                 " due " + kafka::FormatEventTime(common::FromProtoTime(m.due_at()));
 }
 
+// An operator's re-drive of a dead letter (complaintctl dlq redrive), once it is done. The note
+// is free text: left out.
+void Describe(const events::v1::DeadLetterRedrive& m, Parsed& out) {
+  out.complaint_id = m.complaint_id();
+  out.time = &m.at();
+  out.kind = "ops.redrive";
+  out.summary = "dead letter re-driven to " + m.topic() + " by " + m.actor() + " (from " +
+                m.dead_letter_topic() + " " + std::to_string(m.dead_letter_partition()) + ":" +
+                std::to_string(m.dead_letter_offset()) + ", dead-lettered by " +
+                m.dead_letter_group() + ")";
+}
+
 template <typename T>
 absl::Status ParseAndDescribe(const kafka::IncomingRecord& record, T& message, Parsed& out) {
   if (auto s = events::ParseRecord(record, &message); !s.ok()) return s;
@@ -189,6 +202,7 @@ absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record) {
   events::v1::CaseEvent case_event;
   events::v1::SlaAlert alert;
   events::v1::FollowUpTask task;
+  events::v1::DeadLetterRedrive redrive;
   Parsed parsed;
   absl::Status status;
   if (record.topic == events::kReceivedTopic) {
@@ -201,6 +215,8 @@ absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record) {
     status = ParseAndDescribe(record, alert, parsed);
   } else if (record.topic == events::kFollowUpTasksTopic) {
     status = ParseAndDescribe(record, task, parsed);
+  } else if (record.topic == events::kRedrivesTopic) {
+    status = ParseAndDescribe(record, redrive, parsed);
   } else {
     return absl::InvalidArgumentError("analytics does not read topic " + record.topic);
   }
@@ -224,6 +240,16 @@ absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record) {
 }
 
 absl::Status Analytics::HandleRecord(const kafka::IncomingRecord& record) {
+  if (record.topic == events::kRedrivesTopic) {
+    // Only a finished re-drive of a complaint's record goes on its timeline: a claim may lose
+    // (another operator's came first), and dead letters without a subject belong to no one.
+    auto redrive = events::ParseRecordAs<events::v1::DeadLetterRedrive>(record);
+    if (!redrive.ok()) return redrive.status();
+    if (redrive->phase() != events::v1::DeadLetterRedrive::DONE ||
+        redrive->complaint_id().empty()) {
+      return absl::OkStatus();
+    }
+  }
   auto observation = Observe(record);
   if (!observation.ok()) return observation.status();
   return store_->Record(*observation).status();

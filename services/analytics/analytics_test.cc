@@ -6,6 +6,7 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/ops.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "gtest/gtest.h"
 #include "libs/common/proto_time.h"
@@ -250,6 +251,40 @@ TEST_F(AnalyticsTest, TimelineRequests) {
 TEST_F(AnalyticsTest, StoreOutageIsTransient) {
   store_.fail_ = absl::UnavailableError("redis down");
   EXPECT_EQ(analytics_.HandleRecord(Received()).code(), absl::StatusCode::kUnavailable);
+}
+
+// complaintctl dlq redrive: the finished re-drive is on the complaint's timeline, the claim and
+// dead letters of no complaint are not, and the operator's note (free text) never is.
+TEST_F(AnalyticsTest, AFinishedRedriveIsOnTheTimeline) {
+  ASSERT_TRUE(analytics_.HandleRecord(Received()).ok());
+  events::v1::DeadLetterRedrive redrive;
+  redrive.set_phase(events::v1::DeadLetterRedrive::CLAIMED);
+  redrive.set_claim_id("claim-1");
+  redrive.set_dead_letter_topic("complaints.received.v1.dlq");
+  redrive.set_dead_letter_partition(2);
+  redrive.set_dead_letter_offset(17);
+  redrive.set_topic("complaints.received.v1");
+  redrive.set_dead_letter_group("complaints-routing");
+  redrive.set_complaint_id(kComplaint);
+  redrive.set_actor("ops-li");
+  redrive.set_note("Redis maxmemory raised; 客户张三 called");
+  *redrive.mutable_at() = common::ToProtoTime(kT0 + absl::Minutes(5));
+  ASSERT_TRUE(analytics_.HandleRecord(Record(events::kRedrivesTopic, redrive, "claim")).ok());
+  EXPECT_EQ(Summaries().size(), 1u);  // the claim alone adds nothing
+
+  redrive.set_phase(events::v1::DeadLetterRedrive::DONE);
+  ASSERT_TRUE(analytics_.HandleRecord(Record(events::kRedrivesTopic, redrive, "done")).ok());
+  const auto summaries = Summaries();
+  ASSERT_EQ(summaries.size(), 2u);
+  EXPECT_EQ(summaries[1],
+            "dead letter re-driven to complaints.received.v1 by ops-li (from "
+            "complaints.received.v1.dlq 2:17, dead-lettered by complaints-routing)");
+  EXPECT_EQ(store_.counts_.by_event_type().at("ops.redrive"), 1);
+
+  redrive.set_complaint_id("");
+  EXPECT_TRUE(
+      analytics_.HandleRecord(Record(events::kRedrivesTopic, redrive, "done-2", kT0, "")).ok());
+  EXPECT_EQ(Summaries().size(), 2u);
 }
 
 }  // namespace

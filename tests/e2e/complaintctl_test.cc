@@ -1,6 +1,7 @@
 // End-to-end: complaintctl against the running platform. Submit, show (masked) and a unit's
 // worklist; and an operator re-driving dead letters after a fix: a good complaint that was
-// dead-lettered during an outage goes back to its topic once and is then routed; asking again,
+// dead-lettered during an outage goes back to its topic once, is then routed, and the re-drive
+// shows on its timeline; asking again,
 // or two operators at the same instant, sends nothing more.
 #include <random>
 #include <thread>
@@ -129,6 +130,19 @@ TEST_F(ComplaintctlTest, ADeadLetterIsListedRedrivenOnceAndThenRouted) {
   EXPECT_TRUE((*assignments)->WaitFor(kafka::AboutComplaint(id), absl::Seconds(60)).has_value())
       << platform.LogTail("routing");
 
+  // The re-drive is on the complaint's timeline (analytics reads ops.redrives.v1).
+  CommandResult shown;
+  EXPECT_TRUE(testsupport::WaitFor(
+      [&] {
+        shown = Ctl({"show", id, "--intake", platform.Address("intake"), "--routing",
+                     platform.Address("routing"), "--sla", platform.Address("sla_timer"),
+                     "--analytics", platform.Address("analytics")});
+        return shown.output.find("dead letter re-driven to complaints.received.v1 by "
+                                 "e2e-operator") != std::string::npos;
+      },
+      absl::Seconds(60)))
+      << shown.output;
+
   CommandResult again = Redrive(at);
   EXPECT_EQ(again.exit_code, 0) << again.output;
   EXPECT_THAT(again.output, HasSubstr(at + "  already claimed by e2e-operator"));
@@ -151,7 +165,7 @@ TEST_F(ComplaintctlTest, TwoOperatorsAtOnceSendItOnce) {
   EXPECT_EQ(CopiesOf(at), 1u);
 }
 
-// The other verbs against the running services: submit, show (masked), worklist.
+// The other verbs against the running services: submit, show (masked), worklist, report.
 TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
   Platform platform(Platform::Options{});
   ASSERT_TRUE(platform.WaitUntilServing(absl::Seconds(60))) << platform.LogTail("routing");
@@ -198,6 +212,28 @@ TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
       absl::Seconds(60));
   EXPECT_EQ(worklist.exit_code, 0) << worklist.output;
   EXPECT_THAT(worklist.output, HasSubstr(id));
+
+  // The monthly report of this month (Asia/Shanghai) counts it: CSV with a BOM, and HTML.
+  const std::string month =
+      absl::FormatTime("%Y-%m", absl::Now(), absl::FixedTimeZone(8 * 3600));
+  CommandResult report;
+  testsupport::WaitFor(
+      [&] {
+        report = Ctl(with({"report", "--month", month}));
+        return report.output.find(",atm.card_retained,ATM吞卡,") != std::string::npos;
+      },
+      absl::Seconds(60));
+  ASSERT_EQ(report.exit_code, 0) << report.output;
+  EXPECT_TRUE(report.output.starts_with("\xEF\xBB\xBF")) << report.output.substr(0, 40);
+  EXPECT_THAT(report.output, HasSubstr(month + ",合计 total,TOTAL,"));
+  EXPECT_THAT(report.output, HasSubstr(",业务类别 business class (JR/T 0169),"));
+  EXPECT_THAT(report.output, ::testing::Not(HasSubstr(phone)));
+  CommandResult html = Ctl(with({"report", "--month", month, "--html"}));
+  EXPECT_EQ(html.exit_code, 0) << html.output;
+  EXPECT_THAT(html.output, HasSubstr("<h1>月度投诉分析报告 Monthly complaint report " + month));
+  CommandResult bad_month = Ctl(with({"report", "--month", "March"}));
+  EXPECT_EQ(bad_month.exit_code, 2);
+  EXPECT_THAT(bad_month.output, HasSubstr("give it as YYYY-MM"));
 
   CommandResult down = Ctl({"show", id, "--intake", "127.0.0.1:1", "--timeout", "2"});
   EXPECT_EQ(down.exit_code, 1);

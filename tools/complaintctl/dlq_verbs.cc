@@ -243,7 +243,7 @@ std::vector<Verb> DeadLetterVerbs() {
                    "and gains\nredriven_from. Every consumer group of the topic sees it again; "
                    "the services are idempotent\nper event id, so only the group that gave up on "
                    "it acts. Each re-drive is logged on ops.redrives.v1\n(who, when, "
-                   "why).",
+                   "why), and analytics shows it on the complaint's timeline (`complaintctl show`).",
         .flags = {{"at", "PARTITION:OFFSET", "a dead letter, as `dlq list` prints it", true},
                   {"all-pending", "", "every dead letter not yet re-driven"},
                   {"note", "TEXT", "what was fixed (required, at most 500 bytes)"},

@@ -17,6 +17,7 @@ using complaints::complaintctl::Verb;
 std::vector<Verb> AllVerbs() {
   std::vector<Verb> verbs = complaints::complaintctl::ComplaintVerbs();
   for (Verb& verb : complaints::complaintctl::DeadLetterVerbs()) verbs.push_back(std::move(verb));
+  for (Verb& verb : complaints::complaintctl::ReportVerbs()) verbs.push_back(std::move(verb));
   for (Verb& verb : verbs) {
     for (auto& flag : complaints::complaintctl::CommonFlags()) verb.spec.flags.push_back(flag);
   }

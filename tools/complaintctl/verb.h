@@ -49,5 +49,6 @@ struct Verb {
 // The verbs, by area.
 std::vector<Verb> ComplaintVerbs();   // submit, show, worklist, alerts
 std::vector<Verb> DeadLetterVerbs();  // dlq list, dlq redrive
+std::vector<Verb> ReportVerbs();      // report
 
 }  // namespace complaints::complaintctl

@@ -1,0 +1,605 @@
+#include "services/analytics/aggregator.h"
+
+#include <algorithm>
+#include <cmath>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/time/civil_time.h"
+#include "libs/events/topics.h"
+#include "libs/grpcutil/status.h"
+
+namespace complaints::analytics {
+namespace {
+
+using events::v1::CaseEvent;
+
+constexpr int kSnapshotVersion = 1;
+constexpr int kAgeLimits[] = {1, 3, 7, 15, 30};  // days: the upper bounds of the age buckets
+constexpr const char* kAgeLabels[] = {"<1d", "1-3d", "3-7d", "7-15d", "15-30d", ">=30d"};
+
+// FNV-1a: stable across processes and builds, unlike absl::Hash (seeded per process), because
+// the hashes of applied ce_ids are kept in snapshots.
+uint64_t StableHash(std::string_view text) {
+  uint64_t h = 1469598103934665603ull;
+  for (unsigned char c : text) {
+    h ^= c;
+    h *= 1099511628211ull;
+  }
+  return h;
+}
+
+const std::string* Header(const kafka::IncomingRecord& record, std::string_view name) {
+  for (const auto& [key, value] : record.headers) {
+    if (key == name) return &value;
+  }
+  return nullptr;
+}
+
+absl::Status Parse(const kafka::IncomingRecord& record, google::protobuf::Message& message) {
+  const std::string* type = Header(record, "ce_type");
+  if (type == nullptr) return absl::InvalidArgumentError("record has no ce_type header");
+  if (*type != message.GetDescriptor()->full_name()) {
+    return absl::InvalidArgumentError("ce_type " + *type + " is not " +
+                                      message.GetDescriptor()->full_name() + " on " +
+                                      record.topic);
+  }
+  if (!message.ParseFromString(record.value)) {
+    return absl::InvalidArgumentError("value is not a valid " +
+                                      message.GetDescriptor()->full_name());
+  }
+  return absl::OkStatus();
+}
+
+int64_t Seconds(const google::protobuf::Timestamp& t, const kafka::IncomingRecord& record) {
+  if (t.seconds() != 0 || t.nanos() != 0) return t.seconds();
+  return absl::ToUnixSeconds(record.timestamp);  // events written without their own time
+}
+
+int Bucket(int64_t minutes) {
+  if (minutes < 1) return 0;
+  const int b = 1 + static_cast<int>(std::floor(std::log(static_cast<double>(minutes)) /
+                                                std::log(1.25)));
+  return std::min(b, Aggregator::kBuckets - 1);
+}
+
+double BucketMinutes(int bucket) {
+  if (bucket == 0) return 0.5;
+  return std::pow(1.25, bucket - 0.5);  // the geometric middle of [1.25^(b-1), 1.25^b)
+}
+
+double Quantile(const std::array<int64_t, Aggregator::kBuckets>& histogram, double q) {
+  int64_t total = 0;
+  for (int64_t n : histogram) total += n;
+  if (total == 0) return 0;
+  // Nearest rank: the smallest value with at least q of the observations at or below it.
+  const int64_t rank = std::max<int64_t>(1, static_cast<int64_t>(std::ceil(q * total)));
+  int64_t seen = 0;
+  for (int b = 0; b < Aggregator::kBuckets; ++b) {
+    seen += histogram[b];
+    if (seen >= rank) return BucketMinutes(b) / 60.0;
+  }
+  return 0;
+}
+
+double Rate(int64_t part, int64_t whole) {
+  return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
+}
+
+std::string DayName(int32_t day) {
+  return absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + day);
+}
+
+std::string Bare(const std::string& name, const std::string& prefix) {
+  return name.starts_with(prefix) ? name.substr(prefix.size()) : name;
+}
+
+std::string ClockName(int clock) {
+  const auto* value = events::v1::Clock_descriptor()->FindValueByNumber(clock);
+  return value == nullptr ? "CLOCK_" + std::to_string(clock) : Bare(value->name(), "CLOCK_");
+}
+
+bool ValidPeriodKey(const std::string& key, bool day) {
+  absl::CivilDay d;
+  absl::CivilMonth m;
+  return day ? absl::ParseCivilTime(key, &d) && key.size() == 10
+             : absl::ParseCivilTime(key, &m) && key.size() == 7;
+}
+
+}  // namespace
+
+int32_t Dictionary::Intern(const std::string& value) {
+  if (value.empty()) return -1;
+  auto [it, added] = index_.try_emplace(value, static_cast<int32_t>(names_.size()));
+  if (added) names_.push_back(value);
+  return it->second;
+}
+
+const std::string& Dictionary::Name(int32_t index) const {
+  static const std::string kEmpty;
+  return index < 0 || index >= static_cast<int32_t>(names_.size()) ? kEmpty : names_[index];
+}
+
+int32_t Dictionary::Find(const std::string& value) const {
+  auto it = index_.find(value);
+  return it == index_.end() ? -1 : it->second;
+}
+
+Aggregator::Aggregator(HotSpotOptions hot_spots, AggregatorTopics topics)
+    : detector_(hot_spots), topics_(std::move(topics)) {}
+
+int Aggregator::PromiseClock() {
+  static const int clock = [] {
+    const auto* value = events::v1::Clock_descriptor()->FindValueByName("CLOCK_PROMISE");
+    return value == nullptr ? -1 : value->number();
+  }();
+  return clock;
+}
+
+bool Aggregator::IsOpen(const ComplaintState& s) {
+  if (s.received_at == 0 || s.Has(ComplaintState::kMerged)) return false;
+  const int64_t ended = std::max(s.last_resolved_at, s.last_closed_at);
+  if (s.resolved_count == 0 && s.last_closed_at == 0) return true;
+  return s.last_reopened_at > ended;
+}
+
+void Aggregator::AddContribution(const ComplaintState& s, int sign) {
+  if (s.received_at == 0) return;  // not received yet: nowhere to count it
+  const int32_t day = ShanghaiDay(s.received_at);
+  Cell& cell = cells_[CellKey{day, s.category, s.first_unit, s.channel, s.level}];
+  auto& c = cell.counters;
+  const bool resolved = s.resolved_count > 0;
+  c[kVolume] += sign;
+  if (s.Has(ComplaintState::kEscalated)) c[kEscInternal] += sign;
+  if (s.channel == events::v1::CHANNEL_REGULATOR) c[kEscRegulator] += sign;
+  if (s.Has(ComplaintState::kRepeat)) c[kRepeats] += sign;
+  if (resolved) {
+    c[kResolved] += sign;
+    if (!s.Has(ComplaintState::kTransferred) && s.current_sequence <= 1 && s.reopened_count == 0) {
+      c[kFirstContact] += sign;
+    }
+    const int64_t minutes = std::max<int64_t>(0, (s.first_resolved_at - s.received_at) / 60);
+    cell.resolve_minutes[Bucket(minutes)] += sign;
+  }
+  c[kSatisfied] += sign * s.satisfied;
+  c[kUnsatisfied] += sign * s.unsatisfied;
+  if (s.reopened_count > 0) c[kReopened] += sign;
+  for (int clock = 1; clock < kClocks; ++clock) {
+    const uint32_t bit = 1u << clock;
+    const bool breached = (s.breached & bit) != 0;
+    bool concluded = resolved;
+    if (clock == events::v1::CLOCK_ACCEPT) concluded |= s.Has(ComplaintState::kAccepted);
+    if (clock == events::v1::CLOCK_FIRST_CONTACT) concluded |= s.Has(ComplaintState::kContacted);
+    // A clock this build does not know (e.g. a promise): only complaints that showed it.
+    if (clock > events::v1::CLOCK_REGULATORY) concluded &= (s.alerted & bit) != 0;
+    if (!concluded && !breached) continue;
+    c[kDecided + clock] += sign;
+    if (!breached) c[kOnTime + clock] += sign;
+  }
+  if (IsOpen(s)) {
+    BacklogCell& b = backlog_[BacklogKey{s.current_unit >= 0 ? s.current_unit : s.branch, day}];
+    b.open += sign;
+    constexpr uint32_t kOverdueClocks =
+        (1u << events::v1::CLOCK_RESOLUTION) | (1u << events::v1::CLOCK_REGULATORY);
+    if ((s.breached & kOverdueClocks) != 0) b.overdue += sign;
+  }
+}
+
+void Aggregator::RaiseFor(const std::string& id, ComplaintState& s,
+                          std::vector<events::v1::HotSpotAlert>* raised, bool new_receipt) {
+  if (s.received_at == 0) return;
+  const size_t before = raised_.size();
+  if (new_receipt) {
+    detector_.OnReceived(id, s.received_at, strings_.Name(s.category), strings_.Name(s.product),
+                         raised_);
+  }
+  const int32_t unit = s.branch >= 0 ? s.branch : s.first_unit;
+  if (unit >= 0 && !s.Has(ComplaintState::kUnitFed)) {
+    s.flags |= ComplaintState::kUnitFed;
+    detector_.OnUnit(id, s.received_at, strings_.Name(s.category), strings_.Name(unit), raised_);
+  }
+  if (raised != nullptr) {
+    for (size_t i = before; i < raised_.size(); ++i) raised->push_back(raised_[i]);
+  }
+}
+
+absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
+                               std::vector<events::v1::HotSpotAlert>* raised) {
+  auto offset = offsets_.find({record.topic, record.partition});
+  if (offset != offsets_.end() && record.offset < offset->second) return absl::OkStatus();
+
+  const std::string* event_id = Header(record, "ce_id");
+  if (event_id == nullptr || event_id->empty()) {
+    return absl::InvalidArgumentError("record has no ce_id header");
+  }
+  const std::string* subject = Header(record, "ce_subject");
+  enum class Source { kReceived, kCase, kAlert, kTask } source;
+  const std::string* message_id = nullptr;
+  if (record.topic == topics_.received) {
+    source = Source::kReceived;
+    if (auto s = Parse(record, received_); !s.ok()) return s;
+    message_id = &received_.complaint_id();
+  } else if (record.topic == topics_.case_events) {
+    source = Source::kCase;
+    if (auto s = Parse(record, case_event_); !s.ok()) return s;
+    message_id = &case_event_.complaint_id();
+  } else if (record.topic == topics_.alerts) {
+    source = Source::kAlert;
+    if (auto s = Parse(record, alert_); !s.ok()) return s;
+    message_id = &alert_.complaint_id();
+  } else if (record.topic == topics_.tasks) {
+    source = Source::kTask;
+    if (auto s = Parse(record, task_); !s.ok()) return s;
+    message_id = &task_.complaint_id();
+  } else {
+    return absl::InvalidArgumentError("the aggregates do not read topic " + record.topic);
+  }
+  const std::string& id = subject != nullptr && !subject->empty() ? *subject : *message_id;
+  if (id.empty()) return absl::InvalidArgumentError("record has neither ce_subject nor a complaint_id");
+
+  ComplaintState& s = complaints_[id];
+  const uint64_t hash = StableHash(*event_id);
+  const bool seen = std::find(s.seen.begin(), s.seen.end(), hash) != s.seen.end();
+  if (!seen) {
+    const bool had_receipt = s.received_at != 0;
+    AddContribution(s, -1);
+    switch (source) {
+      case Source::kReceived: {
+        if (had_receipt) break;  // a second receipt of one complaint id: the first one counts
+        const auto& m = received_;
+        s.received_at = std::max<int64_t>(1, Seconds(m.received_at(), record));
+        s.category = strings_.Intern(m.category());
+        s.product = strings_.Intern(m.product());
+        s.branch = strings_.Intern(m.branch_code());
+        s.channel = m.channel();
+        s.level = m.level();
+        if (!m.merged_into().empty()) s.flags |= ComplaintState::kMerged | ComplaintState::kRepeat;
+        if (m.risk_tags().repeat_count() >= 2) s.flags |= ComplaintState::kRepeat;
+        break;
+      }
+      case Source::kCase: {
+        const auto& m = case_event_;
+        const int64_t at = Seconds(m.occurred_at(), record);
+        switch (m.event_case()) {
+          case CaseEvent::kAssigned: {
+            const int32_t sequence = std::max(1, m.assigned().sequence());
+            const int32_t unit = strings_.Intern(m.unit());
+            if (s.first_sequence == 0 || sequence < s.first_sequence) {
+              s.first_sequence = sequence;
+              s.first_unit = unit;
+            }
+            if (sequence >= s.current_sequence) {
+              s.current_sequence = sequence;
+              s.current_unit = unit;
+            }
+            break;
+          }
+          case CaseEvent::kAccepted: s.flags |= ComplaintState::kAccepted; break;
+          case CaseEvent::kContactLogged: s.flags |= ComplaintState::kContacted; break;
+          case CaseEvent::kTransferred: s.flags |= ComplaintState::kTransferred; break;
+          case CaseEvent::kEscalated: s.flags |= ComplaintState::kEscalated; break;
+          case CaseEvent::kResolved:
+            ++s.resolved_count;
+            s.first_resolved_at = s.first_resolved_at == 0 ? at : std::min(s.first_resolved_at, at);
+            s.last_resolved_at = std::max(s.last_resolved_at, at);
+            break;
+          case CaseEvent::kReopened:
+            ++s.reopened_count;
+            s.last_reopened_at = std::max(s.last_reopened_at, at);
+            if (m.reopened().reason().starts_with("customer unsatisfied")) ++s.unsatisfied;
+            break;
+          case CaseEvent::kClosed:
+            s.last_closed_at = std::max(s.last_closed_at, at);
+            if (m.closed().reason().starts_with("customer satisfied")) ++s.satisfied;
+            break;
+          default:
+            break;
+        }
+        break;
+      }
+      case Source::kAlert: {
+        const int clock = alert_.clock();
+        if (clock > 0 && clock < kClocks) {
+          s.alerted |= 1u << clock;
+          if (alert_.kind() == events::v1::ALERT_KIND_BREACH) s.breached |= 1u << clock;
+        }
+        if (alert_.kind() == events::v1::ALERT_KIND_ESCALATION) {
+          s.flags |= ComplaintState::kEscalated;
+        }
+        // The latest alerts by their time, for the dashboard's live list.
+        const auto later = [](const events::v1::SlaAlert& a, const events::v1::SlaAlert& b) {
+          return a.fired_at().seconds() < b.fired_at().seconds();
+        };
+        if (recent_alerts_.size() < kRecentAlerts || later(recent_alerts_.front(), alert_)) {
+          auto at = std::upper_bound(recent_alerts_.begin(), recent_alerts_.end(), alert_, later);
+          recent_alerts_.insert(at, alert_);
+          if (recent_alerts_.size() > kRecentAlerts) recent_alerts_.erase(recent_alerts_.begin());
+        }
+        break;
+      }
+      case Source::kTask:
+        break;  // seen on the timeline; satisfaction comes with the close or reopen it leads to
+    }
+    AddContribution(s, +1);
+    s.seen.push_back(hash);
+    ++events_applied_;
+    RaiseFor(id, s, raised, !had_receipt && s.received_at != 0);
+  }
+  offsets_[{record.topic, record.partition}] = record.offset + 1;
+  return absl::OkStatus();
+}
+
+absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Aggregates(
+    const analytics::v1::GetAggregatesRequest& request,
+    const absl::flat_hash_map<std::string, std::string>* category_groups) const {
+  const bool by_day = request.period() == analytics::v1::PERIOD_DAY;
+  if (!request.from().empty() && !ValidPeriodKey(request.from(), by_day)) {
+    return grpcutil::FieldError("from", by_day ? "must be YYYY-MM-DD" : "must be YYYY-MM");
+  }
+  if (!request.to().empty() && !ValidPeriodKey(request.to(), by_day)) {
+    return grpcutil::FieldError("to", by_day ? "must be YYYY-MM-DD" : "must be YYYY-MM");
+  }
+  bool group[5] = {};
+  for (int d : request.group_by()) {
+    if (d <= analytics::v1::DIMENSION_UNSPECIFIED || d > analytics::v1::DIMENSION_LEVEL) {
+      return grpcutil::FieldError("group_by", "unknown dimension " + std::to_string(d));
+    }
+    group[d] = true;
+  }
+  int channel_filter = -1, level_filter = -1;
+  if (!request.channel().empty()) {
+    events::v1::Channel channel;
+    if (!events::v1::Channel_Parse("CHANNEL_" + absl::AsciiStrToUpper(request.channel()),
+                                   &channel)) {
+      return grpcutil::FieldError("channel", "unknown channel");
+    }
+    channel_filter = channel;
+  }
+  if (!request.level().empty()) {
+    events::v1::Level level;
+    if (!events::v1::Level_Parse("LEVEL_" + absl::AsciiStrToUpper(request.level()), &level)) {
+      return grpcutil::FieldError("level", "unknown level");
+    }
+    level_filter = level;
+  }
+  const int32_t category_filter = request.category().empty() ? -2 : strings_.Find(request.category());
+  const int32_t unit_filter = request.unit().empty() ? -2 : strings_.Find(request.unit());
+
+  // Groups of categories: an index per group name, negative so as not to clash with categories.
+  std::vector<std::string> group_names;
+  absl::flat_hash_map<int32_t, int32_t> group_of_category;
+  const auto category_key = [&](int32_t category) -> int32_t {
+    if (category_groups == nullptr) return category;
+    auto [it, added] = group_of_category.try_emplace(category, 0);
+    if (added) {
+      auto mapped = category_groups->find(strings_.Name(category));
+      const std::string name = mapped == category_groups->end() ? "other" : mapped->second;
+      auto known = std::find(group_names.begin(), group_names.end(), name);
+      if (known == group_names.end()) known = group_names.insert(group_names.end(), name);
+      it->second = -10 - static_cast<int32_t>(known - group_names.begin());
+    }
+    return it->second;
+  };
+  const auto category_name = [&](int32_t key) -> const std::string& {
+    return key <= -10 ? group_names[-10 - key] : strings_.Name(key);
+  };
+  using Group = std::tuple<std::string, int32_t, int32_t, int32_t, int32_t>;
+  std::map<Group, Cell> groups;
+  absl::flat_hash_map<int32_t, std::string> period_names;
+  for (const auto& [key, cell] : cells_) {
+    if (cell.counters[kVolume] == 0) continue;
+    if (category_filter != -2 && key.category != category_filter) continue;
+    if (unit_filter != -2 && key.unit != unit_filter) continue;
+    if (channel_filter >= 0 && key.channel != channel_filter) continue;
+    if (level_filter >= 0 && key.level != level_filter) continue;
+    auto [name, added] = period_names.try_emplace(key.day);
+    if (added) name->second = by_day ? DayName(key.day) : DayName(key.day).substr(0, 7);
+    const std::string& period = name->second;
+    if (!request.from().empty() && period < request.from()) continue;
+    if (!request.to().empty() && period > request.to()) continue;
+    Cell& sum = groups[Group{period,
+                             group[analytics::v1::DIMENSION_CATEGORY] ? category_key(key.category)
+                                                                      : -3,
+                             group[analytics::v1::DIMENSION_UNIT] ? key.unit : -3,
+                             group[analytics::v1::DIMENSION_CHANNEL] ? key.channel : -3,
+                             group[analytics::v1::DIMENSION_LEVEL] ? key.level : -3}];
+    for (int i = 0; i < kCounters; ++i) sum.counters[i] += cell.counters[i];
+    for (int i = 0; i < kBuckets; ++i) sum.resolve_minutes[i] += cell.resolve_minutes[i];
+  }
+
+  analytics::v1::GetAggregatesResponse response;
+  response.set_events_applied(events_applied_);
+  const int promise = PromiseClock();
+  for (const auto& [g, cell] : groups) {
+    auto* row = response.add_rows();
+    row->set_period(std::get<0>(g));
+    if (std::get<1>(g) != -3) row->set_category(category_name(std::get<1>(g)));
+    if (std::get<2>(g) != -3) row->set_unit(strings_.Name(std::get<2>(g)));
+    if (std::get<3>(g) != -3) {
+      row->set_channel(Bare(events::v1::Channel_Name(
+                                static_cast<events::v1::Channel>(std::get<3>(g))), "CHANNEL_"));
+    }
+    if (std::get<4>(g) != -3) {
+      row->set_level(
+          Bare(events::v1::Level_Name(static_cast<events::v1::Level>(std::get<4>(g))), "LEVEL_"));
+    }
+    const auto& c = cell.counters;
+    auto* f = row->mutable_figures();
+    f->set_volume(c[kVolume]);
+    for (int clock = 1; clock < kClocks; ++clock) {
+      if (c[kDecided + clock] == 0 && clock > events::v1::CLOCK_REGULATORY) continue;
+      auto* on_time = f->add_on_time();
+      on_time->set_clock(ClockName(clock));
+      on_time->set_decided(c[kDecided + clock]);
+      on_time->set_on_time(c[kOnTime + clock]);
+      on_time->set_rate(Rate(c[kOnTime + clock], c[kDecided + clock]));
+    }
+    f->set_escalated_internal(c[kEscInternal]);
+    f->set_escalation_rate_internal(Rate(c[kEscInternal], c[kVolume]));
+    f->set_escalated_regulator(c[kEscRegulator]);
+    f->set_escalation_rate_regulator(Rate(c[kEscRegulator], c[kVolume]));
+    f->set_repeats(c[kRepeats]);
+    f->set_repeat_rate(Rate(c[kRepeats], c[kVolume]));
+    f->set_resolved(c[kResolved]);
+    f->set_first_contact_resolved(c[kFirstContact]);
+    f->set_first_contact_resolution_rate(Rate(c[kFirstContact], c[kResolved]));
+    f->set_satisfied(c[kSatisfied]);
+    f->set_unsatisfied(c[kUnsatisfied]);
+    f->set_satisfaction_rate(Rate(c[kSatisfied], c[kSatisfied] + c[kUnsatisfied]));
+    f->set_reopened(c[kReopened]);
+    f->set_reopen_rate(Rate(c[kReopened], c[kResolved]));
+    f->set_resolve_hours_p50(Quantile(cell.resolve_minutes, 0.5));
+    f->set_resolve_hours_p90(Quantile(cell.resolve_minutes, 0.9));
+    if (promise > 0 && promise < kClocks) {
+      f->set_promises_decided(c[kDecided + promise]);
+      f->set_promises_kept(c[kOnTime + promise]);
+      f->set_promises_kept_rate(Rate(c[kOnTime + promise], c[kDecided + promise]));
+    }
+  }
+  // By name, not by interned index: the order must not depend on the order values were seen.
+  std::sort(response.mutable_rows()->begin(), response.mutable_rows()->end(),
+            [](const analytics::v1::AggregateRow& a, const analytics::v1::AggregateRow& b) {
+              return std::tie(a.period(), a.category(), a.unit(), a.channel(), a.level()) <
+                     std::tie(b.period(), b.category(), b.unit(), b.channel(), b.level());
+            });
+  return response;
+}
+
+analytics::v1::GetBacklogResponse Aggregator::Backlog(const std::string& unit,
+                                                      int64_t now_seconds) const {
+  const int32_t unit_filter = unit.empty() ? -2 : strings_.Find(unit);
+  const int32_t today = ShanghaiDay(now_seconds);
+  absl::flat_hash_map<int32_t, analytics::v1::BacklogRow> rows;
+  for (const auto& [key, cell] : backlog_) {
+    if (cell.open <= 0) continue;
+    if (unit_filter != -2 && key.unit != unit_filter) continue;
+    auto [it, added] = rows.try_emplace(key.unit);
+    auto& row = it->second;
+    if (added) {
+      row.set_unit(key.unit >= 0 ? strings_.Name(key.unit) : "(unassigned)");
+      for (int i = 0; i < kAgeBuckets; ++i) row.add_by_age(0);
+    }
+    row.set_open(row.open() + cell.open);
+    row.set_overdue(row.overdue() + cell.overdue);
+    const int32_t age = today - key.day;
+    int bucket = 0;
+    while (bucket < kAgeBuckets - 1 && age >= kAgeLimits[bucket]) ++bucket;
+    row.set_by_age(bucket, row.by_age(bucket) + cell.open);
+  }
+  analytics::v1::GetBacklogResponse response;
+  for (const char* label : kAgeLabels) response.add_age_buckets(label);
+  response.mutable_as_of()->set_seconds(now_seconds);
+  std::vector<analytics::v1::BacklogRow> sorted;
+  sorted.reserve(rows.size());
+  for (auto& [u, row] : rows) sorted.push_back(std::move(row));
+  std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+    return a.open() != b.open() ? a.open() > b.open() : a.unit() < b.unit();
+  });
+  for (auto& row : sorted) *response.add_rows() = std::move(row);
+  return response;
+}
+
+std::vector<events::v1::HotSpotAlert> Aggregator::HotSpots(int limit) const {
+  std::vector<events::v1::HotSpotAlert> out;
+  for (auto it = raised_.rbegin(); it != raised_.rend() && static_cast<int>(out.size()) < limit;
+       ++it) {
+    out.push_back(*it);
+  }
+  return out;
+}
+
+std::vector<events::v1::SlaAlert> Aggregator::RecentAlerts() const {
+  return {recent_alerts_.rbegin(), recent_alerts_.rend()};
+}
+
+analytics::v1::AggregatesSnapshot Aggregator::Snapshot() const {
+  analytics::v1::AggregatesSnapshot snapshot;
+  snapshot.set_version(kSnapshotVersion);
+  for (const auto& name : strings_.names()) snapshot.add_strings(name);
+  snapshot.mutable_complaints()->Reserve(static_cast<int>(complaints_.size()));
+  for (const auto& [id, s] : complaints_) {
+    auto* c = snapshot.add_complaints();
+    c->set_complaint_id(id);
+    c->set_received_at(s.received_at);
+    c->set_first_resolved_at(s.first_resolved_at);
+    c->set_last_resolved_at(s.last_resolved_at);
+    c->set_last_closed_at(s.last_closed_at);
+    c->set_last_reopened_at(s.last_reopened_at);
+    c->set_category(s.category);
+    c->set_product(s.product);
+    c->set_branch(s.branch);
+    c->set_first_unit(s.first_unit);
+    c->set_current_unit(s.current_unit);
+    c->set_first_sequence(s.first_sequence);
+    c->set_current_sequence(s.current_sequence);
+    c->set_breached(s.breached);
+    c->set_alerted(s.alerted);
+    c->set_channel(s.channel);
+    c->set_level(s.level);
+    c->set_flags(s.flags);
+    c->set_resolved_count(s.resolved_count);
+    c->set_reopened_count(s.reopened_count);
+    c->set_satisfied(s.satisfied);
+    c->set_unsatisfied(s.unsatisfied);
+    c->mutable_seen()->Add(s.seen.begin(), s.seen.end());
+  }
+  for (const auto& [tp, next] : offsets_) {
+    auto* o = snapshot.add_offsets();
+    o->set_topic(tp.first);
+    o->set_partition(tp.second);
+    o->set_next_offset(next);
+  }
+  detector_.SaveTo(snapshot);
+  for (const auto& alert : raised_) *snapshot.add_raised() = alert;
+  snapshot.set_events_applied(events_applied_);
+  return snapshot;
+}
+
+absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapshot) {
+  if (snapshot.version() != kSnapshotVersion) {
+    return absl::InvalidArgumentError("aggregates snapshot of version " +
+                                      std::to_string(snapshot.version()) + ", not " +
+                                      std::to_string(kSnapshotVersion));
+  }
+  strings_.Clear();
+  complaints_.clear();
+  cells_.clear();
+  backlog_.clear();
+  offsets_.clear();
+  raised_.clear();
+  for (const auto& name : snapshot.strings()) strings_.Intern(name);
+  complaints_.reserve(snapshot.complaints_size());
+  for (const auto& c : snapshot.complaints()) {
+    ComplaintState& s = complaints_[c.complaint_id()];
+    s.received_at = c.received_at();
+    s.first_resolved_at = c.first_resolved_at();
+    s.last_resolved_at = c.last_resolved_at();
+    s.last_closed_at = c.last_closed_at();
+    s.last_reopened_at = c.last_reopened_at();
+    s.category = c.category();
+    s.product = c.product();
+    s.branch = c.branch();
+    s.first_unit = c.first_unit();
+    s.current_unit = c.current_unit();
+    s.first_sequence = c.first_sequence();
+    s.current_sequence = c.current_sequence();
+    s.breached = c.breached();
+    s.alerted = c.alerted();
+    s.channel = c.channel();
+    s.level = c.level();
+    s.flags = c.flags();
+    s.resolved_count = c.resolved_count();
+    s.reopened_count = c.reopened_count();
+    s.satisfied = c.satisfied();
+    s.unsatisfied = c.unsatisfied();
+    s.seen.assign(c.seen().begin(), c.seen().end());
+    AddContribution(s, +1);
+  }
+  for (const auto& o : snapshot.offsets()) offsets_[{o.topic(), o.partition()}] = o.next_offset();
+  detector_.RestoreFrom(snapshot);
+  raised_.assign(snapshot.raised().begin(), snapshot.raised().end());
+  events_applied_ = snapshot.events_applied();
+  return absl::OkStatus();
+}
+
+}  // namespace complaints::analytics

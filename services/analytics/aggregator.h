@@ -1,0 +1,172 @@
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "complaints/analytics/v1/analytics.pb.h"
+#include "complaints/analytics/v1/snapshot.pb.h"
+#include "complaints/events/v1/case.pb.h"
+#include "complaints/events/v1/complaint.pb.h"
+#include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/sla.pb.h"
+#include "libs/kafka/consumer.h"
+#include "services/analytics/hot_spots.h"
+
+namespace complaints::analytics {
+
+// Interned dimension values: the aggregates hold small integers, not strings.
+class Dictionary {
+ public:
+  int32_t Intern(const std::string& value);
+  const std::string& Name(int32_t index) const;  // "" for -1
+  int32_t Find(const std::string& value) const;  // -1 when unknown
+  const std::vector<std::string>& names() const { return names_; }
+  void Clear() {
+    names_.clear();
+    index_.clear();
+  }
+
+ private:
+  std::vector<std::string> names_;
+  absl::flat_hash_map<std::string, int32_t> index_;
+};
+
+// What the aggregator knows of one complaint, from every event about it (in whatever order they
+// come). Times are seconds since the epoch; 0 = not seen.
+struct ComplaintState {
+  int64_t received_at = 0;
+  int64_t first_resolved_at = 0;
+  int64_t last_resolved_at = 0;
+  int64_t last_closed_at = 0;
+  int64_t last_reopened_at = 0;
+  int32_t category = -1, product = -1, branch = -1, first_unit = -1, current_unit = -1;
+  int32_t first_sequence = 0, current_sequence = 0;
+  uint32_t breached = 0;  // bit per Clock number
+  uint32_t alerted = 0;   // bit per Clock number: any alert of that clock
+  int32_t channel = 0, level = 0;
+  uint32_t flags = 0;     // kRepeat, kMerged, ...
+  int32_t resolved_count = 0, reopened_count = 0, satisfied = 0, unsatisfied = 0;
+  std::vector<uint64_t> seen;  // stable hashes of the ce_ids applied
+
+  static constexpr uint32_t kRepeat = 1, kMerged = 2, kEscalated = 4, kAccepted = 8,
+                            kContacted = 16, kTransferred = 32, kUnitFed = 64;
+  bool Has(uint32_t flag) const { return (flags & flag) != 0; }
+};
+
+// The topics the aggregator reads, by role (benchmarks replay into topics of their own).
+struct AggregatorTopics {
+  std::string received = "complaints.received.v1";
+  std::string case_events = "complaints.case.v1";
+  std::string alerts = "sla.alerts.v1";
+  std::string tasks = "followup.tasks.v1";
+};
+
+// 分析: the aggregates of services/analytics README ("Aggregates") and the hot spots, folded
+// from the records of complaints.received.v1, complaints.case.v1, sla.alerts.v1 and
+// followup.tasks.v1 (all keyed by complaint id). Pure: no clock, no I/O; not thread-safe.
+//
+// The figures of a complaint go to its cell: (day of receipt, category, first handling unit,
+// channel, level). Every event recomputes the complaint's contribution and moves the difference
+// into its cell, so the order in which a complaint's events arrive does not matter, and a replay
+// of the same records (any interleaving of partitions) gives the same aggregates.
+class Aggregator {
+ public:
+  static constexpr int kClocks = 16;       // Clock numbers 0..15
+  static constexpr int kBuckets = 64;      // time-to-resolve histogram (minutes, x1.25 per bucket)
+  static constexpr int kAgeBuckets = 6;
+  static constexpr size_t kRecentAlerts = 50;
+
+  explicit Aggregator(HotSpotOptions hot_spots = {}, AggregatorTopics topics = {});
+
+  // One record. A record of a partition at an offset below what was already applied, or whose
+  // ce_id was applied, changes nothing. InvalidArgument (dead letter) for a record that does not
+  // parse, of a topic not aggregated, or without a complaint id. Hot spots it raises are
+  // appended to `raised` when given.
+  absl::Status Apply(const kafka::IncomingRecord& record,
+                     std::vector<events::v1::HotSpotAlert>* raised = nullptr);
+
+  // `category_groups`, when given, maps categories to the groups reported instead of them when
+  // grouping by category (JR/T 0169 business classes or causes); unmapped ones go to "other".
+  absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregates(
+      const analytics::v1::GetAggregatesRequest& request,
+      const absl::flat_hash_map<std::string, std::string>* category_groups = nullptr) const;
+  // Open complaints by current unit, aged at `now_seconds`.
+  analytics::v1::GetBacklogResponse Backlog(const std::string& unit, int64_t now_seconds) const;
+  // Newest first.
+  std::vector<events::v1::HotSpotAlert> HotSpots(int limit) const;
+  // The latest SLA alerts folded (by their fired_at), newest first; kept in memory only (a
+  // restart from a checkpoint starts it empty).
+  std::vector<events::v1::SlaAlert> RecentAlerts() const;
+
+  // The next offset of each partition applied so far.
+  const std::map<std::pair<std::string, int32_t>, int64_t>& offsets() const { return offsets_; }
+  int64_t events_applied() const { return events_applied_; }
+  size_t complaints() const { return complaints_.size(); }
+
+  analytics::v1::AggregatesSnapshot Snapshot() const;
+  // Replaces everything with the snapshot's state. InvalidArgument for a snapshot of another
+  // version (the caller replays instead).
+  absl::Status Restore(const analytics::v1::AggregatesSnapshot& snapshot);
+
+  // The clock number of "CLOCK_PROMISE" in this build's events, or -1 when there is none.
+  static int PromiseClock();
+
+ private:
+  struct CellKey {
+    int32_t day, category, unit, channel, level;
+    bool operator==(const CellKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const CellKey& k) {
+      return H::combine(std::move(h), k.day, k.category, k.unit, k.channel, k.level);
+    }
+  };
+  enum Counter {
+    kVolume, kEscInternal, kEscRegulator, kRepeats, kResolved, kFirstContact, kSatisfied,
+    kUnsatisfied, kReopened, kDecided, kOnTime = kDecided + kClocks, kCounters = kOnTime + kClocks
+  };
+  struct Cell {
+    std::array<int64_t, kCounters> counters{};
+    std::array<int64_t, kBuckets> resolve_minutes{};
+  };
+  struct BacklogKey {
+    int32_t unit, day;
+    bool operator==(const BacklogKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const BacklogKey& k) {
+      return H::combine(std::move(h), k.unit, k.day);
+    }
+  };
+  struct BacklogCell {
+    int64_t open = 0, overdue = 0;
+  };
+
+  void AddContribution(const ComplaintState& state, int sign);
+  void RaiseFor(const std::string& id, ComplaintState& state,
+                std::vector<events::v1::HotSpotAlert>* raised, bool new_receipt);
+  static bool IsOpen(const ComplaintState& state);
+
+  Dictionary strings_;
+  absl::flat_hash_map<std::string, ComplaintState> complaints_;
+  absl::flat_hash_map<CellKey, Cell> cells_;
+  absl::flat_hash_map<BacklogKey, BacklogCell> backlog_;
+  std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
+  HotSpotDetector detector_;
+  AggregatorTopics topics_;
+  std::vector<events::v1::HotSpotAlert> raised_;
+  std::vector<events::v1::SlaAlert> recent_alerts_;  // oldest first, at most kRecentAlerts
+  int64_t events_applied_ = 0;
+
+  // Reused between records: parsing into a live message reuses its memory.
+  events::v1::ComplaintReceived received_;
+  events::v1::CaseEvent case_event_;
+  events::v1::SlaAlert alert_;
+  events::v1::FollowUpTask task_;
+};
+
+}  // namespace complaints::analytics

@@ -1,0 +1,357 @@
+#include "services/analytics/aggregator.h"
+
+#include <map>
+#include <random>
+
+#include "absl/time/civil_time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "libs/common/proto_time.h"
+#include "libs/events/envelope.h"
+#include "libs/events/topics.h"
+#include "libs/testing/fake_publisher.h"
+
+namespace complaints::analytics {
+namespace {
+
+using events::v1::CaseEvent;
+
+// Shanghai local time (UTC+8) as an absl::Time.
+absl::Time Local(int month, int day, int hour, int minute = 0) {
+  return absl::FromCivil(absl::CivilMinute(2026, month, day, hour, minute),
+                         absl::FixedTimeZone(8 * 3600));
+}
+
+// Builds the records of a scenario with increasing offsets per topic-partition.
+class Stream {
+ public:
+  kafka::IncomingRecord Make(const std::string& topic, const std::string& complaint,
+                             const google::protobuf::Message& message, const std::string& ce_id,
+                             absl::Time time, int partition = 0) {
+    const int64_t offset = next_[{topic, partition}]++;
+    return testing::AsIncoming(events::ToRecord(topic, complaint, message, ce_id,
+                                                "/complaints/test", complaint, time),
+                               partition, offset);
+  }
+
+  kafka::IncomingRecord Received(const std::string& id, absl::Time at, const std::string& category,
+                                 events::v1::Channel channel,
+                                 events::v1::Level level = events::v1::LEVEL_ORDINARY,
+                                 int repeat_count = 1, int partition = 0) {
+    events::v1::ComplaintReceived m;
+    m.set_complaint_id(id);
+    m.set_category(category);
+    m.set_channel(channel);
+    m.set_level(level);
+    m.mutable_customer()->set_name("张三");
+    m.mutable_risk_tags()->set_repeat_count(repeat_count);
+    *m.mutable_received_at() = common::ToProtoTime(at);
+    return Make(events::kReceivedTopic, id, m, "rcv-" + id, at, partition);
+  }
+
+  kafka::IncomingRecord Case(const std::string& id, absl::Time at, CaseEvent m,
+                             const std::string& ce_id, int partition = 0) {
+    m.set_complaint_id(id);
+    *m.mutable_occurred_at() = common::ToProtoTime(at);
+    return Make(events::kCaseTopic, id, m, ce_id, at, partition);
+  }
+
+  kafka::IncomingRecord Assigned(const std::string& id, absl::Time at, const std::string& unit,
+                                 int sequence = 1, int partition = 0) {
+    CaseEvent m;
+    m.set_unit(unit);
+    m.mutable_assigned()->set_sequence(sequence);
+    return Case(id, at, m, "asg-" + id + "-" + std::to_string(sequence), partition);
+  }
+
+  kafka::IncomingRecord Simple(const std::string& id, absl::Time at, const std::string& what,
+                               const std::string& reason = "", int partition = 0) {
+    CaseEvent m;
+    if (what == "accepted") m.mutable_accepted()->set_responsible("staff-1");
+    if (what == "contact") m.mutable_contact_logged()->set_channel("phone");
+    if (what == "transferred") m.mutable_transferred()->set_to_unit("SH-02");
+    if (what == "resolved") m.mutable_resolved()->set_resolution("refunded");
+    if (what == "reopened") m.mutable_reopened()->set_reason(reason);
+    if (what == "closed") m.mutable_closed()->set_reason(reason);
+    if (what == "escalated") m.mutable_escalated()->set_step(1);
+    return Case(id, at, m, what + "-" + id + "-" + absl::FormatTime(at), partition);
+  }
+
+  kafka::IncomingRecord Alert(const std::string& id, absl::Time at, events::v1::Clock clock,
+                              events::v1::AlertKind kind, int partition = 0) {
+    events::v1::SlaAlert m;
+    m.set_complaint_id(id);
+    m.set_clock(clock);
+    m.set_kind(kind);
+    *m.mutable_fired_at() = common::ToProtoTime(at);
+    return Make(events::kSlaAlertsTopic, id, m,
+                "alert-" + id + "-" + std::to_string(clock) + "-" + std::to_string(kind), at,
+                partition);
+  }
+
+ private:
+  std::map<std::pair<std::string, int>, int64_t> next_;
+};
+
+// The fixture of services/analytics README ("Aggregates"), computed by hand there and here.
+std::vector<kafka::IncomingRecord> Fixture() {
+  Stream s;
+  std::vector<kafka::IncomingRecord> r;
+  using events::v1::ALERT_KIND_BREACH;
+  using events::v1::ALERT_KIND_ESCALATION;
+  using events::v1::CLOCK_RESOLUTION;
+  // A: resolved in 2 h by its first unit, closed satisfied.
+  r.push_back(s.Received("A", Local(3, 2, 10), "atm.card_retained", events::v1::CHANNEL_PHONE));
+  r.push_back(s.Assigned("A", Local(3, 2, 10, 5), "BJ-01"));
+  r.push_back(s.Simple("A", Local(3, 2, 10, 30), "accepted"));
+  r.push_back(s.Simple("A", Local(3, 2, 11), "contact"));
+  r.push_back(s.Simple("A", Local(3, 2, 12), "resolved"));
+  r.push_back(s.Simple("A", Local(3, 3, 9), "closed", "customer satisfied at follow-up"));
+  r.push_back(r[4]);  // A's resolution again (same ce_id): re-emitted, at a later offset
+  // B: transferred to SH-02, breached and escalated, resolved after 50 h, reopened unsatisfied.
+  r.push_back(s.Received("B", Local(3, 2, 11), "atm.card_retained", events::v1::CHANNEL_PHONE));
+  r.push_back(s.Assigned("B", Local(3, 2, 11, 5), "BJ-01"));
+  r.push_back(s.Simple("B", Local(3, 2, 15), "transferred"));
+  r.push_back(s.Assigned("B", Local(3, 2, 15), "SH-02", 2));
+  r.push_back(s.Alert("B", Local(3, 4, 9), CLOCK_RESOLUTION, ALERT_KIND_BREACH));
+  r.push_back(s.Alert("B", Local(3, 4, 10), CLOCK_RESOLUTION, ALERT_KIND_ESCALATION));
+  r.push_back(s.Simple("B", Local(3, 4, 13), "resolved"));
+  r.push_back(s.Simple("B", Local(3, 5, 9), "reopened", "customer unsatisfied at follow-up: 慢"));
+  // C: via the regulator, a repeat (third of its kind), never handled.
+  r.push_back(s.Received("C", Local(3, 2, 12), "atm.card_retained",
+                         events::v1::CHANNEL_REGULATOR, events::v1::LEVEL_ORDINARY, 3));
+  r.push_back(s.Assigned("C", Local(3, 2, 12, 5), "BJ-01"));
+  // D: major, at a branch, resolved in 10 h, closed when the customer could not be reached.
+  r.push_back(s.Received("D", Local(3, 3, 9), "fees", events::v1::CHANNEL_BRANCH,
+                         events::v1::LEVEL_MAJOR));
+  r.push_back(s.Assigned("D", Local(3, 3, 9, 5), "BJ-01"));
+  r.push_back(s.Simple("D", Local(3, 3, 9, 30), "accepted"));
+  r.push_back(s.Simple("D", Local(3, 3, 19), "resolved"));
+  r.push_back(s.Simple("D", Local(3, 6, 9), "closed", "customer unreachable after 2 attempts"));
+  // G: its case events come before its receipt (cross-topic reordering); resolved in 1 h.
+  r.push_back(s.Assigned("G", Local(3, 3, 10, 5), "SH-02"));
+  r.push_back(s.Simple("G", Local(3, 3, 11), "resolved"));
+  r.push_back(s.Received("G", Local(3, 3, 10), "fees", events::v1::CHANNEL_ONLINE));
+  // Offsets in the order of the log.
+  std::map<std::pair<std::string, int>, int64_t> next;
+  for (auto& record : r) record.offset = next[{record.topic, record.partition}]++;
+  return r;
+}
+
+const analytics::v1::ClockFigures* Clock(const analytics::v1::Figures& f, const std::string& name) {
+  for (const auto& c : f.on_time()) {
+    if (c.clock() == name) return &c;
+  }
+  return nullptr;
+}
+
+TEST(AggregatorTest, FiguresOfTheHandComputedFixture) {
+  Aggregator aggregator;
+  for (const auto& record : Fixture()) ASSERT_TRUE(aggregator.Apply(record).ok());
+
+  analytics::v1::GetAggregatesRequest month;
+  month.set_period(analytics::v1::PERIOD_MONTH);
+  auto response = aggregator.Aggregates(month);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->rows_size(), 1);
+  const auto& row = response->rows(0);
+  EXPECT_EQ(row.period(), "2026-03");
+  const auto& f = row.figures();
+  EXPECT_EQ(f.volume(), 5);
+  EXPECT_EQ(f.escalated_internal(), 1);              // B
+  EXPECT_DOUBLE_EQ(f.escalation_rate_internal(), 0.2);
+  EXPECT_EQ(f.escalated_regulator(), 1);             // C
+  EXPECT_EQ(f.repeats(), 1);                         // C
+  EXPECT_EQ(f.resolved(), 4);                        // A B D G
+  EXPECT_EQ(f.first_contact_resolved(), 3);          // A D G (B was transferred)
+  EXPECT_DOUBLE_EQ(f.first_contact_resolution_rate(), 0.75);
+  EXPECT_EQ(f.satisfied(), 1);                       // A
+  EXPECT_EQ(f.unsatisfied(), 1);                     // B
+  EXPECT_DOUBLE_EQ(f.satisfaction_rate(), 0.5);
+  EXPECT_EQ(f.reopened(), 1);                        // B
+  EXPECT_DOUBLE_EQ(f.reopen_rate(), 0.25);
+  // 1 h, 2 h, 10 h, 50 h: p50 is the 2nd (2 h), p90 the 4th (50 h); buckets are 25 % wide.
+  EXPECT_NEAR(f.resolve_hours_p50(), 2.0, 2.0 * 0.12);
+  EXPECT_NEAR(f.resolve_hours_p90(), 50.0, 50.0 * 0.12);
+  const auto* resolution = Clock(f, "RESOLUTION");
+  ASSERT_NE(resolution, nullptr);
+  EXPECT_EQ(resolution->decided(), 4);  // A B D G; C is still running
+  EXPECT_EQ(resolution->on_time(), 3);  // B breached
+  const auto* accept = Clock(f, "ACCEPT");
+  ASSERT_NE(accept, nullptr);
+  EXPECT_EQ(accept->decided(), 4);      // A D accepted; B G resolved
+  EXPECT_EQ(accept->on_time(), 4);
+  EXPECT_EQ(response->events_applied(), 24);  // 25 records, one a duplicate
+
+  // By day and first handling unit.
+  analytics::v1::GetAggregatesRequest by_day;
+  by_day.set_period(analytics::v1::PERIOD_DAY);
+  by_day.add_group_by(analytics::v1::DIMENSION_UNIT);
+  response = aggregator.Aggregates(by_day);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->rows_size(), 3);
+  EXPECT_EQ(response->rows(0).period(), "2026-03-02");
+  EXPECT_EQ(response->rows(0).unit(), "BJ-01");
+  EXPECT_EQ(response->rows(0).figures().volume(), 3);  // A B C: B counts where it started
+  EXPECT_EQ(response->rows(1).period(), "2026-03-03");
+  EXPECT_EQ(response->rows(1).figures().volume(), 1);
+  EXPECT_EQ(response->rows(2).unit(), "SH-02");
+  EXPECT_EQ(response->rows(2).figures().volume(), 1);
+
+  // Filters.
+  analytics::v1::GetAggregatesRequest fees = month;
+  fees.set_category("fees");
+  fees.set_level("major");
+  response = aggregator.Aggregates(fees);
+  ASSERT_TRUE(response.ok());
+  ASSERT_EQ(response->rows_size(), 1);
+  EXPECT_EQ(response->rows(0).figures().volume(), 1);  // D
+
+  // Backlog on 2026-03-10: B (reopened, now at SH-02, resolution breached) and C (BJ-01).
+  auto backlog = aggregator.Backlog("", absl::ToUnixSeconds(Local(3, 10, 12)));
+  ASSERT_EQ(backlog.rows_size(), 2);
+  EXPECT_EQ(backlog.rows(0).unit(), "BJ-01");
+  EXPECT_EQ(backlog.rows(0).open(), 1);
+  EXPECT_EQ(backlog.rows(0).overdue(), 0);
+  EXPECT_EQ(backlog.rows(0).by_age(3), 1);  // 8 days: 7-15d
+  EXPECT_EQ(backlog.rows(1).unit(), "SH-02");
+  EXPECT_EQ(backlog.rows(1).overdue(), 1);
+}
+
+TEST(AggregatorTest, BadRequestsNameTheField) {
+  Aggregator aggregator;
+  analytics::v1::GetAggregatesRequest request;
+  request.set_period(analytics::v1::PERIOD_DAY);
+  request.set_from("2026-03");
+  auto response = aggregator.Aggregates(request);
+  EXPECT_EQ(response.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(response.status().message()), ::testing::HasSubstr("from"));
+  request.set_from("");
+  request.set_channel("carrier-pigeon");
+  EXPECT_THAT(std::string(aggregator.Aggregates(request).status().message()),
+              ::testing::HasSubstr("channel"));
+}
+
+TEST(AggregatorTest, BadRecordsAreRefused) {
+  Aggregator aggregator;
+  Stream s;
+  auto record = s.Received("A", Local(3, 2, 10), "fees", events::v1::CHANNEL_PHONE);
+  record.value = "\xff\xff not a protobuf";
+  EXPECT_EQ(aggregator.Apply(record).code(), absl::StatusCode::kInvalidArgument);
+  auto other = s.Received("A", Local(3, 2, 10), "fees", events::v1::CHANNEL_PHONE);
+  other.topic = "somewhere.else.v1";
+  EXPECT_EQ(aggregator.Apply(other).code(), absl::StatusCode::kInvalidArgument);
+  auto untyped = s.Received("A", Local(3, 2, 10), "fees", events::v1::CHANNEL_PHONE);
+  untyped.headers.clear();
+  EXPECT_EQ(aggregator.Apply(untyped).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// A synthetic history: complaints over 40 days on 3 partitions, each complaint's events in
+// order on its partition, with breaches, transfers, reopenings and follow-up outcomes.
+std::vector<std::vector<kafka::IncomingRecord>> SyntheticPartitions(int complaints, int seed) {
+  std::mt19937 random(seed);
+  Stream s;
+  std::vector<std::vector<kafka::IncomingRecord>> partitions(3);
+  const char* categories[] = {"atm.card_retained", "fees", "cards", "loans"};
+  const char* units[] = {"BJ-01", "BJ-02", "SH-01"};
+  for (int i = 0; i < complaints; ++i) {
+    const std::string id = "C" + std::to_string(i);
+    const int p = i % 3;
+    auto& out = partitions[p];
+    const absl::Time at = Local(2, 1, 8) + absl::Minutes(random() % (40 * 24 * 60));
+    out.push_back(s.Received(id, at, categories[random() % 4],
+                             static_cast<events::v1::Channel>(1 + random() % 6),
+                             static_cast<events::v1::Level>(1 + random() % 3),
+                             1 + static_cast<int>(random() % 3), p));
+    out.push_back(s.Assigned(id, at + absl::Minutes(5), units[random() % 3], 1, p));
+    absl::Time t = at + absl::Minutes(10 + random() % 600);
+    if (random() % 4 == 0) {
+      out.push_back(s.Simple(id, t, "transferred", "", p));
+      out.push_back(s.Assigned(id, t, units[random() % 3], 2, p));
+    }
+    if (random() % 5 == 0) {
+      out.push_back(s.Alert(id, t + absl::Hours(3), events::v1::CLOCK_RESOLUTION,
+                            events::v1::ALERT_KIND_BREACH, p));
+    }
+    if (random() % 3 != 0) {
+      t += absl::Minutes(random() % 5000);
+      out.push_back(s.Simple(id, t, "resolved", "", p));
+      if (random() % 2 == 0) {
+        out.push_back(s.Simple(id, t + absl::Hours(30), "closed", "customer satisfied at follow-up", p));
+      } else if (random() % 2 == 0) {
+        out.push_back(s.Simple(id, t + absl::Hours(30), "reopened", "customer unsatisfied at follow-up", p));
+      }
+    }
+  }
+  return partitions;
+}
+
+analytics::v1::GetAggregatesResponse AllFigures(const Aggregator& aggregator) {
+  analytics::v1::GetAggregatesRequest request;
+  request.set_period(analytics::v1::PERIOD_DAY);
+  for (int d = 1; d <= 4; ++d) request.add_group_by(static_cast<analytics::v1::Dimension>(d));
+  return *aggregator.Aggregates(request);
+}
+
+// Live: partitions interleaved as they come, a restart from a snapshot halfway (after which the
+// consumer gets some records again), duplicates. Replay: every partition from its beginning, in
+// another interleaving, into a new aggregator. The figures must be the same.
+TEST(AggregatorTest, ReplayEqualsLive) {
+  const auto partitions = SyntheticPartitions(600, 7);
+  std::mt19937 random(11);
+
+  auto live = std::make_unique<Aggregator>();
+  std::vector<size_t> next(partitions.size(), 0);
+  size_t total = 0;
+  for (const auto& p : partitions) total += p.size();
+  size_t fed = 0;
+  bool restarted = false;
+  while (fed < total) {
+    const size_t p = random() % partitions.size();
+    if (next[p] == partitions[p].size()) continue;
+    ASSERT_TRUE(live->Apply(partitions[p][next[p]]).ok());
+    if (random() % 10 == 0) {
+      ASSERT_TRUE(live->Apply(partitions[p][next[p]]).ok());  // redelivered
+    }
+    ++next[p];
+    ++fed;
+    if (!restarted && fed > total / 2) {
+      restarted = true;
+      const auto snapshot = live->Snapshot();
+      std::string bytes;
+      ASSERT_TRUE(snapshot.SerializeToString(&bytes));
+      analytics::v1::AggregatesSnapshot parsed;
+      ASSERT_TRUE(parsed.ParseFromString(bytes));
+      live = std::make_unique<Aggregator>();
+      ASSERT_TRUE(live->Restore(parsed).ok());
+      // The consumer resumes from older committed offsets: records come again.
+      for (size_t q = 0; q < partitions.size(); ++q) next[q] -= std::min<size_t>(next[q], 5);
+      fed = 0;
+      for (size_t q = 0; q < partitions.size(); ++q) fed += next[q];
+    }
+  }
+  ASSERT_TRUE(restarted);
+
+  Aggregator replay;
+  std::vector<size_t> order(partitions.size());
+  for (size_t q = 0; q < partitions.size(); ++q) order[q] = partitions.size() - 1 - q;
+  for (size_t q : order) {
+    for (const auto& record : partitions[q]) ASSERT_TRUE(replay.Apply(record).ok());
+  }
+
+  const auto live_figures = AllFigures(*live);
+  const auto replay_figures = AllFigures(replay);
+  ASSERT_GT(replay_figures.rows_size(), 50);
+  std::string difference;
+  google::protobuf::util::MessageDifferencer differencer;
+  differencer.ReportDifferencesToString(&difference);
+  EXPECT_TRUE(differencer.Compare(live_figures, replay_figures)) << difference;
+  const int64_t now = absl::ToUnixSeconds(Local(3, 20, 12));
+  EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals(live->Backlog("", now),
+                                                                 replay.Backlog("", now)));
+  EXPECT_EQ(live->complaints(), 600u);
+}
+
+}  // namespace
+}  // namespace complaints::analytics
