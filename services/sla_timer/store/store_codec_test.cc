@@ -67,7 +67,7 @@ TEST(StoreCodecTest, MembersThatDoNotFitAreRejected) {
 TEST(StoreCodecTest, MalformedMembersAreDataLoss) {
   const std::string head("\x14\x00\x00\x00\x00\x00\x00\x2a", 8);
   for (const std::string& bad :
-       {std::string(), head, std::string("\x64") + head.substr(1) + "CMP1",  // clock 6
+       {std::string(), head, std::string("\xe4") + head.substr(1) + "CMP1",  // clock 14
         std::string("\x1e") + head.substr(1) + "CMP1",                       // kind 7
         std::string("\x15") + head.substr(1) + "short"}) {                   // packed, 5 bytes
     EXPECT_EQ(DecodeMember(bad).status().code(), absl::StatusCode::kDataLoss);
