@@ -147,7 +147,18 @@ int32_t Dictionary::Find(const std::string& value) const {
 }
 
 Aggregator::Aggregator(HotSpotOptions hot_spots, AggregatorTopics topics)
-    : detector_(hot_spots), topics_(std::move(topics)) {}
+    : detector_(hot_spots), topics_(std::move(topics)) {
+  MakeStandardRollups();
+}
+
+void Aggregator::MakeStandardRollups() {
+  // What the dashboard, the monthly report and the usual AnalyticsService queries read: kept from
+  // the first fold, so not even their first query scans every cell.
+  for (uint32_t dimensions : {0u, kByCategory, kByUnit, kByChannel, kByLevel}) {
+    RollupFor(/*by_day=*/false, dimensions);
+  }
+  for (uint32_t dimensions : {0u, kByCategory, kByUnit}) RollupFor(/*by_day=*/true, dimensions);
+}
 
 int Aggregator::PromiseClock() {
   static const int clock = [] {
@@ -683,6 +694,7 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
   detector_.RestoreFrom(snapshot);
   raised_.assign(snapshot.raised().begin(), snapshot.raised().end());
   events_applied_ = snapshot.events_applied();
+  MakeStandardRollups();
   return absl::OkStatus();
 }
 

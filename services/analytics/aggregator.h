@@ -182,6 +182,7 @@ class Aggregator {
       const analytics::v1::GetAggregatesRequest& request,
       const absl::flat_hash_map<std::string, std::string>* category_groups, bool full_scan) const;
   const Rollup& RollupFor(bool by_day, uint32_t dimensions) const;
+  void MakeStandardRollups();
   static void AddCounts(Cell& cell, const ComplaintState& s, int sign);
   void AddContribution(const ComplaintState& state, int sign);
   void RaiseFor(const std::string& id, ComplaintState& state,
