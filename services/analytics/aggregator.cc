@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <tuple>
 
 #include "absl/strings/ascii.h"
@@ -99,6 +100,26 @@ std::string ClockName(int clock) {
   return value == nullptr ? "CLOCK_" + std::to_string(clock) : Bare(value->name(), "CLOCK_");
 }
 
+// The day number of the first day of the month of `day`.
+int32_t MonthStart(int32_t day) {
+  const absl::CivilDay epoch(1970, 1, 1);
+  return static_cast<int32_t>(absl::CivilDay(absl::CivilMonth(epoch + day)) - epoch);
+}
+
+// The period (day number, or first day of the month) of a valid period key.
+int32_t PeriodOf(const std::string& key, bool day) {
+  const absl::CivilDay epoch(1970, 1, 1);
+  absl::CivilDay d;
+  absl::CivilMonth m;
+  if (day) {
+    absl::ParseCivilTime(key, &d);
+  } else {
+    absl::ParseCivilTime(key, &m);
+    d = absl::CivilDay(m);
+  }
+  return static_cast<int32_t>(d - epoch);
+}
+
 bool ValidPeriodKey(const std::string& key, bool day) {
   absl::CivilDay d;
   absl::CivilMonth m;
@@ -126,7 +147,18 @@ int32_t Dictionary::Find(const std::string& value) const {
 }
 
 Aggregator::Aggregator(HotSpotOptions hot_spots, AggregatorTopics topics)
-    : detector_(hot_spots), topics_(std::move(topics)) {}
+    : detector_(hot_spots), topics_(std::move(topics)) {
+  MakeStandardRollups();
+}
+
+void Aggregator::MakeStandardRollups() {
+  // What the dashboard, the monthly report and the usual AnalyticsService queries read: kept from
+  // the first fold, so not even their first query scans every cell.
+  for (uint32_t dimensions : {0u, kByCategory, kByUnit, kByChannel, kByLevel}) {
+    RollupFor(/*by_day=*/false, dimensions);
+  }
+  for (uint32_t dimensions : {0u, kByCategory, kByUnit}) RollupFor(/*by_day=*/true, dimensions);
+}
 
 int Aggregator::PromiseClock() {
   static const int clock = [] {
@@ -143,10 +175,7 @@ bool Aggregator::IsOpen(const ComplaintState& s) {
   return s.last_reopened_at > ended;
 }
 
-void Aggregator::AddContribution(const ComplaintState& s, int sign) {
-  if (s.received_at == 0) return;  // not received yet: nowhere to count it
-  const int32_t day = ShanghaiDay(s.received_at);
-  Cell& cell = cells_[CellKey{day, s.category, s.first_unit, s.channel, s.level}];
+void Aggregator::AddCounts(Cell& cell, const ComplaintState& s, int sign) {
   auto& c = cell.counters;
   const bool resolved = s.resolved_count > 0;
   c[kVolume] += sign;
@@ -176,6 +205,38 @@ void Aggregator::AddContribution(const ComplaintState& s, int sign) {
     c[kDecided + clock] += sign;
     if (!breached) c[kOnTime + clock] += sign;
   }
+}
+
+Aggregator::Cell& Aggregator::Rollup::CellOf(int32_t day, const CellKey& k) {
+  return periods[by_day ? day : MonthStart(day)]
+                [RollupKey{(dimensions & kByCategory) != 0 ? k.category : kAll,
+                           (dimensions & kByUnit) != 0 ? k.unit : kAll,
+                           (dimensions & kByChannel) != 0 ? k.channel : kAll,
+                           (dimensions & kByLevel) != 0 ? k.level : kAll}];
+}
+
+const Aggregator::Rollup& Aggregator::RollupFor(bool by_day, uint32_t dimensions) const {
+  auto& slot = rollups_[(by_day ? 16 : 0) + dimensions];
+  if (slot == nullptr) {
+    slot = std::make_unique<Rollup>();
+    slot->by_day = by_day;
+    slot->dimensions = dimensions;
+    for (const auto& [key, cell] : cells_) {
+      Cell& sum = slot->CellOf(key.day, key);
+      for (int i = 0; i < kCounters; ++i) sum.counters[i] += cell.counters[i];
+      for (int i = 0; i < kBuckets; ++i) sum.resolve_minutes[i] += cell.resolve_minutes[i];
+    }
+    live_rollups_.push_back(slot.get());
+  }
+  return *slot;
+}
+
+void Aggregator::AddContribution(const ComplaintState& s, int sign) {
+  if (s.received_at == 0) return;  // not received yet: nowhere to count it
+  const int32_t day = ShanghaiDay(s.received_at);
+  const CellKey key{day, s.category, s.first_unit, s.channel, s.level};
+  AddCounts(cells_[key], s, sign);
+  for (Rollup* rollup : live_rollups_) AddCounts(rollup->CellOf(day, key), s, sign);
   if (IsOpen(s)) {
     BacklogCell& b = backlog_[BacklogKey{s.current_unit >= 0 ? s.current_unit : s.branch, day}];
     b.open += sign;
@@ -332,6 +393,18 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
 absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Aggregates(
     const analytics::v1::GetAggregatesRequest& request,
     const absl::flat_hash_map<std::string, std::string>* category_groups) const {
+  return Query(request, category_groups, /*full_scan=*/false);
+}
+
+absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::AggregatesByFullScan(
+    const analytics::v1::GetAggregatesRequest& request,
+    const absl::flat_hash_map<std::string, std::string>* category_groups) const {
+  return Query(request, category_groups, /*full_scan=*/true);
+}
+
+absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Query(
+    const analytics::v1::GetAggregatesRequest& request,
+    const absl::flat_hash_map<std::string, std::string>* category_groups, bool full_scan) const {
   const bool by_day = request.period() == analytics::v1::PERIOD_DAY;
   if (!request.from().empty() && !ValidPeriodKey(request.from(), by_day)) {
     return grpcutil::FieldError("from", by_day ? "must be YYYY-MM-DD" : "must be YYYY-MM");
@@ -386,17 +459,17 @@ absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Aggregates(
   using Group = std::tuple<std::string, int32_t, int32_t, int32_t, int32_t>;
   std::map<Group, Cell> groups;
   absl::flat_hash_map<int32_t, std::string> period_names;
-  for (const auto& [key, cell] : cells_) {
-    if (cell.counters[kVolume] == 0) continue;
-    if (category_filter != -2 && key.category != category_filter) continue;
-    if (unit_filter != -2 && key.unit != unit_filter) continue;
-    if (channel_filter >= 0 && key.channel != channel_filter) continue;
-    if (level_filter >= 0 && key.level != level_filter) continue;
-    auto [name, added] = period_names.try_emplace(key.day);
-    if (added) name->second = by_day ? DayName(key.day) : DayName(key.day).substr(0, 7);
+  const auto add = [&](int32_t day, const RollupKey& key, const Cell& cell) {
+    if (cell.counters[kVolume] == 0) return;
+    if (category_filter != -2 && key.category != category_filter) return;
+    if (unit_filter != -2 && key.unit != unit_filter) return;
+    if (channel_filter >= 0 && key.channel != channel_filter) return;
+    if (level_filter >= 0 && key.level != level_filter) return;
+    auto [name, added] = period_names.try_emplace(day);
+    if (added) name->second = by_day ? DayName(day) : DayName(day).substr(0, 7);
     const std::string& period = name->second;
-    if (!request.from().empty() && period < request.from()) continue;
-    if (!request.to().empty() && period > request.to()) continue;
+    if (!request.from().empty() && period < request.from()) return;
+    if (!request.to().empty() && period > request.to()) return;
     Cell& sum = groups[Group{period,
                              group[analytics::v1::DIMENSION_CATEGORY] ? category_key(key.category)
                                                                       : -3,
@@ -405,6 +478,26 @@ absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Aggregates(
                              group[analytics::v1::DIMENSION_LEVEL] ? key.level : -3}];
     for (int i = 0; i < kCounters; ++i) sum.counters[i] += cell.counters[i];
     for (int i = 0; i < kBuckets; ++i) sum.resolve_minutes[i] += cell.resolve_minutes[i];
+  };
+  if (full_scan) {
+    for (const auto& [key, cell] : cells_) {
+      add(key.day, RollupKey{key.category, key.unit, key.channel, key.level}, cell);
+    }
+  } else {
+    // The smallest roll-up with every dimension grouped or filtered by, its periods in range.
+    uint32_t dimensions = 0;
+    if (group[analytics::v1::DIMENSION_CATEGORY] || category_filter != -2) dimensions |= kByCategory;
+    if (group[analytics::v1::DIMENSION_UNIT] || unit_filter != -2) dimensions |= kByUnit;
+    if (group[analytics::v1::DIMENSION_CHANNEL] || channel_filter >= 0) dimensions |= kByChannel;
+    if (group[analytics::v1::DIMENSION_LEVEL] || level_filter >= 0) dimensions |= kByLevel;
+    const Rollup& rollup = RollupFor(by_day, dimensions);
+    auto it = request.from().empty() ? rollup.periods.begin()
+                                     : rollup.periods.lower_bound(PeriodOf(request.from(), by_day));
+    const int32_t last = request.to().empty() ? std::numeric_limits<int32_t>::max()
+                                              : PeriodOf(request.to(), by_day);
+    for (; it != rollup.periods.end() && it->first <= last; ++it) {
+      for (const auto& [key, cell] : it->second) add(it->first, key, cell);
+    }
   }
 
   analytics::v1::GetAggregatesResponse response;
@@ -564,6 +657,8 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
   strings_.Clear();
   complaints_.clear();
   cells_.clear();
+  for (auto& rollup : rollups_) rollup.reset();
+  live_rollups_.clear();
   backlog_.clear();
   offsets_.clear();
   raised_.clear();
@@ -599,6 +694,7 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
   detector_.RestoreFrom(snapshot);
   raised_.assign(snapshot.raised().begin(), snapshot.raised().end());
   events_applied_ = snapshot.events_applied();
+  MakeStandardRollups();
   return absl::OkStatus();
 }
 

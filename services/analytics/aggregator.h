@@ -3,9 +3,11 @@
 #include <array>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -96,6 +98,11 @@ class Aggregator {
   absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregates(
       const analytics::v1::GetAggregatesRequest& request,
       const absl::flat_hash_map<std::string, std::string>* category_groups = nullptr) const;
+  // The same answer from a scan of every cell, without the roll-ups: the reference the roll-ups
+  // are tested against.
+  absl::StatusOr<analytics::v1::GetAggregatesResponse> AggregatesByFullScan(
+      const analytics::v1::GetAggregatesRequest& request,
+      const absl::flat_hash_map<std::string, std::string>* category_groups = nullptr) const;
   // Open complaints by current unit, aged at `now_seconds`.
   analytics::v1::GetBacklogResponse Backlog(const std::string& unit, int64_t now_seconds) const;
   // Newest first.
@@ -146,6 +153,37 @@ class Aggregator {
     int64_t open = 0, overdue = 0;
   };
 
+  // Roll-ups: the cells summed per period (day or month) over the dimensions a query needs (those
+  // it groups or filters by), indexed by period. One is made (by a scan of the cells) the first
+  // time a query needs it, then kept up to date by every fold, so a query reads only the cells of
+  // its periods in the smallest roll-up that answers it. Not in the snapshot: made again after a
+  // restore.
+  struct RollupKey {
+    int32_t category, unit, channel, level;  // kAll when the roll-up does not keep the dimension
+    bool operator==(const RollupKey&) const = default;
+    template <typename H>
+    friend H AbslHashValue(H h, const RollupKey& k) {
+      return H::combine(std::move(h), k.category, k.unit, k.channel, k.level);
+    }
+  };
+  static constexpr int32_t kAll = -3;
+  static constexpr uint32_t kByCategory = 1, kByUnit = 2, kByChannel = 4, kByLevel = 8;
+  struct Rollup {
+    bool by_day = false;
+    uint32_t dimensions = 0;  // kByCategory | ...
+    // Period: the day number, or the day number of the month's first day.
+    absl::btree_map<int32_t, absl::flat_hash_map<RollupKey, Cell>> periods;
+    Cell& CellOf(int32_t day, const CellKey& key);
+  };
+  // Roll-up number: by_day * 16 + dimensions.
+  static constexpr int kRollups = 32;
+
+  absl::StatusOr<analytics::v1::GetAggregatesResponse> Query(
+      const analytics::v1::GetAggregatesRequest& request,
+      const absl::flat_hash_map<std::string, std::string>* category_groups, bool full_scan) const;
+  const Rollup& RollupFor(bool by_day, uint32_t dimensions) const;
+  void MakeStandardRollups();
+  static void AddCounts(Cell& cell, const ComplaintState& s, int sign);
   void AddContribution(const ComplaintState& state, int sign);
   void RaiseFor(const std::string& id, ComplaintState& state,
                 std::vector<events::v1::HotSpotAlert>* raised, bool new_receipt);
@@ -155,6 +193,9 @@ class Aggregator {
   absl::flat_hash_map<std::string, ComplaintState> complaints_;
   absl::flat_hash_map<CellKey, Cell> cells_;
   absl::flat_hash_map<BacklogKey, BacklogCell> backlog_;
+  // Made by queries (under the caller's lock, as everything here), kept by folds.
+  mutable std::array<std::unique_ptr<Rollup>, kRollups> rollups_;
+  mutable std::vector<Rollup*> live_rollups_;
   std::map<std::pair<std::string, int32_t>, int64_t> offsets_;
   HotSpotDetector detector_;
   AggregatorTopics topics_;

@@ -353,5 +353,70 @@ TEST(AggregatorTest, ReplayEqualsLive) {
   EXPECT_EQ(live->complaints(), 600u);
 }
 
+// The roll-ups (made by a first query, then kept by every fold, made again after a restore)
+// answer as a scan of every cell does, whatever the grouping, filters and range.
+TEST(AggregatorTest, RollupsAnswerAsAFullScan) {
+  const auto partitions = SyntheticPartitions(500, 23);
+  std::mt19937 random(5);
+  const auto random_request = [&] {
+    analytics::v1::GetAggregatesRequest r;
+    const bool by_day = random() % 2 == 0;
+    r.set_period(by_day ? analytics::v1::PERIOD_DAY : analytics::v1::PERIOD_MONTH);
+    for (int d = 1; d <= 4; ++d) {
+      if (random() % 2 == 0) r.add_group_by(static_cast<analytics::v1::Dimension>(d));
+    }
+    if (random() % 3 == 0) r.set_category(random() % 2 == 0 ? "fees" : "unknown.category");
+    if (random() % 3 == 0) r.set_unit(random() % 2 == 0 ? "BJ-02" : "SH-01");
+    if (random() % 4 == 0) r.set_channel("branch");
+    if (random() % 4 == 0) r.set_level(random() % 2 == 0 ? "ordinary" : "major");
+    const auto key = [&](int day) {
+      const std::string name = absl::FormatCivilTime(absl::CivilDay(2026, 2, 1) + day);
+      return by_day ? name : name.substr(0, 7);
+    };
+    if (random() % 2 == 0) r.set_from(key(static_cast<int>(random() % 40)));
+    if (random() % 2 == 0) r.set_to(key(static_cast<int>(random() % 45)));
+    return r;
+  };
+  const absl::flat_hash_map<std::string, std::string> groups = {{"fees", "charges"},
+                                                                {"cards", "charges"}};
+  int compared = 0, with_rows = 0;
+  const auto compare_some = [&](const Aggregator& aggregator, int count) {
+    for (int i = 0; i < count; ++i) {
+      const auto request = random_request();
+      const auto* mapping = random() % 4 == 0 ? &groups : nullptr;
+      const auto rolled = aggregator.Aggregates(request, mapping);
+      const auto scanned = aggregator.AggregatesByFullScan(request, mapping);
+      ASSERT_TRUE(rolled.ok()) << rolled.status();
+      ASSERT_TRUE(scanned.ok()) << scanned.status();
+      std::string difference;
+      google::protobuf::util::MessageDifferencer differencer;
+      differencer.ReportDifferencesToString(&difference);
+      EXPECT_TRUE(differencer.Compare(*rolled, *scanned))
+          << request.ShortDebugString() << "\n" << difference;
+      ++compared;
+      if (scanned->rows_size() > 0) ++with_rows;
+    }
+  };
+
+  auto aggregator = std::make_unique<Aggregator>();
+  std::vector<size_t> next(partitions.size(), 0);
+  size_t total = 0;
+  for (const auto& p : partitions) total += p.size();
+  for (size_t fed = 0; fed < total;) {
+    const size_t p = random() % partitions.size();
+    if (next[p] == partitions[p].size()) continue;
+    ASSERT_TRUE(aggregator->Apply(partitions[p][next[p]++]).ok());
+    ++fed;
+    if (fed % 500 == 0) compare_some(*aggregator, 8);
+    if (fed == total / 2) {
+      auto restored = std::make_unique<Aggregator>();
+      ASSERT_TRUE(restored->Restore(aggregator->Snapshot()).ok());
+      aggregator = std::move(restored);
+    }
+  }
+  compare_some(*aggregator, 200);
+  EXPECT_GT(with_rows, compared / 3);
+}
+
 }  // namespace
 }  // namespace complaints::analytics
