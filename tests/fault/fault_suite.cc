@@ -52,7 +52,6 @@
 #include "services/intake/submission.h"
 #include "tests/support/eventually.h"
 #include "tests/support/log_scan.h"
-#include "tests/support/platform.h"
 #include "tests/support/process.h"
 #include "tests/support/topic_tail.h"
 
@@ -127,9 +126,7 @@ class Instance {
     env_["COMPLAINTS_METRICS_ADDRESS"] = "127.0.0.1:0";  // any free port: not scraped here
     env_["COMPLAINTS_KAFKA_GROUP_INSTANCE_ID"] = service_ + "-" + std::to_string(index_);
     // As the platform's administrator (mutual TLS): the suite plays every role at once.
-    channel_ = grpcutil::ClientChannel("127.0.0.1:" + std::to_string(port_),
-                                       grpcutil::kDefaultClientPrincipal,
-                                       testsupport::QuickReconnect());
+    channel_ = grpcutil::ClientChannel("127.0.0.1:" + std::to_string(port_));
   }
 
   void Start() {

@@ -62,12 +62,6 @@ double MetricValue(const std::string& exposition, const std::string& name,
 // Empty when Prometheus's promtool accepts `exposition`, else what it said.
 std::string PromtoolProblems(const std::string& exposition);
 
-// Channel arguments for clients of processes the tests start, stop and kill: reconnect within
-// 100-250 ms. gRPC's default backoff (1 s, growing 1.6x to 2 min) makes a channel whose first
-// attempt found the port not yet open fail fast for seconds after the service listens, which
-// cost every e2e test about 14 s of waiting for a platform that was already serving.
-grpc::ChannelArguments QuickReconnect();
-
 // The services by name, as their binaries are called.
 inline const std::vector<std::string> kServices = {"intake", "routing", "sla_timer", "followup",
                                                    "analytics"};
