@@ -162,7 +162,11 @@ void Describe(const events::v1::SlaAlert& m, Parsed& out) {
 void Describe(const events::v1::FollowUpTask& m, Parsed& out) {
   out.complaint_id = m.complaint_id();
   out.kind = "followup.task";
-  out.summary = "follow-up attempt " + std::to_string(m.attempt()) + " by " +
+  out.summary = (m.kind() == events::v1::FOLLOW_UP_TASK_KIND_SURVEY
+                     ? "follow-up attempt " + std::to_string(m.attempt())
+                     : Lower(events::v1::FollowUpTaskKind_Name(m.kind()), "FOLLOW_UP_TASK_KIND_") +
+                           " task") +
+                " by " +
                 Lower(events::v1::FollowUpChannel_Name(m.channel()), "FOLLOW_UP_CHANNEL_") +
                 " due " + kafka::FormatEventTime(common::FromProtoTime(m.due_at()));
 }

@@ -56,6 +56,22 @@ absl::StatusOr<FollowUpOptions> FollowUpOptions::FromConfig(const common::Config
   auto contact = ContactPolicy::FromConfig(config);
   if (!contact.ok()) return contact.status();
   options.contact = *contact;
+  const std::string channel = config.GetString("followup.maintenance_channel", "sms");
+  if (channel == "sms") {
+    options.maintenance_channel = events::v1::FOLLOW_UP_CHANNEL_SMS;
+  } else if (channel == "account_manager") {
+    options.maintenance_channel = events::v1::FOLLOW_UP_CHANNEL_ACCOUNT_MANAGER;
+  } else {
+    return absl::InvalidArgumentError(
+        "followup.maintenance_channel: must be sms or account_manager");
+  }
+  auto delay = config.GetDouble("followup.maintenance_delay_days",
+                                absl::ToDoubleHours(options.maintenance_delay) / 24);
+  if (!delay.ok()) return delay.status();
+  if (*delay < 0) {
+    return absl::InvalidArgumentError("followup.maintenance_delay_days: must not be negative");
+  }
+  options.maintenance_delay = absl::Hours(*delay * 24);
   return options;
 }
 
@@ -75,6 +91,7 @@ absl::Status FollowUp::HandleCaseEvent(const kafka::IncomingRecord& record) {
   if (event.has_resolved()) return OnResolved(event, parsed->event_id);
   std::optional<CaseChange> change = ChangeOf(event);
   if (!change) return absl::OkStatus();
+  if (event.has_closed()) return OnClosed(event, parsed->event_id, *change);
   return store_->Apply(event.complaint_id(), parsed->event_id, *change).status();
 }
 
@@ -106,9 +123,27 @@ absl::Time FollowUp::ResolvedAt(const events::v1::CaseEvent& resolved) const {
 }
 
 void FollowUp::LogTask(const FollowUpTask& task) {
-  spdlog::info("complaint {} resolved: follow-up task {} by {} due {}", task.complaint_id(),
-               task.task_id(), events::v1::FollowUpChannel_Name(task.channel()),
+  spdlog::info("complaint {}: {} task {} by {} due {}", task.complaint_id(),
+               events::v1::FollowUpTaskKind_Name(task.kind()), task.task_id(),
+               events::v1::FollowUpChannel_Name(task.channel()),
                kafka::FormatEventTime(common::FromProtoTime(task.due_at())));
+}
+
+absl::Status FollowUp::OnClosed(const events::v1::CaseEvent& event, const std::string& event_id,
+                                const CaseChange& change) {
+  const std::string& complaint_id = event.complaint_id();
+  auto seen = store_->Seen(complaint_id, event_id);
+  if (!seen.ok()) return seen.status();
+  if (*seen) return absl::OkStatus();
+  const absl::Time closed_at = ResolvedAt(event);
+  const FollowUpTask task = AfterCloseTask(event, event_id, closed_at, options_.Machine());
+  // Publish first, remember after: a crash in between re-publishes the same task id.
+  if (auto s = publisher_->Publish(TaskRecord(task, closed_at)); !s.ok()) return s;
+  if (auto applied = store_->Apply(complaint_id, event_id, change); !applied.ok()) {
+    return applied.status();
+  }
+  LogTask(task);
+  return absl::OkStatus();
 }
 
 absl::Status FollowUp::OnResolved(const events::v1::CaseEvent& event,
@@ -190,6 +225,13 @@ std::vector<absl::Status> FollowUp::HandleCaseEvents(
         item.change.open = FirstTask(event, item.parsed.event_id, facts);
         tasks.push_back(TaskRecord(item.change.open, ResolvedAt(event)));
         opened.push_back(item.change.open);
+        has_task[c] = true;
+      } else if (event.has_closed()) {
+        const absl::Time closed_at = ResolvedAt(event);
+        FollowUpTask after =
+            AfterCloseTask(event, item.parsed.event_id, closed_at, options_.Machine());
+        tasks.push_back(TaskRecord(after, closed_at));
+        opened.push_back(std::move(after));
         has_task[c] = true;
       }
       if (item.change.level) facts.level = *item.change.level;

@@ -28,6 +28,9 @@ struct FollowUpOptions {
   // contact.first_within of working time and every attempt falls inside contact hours on a
   // working day; without one (tests), due_after / retry_after of plain time.
   ContactPolicy contact = {};
+  // 跟维护 (followup.maintenance_channel: sms | account_manager; followup.maintenance_delay_days).
+  events::v1::FollowUpChannel maintenance_channel = events::v1::FOLLOW_UP_CHANNEL_SMS;
+  absl::Duration maintenance_delay = absl::Hours(7 * 24);
   const calendar::BusinessCalendar* calendar = nullptr;  // set by main
   // Whether follow-up's state of a complaint is complete (runtime::StateReadiness); set by
   // main. Unset: always (tests).
@@ -43,7 +46,9 @@ struct FollowUpOptions {
             .max_attempts = max_attempts,
             .partly_satisfied_reopens = partly_satisfied_reopens,
             .calendar = calendar,
-            .contact = contact};
+            .contact = contact,
+            .maintenance_channel = maintenance_channel,
+            .maintenance_delay = maintenance_delay};
   }
 };
 
@@ -59,7 +64,8 @@ class FollowUp {
       : publisher_(publisher), ledger_(ledger), store_(store), clock_(clock), options_(options) {}
 
   // One record of complaints.case.v1. Assigned: remembers the level. Resolved: publishes the
-  // first FollowUpTask and remembers it as open. Reopened / Closed: no task is open any more.
+  // first FollowUpTask and remembers it as open. Reopened / Closed: no task is open any more;
+  // Closed also publishes its 跟维护 task (AfterCloseTask).
   // Duplicates (same ce_id) change nothing; a record that does not parse is InvalidArgument.
   absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
   // Many records at once (a kafka::BatchHandler), each with the effect and status
@@ -87,6 +93,10 @@ class FollowUp {
                                      const std::string& event_id, const CaseState& state) const;
   absl::Time ResolvedAt(const events::v1::CaseEvent& resolved) const;
   static void LogTask(const events::v1::FollowUpTask& task);
+  // 跟维护: publishes the close's maintenance or intervention task (once per close: the id
+  // derives from its ce_id), then remembers the close.
+  absl::Status OnClosed(const events::v1::CaseEvent& event, const std::string& event_id,
+                        const CaseChange& change);
   absl::Status OnResolved(const events::v1::CaseEvent& event, const std::string& event_id);
 
   kafka::Publisher* publisher_;

@@ -103,6 +103,33 @@ FollowUpTask NextAttempt(const FollowUpTask& task, const MachineOptions& options
   return next;
 }
 
+events::v1::FollowUpTask AfterCloseTask(const events::v1::CaseEvent& closed,
+                                        const std::string& close_id, absl::Time closed_at,
+                                        const MachineOptions& options) {
+  const events::v1::Closed& close = closed.closed();
+  const auto outcome = close.follow_up().outcome();
+  const bool dissatisfied = close.disposition() == events::v1::CLOSE_DISPOSITION_PARTLY_SATISFIED ||
+                            outcome == events::v1::FOLLOW_UP_OUTCOME_UNSATISFIED ||
+                            outcome == events::v1::FOLLOW_UP_OUTCOME_PARTLY_SATISFIED;
+  const bool unreachable = close.disposition() == events::v1::CLOSE_DISPOSITION_UNREACHABLE;
+  const bool intervene = dissatisfied || unreachable;
+  events::v1::FollowUpTask task;
+  task.set_task_id(common::DeterministicId(
+      {closed.complaint_id(), intervene ? "followup-intervention" : "followup-maintenance",
+       close_id}));
+  task.set_complaint_id(closed.complaint_id());
+  task.set_kind(intervene ? events::v1::FOLLOW_UP_TASK_KIND_INTERVENTION
+                          : events::v1::FOLLOW_UP_TASK_KIND_MAINTENANCE);
+  task.set_channel(intervene ? events::v1::FOLLOW_UP_CHANNEL_SPECIALIST
+                             : options.maintenance_channel);
+  task.set_attempt(0);
+  *task.mutable_due_at() =
+      common::ToProtoTime(intervene ? closed_at : closed_at + options.maintenance_delay);
+  task.set_unit(closed.unit());
+  task.set_close_id(close_id);
+  return task;
+}
+
 std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event) {
   CaseChange change;
   const auto record = [&](const events::v1::FollowUpResult& result, Effect effect) {

@@ -44,6 +44,11 @@ struct MachineOptions {
   // hours on the business calendar. Without a calendar: `retry_after` after the failed attempt.
   const calendar::BusinessCalendar* calendar = nullptr;
   ContactPolicy contact = {};
+  // 跟维护: the relationship-maintenance task after a close, by SMS or the account manager
+  // (followup.maintenance_channel), `maintenance_delay` after the close
+  // (followup.maintenance_delay_days).
+  events::v1::FollowUpChannel maintenance_channel = events::v1::FOLLOW_UP_CHANNEL_SMS;
+  absl::Duration maintenance_delay = absl::Hours(7 * 24);
 };
 
 // What an outcome did.
@@ -80,6 +85,18 @@ absl::StatusOr<OutcomeDecision> DecideOutcome(const CaseState& state,
 // schedules the same task).
 events::v1::FollowUpTask NextAttempt(const events::v1::FollowUpTask& task,
                                      const MachineOptions& options);
+
+// 跟维护: the one task a close opens (`close_id` is the close's ce_id, `closed_at` when it
+// happened). A dissatisfied close (disposition PARTLY_SATISFIED, or a follow-up outcome of
+// UNSATISFIED / PARTLY_SATISFIED on the close) or an UNREACHABLE close: an INTERVENTION for the
+// complaint specialist, due at the close. Any other close: a MAINTENANCE task by
+// options.maintenance_channel, due options.maintenance_delay after the close. Its id is
+// DeterministicId({complaint, "followup-maintenance" | "followup-intervention", close_id}): a
+// redelivered or replayed close gives the same record under the same id. `closed` must carry a
+// Closed event.
+events::v1::FollowUpTask AfterCloseTask(const events::v1::CaseEvent& closed,
+                                        const std::string& close_id, absl::Time closed_at,
+                                        const MachineOptions& options);
 
 // What a case event does to follow-up's state; nullopt for events follow-up ignores. For a
 // resolution the task to open is the caller's to fill in (CaseChange::open).

@@ -398,5 +398,59 @@ TEST(FollowUpMachineTest, InvalidRequestsNameTheField) {
   }
 }
 
+// 跟维护: which task a close opens, by disposition and the close's follow-up outcome.
+TEST(AfterCloseTaskTest, DissatisfiedOrUnreachableClosesAreInterventionsOthersMaintenance) {
+  using events::v1::CloseDisposition;
+  using events::v1::FollowUpOutcome;
+  struct Row {
+    CloseDisposition disposition;
+    FollowUpOutcome outcome;
+    bool intervention;
+  };
+  const Row rows[] = {
+      {events::v1::CLOSE_DISPOSITION_ARCHIVED, events::v1::FOLLOW_UP_OUTCOME_SATISFIED, false},
+      {events::v1::CLOSE_DISPOSITION_ARCHIVED, events::v1::FOLLOW_UP_OUTCOME_UNSPECIFIED, false},
+      {events::v1::CLOSE_DISPOSITION_UNSPECIFIED, events::v1::FOLLOW_UP_OUTCOME_UNSPECIFIED, false},
+      {events::v1::CLOSE_DISPOSITION_UNREACHABLE, events::v1::FOLLOW_UP_OUTCOME_UNREACHABLE, true},
+      {events::v1::CLOSE_DISPOSITION_PARTLY_SATISFIED,
+       events::v1::FOLLOW_UP_OUTCOME_PARTLY_SATISFIED, true},
+      // reopened, then closed with the customer still unsatisfied
+      {events::v1::CLOSE_DISPOSITION_UNSPECIFIED, events::v1::FOLLOW_UP_OUTCOME_UNSATISFIED, true},
+  };
+  MachineOptions options;
+  options.maintenance_channel = events::v1::FOLLOW_UP_CHANNEL_ACCOUNT_MANAGER;
+  options.maintenance_delay = absl::Hours(48);
+  for (const Row& row : rows) {
+    SCOPED_TRACE(events::v1::CloseDisposition_Name(row.disposition) + " " +
+                 events::v1::FollowUpOutcome_Name(row.outcome));
+    CaseEvent closed;
+    closed.set_complaint_id(kComplaint);
+    closed.set_unit("BJ-0101");
+    closed.mutable_closed()->set_disposition(row.disposition);
+    closed.mutable_closed()->mutable_follow_up()->set_outcome(row.outcome);
+    closed.mutable_closed()->mutable_follow_up()->set_comment(kSecret);
+    const FollowUpTask task = AfterCloseTask(closed, "close-1", kDue, options);
+    EXPECT_EQ(task.complaint_id(), kComplaint);
+    EXPECT_EQ(task.unit(), "BJ-0101");
+    EXPECT_EQ(task.close_id(), "close-1");
+    EXPECT_EQ(task.attempt(), 0);
+    EXPECT_TRUE(task.resolution_id().empty());
+    EXPECT_EQ(task.DebugString(), AfterCloseTask(closed, "close-1", kDue, options).DebugString());
+    if (row.intervention) {
+      EXPECT_EQ(task.kind(), events::v1::FOLLOW_UP_TASK_KIND_INTERVENTION);
+      EXPECT_EQ(task.channel(), events::v1::FOLLOW_UP_CHANNEL_SPECIALIST);
+      EXPECT_EQ(common::FromProtoTime(task.due_at()), kDue);
+      EXPECT_EQ(task.task_id(),
+                common::DeterministicId({kComplaint, "followup-intervention", "close-1"}));
+    } else {
+      EXPECT_EQ(task.kind(), events::v1::FOLLOW_UP_TASK_KIND_MAINTENANCE);
+      EXPECT_EQ(task.channel(), events::v1::FOLLOW_UP_CHANNEL_ACCOUNT_MANAGER);
+      EXPECT_EQ(common::FromProtoTime(task.due_at()), kDue + absl::Hours(48));
+      EXPECT_EQ(task.task_id(),
+                common::DeterministicId({kComplaint, "followup-maintenance", "close-1"}));
+    }
+  }
+}
+
 }  // namespace
 }  // namespace complaints::followup

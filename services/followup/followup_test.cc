@@ -564,6 +564,7 @@ TEST_F(FollowUpTest, TheBatchDoesWhatOneByOneDoes) {
   CaseEvent closed = Event("CMP43");
   closed.mutable_closed()->set_reason("satisfied");
   records.push_back(CaseRecord(closed, "CMP43-closed"));
+  records.push_back(CaseRecord(closed, "CMP43-closed"));  // a duplicate: one 跟维护 task
   kafka::IncomingRecord bad = records.back();
   bad.value = "\xff\xff not a case event";
   records.push_back(bad);
@@ -581,7 +582,7 @@ TEST_F(FollowUpTest, TheBatchDoesWhatOneByOneDoes) {
   EXPECT_EQ(publisher_.calls(), 1);
   const auto tasks = publisher_.PublishedTo(events::kFollowUpTasksTopic);
   const auto one_tasks = one_publisher.PublishedTo(events::kFollowUpTasksTopic);
-  ASSERT_EQ(tasks.size(), 3u);
+  ASSERT_EQ(tasks.size(), 4u);  // 3 surveys + CMP43's maintenance task
   // The same records (the order of different complaints' tasks is free).
   auto by_id = [](const std::vector<kafka::OutgoingRecord>& records) {
     std::map<std::string, std::string> out;
@@ -644,6 +645,71 @@ TEST(FollowUpOptionsTest, FromConfig) {
   EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.due_hours", "0"}})).ok());
   EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.max_attempts", "0"}})).ok());
   EXPECT_FALSE(FollowUpOptions::FromConfig(common::Config({{"followup.retry_hours", "x"}})).ok());
+
+  // 跟维护
+  EXPECT_EQ(defaults->maintenance_channel, events::v1::FOLLOW_UP_CHANNEL_SMS);
+  EXPECT_EQ(defaults->maintenance_delay, absl::Hours(7 * 24));
+  auto manager = FollowUpOptions::FromConfig(common::Config(
+      {{"followup.maintenance_channel", "account_manager"},
+       {"followup.maintenance_delay_days", "0.5"}}));
+  ASSERT_TRUE(manager.ok()) << manager.status();
+  EXPECT_EQ(manager->maintenance_channel, events::v1::FOLLOW_UP_CHANNEL_ACCOUNT_MANAGER);
+  EXPECT_EQ(manager->maintenance_delay, absl::Hours(12));
+  const auto bad_channel =
+      FollowUpOptions::FromConfig(common::Config({{"followup.maintenance_channel", "fax"}}));
+  EXPECT_TRUE(absl::StrContains(bad_channel.status().message(), "followup.maintenance_channel"));
+  EXPECT_FALSE(FollowUpOptions::FromConfig(
+                   common::Config({{"followup.maintenance_delay_days", "-1"}}))
+                   .ok());
+}
+
+// 跟维护: a close opens exactly one task, whatever redelivery (one by one or in a batch): a
+// maintenance task a week later after a satisfied close, an intervention at once for the
+// complaint specialist after an unreachable or dissatisfied one.
+TEST_F(FollowUpTest, EachCloseOpensExactlyOneMaintenanceOrInterventionTask) {
+  const absl::Time closed_at = kResolvedAt + absl::Hours(5);
+  const auto close = [&](const std::string& id, events::v1::CloseDisposition disposition) {
+    CaseEvent event = Event(id);
+    *event.mutable_occurred_at() = common::ToProtoTime(closed_at);
+    event.mutable_closed()->set_disposition(disposition);
+    return CaseRecord(event, id + "-closed");
+  };
+  const auto tasks_of = [&](const std::string& id) {
+    std::vector<FollowUpTask> out;
+    for (const auto& r : publisher_.PublishedTo(events::kFollowUpTasksTopic)) {
+      auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(r));
+      if (task.ok() && task->complaint_id() == id) out.push_back(*task);
+    }
+    return out;
+  };
+  for (int i = 0; i < 3; ++i) {  // redelivered
+    ASSERT_TRUE(followup_.HandleCaseEvent(close("A", events::v1::CLOSE_DISPOSITION_ARCHIVED)).ok());
+    ASSERT_TRUE(
+        followup_.HandleCaseEvent(close("U", events::v1::CLOSE_DISPOSITION_UNREACHABLE)).ok());
+    ASSERT_TRUE(followup_
+                    .HandleCaseEvents({close("P", events::v1::CLOSE_DISPOSITION_PARTLY_SATISFIED),
+                                       close("P", events::v1::CLOSE_DISPOSITION_PARTLY_SATISFIED)})
+                    .front()
+                    .ok());
+  }
+  const auto archived = tasks_of("A");
+  ASSERT_EQ(archived.size(), 1u);
+  EXPECT_EQ(archived[0].kind(), events::v1::FOLLOW_UP_TASK_KIND_MAINTENANCE);
+  EXPECT_EQ(archived[0].channel(), events::v1::FOLLOW_UP_CHANNEL_SMS);
+  EXPECT_EQ(archived[0].attempt(), 0);
+  EXPECT_EQ(archived[0].close_id(), "A-closed");
+  EXPECT_EQ(archived[0].task_id(),
+            common::DeterministicId({"A", "followup-maintenance", "A-closed"}));
+  EXPECT_EQ(common::FromProtoTime(archived[0].due_at()), closed_at + absl::Hours(7 * 24));
+  for (const std::string id : {"U", "P"}) {
+    const auto tasks = tasks_of(id);
+    ASSERT_EQ(tasks.size(), 1u) << id;
+    EXPECT_EQ(tasks[0].kind(), events::v1::FOLLOW_UP_TASK_KIND_INTERVENTION) << id;
+    EXPECT_EQ(tasks[0].channel(), events::v1::FOLLOW_UP_CHANNEL_SPECIALIST) << id;
+    EXPECT_EQ(tasks[0].task_id(),
+              common::DeterministicId({id, "followup-intervention", id + "-closed"}));
+    EXPECT_EQ(common::FromProtoTime(tasks[0].due_at()), closed_at) << id;
+  }
 }
 
 }  // namespace

@@ -4,7 +4,8 @@
 //  - resolved, problem fixed -> survey task -> SATISFIED -> closed as ARCHIVED;
 //  - resolved, problem not fixed -> SATISFIED -> AWAITING_FIX -> ReportFix -> closed as ARCHIVED;
 //  - UNSATISFIED -> reopened one level up -> resolved there -> SATISFIED -> ARCHIVED;
-//  - UNREACHABLE by SMS -> a callback -> ... -> closed as UNREACHABLE after the last attempt.
+//  - UNREACHABLE by SMS -> a callback -> ... -> closed as UNREACHABLE after the last attempt ->
+//    one 跟维护 intervention task for the complaint specialist.
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/followup.pb.h"
 #include "gtest/gtest.h"
@@ -97,6 +98,19 @@ class FollowUpLoop {
         kTimeout);
     if (!record) return std::nullopt;
     return event;
+  }
+
+  // The complaint's 跟维护 task of `kind` (published after a close).
+  std::optional<events::v1::FollowUpTask> AfterClose(const std::string& id,
+                                                     events::v1::FollowUpTaskKind kind) {
+    events::v1::FollowUpTask task;
+    const auto record = tasks_->WaitFor(
+        [&](const kafka::IncomingRecord& r) {
+          return r.key == id && task.ParseFromString(r.value) && task.kind() == kind;
+        },
+        kTimeout);
+    if (!record) return std::nullopt;
+    return task;
   }
 
   std::optional<routing::v1::Case> WaitState(const std::string& id, routing::v1::CaseState state) {
@@ -216,6 +230,13 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     const auto closed = loop.Closed(id);
     ASSERT_TRUE(closed.has_value());
     EXPECT_EQ(closed->closed().disposition(), events::v1::CLOSE_DISPOSITION_UNREACHABLE);
+    // 跟维护: the unreachable close opens an intervention for the complaint specialist, due at
+    // the close, its id derived from the close event.
+    const auto intervention = loop.AfterClose(id, events::v1::FOLLOW_UP_TASK_KIND_INTERVENTION);
+    ASSERT_TRUE(intervention.has_value()) << platform.LogTail("followup");
+    EXPECT_EQ(intervention->channel(), events::v1::FOLLOW_UP_CHANNEL_SPECIALIST);
+    EXPECT_EQ(intervention->due_at().seconds(), closed->occurred_at().seconds());
+    EXPECT_FALSE(intervention->close_id().empty());
   }
 }
 

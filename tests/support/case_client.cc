@@ -92,7 +92,9 @@ std::string CaseClient::AnswerSurvey(const std::string& id, followup::v1::Outcom
   events::v1::FollowUpTask task;
   const auto record = tasks_->WaitFor(
       [&](const kafka::IncomingRecord& r) {
-        return r.key == id && task.ParseFromString(r.value) && !answered_.contains(task.task_id());
+        return r.key == id && task.ParseFromString(r.value) &&
+               task.kind() == events::v1::FOLLOW_UP_TASK_KIND_SURVEY &&
+               !answered_.contains(task.task_id());
       },
       absl::Seconds(90));
   EXPECT_TRUE(record.has_value()) << "no new follow-up task for " << id;
