@@ -601,6 +601,16 @@ std::vector<events::v1::HotSpotAlert> Aggregator::HotSpots(int limit) const {
   return out;
 }
 
+std::vector<events::v1::HotSpotAlert> Aggregator::HotSpotsStartingIn(int64_t start,
+                                                                     int64_t end) const {
+  std::vector<events::v1::HotSpotAlert> out;
+  for (const auto& alert : raised_) {
+    const int64_t at = alert.window_start().seconds();
+    if (at >= start && at < end) out.push_back(alert);
+  }
+  return out;
+}
+
 std::vector<events::v1::SlaAlert> Aggregator::RecentAlerts() const {
   return {recent_alerts_.rbegin(), recent_alerts_.rend()};
 }

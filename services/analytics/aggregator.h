@@ -107,6 +107,8 @@ class Aggregator {
   analytics::v1::GetBacklogResponse Backlog(const std::string& unit, int64_t now_seconds) const;
   // Newest first.
   std::vector<events::v1::HotSpotAlert> HotSpots(int limit) const;
+  // Those whose window starts in [start, end) (seconds), in the order raised: copies only them.
+  std::vector<events::v1::HotSpotAlert> HotSpotsStartingIn(int64_t start, int64_t end) const;
   // The latest SLA alerts folded (by their fired_at), newest first; kept in memory only (a
   // restart from a checkpoint starts it empty).
   std::vector<events::v1::SlaAlert> RecentAlerts() const;

@@ -195,11 +195,7 @@ absl::StatusOr<MonthlyReport> BuildMonthlyReport(const Aggregator& aggregator,
       absl::FromCivil(absl::CivilSecond(civil), absl::FixedTimeZone(8 * 3600)));
   const int64_t end = absl::ToUnixSeconds(
       absl::FromCivil(absl::CivilSecond(civil + 1), absl::FixedTimeZone(8 * 3600)));
-  for (auto& alert : aggregator.HotSpots(1000000)) {
-    const int64_t at = alert.window_start().seconds();
-    if (at >= start && at < end) report.hot_spots.push_back(std::move(alert));
-  }
-  std::reverse(report.hot_spots.begin(), report.hot_spots.end());  // oldest first
+  report.hot_spots = aggregator.HotSpotsStartingIn(start, end);  // oldest first
   return report;
 }
 
