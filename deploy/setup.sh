@@ -9,7 +9,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   librdkafka-dev libhiredis-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools kcat grpc-proto tzdata zlib1g-dev libre2-dev libssl-dev
-  libcpp-httplib-dev prometheus clang libfuzzer-14-dev openssl
+  libcpp-httplib-dev prometheus clang libfuzzer-14-dev libclang-rt-14-dev openssl
   libjs-chart.js chromium fonts-wqy-microhei  # the analytics dashboard: charts served locally, its browser test, CJK glyphs
 )
 # A JDK and Maven are often there already (not always from Debian's packages).

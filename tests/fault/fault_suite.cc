@@ -39,6 +39,7 @@
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/followup.pb.h"
+#include "complaints/events/v1/ops.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "complaints/followup/v1/followup.grpc.pb.h"
 #include "complaints/intake/v1/intake.grpc.pb.h"
@@ -66,9 +67,10 @@ using testsupport::TopicTail;
 
 const std::vector<std::string> kServices = {"intake", "routing", "sla_timer", "followup",
                                             "analytics"};
+// Every topic analytics counts by event kind (ops.redrives.v1: operators' dead-letter re-drives).
 const std::vector<std::string> kTopics = {"complaints.received.v1", "complaints.assignments.v1",
                                           "complaints.case.v1", "sla.alerts.v1",
-                                          "followup.tasks.v1"};
+                                          "followup.tasks.v1", "ops.redrives.v1"};
 constexpr int kInstances = 2;
 
 // The fast test policy gives one calendar hour to accept; on a clock 120 times real time that
@@ -96,6 +98,8 @@ struct Options {
   uint64_t seed = 1;
   int workers = 24;
   int kills_per_instance = 1;
+  // Whether Redis is restarted empty among the faults (--redis-loss no leaves it out).
+  bool redis_loss = true;
   // Submissions are spread over at least this long, so that the faults fall among them.
   absl::Duration pace = absl::Seconds(80);
   // How long one step of a complaint's workflow may wait (a Kafka restart included).
@@ -802,6 +806,8 @@ std::string CaseKind(const events::v1::CaseEvent& e) {
     case events::v1::CaseEvent::kExtensionApproved: return "case.extension_approved";
     case events::v1::CaseEvent::kExtensionRefused: return "case.extension_refused";
     case events::v1::CaseEvent::kEscalated: return "case.escalated";
+    case events::v1::CaseEvent::kAwaitingFix: return "case.awaiting_fix";
+    case events::v1::CaseEvent::kFixReported: return "case.fix_reported";
     default: return "case.other";
   }
 }
@@ -892,6 +898,11 @@ struct Ledger {
       if (subject.empty()) subject = m.complaint_id();
       kind = "followup.task";
       ++tasks_by_attempt[subject][m.attempt()];
+    } else if (r.topic == "ops.redrives.v1") {
+      events::v1::DeadLetterRedrive m;
+      if (!m.ParseFromString(r.value)) return;
+      if (subject.empty()) subject = m.complaint_id();
+      kind = "ops.redrive";
     }
     // Analytics counts a (complaint, ce_id) once, whatever the topic.
     if (!counted.insert({subject, ce_id}).second) return;
@@ -986,13 +997,14 @@ Options ParseOptions(int argc, char** argv) {
     o.log_level = "info";
   } else if (o.mode != "short") {
     std::cerr << "usage: fault_suite --mode short|full [--complaints N] [--seed S] [--workers W]"
-                 " [--kills K] [--pace-seconds P] [--settle-seconds S]\n";
+                 " [--kills K] [--pace-seconds P] [--settle-seconds S] [--redis-loss yes|no]\n";
     std::exit(2);
   }
   if (flags.contains("--complaints")) o.complaints = std::stoi(flags["--complaints"]);
   if (flags.contains("--seed")) o.seed = std::stoull(flags["--seed"]);
   if (flags.contains("--workers")) o.workers = std::stoi(flags["--workers"]);
   if (flags.contains("--kills")) o.kills_per_instance = std::stoi(flags["--kills"]);
+  if (flags.contains("--redis-loss")) o.redis_loss = flags["--redis-loss"] != "no";
   if (flags.contains("--pace-seconds")) o.pace = absl::Seconds(std::stoi(flags["--pace-seconds"]));
   if (flags.contains("--settle-seconds")) {
     o.settle_timeout = absl::Seconds(std::stoi(flags["--settle-seconds"]));
@@ -1060,7 +1072,7 @@ int Main(int argc, char** argv) {
     }
   }
   faults.push_back({"kafka restart", "", -1});
-  faults.push_back({"redis restart (data lost)", "", -1});
+  if (options.redis_loss) faults.push_back({"redis restart (data lost)", "", -1});
   std::shuffle(faults.begin(), faults.end(), rng);
   std::uniform_real_distribution<double> where(0.03, 0.9);
   std::vector<double> points;
