@@ -439,7 +439,15 @@ class Tails {
 class Generator {
  public:
   Generator(const Options& options, Fleet* fleet, Seen* seen, const std::string& run)
-      : options_(options), fleet_(fleet), seen_(seen), run_(run), truth_(options.complaints) {}
+      : options_(options),
+        fleet_(fleet),
+        seen_(seen),
+        run_(run),
+        // Customers of their own per run: intake rebuilds customer history from the topics, so
+        // a second run on the same broker with the same customers would have its complaints
+        // merged into the first run's open cases.
+        customer_seed_(options.seed ^ std::hash<std::string>{}(run)),
+        truth_(options.complaints) {}
 
   // Runs every complaint's workflow; returns when all are done.
   void Run() {
@@ -482,7 +490,7 @@ class Generator {
   std::vector<testsupport::CustomerValue> CustomerValues() {
     std::vector<testsupport::CustomerValue> values;
     for (int i = 0; i < options_.complaints + probes_; ++i) {
-      const Customer c = CustomerFor(options_.seed, i);
+      const Customer c = CustomerFor(customer_seed_, i);
       values.push_back({"name", c.name});
       values.push_back({"phone", c.phone});
       values.push_back({"id_number", c.id_number});
@@ -508,7 +516,7 @@ class Generator {
         {"atm.card_retained", "BJ-0101"},  {"queueing.long_wait", "SH-0201"},
         {"fees.annual_fee", "GZ-0301"},    {"loans.rate", "BJ-0101"},
         {"mis_selling.wealth", "SZ-0401"}, {"online_banking.login", ""}};
-    const Customer customer = CustomerFor(options_.seed, index);
+    const Customer customer = CustomerFor(customer_seed_, index);
     const auto& [category, branch] = kKinds[index % kKinds.size()];
     intake::v1::SubmitComplaintRequest request;
     request.set_source("fault-suite");
@@ -725,6 +733,7 @@ class Generator {
   Fleet* fleet_;
   Seen* seen_;
   std::string run_;
+  uint64_t customer_seed_;
   absl::Time start_;
   std::mutex mu_;
   std::vector<Truth> truth_;
@@ -901,6 +910,8 @@ struct Ledger {
     } else if (r.topic == "ops.redrives.v1") {
       events::v1::DeadLetterRedrive m;
       if (!m.ParseFromString(r.value)) return;
+      // As analytics: only a finished re-drive of a complaint's record counts (a claim may lose).
+      if (m.phase() != events::v1::DeadLetterRedrive::DONE || m.complaint_id().empty()) return;
       if (subject.empty()) subject = m.complaint_id();
       kind = "ops.redrive";
     }
