@@ -131,6 +131,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       for (const TopicPartition& tp : changed) {
         metrics->Forget(tp.topic, tp.partition);
         next_offsets.erase({tp.topic, tp.partition});
+        deferred.erase({tp.topic, tp.partition});
       }
       if (notify && options.on_revoked) options.on_revoked(changed);
       if (cooperative) {
@@ -151,6 +152,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       if (options.on_revoked && !all.empty()) options.on_revoked(all);
       LogRebalanceError("unassign", client->unassign());
       assigned.clear();
+      deferred.clear();
       fetched.clear();
     }
   }
@@ -169,6 +171,14 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     retrying = paused;
     PartitionList current;
     consumer->assignment(current.items);
+    if (!paused) {
+      // A deferred partition stays paused until it is rewound.
+      std::erase_if(current.items, [this](RdKafka::TopicPartition* tp) {
+        const bool keep_paused = deferred.contains({tp->topic(), tp->partition()});
+        if (keep_paused) delete tp;
+        return keep_paused;
+      });
+    }
     if (current.items.empty()) return;
     if (paused) {
       consumer->pause(current.items);
@@ -284,7 +294,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
         if (slot.done || slot.dropped) continue;
         const IncomingRecord& record = *slot.record;
         if (RewindRequested({record.topic, record.partition})) {
-          Log()->info("{}: partition is being replayed; the record comes again", Where(record));
+          Log()->info("{}: partition is being replayed (or waits for a replay); the record comes "
+                      "again", Where(record));
           DropPartition(slots, record);
         } else if (!assigned.contains({record.topic, record.partition})) {
           Log()->info("{}: partition revoked while retrying; its new owner will retry it",
@@ -374,9 +385,34 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
+  // Whether `tp` is to be read again from its beginning, or to be deferred until it is.
   bool RewindRequested(const TopicPartition& tp) {
     std::lock_guard lock(rewind_mu);
-    return std::find(rewinds.begin(), rewinds.end(), tp) != rewinds.end();
+    return std::find(rewinds.begin(), rewinds.end(), tp) != rewinds.end() ||
+           std::find(defers.begin(), defers.end(), tp) != defers.end();
+  }
+
+  // Pauses every partition whose deferral was asked for and that is still assigned, dropping
+  // the records held for it (pause() purges what was prefetched).
+  void ApplyDefers() {
+    std::vector<TopicPartition> requested;
+    {
+      std::lock_guard lock(rewind_mu);
+      requested.swap(defers);
+    }
+    for (const TopicPartition& tp : requested) {
+      if (!assigned.contains({tp.topic, tp.partition})) continue;
+      std::erase_if(held, [&](const IncomingRecord& r) {
+        return r.topic == tp.topic && r.partition == tp.partition;
+      });
+      PartitionList one;
+      one.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+      consumer->pause(one.items);
+      if (deferred.insert({tp.topic, tp.partition}).second) {
+        Log()->info("{}[{}] deferred: read again from its beginning once what it waits for is "
+                    "replayed", tp.topic, tp.partition);
+      }
+    }
   }
 
   // Seeks every requested partition still assigned back to its beginning. seek() purges what
@@ -392,6 +428,11 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       std::erase_if(held, [&](const IncomingRecord& r) {
         return r.topic == tp.topic && r.partition == tp.partition;
       });
+      if (deferred.erase({tp.topic, tp.partition}) > 0 && !retrying) {
+        PartitionList one;
+        one.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
+        consumer->resume(one.items);
+      }
       std::unique_ptr<RdKafka::TopicPartition> start(RdKafka::TopicPartition::create(
           tp.topic, tp.partition, RdKafka::Topic::OFFSET_BEGINNING));
       if (const RdKafka::ErrorCode err = consumer->seek(*start, 10000);
@@ -434,13 +475,14 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       break;
     }
     // A partition whose rewind could not start yet (seek needs consumption to have begun): its
-    // records come again with the replay.
+    // records come again with the replay. A deferred one's, fetched before its pause, too.
     {
       std::lock_guard lock(rewind_mu);
-      if (!rewinds.empty()) {
+      if (!rewinds.empty() || !deferred.empty()) {
         std::erase_if(fetched, [&](const IncomingRecord& r) {
           return std::find(rewinds.begin(), rewinds.end(), TopicPartition{r.topic, r.partition}) !=
-                 rewinds.end();
+                     rewinds.end() ||
+                 deferred.contains({r.topic, r.partition});
         });
       }
     }
@@ -563,9 +605,13 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // The batch NextBatch is collecting: a revocation drops its partitions' records at once, so a
   // partition revoked and assigned again meanwhile is not delivered twice out of order.
   std::vector<IncomingRecord> fetched;
-  // Rewind requests from other threads, applied on the consumer thread between records.
+  // Rewind and deferral requests from other threads, applied on the consumer thread between
+  // records.
   std::mutex rewind_mu;
   std::vector<TopicPartition> rewinds;
+  std::vector<TopicPartition> defers;
+  // Partitions paused until they are rewound (Defer); consumer thread only.
+  std::set<PartitionKey> deferred;
 };
 
 absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& config,
@@ -643,6 +689,7 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
           " ago and not given back; stopping so that a restart rejoins the group"));
       break;
     }
+    impl_->ApplyDefers();
     impl_->ApplyRewinds();
     impl_->CheckMissing();
     absl::StatusOr<std::vector<IncomingRecord>> batch = impl_->NextBatch(max_batch);
@@ -662,6 +709,11 @@ void Consumer::Stop() { impl_->stop.store(true); }
 void Consumer::Rewind(const std::vector<TopicPartition>& partitions) {
   std::lock_guard lock(impl_->rewind_mu);
   impl_->rewinds.insert(impl_->rewinds.end(), partitions.begin(), partitions.end());
+}
+
+void Consumer::Defer(const std::vector<TopicPartition>& partitions) {
+  std::lock_guard lock(impl_->rewind_mu);
+  impl_->defers.insert(impl_->defers.end(), partitions.begin(), partitions.end());
 }
 
 absl::StatusOr<int64_t> Consumer::EndOffset(const TopicPartition& partition,

@@ -127,6 +127,12 @@ class Consumer {
   // A record being retried on one of them is abandoned (it comes again with the replay). For
   // rebuilding state that lives outside Kafka (Redis) after it was lost.
   void Rewind(const std::vector<TopicPartition>& partitions);
+  // Thread-safe: before the next batch, every partition of `partitions` still assigned to this
+  // member is paused: records already fetched from it are dropped (a record being retried on
+  // one of them is abandoned) and nothing more is read from it until Rewind names it, which
+  // reads it again from its beginning. For a replay that must wait for another partition's
+  // (RebuildGuard::Options::replay_after).
+  void Defer(const std::vector<TopicPartition>& partitions);
 
   // Thread-safe, from the broker: the partition's end (high watermark, the offset its next record
   // will get), and how many partitions `topic` has. For knowing where a replay ends.

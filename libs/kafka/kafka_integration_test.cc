@@ -105,6 +105,7 @@ class RunningConsumer {
         }) {}
   ~RunningConsumer() { Stop().IgnoreError(); }
   void Rewind(const std::vector<TopicPartition>& partitions) { consumer_->Rewind(partitions); }
+  void Defer(const std::vector<TopicPartition>& partitions) { consumer_->Defer(partitions); }
   absl::Status Stop() {
     if (thread_.joinable()) {
       consumer_->Stop();
@@ -388,6 +389,47 @@ TEST_F(KafkaIntegrationTest, RewindAbandonsARecordBeingRetried) {
   ASSERT_TRUE(WaitFor([&] { return seen.size() >= 4; }));
   EXPECT_TRUE(running->Stop().ok());
   EXPECT_THAT(seen.values(), ElementsAre("a", "b", "a", "b"));
+}
+
+TEST_F(KafkaIntegrationTest, DeferPausesAPartitionUntilItIsRewound) {
+  // Two topics of one consumer: `later`'s replay waits for something the test decides; `other`
+  // goes on meanwhile (a record of `later` being retried would otherwise pause it too).
+  const std::string later = MakeTopic("deferred", 1), other = MakeTopic("undeferred", 1);
+  ASSERT_TRUE(producer_->Publish(std::vector{Record(later, "c-1", "b1"), Record(other, "c-2", "a1")})
+                  .ok());
+  Seen seen;
+  std::atomic<bool> deferred = false;
+  std::atomic<RunningConsumer*> self = nullptr;
+  ConsumerOptions options = Options(later);
+  options.topics.push_back(other);
+  auto running = Consume(options, [&](const IncomingRecord& record) {
+    seen.Add(record);
+    if (record.topic == later && !deferred.exchange(true)) {
+      self.load()->Defer({{record.topic, record.partition}});
+      return absl::UnavailableError("waits for another replay");
+    }
+    return absl::OkStatus();
+  });
+  self = running.get();
+  ASSERT_TRUE(WaitFor([&] { return deferred.load() && seen.Contains("a1"); }));
+  // What arrives meanwhile: `other`'s records are handled, `later`'s wait.
+  ASSERT_TRUE(producer_->Publish(Record(later, "c-1", "b2")).ok());
+  ASSERT_TRUE(producer_->Publish(Record(other, "c-2", "a2")).ok());
+  ASSERT_TRUE(WaitFor([&] { return seen.Contains("a2"); }));
+  const auto values_of = [&](const std::string& topic) {
+    std::vector<std::string> out;
+    for (const IncomingRecord& r : seen.records()) {
+      if (r.topic == topic) out.push_back(r.value);
+    }
+    return out;
+  };
+  EXPECT_THAT(values_of(later), ElementsAre("b1"));
+  // The rewind resumes it from its beginning.
+  running->Rewind({{later, 0}});
+  ASSERT_TRUE(WaitFor([&] { return values_of(later).size() >= 3; }));
+  EXPECT_TRUE(running->Stop().ok());
+  EXPECT_THAT(values_of(later), ElementsAre("b1", "b1", "b2"));
+  EXPECT_THAT(values_of(other), ElementsAre("a1", "a2"));
 }
 
 TEST_F(KafkaIntegrationTest, OffsetsAreStoredOnlyAfterSuccess) {

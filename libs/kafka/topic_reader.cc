@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "libs/kafka/rdkafka_util.h"
+
 
 namespace complaints::kafka {
 
@@ -14,13 +16,22 @@ struct TopicReader::Impl {
 
 absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(const std::string& bootstrap,
                                                                 const std::string& topic) {
+  KafkaConfig config;
+  config.bootstrap_servers = bootstrap;
+  config.client_id = "topic-reader";
+  return Open(config, topic);
+}
+
+absl::StatusOr<std::unique_ptr<TopicReader>> TopicReader::Open(const KafkaConfig& config,
+                                                                const std::string& topic) {
   auto impl = std::make_unique<Impl>();
   std::string error;
-  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
-  conf->set("bootstrap.servers", bootstrap, error);
-  conf->set("group.id", "topic-reader", error);  // required by the API; the group is never joined
-  conf->set("enable.auto.commit", "false", error);
-  impl->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
+  // group.id is required by the API; the group is never joined.
+  auto conf = internal::MakeConf(config, {},
+                                 {{"group.id", "topic-reader"}, {"enable.auto.commit", "false"}},
+                                 nullptr);
+  if (!conf.ok()) return conf.status();
+  impl->consumer.reset(RdKafka::KafkaConsumer::create(conf->get(), error));
   if (!impl->consumer) return absl::InvalidArgumentError("topic reader: " + error);
 
   RdKafka::Metadata* raw_metadata = nullptr;

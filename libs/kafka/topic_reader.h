@@ -9,14 +9,19 @@
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "libs/kafka/consumer.h"
+#include "libs/kafka/kafka_config.h"
 
 namespace complaints::kafka {
 
 // Reads a whole topic, every partition from the beginning, outside any consumer group: for tests
-// and tools that look at what the services published.
+// and tools that look at what the services published, and for a service that rebuilds a small
+// registry from a topic (routing's rules versions).
 class TopicReader {
  public:
   static absl::StatusOr<std::unique_ptr<TopicReader>> Open(const std::string& bootstrap,
+                                                           const std::string& topic);
+  // With a service's client settings (security and the rest of `config.extra`).
+  static absl::StatusOr<std::unique_ptr<TopicReader>> Open(const KafkaConfig& config,
                                                            const std::string& topic);
   ~TopicReader();
 

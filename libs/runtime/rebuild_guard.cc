@@ -66,12 +66,13 @@ void RebuildGuard::Install(kafka::ConsumerOptions& options) {
       // A replay cut short here is taken up again by the next owner (the marker still says
       // replaying, which it does not own).
       std::lock_guard lock(mu_);
-      const bool was_replaying = !replaying_.empty();
+      const bool was_replaying = !replaying_.empty() || !deferred_.empty();
       for (const auto& tp : partitions) {
         assigned_.erase({tp.topic, tp.partition});
         replaying_.erase({tp.topic, tp.partition});
+        deferred_.erase({tp.topic, tp.partition});
       }
-      stopped_replaying = was_replaying && replaying_.empty();
+      stopped_replaying = was_replaying && replaying_.empty() && deferred_.empty();
     }
     if (stopped_replaying) SetOutage(false);
     if (revoked) revoked(partitions);
@@ -114,6 +115,9 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
     // Revoked meanwhile (the idle check works from a copy): its new owner replays it.
     if (!assigned_.contains(partition)) return false;
   }
+  const std::optional<bool> waits = WaitsForAnother(partition, consumer);
+  if (!waits.has_value()) return false;
+  if (*waits) return true;
   auto end = consumer->EndOffset({partition.first, partition.second}, kKafkaTimeout);
   if (!end.ok()) {
     Log()->warn("{}: cannot start its replay: {}", Describe(partition), end.status().ToString());
@@ -130,11 +134,35 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
     std::lock_guard lock(mu_);
     if (!assigned_.contains(partition)) return false;  // revoked while the end was read
     replaying_[partition] = *end;
+    deferred_.erase(partition);  // the rewind below resumes it
   }
   SetOutage(true);
   Log()->warn("state of {} is not in Redis: replaying it from its beginning to offset {}",
               Describe(partition), *end);
   consumer->Rewind({{partition.first, partition.second}});
+  return true;
+}
+
+std::optional<bool> RebuildGuard::WaitsForAnother(const Partition& partition,
+                                                  kafka::Consumer* consumer) {
+  auto after = options_.replay_after.find(partition.first);
+  if (after == options_.replay_after.end()) return false;
+  const Partition first(after->second, partition.second);
+  auto marker = readiness_.ReadMarkers({first});
+  if (!marker.ok()) return std::nullopt;
+  if ((*marker)[0] == kReady) return false;
+  bool newly_deferred = false;
+  {
+    std::lock_guard lock(mu_);
+    if (!assigned_.contains(partition)) return std::nullopt;
+    newly_deferred = deferred_.insert(partition).second;
+  }
+  SetOutage(true);
+  if (newly_deferred) {
+    consumer->Defer({{partition.first, partition.second}});
+    Log()->warn("state of {} is not in Redis: its replay waits for {}'s", Describe(partition),
+                Describe(first));
+  }
   return true;
 }
 
@@ -155,7 +183,7 @@ void RebuildGuard::Finished(const Partition& partition, int64_t offset) {
   {
     std::lock_guard lock(mu_);
     replaying_.erase(partition);
-    all_done = replaying_.empty();
+    all_done = replaying_.empty() && deferred_.empty();
   }
   Log()->info("state of {} rebuilt (replayed to offset {})", Describe(partition), end);
   if (all_done) SetOutage(false);
@@ -180,7 +208,8 @@ void RebuildGuard::CheckAssigned() {
     std::lock_guard lock(mu_);
     // Only replays of partitions this member still owns count; a stale one is forgotten.
     std::erase_if(replaying_, [this](const auto& entry) { return !assigned_.contains(entry.first); });
-    complete = complete && replaying_.empty();
+    std::erase_if(deferred_, [this](const Partition& p) { return !assigned_.contains(p); });
+    complete = complete && replaying_.empty() && deferred_.empty();
   }
   // A member may own no partition at all (more instances than partitions): it serves once the
   // group has had time to assign it some.

@@ -5,6 +5,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,6 +47,13 @@ class RebuildGuard {
     std::vector<std::string> topics;  // what the state is rebuilt from (co-partitioned, keyed by
                                       // complaint, except where CheckAllReady is used)
     absl::Duration check_interval = absl::Seconds(1);
+    // Replay order: a topic -> the topic whose partition of the same number must be complete
+    // before its own replay starts. Meanwhile the partition is deferred (Consumer::Defer:
+    // paused, nothing of it handled). Routing replays complaints.received.v1 after
+    // complaints.case.v1, so that a complaint routed before the loss is found routed, not
+    // routed again by the rules (and rules version) in force now. The topic waited for must
+    // not itself wait for this one.
+    std::map<std::string, std::string> replay_after = {};
   };
 
   RebuildGuard(redis::RedisPool* pool, Options options);
@@ -87,9 +95,13 @@ class RebuildGuard {
  private:
   using Partition = std::pair<std::string, int32_t>;
 
-  // Replays `partition` from its beginning unless this member is doing so already; false if it
-  // could not start (Redis or Kafka down: the caller retries).
+  // Replays `partition` from its beginning unless this member is doing so already, or defers it
+  // while the partition it is replayed after is incomplete; false if it could not start (Redis
+  // or Kafka down: the caller retries).
   bool StartReplay(const Partition& partition);
+  // Whether `partition` must wait for another partition's replay (Options::replay_after), which
+  // it then does (deferred); nullopt when that could not be read.
+  std::optional<bool> WaitsForAnother(const Partition& partition, kafka::Consumer* consumer);
   bool NeedsReplay(const Partition& partition, const std::string& marker);
   void CheckAssigned();
   void Finished(const Partition& partition, int64_t offset);
@@ -106,6 +118,7 @@ class RebuildGuard {
   std::mutex mu_;
   std::set<Partition> assigned_;
   std::map<Partition, int64_t> replaying_;  // by this member, with the end offset it replays to
+  std::set<Partition> deferred_;  // by this member, until what they are replayed after is done
   std::map<std::string, int32_t> partition_counts_;
 
   // Reports a change of outage_ (replaying, or not yet checked) to report_.

@@ -10,6 +10,7 @@
 #include "services/routing/redis_merge_parking.h"
 #include "services/routing/redis_rules_versions.h"
 #include "services/routing/router.h"
+#include "services/routing/rules_announcements.h"
 #include "services/routing/routing_grpc.h"
 #include "services/routing/rules_holder.h"
 #include "services/routing/rules_reloader.h"
@@ -50,7 +51,11 @@ int main(int argc, char** argv) {
   // at start-up stops the service. Afterwards the files are watched (mtime, every 2 s) and
   // RoutingAdminService.ReloadRules reloads them; a bad file then keeps the rules in force.
   auto rules = std::make_shared<routing::RulesHolder>();
-  routing::RedisRulesVersions rules_versions(&redis_pool, "routing:");
+  // Numbered in Redis, resumed from the versions announced on routing.rules.v1 when Redis lost
+  // the registry (or holds an older one).
+  routing::RedisRulesVersions rules_versions(&redis_pool, "routing:", [&ctx] {
+    return routing::ReadLatestAnnounced(ctx.kafka, events::kRulesTopic, absl::Seconds(10));
+  });
   routing::RulesReloader reloader(rules.get(), rules_files, &rules_versions, ctx.producer.get(),
                                   ctx.clock.get(), InstanceName());
   auto loaded = reloader.Reload("start-up", "routing started");
@@ -65,9 +70,13 @@ int main(int argc, char** argv) {
   spdlog::info("routing rules version {} loaded from {}", loaded->version, rules_dir);
   runtime::PeriodicTask watch_rules(absl::Seconds(2), [&reloader] { reloader.PollFiles(); });
   // The cases are rebuilt from both topics after Redis loses them; until a partition is
-  // replayed, commands and reads of its complaints answer Unavailable.
-  runtime::RebuildGuard guard(&redis_pool, {.marker_prefix = "routing:",
-                                            .topics = {events::kReceivedTopic, events::kCaseTopic}});
+  // replayed, commands and reads of its complaints answer Unavailable. The case events first:
+  // a complaint replayed from complaints.received.v1 is then found routed as it was (its unit,
+  // rule and rules version), not routed again by the rules in force now.
+  runtime::RebuildGuard guard(
+      &redis_pool, {.marker_prefix = "routing:",
+                    .topics = {events::kReceivedTopic, events::kCaseTopic},
+                    .replay_after = {{events::kReceivedTopic, events::kCaseTopic}}});
   auto ledger_options =
       runtime::ValueOrDie(cases::LedgerOptions::FromConfig(ctx.config, "/complaints/routing"));
   ledger_options.check_ready = [&guard](const std::string& id) {

@@ -298,8 +298,7 @@ absl::Status Router::RouteOwnCase(const events::v1::ComplaintReceived& complaint
   const RouteDecision route = settings_.rules->Route(complaint);
   auto routed = ledger_->Execute(RouteCommand(complaint, route));
   if (!routed.ok()) return routed.status();
-  spdlog::info("complaint {} assigned to {} by rule {} (rules version {})",
-               complaint.complaint_id(), routed->unit(), route.rule_id, route.rules_version);
+  spdlog::info("complaint {} is with {}", complaint.complaint_id(), routed->unit());
   return absl::OkStatus();
 }
 
@@ -475,14 +474,16 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
     return;
   }
   // Complaints routed (now or before), with their rule: their parked ones wait for them.
-  std::vector<std::pair<const Step*, RouteDecision>> routed;
+  std::vector<std::pair<const Step*, std::string>> routed;  // with the case's unit
   for (const Step& step : run) {
     if (!batch.Takes(step.complaint_id())) continue;
     absl::Status& status = out[step.index];
     if (step.received) {
       const RouteDecision route = settings_.rules->Route(step.complaint);
-      status = batch.Execute(RouteCommand(step.complaint, route)).status();
-      if (status.ok()) routed.emplace_back(&step, route);
+      auto executed = batch.Execute(RouteCommand(step.complaint, route));
+      status = executed.status();
+      // Logged with the case's unit: a complaint routed before (a replay) stays where it was.
+      if (status.ok()) routed.emplace_back(&step, executed->unit());
       continue;
     }
     auto observed = batch.Observe(step.event, step.event_id);
@@ -524,9 +525,8 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
     return !out[r.first->index].ok() || redone.contains(r.first->index);
   });
   std::vector<std::string> targets;
-  for (const auto& [step, route] : routed) {
-    spdlog::info("complaint {} assigned to {} by rule {}", step->complaint_id(), route.unit,
-                 route.rule_id);
+  for (const auto& [step, unit] : routed) {
+    spdlog::info("complaint {} is with {}", step->complaint_id(), unit);
     targets.push_back(step->complaint_id());
   }
   if (parking_ == nullptr || targets.empty()) return;

@@ -12,6 +12,12 @@ namespace complaints::routing {
 // files): instances that load the same files while they are the latest get the same number, so
 // an Assignment's rules_version means the same rules whichever instance made it; any other
 // content gets the next number, never one used before (A, B, then A again is 1, 2, 3).
+// A version as announced on routing.rules.v1 (RulesReloaded): 0 and "" before any.
+struct AnnouncedVersion {
+  int64_t version = 0;
+  std::string digest;
+};
+
 class RulesVersions {
  public:
   virtual ~RulesVersions() = default;
