@@ -392,19 +392,29 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
            std::find(defers.begin(), defers.end(), tp) != defers.end();
   }
 
-  // Pauses every partition whose deferral was asked for and that is still assigned, dropping
-  // the records held for it (pause() purges what was prefetched).
-  void ApplyDefers() {
+  // The requests queued in `queue` (rewinds or defers) for partitions still assigned, taken
+  // under the lock; the records held here for those partitions are dropped.
+  std::vector<TopicPartition> TakeRequests(std::vector<TopicPartition>& queue) {
     std::vector<TopicPartition> requested;
     {
       std::lock_guard lock(rewind_mu);
-      requested.swap(defers);
+      requested.swap(queue);
     }
+    std::erase_if(requested, [this](const TopicPartition& tp) {
+      return !assigned.contains({tp.topic, tp.partition});
+    });
     for (const TopicPartition& tp : requested) {
-      if (!assigned.contains({tp.topic, tp.partition})) continue;
       std::erase_if(held, [&](const IncomingRecord& r) {
         return r.topic == tp.topic && r.partition == tp.partition;
       });
+    }
+    return requested;
+  }
+
+  // Pauses every partition whose deferral was asked for and that is still assigned, dropping
+  // the records held for it (pause() purges what was prefetched).
+  void ApplyDefers() {
+    for (const TopicPartition& tp : TakeRequests(defers)) {
       PartitionList one;
       one.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
       consumer->pause(one.items);
@@ -418,16 +428,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // Seeks every requested partition still assigned back to its beginning. seek() purges what
   // was prefetched for the partition; records held here for it are dropped as well.
   void ApplyRewinds() {
-    std::vector<TopicPartition> requested;
-    {
-      std::lock_guard lock(rewind_mu);
-      requested.swap(rewinds);
-    }
-    for (const TopicPartition& tp : requested) {
-      if (!assigned.contains({tp.topic, tp.partition})) continue;
-      std::erase_if(held, [&](const IncomingRecord& r) {
-        return r.topic == tp.topic && r.partition == tp.partition;
-      });
+    for (const TopicPartition& tp : TakeRequests(rewinds)) {
       if (deferred.erase({tp.topic, tp.partition}) > 0 && !retrying) {
         PartitionList one;
         one.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));

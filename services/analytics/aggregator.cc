@@ -87,6 +87,29 @@ double Rate(int64_t part, int64_t whole) {
   return whole == 0 ? 0.0 : static_cast<double>(part) / static_cast<double>(whole);
 }
 
+// What the customer answered at the follow-up behind a close, a reopening or a wait for the fix:
+// the FollowUpResult the event carries; for events written before results were carried, the
+// words follow-up put in the reason. A close by a fix report or by an operator counts nothing.
+void CountAnswer(ComplaintState& s, const events::v1::FollowUpResult& result,
+                 const std::string& reason) {
+  events::v1::FollowUpOutcome outcome = result.outcome();
+  if (outcome == events::v1::FOLLOW_UP_OUTCOME_UNSPECIFIED) {
+    if (reason.starts_with("customer satisfied")) outcome = events::v1::FOLLOW_UP_OUTCOME_SATISFIED;
+    if (reason.starts_with("customer unsatisfied")) {
+      outcome = events::v1::FOLLOW_UP_OUTCOME_UNSATISFIED;
+    }
+    if (reason.starts_with("customer partly satisfied")) {
+      outcome = events::v1::FOLLOW_UP_OUTCOME_PARTLY_SATISFIED;
+    }
+  }
+  switch (outcome) {
+    case events::v1::FOLLOW_UP_OUTCOME_SATISFIED: ++s.satisfied; break;
+    case events::v1::FOLLOW_UP_OUTCOME_UNSATISFIED: ++s.unsatisfied; break;
+    case events::v1::FOLLOW_UP_OUTCOME_PARTLY_SATISFIED: ++s.partly_satisfied; break;
+    default: break;  // unreachable customers said nothing
+  }
+}
+
 std::string DayName(int32_t day) {
   return absl::FormatCivilTime(absl::CivilDay(1970, 1, 1) + day);
 }
@@ -192,6 +215,7 @@ void Aggregator::AddCounts(Cell& cell, const ComplaintState& s, int sign) {
   }
   c[kSatisfied] += sign * s.satisfied;
   c[kUnsatisfied] += sign * s.unsatisfied;
+  c[kPartlySatisfied] += sign * s.partly_satisfied;
   if (s.reopened_count > 0) c[kReopened] += sign;
   for (int clock = 1; clock < kClocks; ++clock) {
     const uint32_t bit = 1u << clock;
@@ -347,11 +371,14 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
           case CaseEvent::kReopened:
             ++s.reopened_count;
             s.last_reopened_at = std::max(s.last_reopened_at, at);
-            if (m.reopened().reason().starts_with("customer unsatisfied")) ++s.unsatisfied;
+            CountAnswer(s, m.reopened().follow_up(), m.reopened().reason());
+            break;
+          case CaseEvent::kAwaitingFix:
+            CountAnswer(s, m.awaiting_fix().follow_up(), m.awaiting_fix().reason());
             break;
           case CaseEvent::kClosed:
             s.last_closed_at = std::max(s.last_closed_at, at);
-            if (m.closed().reason().starts_with("customer satisfied")) ++s.satisfied;
+            CountAnswer(s, m.closed().follow_up(), m.closed().reason());
             break;
           default:
             break;
@@ -538,7 +565,9 @@ absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Query(
     f->set_first_contact_resolution_rate(Rate(c[kFirstContact], c[kResolved]));
     f->set_satisfied(c[kSatisfied]);
     f->set_unsatisfied(c[kUnsatisfied]);
-    f->set_satisfaction_rate(Rate(c[kSatisfied], c[kSatisfied] + c[kUnsatisfied]));
+    f->set_partly_satisfied(c[kPartlySatisfied]);
+    f->set_satisfaction_rate(
+        Rate(c[kSatisfied], c[kSatisfied] + c[kPartlySatisfied] + c[kUnsatisfied]));
     f->set_reopened(c[kReopened]);
     f->set_reopen_rate(Rate(c[kReopened], c[kResolved]));
     f->set_resolve_hours_p50(Quantile(cell.resolve_minutes, 0.5));
@@ -644,6 +673,7 @@ analytics::v1::AggregatesSnapshot Aggregator::Snapshot() const {
     c->set_reopened_count(s.reopened_count);
     c->set_satisfied(s.satisfied);
     c->set_unsatisfied(s.unsatisfied);
+    c->set_partly_satisfied(s.partly_satisfied);
     c->mutable_seen()->Add(s.seen.begin(), s.seen.end());
   }
   for (const auto& [tp, next] : offsets_) {
@@ -697,6 +727,7 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
     s.reopened_count = c.reopened_count();
     s.satisfied = c.satisfied();
     s.unsatisfied = c.unsatisfied();
+    s.partly_satisfied = c.partly_satisfied();
     s.seen.assign(c.seen().begin(), c.seen().end());
     AddContribution(s, +1);
   }

@@ -54,6 +54,7 @@ struct ComplaintState {
   int32_t channel = 0, level = 0;
   uint32_t flags = 0;     // kRepeat, kMerged, ...
   int32_t resolved_count = 0, reopened_count = 0, satisfied = 0, unsatisfied = 0;
+  int32_t partly_satisfied = 0;
   std::vector<uint64_t> seen;  // stable hashes of the ce_ids applied
 
   static constexpr uint32_t kRepeat = 1, kMerged = 2, kEscalated = 4, kAccepted = 8,
@@ -137,7 +138,7 @@ class Aggregator {
   };
   enum Counter {
     kVolume, kEscInternal, kEscRegulator, kRepeats, kResolved, kFirstContact, kSatisfied,
-    kUnsatisfied, kReopened, kDecided, kOnTime = kDecided + kClocks, kCounters = kOnTime + kClocks
+    kUnsatisfied, kPartlySatisfied, kReopened, kDecided, kOnTime = kDecided + kClocks, kCounters = kOnTime + kClocks
   };
   struct Cell {
     std::array<int64_t, kCounters> counters{};

@@ -219,6 +219,65 @@ TEST(AggregatorTest, FiguresOfTheHandComputedFixture) {
   EXPECT_EQ(backlog.rows(1).overdue(), 1);
 }
 
+// Satisfaction is read from the FollowUpResult the case events carry, whatever their reason says:
+// satisfied customers whose fix is pending count, partly satisfied ones count apart, and the
+// close that follows a fix report or an unreachable customer counts nothing.
+TEST(AggregatorTest, SatisfactionComesFromTheFollowUpResults) {
+  Stream s;
+  std::vector<kafka::IncomingRecord> r;
+  const auto answered = [&](const std::string& id, absl::Time at, const std::string& what,
+                            events::v1::FollowUpOutcome outcome) {
+    CaseEvent m;
+    events::v1::FollowUpResult result;
+    result.set_outcome(outcome);
+    result.set_score(outcome == events::v1::FOLLOW_UP_OUTCOME_SATISFIED ? 5 : 2);
+    const std::string reason = "said by the agent in words analytics does not read";
+    if (what == "closed") {
+      m.mutable_closed()->set_reason(reason);
+      *m.mutable_closed()->mutable_follow_up() = result;
+    } else if (what == "awaiting_fix") {
+      m.mutable_awaiting_fix()->set_reason(reason);
+      *m.mutable_awaiting_fix()->mutable_follow_up() = result;
+    } else {
+      m.mutable_reopened()->set_reason(reason);
+      *m.mutable_reopened()->mutable_follow_up() = result;
+    }
+    r.push_back(s.Case(id, at, m, what + "-" + id));
+  };
+  for (const std::string id : {"S", "W", "P", "U", "N"}) {
+    r.push_back(s.Received(id, Local(3, 2, 9), "atm.card_retained", events::v1::CHANNEL_PHONE));
+    r.push_back(s.Assigned(id, Local(3, 2, 10), "BJ-01"));
+    r.push_back(s.Simple(id, Local(3, 2, 11), "resolved"));
+  }
+  answered("S", Local(3, 3, 9), "closed", events::v1::FOLLOW_UP_OUTCOME_SATISFIED);
+  answered("W", Local(3, 3, 9), "awaiting_fix", events::v1::FOLLOW_UP_OUTCOME_SATISFIED);
+  r.push_back(s.Simple("W", Local(3, 6, 9), "closed", "business problem fixed: archived"));
+  answered("P", Local(3, 3, 9), "closed", events::v1::FOLLOW_UP_OUTCOME_PARTLY_SATISFIED);
+  answered("U", Local(3, 3, 9), "reopened", events::v1::FOLLOW_UP_OUTCOME_UNSATISFIED);
+  answered("N", Local(3, 3, 9), "closed", events::v1::FOLLOW_UP_OUTCOME_UNREACHABLE);
+
+  Aggregator aggregator;
+  for (const auto& record : r) ASSERT_TRUE(aggregator.Apply(record).ok());
+  analytics::v1::GetAggregatesRequest month;
+  month.set_period(analytics::v1::PERIOD_MONTH);
+  auto response = aggregator.Aggregates(month);
+  ASSERT_TRUE(response.ok()) << response.status();
+  ASSERT_EQ(response->rows_size(), 1);
+  const auto& f = response->rows(0).figures();
+  EXPECT_EQ(f.satisfied(), 2);         // S, and W before its fix
+  EXPECT_EQ(f.partly_satisfied(), 1);  // P
+  EXPECT_EQ(f.unsatisfied(), 1);       // U
+  EXPECT_DOUBLE_EQ(f.satisfaction_rate(), 0.5);
+
+  // A snapshot keeps the answers.
+  Aggregator restored;
+  ASSERT_TRUE(restored.Restore(aggregator.Snapshot()).ok());
+  auto again = restored.Aggregates(month);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(again->rows(0).figures().partly_satisfied(), 1);
+  EXPECT_EQ(again->rows(0).figures().satisfied(), 2);
+}
+
 TEST(AggregatorTest, BadRequestsNameTheField) {
   Aggregator aggregator;
   analytics::v1::GetAggregatesRequest request;

@@ -63,7 +63,7 @@ std::vector<std::string> Columns(const ReportLine& line) {
       Percent(f.escalation_rate_regulator(), f.volume() > 0),
       Percent(f.repeat_rate(), f.volume() > 0),
       Percent(f.first_contact_resolution_rate(), f.resolved() > 0),
-      Percent(f.satisfaction_rate(), f.satisfied() + f.unsatisfied() > 0),
+      Percent(f.satisfaction_rate(), f.satisfied() + f.partly_satisfied() + f.unsatisfied() > 0),
       Percent(f.reopen_rate(), f.resolved() > 0),
       Hours(f.resolve_hours_p50(), f.resolved()),
       Hours(f.resolve_hours_p90(), f.resolved()),
