@@ -429,7 +429,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // was prefetched for the partition; records held here for it are dropped as well.
   void ApplyRewinds() {
     for (const TopicPartition& tp : TakeRequests(rewinds)) {
-      if (deferred.erase({tp.topic, tp.partition}) > 0 && !retrying) {
+      if (deferred.erase({tp.topic, tp.partition}) > 0) {
         PartitionList one;
         one.items.push_back(RdKafka::TopicPartition::create(tp.topic, tp.partition));
         consumer->resume(one.items);

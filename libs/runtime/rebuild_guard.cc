@@ -129,7 +129,16 @@ bool RebuildGuard::StartReplay(const Partition& partition) {
   if (!(*redis)->Command({"SET", readiness_.MarkerKey(partition.first, partition.second), marker}).ok()) {
     return false;
   }
-  if (*end == 0) return true;  // nothing to replay: an empty partition is complete
+  if (*end == 0) {
+    // Nothing to replay: an empty partition is complete. One deferred until now is resumed.
+    bool was_deferred = false;
+    {
+      std::lock_guard lock(mu_);
+      was_deferred = deferred_.erase(partition) > 0;
+    }
+    if (was_deferred) consumer->Rewind({{partition.first, partition.second}});
+    return true;
+  }
   {
     std::lock_guard lock(mu_);
     if (!assigned_.contains(partition)) return false;  // revoked while the end was read
