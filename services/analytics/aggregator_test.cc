@@ -220,7 +220,7 @@ TEST(AggregatorTest, FiguresOfTheHandComputedFixture) {
 }
 
 // 跟回复: promises are counted one by one. P promises three contacts: the first is kept by the
-// next contact, the second breaches (the SLA timer's one PROMISE breach, named by the offset of
+// next contact (which promises nothing), the second breaches (the SLA timer's one PROMISE breach, named by the offset of
 // the contact that made it), the third is kept by the resolution.
 TEST(AggregatorTest, PromisesKeptAndMissed) {
   Stream s;
@@ -234,7 +234,8 @@ TEST(AggregatorTest, PromisesKeptAndMissed) {
   r.push_back(s.Received("P", Local(3, 2, 10), "fees", events::v1::CHANNEL_PHONE));
   r.push_back(s.Assigned("P", Local(3, 2, 10, 5), "BJ-01"));
   r.push_back(promise(Local(3, 2, 11), Local(3, 3, 11), "promise-1"));
-  r.push_back(promise(Local(3, 3, 10), Local(3, 4, 10), "promise-2"));  // keeps 1, makes 2
+  r.push_back(s.Simple("P", Local(3, 2, 16), "contact"));               // keeps 1
+  r.push_back(promise(Local(3, 3, 10), Local(3, 4, 10), "promise-2"));
   events::v1::SlaAlert missed;
   missed.set_complaint_id("P");
   missed.set_clock(events::v1::CLOCK_PROMISE);
@@ -254,7 +255,14 @@ TEST(AggregatorTest, PromisesKeptAndMissed) {
     return response->rows(0).figures();
   };
   Aggregator aggregator;
-  for (const auto& record : r) ASSERT_TRUE(aggregator.Apply(record).ok());
+  for (size_t i = 0; i < r.size(); ++i) {
+    ASSERT_TRUE(aggregator.Apply(r[i]).ok());
+    if (i == 2) {
+      EXPECT_EQ(figures(aggregator).promises_decided(), 0);  // the first is open
+    } else if (i == 3) {
+      EXPECT_EQ(figures(aggregator).promises_kept(), 1);  // kept by the contact
+    }
+  }
   EXPECT_EQ(figures(aggregator).promises_decided(), 1);  // the second is still open
   EXPECT_EQ(figures(aggregator).promises_kept(), 1);
   ASSERT_TRUE(aggregator.Apply(breach).ok());
