@@ -10,9 +10,9 @@
 // record that must land on the dead-letter topic; then plays the branches and the contact centre
 // through the gRPC APIs: most units accept and resolve, most customers are satisfied at follow-up,
 // some are not (the case reopens), and some units never accept (their deadlines breach on the
-// accelerated clock). 跟回复: units promise the customer their next call; those that resolve call
-// back first (promise kept), those that only accept never do (promise missed: the SLA timer's
-// PROMISE breach). Finally prints the platform's own summary from AnalyticsService.
+// accelerated clock). 跟回复: units promise the customer their next call; those that resolve
+// call back first (promise kept), those that only accept never do (promise missed: the SLA
+// timer's PROMISE breach). Finally prints the platform's own summary from AnalyticsService.
 #include <cstdio>
 #include <cstdlib>
 #include <fstream>
@@ -265,7 +265,8 @@ int main(int argc, char** argv) {
     const grpc::Status s = Retry(
         [&] {
           if (ahead) {
-            *contact.mutable_next_contact_promised_at() = common::ToProtoTime(ServiceNow() + *ahead);
+            *contact.mutable_next_contact_promised_at() =
+                common::ToProtoTime(ServiceNow() + *ahead);
           }
           grpc::ClientContext c;
           return branch(unit).LogContact(&c, contact, &contacted);
@@ -315,8 +316,9 @@ int main(int argc, char** argv) {
     ++accepted_count;
     if (plan == Plan::kAcceptOnly) {
       // Promises a call back within the hour and never makes it: the promise breaches.
-      log_contact(id, got.case_().unit(), "called the customer; promised a call back within the hour",
-                  "demo-contact", absl::Hours(1));
+      log_contact(id, got.case_().unit(),
+                  "called the customer; promised a call back within the hour", "demo-contact",
+                  absl::Hours(1));
       continue;
     }
     // Promises a call back tomorrow and keeps it (the next contact), then resolves.
@@ -592,8 +594,8 @@ int main(int argc, char** argv) {
   // 4a. 跟回复: promised contacts, kept and missed.
   int promises_missed = 0;
   for (const std::string& id : promised) promises_missed += PromiseBreaches(*analytics, id) > 0;
-  std::printf("\n== 跟回复: this run's units promised %zu customers their next call: %zu promises "
-              "kept, %d missed (SLA PROMISE breaches)\n",
+  std::printf("\n== 跟回复: this run's units promised %zu customers their next call: "
+              "%zu promises kept, %d missed (SLA PROMISE breaches)\n",
               promised.size(), promised.size() - promises_missed, promises_missed);
   {
     analytics::v1::GetAggregatesRequest month;

@@ -220,8 +220,8 @@ TEST(AggregatorTest, FiguresOfTheHandComputedFixture) {
 }
 
 // 跟回复: promises are counted one by one. P promises three contacts: the first is kept by the
-// next contact (which promises nothing), the second breaches (the SLA timer's one PROMISE breach, named by the offset of
-// the contact that made it), the third is kept by the resolution.
+// next contact (which promises nothing), the second breaches (the SLA timer's one PROMISE breach,
+// named by the offset of the contact that made it), the third is kept by the resolution.
 TEST(AggregatorTest, PromisesKeptAndMissed) {
   Stream s;
   std::vector<kafka::IncomingRecord> r;

@@ -37,7 +37,8 @@ int Count(kafka::TopicReader& alerts, const std::string& id, events::v1::Clock c
 TEST(PromiseTest, AMissedPromiseAlertsExactlyOnce) {
   const absl::Time origin = absl::Now();
   Platform platform({.env = {{"COMPLAINTS_SLA_POLICY_FILE",
-                              std::string(COMPLAINTS_SOURCE_DIR) + "/tests/e2e/fast-policy.textproto"},
+                              std::string(COMPLAINTS_SOURCE_DIR) +
+                                  "/tests/e2e/fast-policy.textproto"},
                              {"COMPLAINTS_CLOCK_FACTOR", std::to_string(static_cast<int>(kFactor))},
                              {"COMPLAINTS_CLOCK_ORIGIN_UNIX_MS",
                               std::to_string(absl::ToUnixMillis(origin))}}});
@@ -86,7 +87,8 @@ TEST(PromiseTest, AMissedPromiseAlertsExactlyOnce) {
                       kTimeout)
                   .has_value())
       << platform.LogTail("sla_timer");
-  EXPECT_EQ(common::FromProtoTime(breach.due_at()), absl::FromUnixMillis(absl::ToUnixMillis(promised)));
+  EXPECT_EQ(common::FromProtoTime(breach.due_at()),
+            absl::FromUnixMillis(absl::ToUnixMillis(promised)));
   EXPECT_EQ(breach.unit(), assigned->unit());
   ASSERT_TRUE(alerts
                   .WaitFor(

@@ -245,7 +245,7 @@ TEST_F(PolicyEngineTest, AwaitingFixArmsTheFixClockUntilTheFixIsReported) {
   EXPECT_EQ(state_.phase(), sla::v1::CASE_PHASE_CLOSED);
 }
 
-// --- 跟回复: promised contacts (CLOCK_PROMISE) -------------------------------------------------
+// --- 跟回复: promised contacts (CLOCK_PROMISE) ------------------------------------------
 
 CaseEvent Promise(absl::Time at, absl::Time promised) {
   CaseEvent e = Contact(at);

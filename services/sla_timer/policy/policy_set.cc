@@ -100,18 +100,21 @@ absl::Status CheckPromisePolicy(const std::string& where, const ClockPolicy& pol
   if (policy.has_span() || policy.has_statutory() || !policy.extension().empty() ||
       policy.has_agreed_extension() || !policy.paused_by().empty() ||
       policy.has_restart_on_new_facts() || policy.has_rearm_on_reopen()) {
-    return Invalid(where, "is due at the promised time: only disabled, warn_before and alerts apply");
+    return Invalid(where,
+                   "is due at the promised time: only disabled, warn_before and alerts apply");
   }
   if (policy.has_warn_before()) {
     const Span& lead = policy.warn_before();
     if (!IsValidSpan(lead) || (lead.amount_case() != Span::kCalendarMinutes &&
                                lead.amount_case() != Span::kCalendarHours)) {
-      return Invalid(where + ".warn_before", "needs a positive calendar_minutes or calendar_hours");
+      return Invalid(where + ".warn_before",
+                     "needs a positive calendar_minutes or calendar_hours");
     }
   }
   if (policy.has_alerts()) {
     if (!policy.alerts().warn_at().empty()) {
-      return Invalid(where + ".alerts.warn_at", "does not apply to the promise clock (warn_before does)");
+      return Invalid(where + ".alerts.warn_at",
+                     "does not apply to the promise clock (warn_before does)");
     }
     return CheckAlerts(where + ".alerts", policy.alerts());
   }
@@ -123,7 +126,8 @@ absl::Status CheckClockPolicy(const std::string& where, ClockKind clock,
                               const ClockPolicy& policy) {
   if (clock == events::v1::CLOCK_PROMISE) return CheckPromisePolicy(where, policy);
   if (policy.has_warn_before()) {
-    return Invalid(where + ".warn_before", "applies to the promise clock only (use alerts.warn_at)");
+    return Invalid(where + ".warn_before",
+                   "applies to the promise clock only (use alerts.warn_at)");
   }
   if (policy.has_span()) {
     if (auto s = CheckSpan(where + ".span", policy.span()); !s.ok()) return s;
@@ -276,7 +280,9 @@ std::optional<ResolvedClock> PolicySet::Resolve(ClockKind clock, const Subject& 
   }
   if (resolved.policy.disabled()) return std::nullopt;
   if (clock == events::v1::CLOCK_PROMISE) {
-    if (resolved.rule.empty()) resolved.rule = resolved.rules.empty() ? "(default)" : resolved.rules.back();
+    if (resolved.rule.empty()) {
+      resolved.rule = resolved.rules.empty() ? "(default)" : resolved.rules.back();
+    }
     return resolved;
   }
   if (!resolved.policy.has_span()) return std::nullopt;

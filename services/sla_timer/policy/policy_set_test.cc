@@ -225,8 +225,9 @@ TEST(PolicySetTest, RejectsBadFiles) {
   // The promise clock is due at the promised time: no span, its reminder in calendar time.
   EXPECT_THAT(Error(R"pb(rule { name: "a" promise { span { working_days: 1 } } })pb"),
               HasSubstr("promised time"));
-  EXPECT_THAT(Error(R"pb(rule { name: "a" promise { paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER } })pb"),
-              HasSubstr("promised time"));
+  EXPECT_THAT(
+      Error(R"pb(rule { name: "a" promise { paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER } })pb"),
+      HasSubstr("promised time"));
   EXPECT_THAT(Error(R"pb(rule { name: "a" promise { warn_before { working_hours: 2 } } })pb"),
               HasSubstr("warn_before"));
   EXPECT_THAT(Error(R"pb(rule { name: "a" promise { alerts { warn_at: 0.5 } } })pb"),

@@ -37,7 +37,8 @@ TEST(StoreCodecTest, MembersRoundTrip) {
 // Every clock of this build fits the member's four clock bits, the promise clock (7) too.
 TEST(StoreCodecTest, EveryClockRoundTrips) {
   for (int clock = events::v1::Clock_MIN + 1; clock <= events::v1::Clock_MAX; ++clock) {
-    const AlertKey key{"CMP1", static_cast<ClockKind>(clock), 42, events::v1::ALERT_KIND_WARNING, 1};
+    const AlertKey key{"CMP1", static_cast<ClockKind>(clock), 42, events::v1::ALERT_KIND_WARNING,
+                       1};
     auto member = EncodeMember(key);
     ASSERT_TRUE(member.ok()) << clock << ": " << member.status();
     auto back = DecodeMember(*member);
