@@ -571,11 +571,19 @@ TEST_F(WorkflowTest, LogContactChecksTheNextContactPromised) {
   ASSERT_TRUE(router_->LogContact(contact).ok());
   const absl::Time promised = now + absl::Hours(26);
   *contact.mutable_next_contact_promised_at() = common::ToProtoTime(promised);
+  contact.set_request_id("call-1");
   ASSERT_TRUE(router_->LogContact(contact).ok());
   const events::v1::CaseEvent logged = CaseEvents().back();
   ASSERT_TRUE(logged.has_contact_logged());
   EXPECT_EQ(common::FromProtoTime(logged.contact_logged().next_contact_promised_at()), promised);
   EXPECT_EQ(common::FromProtoTime(logged.occurred_at()), now);  // the time it was judged at
+  // The same command retried after the promised time (its answer was lost): answered with the
+  // case, nothing appended twice.
+  const size_t events = CaseEvents().size();
+  clock_.Advance(absl::Hours(30));
+  EXPECT_TRUE(router_->LogContact(contact).ok());
+  EXPECT_EQ(CaseEvents().size(), events);
+  contact.clear_request_id();
 
   contact.clear_next_contact_promised_at();  // no promise is fine
   ASSERT_TRUE(router_->LogContact(contact).ok());
