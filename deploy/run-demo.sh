@@ -26,6 +26,9 @@ export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-1800}
 # Accept deadlines count working hours: from a Friday evening the next one is Monday morning,
 # about 66 clock hours away, and the escalation step that reassigns (cn-default: step 2, 6
 # working hours after the breach) the same afternoon; wait up to that long (in real seconds).
+# demo_feed promises customers times on the services' clock: the same factor and origin.
+export COMPLAINTS_CLOCK_ORIGIN_UNIX_MS
+COMPLAINTS_CLOCK_ORIGIN_UNIX_MS=$(cat "${STACK_DIR:-$repo/.stack}/services/clock_origin_unix_ms")
 deadline_wait=$(awk -v f="$COMPLAINTS_CLOCK_FACTOR" 'BEGIN { printf "%d", 76 * 3600 / f + 10 }')
 "$BUILD_DIR/tools/demo_feed" --calls "$here/sample/calls.jsonl" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" \
   --deadline-wait "$deadline_wait"

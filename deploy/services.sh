@@ -25,10 +25,22 @@ log() { printf 'services: %s\n' "$*" >&2; }
 
 start() {
   mkdir -p "$run_dir"
+  local origin_file="$run_dir/clock_origin_unix_ms"
   if [ -z "${COMPLAINTS_CLOCK_ORIGIN_UNIX_MS:-}" ]; then
-    # Every service must read the same accelerated time: one origin for the whole stack.
-    export COMPLAINTS_CLOCK_ORIGIN_UNIX_MS=$(($(date +%s%N) / 1000000))
+    # Every service must read the same accelerated time: one origin for the whole stack, kept
+    # while any of them runs (and read by demo_feed, which promises times on that clock).
+    local running=""
+    for entry in "${services[@]}"; do
+      local pidfile="$run_dir/${entry%%:*}.pid"
+      if [ -f "$pidfile" ] && kill -0 "$(cat "$pidfile")" 2>/dev/null; then running=1; fi
+    done
+    if [ -n "$running" ] && [ -s "$origin_file" ]; then
+      export COMPLAINTS_CLOCK_ORIGIN_UNIX_MS=$(cat "$origin_file")
+    else
+      export COMPLAINTS_CLOCK_ORIGIN_UNIX_MS=$(($(date +%s%N) / 1000000))
+    fi
   fi
+  echo "$COMPLAINTS_CLOCK_ORIGIN_UNIX_MS" >"$origin_file"
   for entry in "${services[@]}"; do
     local name=${entry%%:*} port=${entry##*:}
     local pidfile="$run_dir/$name.pid"

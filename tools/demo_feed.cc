@@ -10,8 +10,11 @@
 // record that must land on the dead-letter topic; then plays the branches and the contact centre
 // through the gRPC APIs: most units accept and resolve, most customers are satisfied at follow-up,
 // some are not (the case reopens), and some units never accept (their deadlines breach on the
-// accelerated clock). Finally prints the platform's own summary from AnalyticsService.
+// accelerated clock). 跟回复: units promise the customer their next call; those that resolve
+// call back first (promise kept), those that only accept never do (promise missed: the SLA
+// timer's PROMISE breach). Finally prints the platform's own summary from AnalyticsService.
 #include <cstdio>
+#include <cstdlib>
 #include <fstream>
 #include <map>
 #include <optional>
@@ -31,6 +34,7 @@
 #include "grpcpp/grpcpp.h"
 #include "libs/grpcutil/client_credentials.h"
 #include "libs/common/ids.h"
+#include "libs/common/proto_time.h"
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_reader.h"
 
@@ -75,6 +79,31 @@ grpc::Status Retry(Call call, absl::Duration timeout) {
     if (status.ok() || absl::Now() >= deadline) return status;
     absl::SleepFor(absl::Milliseconds(250));
   }
+}
+
+// The platform's clock: real time, or COMPLAINTS_CLOCK_FACTOR times faster from
+// COMPLAINTS_CLOCK_ORIGIN_UNIX_MS, as deploy/services.sh runs the services.
+absl::Time ServiceNow() {
+  const char* factor = std::getenv("COMPLAINTS_CLOCK_FACTOR");
+  const char* origin = std::getenv("COMPLAINTS_CLOCK_ORIGIN_UNIX_MS");
+  const double f = factor != nullptr ? std::atof(factor) : 1;
+  if (f <= 1 || origin == nullptr) return absl::Now();
+  const absl::Time start = absl::FromUnixMillis(std::atoll(origin));
+  return start + (absl::Now() - start) * f;
+}
+
+// How many PROMISE breaches the complaint's timeline (AnalyticsService) shows.
+int PromiseBreaches(analytics::v1::AnalyticsService::Stub& analytics, const std::string& id) {
+  analytics::v1::GetTimelineRequest request;
+  request.set_complaint_id(id);
+  analytics::v1::GetTimelineResponse timeline;
+  grpc::ClientContext context;
+  if (!analytics.GetTimeline(&context, request, &timeline).ok()) return 0;
+  int n = 0;
+  for (const auto& entry : timeline.entries()) {
+    n += entry.kind() == "sla.breach" && entry.summary().ends_with(": PROMISE");
+  }
+  return n;
 }
 
 }  // namespace
@@ -220,6 +249,32 @@ int main(int argc, char** argv) {
   std::map<std::string, Plan> plans;
   std::map<std::string, std::string> units;
   int accepted_count = 0, resolved = 0;
+  // 跟回复: a contact that promises the customer the next one `ahead` on the platform's clock
+  // (ServiceNow). True when it was logged.
+  std::set<std::string> promised;
+  const auto log_contact = [&](const std::string& id, const std::string& unit,
+                               const std::string& summary, const std::string& request_id,
+                               std::optional<absl::Duration> ahead) {
+    routing::v1::LogContactRequest contact;
+    contact.set_complaint_id(id);
+    contact.set_unit(unit);
+    contact.set_channel("phone");
+    contact.set_summary(summary);
+    contact.set_request_id(request_id);
+    routing::v1::LogContactResponse contacted;
+    const grpc::Status s = Retry(
+        [&] {
+          if (ahead) {
+            *contact.mutable_next_contact_promised_at() =
+                common::ToProtoTime(ServiceNow() + *ahead);
+          }
+          grpc::ClientContext c;
+          return branch(unit).LogContact(&c, contact, &contacted);
+        },
+        absl::Seconds(30));
+    if (s.ok() && ahead) promised.insert(id);
+    return s.ok();
+  };
   for (size_t n = 0; n < complaint_ids.size(); ++n) {
     const std::string& id = complaint_ids[n];
     const Plan plan = PlanFor(n);
@@ -259,21 +314,18 @@ int main(int argc, char** argv) {
       continue;
     }
     ++accepted_count;
-    if (plan == Plan::kAcceptOnly) continue;
-    routing::v1::LogContactRequest contact;
-    contact.set_complaint_id(id);
-    contact.set_unit(got.case_().unit());
-    contact.set_channel("phone");
-    contact.set_summary("called the customer, explained the investigation");
-    contact.set_request_id("demo-contact");
-    routing::v1::LogContactResponse contacted;
-    Retry(
-        [&] {
-          grpc::ClientContext c;
-          return branch(got.case_().unit()).LogContact(&c, contact, &contacted);
-        },
-        absl::Seconds(30))
-        .IgnoreError();
+    if (plan == Plan::kAcceptOnly) {
+      // Promises a call back within the hour and never makes it: the promise breaches.
+      log_contact(id, got.case_().unit(),
+                  "called the customer; promised a call back within the hour", "demo-contact",
+                  absl::Hours(1));
+      continue;
+    }
+    // Promises a call back tomorrow and keeps it (the next contact), then resolves.
+    log_contact(id, got.case_().unit(), "called the customer, explained the investigation",
+                "demo-contact", absl::Hours(24));
+    log_contact(id, got.case_().unit(), "called back as promised with the outcome",
+                "demo-contact-2", std::nullopt);
     routing::v1::ResolveCaseRequest resolve;
     resolve.set_complaint_id(id);
     resolve.set_unit(got.case_().unit());
@@ -508,7 +560,14 @@ int main(int argc, char** argv) {
       if (!c) continue;
       for (const auto& e : c->escalations()) moved += !e.to_unit().empty();
     }
-    if ((breached == ignored && moved > 0) || absl::Now() >= wait_until) {
+    // 跟回复: the promises of the cases only accepted (an hour ahead) have passed by now.
+    int missed = 0, unkept = 0;
+    for (const auto& [id, plan] : plans) {
+      if (plan != Plan::kAcceptOnly || !promised.contains(id)) continue;
+      ++unkept;
+      missed += PromiseBreaches(*analytics, id);
+    }
+    if ((breached == ignored && moved > 0 && missed >= unkept) || absl::Now() >= wait_until) {
       std::printf("%d of %d unaccepted cases breached their accept deadline\n", breached, ignored);
       break;
     }
@@ -530,6 +589,29 @@ int main(int argc, char** argv) {
       }
     }
     std::printf("\n");
+  }
+
+  // 4a. 跟回复: promised contacts, kept and missed.
+  int promises_missed = 0;
+  for (const std::string& id : promised) promises_missed += PromiseBreaches(*analytics, id) > 0;
+  std::printf("\n== 跟回复: this run's units promised %zu customers their next call: "
+              "%zu promises kept, %d missed (SLA PROMISE breaches)\n",
+              promised.size(), promised.size() - promises_missed, promises_missed);
+  {
+    analytics::v1::GetAggregatesRequest month;
+    month.set_period(analytics::v1::PERIOD_MONTH);
+    analytics::v1::GetAggregatesResponse figures;
+    grpc::ClientContext context;
+    if (analytics->GetAggregates(&context, month, &figures).ok()) {
+      int64_t decided = 0, kept = 0;
+      for (const auto& row : figures.rows()) {
+        decided += row.figures().promises_decided();
+        kept += row.figures().promises_kept();
+      }
+      std::printf("   since the stack started (AnalyticsService aggregates): %ld promises kept, "
+                  "%ld missed\n",
+                  static_cast<long>(kept), static_cast<long>(decided - kept));
+    }
   }
 
   // 5. This morning's complaints, as the platform sees them now.

@@ -15,7 +15,7 @@ namespace {
 
 using events::v1::CaseEvent;
 
-constexpr int kSnapshotVersion = 1;
+constexpr int kSnapshotVersion = 2;  // 2: partly satisfied answers and promises
 constexpr int kAgeLimits[] = {1, 3, 7, 15, 30};  // days: the upper bounds of the age buckets
 constexpr const char* kAgeLabels[] = {"<1d", "1-3d", "3-7d", "7-15d", "15-30d", ">=30d"};
 
@@ -218,6 +218,16 @@ void Aggregator::AddCounts(Cell& cell, const ComplaintState& s, int sign) {
   c[kPartlySatisfied] += sign * s.partly_satisfied;
   if (s.reopened_count > 0) c[kReopened] += sign;
   for (int clock = 1; clock < kClocks; ++clock) {
+    if (clock == events::v1::CLOCK_PROMISE) {
+      // Counted by promise, not by complaint: each promise is decided when the next contact (or
+      // the resolution, or the close) keeps it, or when it breaches.
+      const bool open = s.Has(ComplaintState::kPromiseOpen);
+      const bool open_missed = open && s.missed_promise_version == s.open_promise_version;
+      const int64_t decided = s.promises - (open && !open_missed ? 1 : 0);
+      c[kDecided + clock] += sign * decided;
+      c[kOnTime + clock] += sign * std::max<int64_t>(0, decided - s.promises_missed);
+      continue;
+    }
     const uint32_t bit = 1u << clock;
     const bool breached = (s.breached & bit) != 0;
     bool concluded = resolved;
@@ -360,10 +370,20 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
             break;
           }
           case CaseEvent::kAccepted: s.flags |= ComplaintState::kAccepted; break;
-          case CaseEvent::kContactLogged: s.flags |= ComplaintState::kContacted; break;
+          case CaseEvent::kContactLogged:
+            s.flags |= ComplaintState::kContacted;
+            // Any contact keeps the promise before it; one that makes a promise opens the next.
+            s.flags &= ~ComplaintState::kPromiseOpen;
+            if (m.contact_logged().has_next_contact_promised_at()) {
+              ++s.promises;
+              s.flags |= ComplaintState::kPromiseOpen;
+              s.open_promise_version = record.offset;
+            }
+            break;
           case CaseEvent::kTransferred: s.flags |= ComplaintState::kTransferred; break;
           case CaseEvent::kEscalated: s.flags |= ComplaintState::kEscalated; break;
           case CaseEvent::kResolved:
+            s.flags &= ~ComplaintState::kPromiseOpen;
             ++s.resolved_count;
             s.first_resolved_at = s.first_resolved_at == 0 ? at : std::min(s.first_resolved_at, at);
             s.last_resolved_at = std::max(s.last_resolved_at, at);
@@ -377,6 +397,7 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
             CountAnswer(s, m.awaiting_fix().follow_up(), m.awaiting_fix().reason());
             break;
           case CaseEvent::kClosed:
+            s.flags &= ~ComplaintState::kPromiseOpen;
             s.last_closed_at = std::max(s.last_closed_at, at);
             CountAnswer(s, m.closed().follow_up(), m.closed().reason());
             break;
@@ -390,6 +411,10 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
         if (clock > 0 && clock < kClocks) {
           s.alerted |= 1u << clock;
           if (alert_.kind() == events::v1::ALERT_KIND_BREACH) s.breached |= 1u << clock;
+        }
+        if (clock == events::v1::CLOCK_PROMISE && alert_.kind() == events::v1::ALERT_KIND_BREACH) {
+          ++s.promises_missed;  // one breach per promise: its deadline version names it
+          s.missed_promise_version = std::max(s.missed_promise_version, alert_.deadline_version());
         }
         if (alert_.kind() == events::v1::ALERT_KIND_ESCALATION) {
           s.flags |= ComplaintState::kEscalated;
@@ -674,6 +699,10 @@ analytics::v1::AggregatesSnapshot Aggregator::Snapshot() const {
     c->set_satisfied(s.satisfied);
     c->set_unsatisfied(s.unsatisfied);
     c->set_partly_satisfied(s.partly_satisfied);
+    c->set_promises(s.promises);
+    c->set_promises_missed(s.promises_missed);
+    c->set_open_promise_version(s.open_promise_version);
+    c->set_missed_promise_version(s.missed_promise_version);
     c->mutable_seen()->Add(s.seen.begin(), s.seen.end());
   }
   for (const auto& [tp, next] : offsets_) {
@@ -728,6 +757,10 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
     s.satisfied = c.satisfied();
     s.unsatisfied = c.unsatisfied();
     s.partly_satisfied = c.partly_satisfied();
+    s.promises = c.promises();
+    s.promises_missed = c.promises_missed();
+    s.open_promise_version = c.open_promise_version();
+    s.missed_promise_version = c.missed_promise_version();
     s.seen.assign(c.seen().begin(), c.seen().end());
     AddContribution(s, +1);
   }

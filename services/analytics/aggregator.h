@@ -55,10 +55,17 @@ struct ComplaintState {
   uint32_t flags = 0;     // kRepeat, kMerged, ...
   int32_t resolved_count = 0, reopened_count = 0, satisfied = 0, unsatisfied = 0;
   int32_t partly_satisfied = 0;
+  // 跟回复: next contacts promised (contact_logged.next_contact_promised_at) and PROMISE
+  // breaches. The latest promise is open (kPromiseOpen) until the next contact, resolution or
+  // close; its deadline version is the offset of the contact that made it, which its breach
+  // carries, so that an open promise already missed counts as decided.
+  int32_t promises = 0, promises_missed = 0;
+  int64_t open_promise_version = -1, missed_promise_version = -1;
   std::vector<uint64_t> seen;  // stable hashes of the ce_ids applied
 
   static constexpr uint32_t kRepeat = 1, kMerged = 2, kEscalated = 4, kAccepted = 8,
-                            kContacted = 16, kTransferred = 32, kUnitFed = 64;
+                            kContacted = 16, kTransferred = 32, kUnitFed = 64,
+                            kPromiseOpen = 128;
   bool Has(uint32_t flag) const { return (flags & flag) != 0; }
 };
 

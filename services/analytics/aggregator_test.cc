@@ -278,6 +278,83 @@ TEST(AggregatorTest, SatisfactionComesFromTheFollowUpResults) {
   EXPECT_EQ(again->rows(0).figures().satisfied(), 2);
 }
 
+// 跟回复: promises are counted one by one. P promises three contacts: the first is kept by the
+// next contact (which promises nothing), the second breaches (the SLA timer's one PROMISE breach,
+// named by the offset of the contact that made it), the third is kept by the resolution.
+TEST(AggregatorTest, PromisesKeptAndMissed) {
+  Stream s;
+  std::vector<kafka::IncomingRecord> r;
+  const auto promise = [&](absl::Time at, absl::Time promised, const std::string& ce_id) {
+    CaseEvent m;
+    m.mutable_contact_logged()->set_channel("phone");
+    *m.mutable_contact_logged()->mutable_next_contact_promised_at() = common::ToProtoTime(promised);
+    return s.Case("P", at, m, ce_id);
+  };
+  r.push_back(s.Received("P", Local(3, 2, 10), "fees", events::v1::CHANNEL_PHONE));
+  r.push_back(s.Assigned("P", Local(3, 2, 10, 5), "BJ-01"));
+  r.push_back(promise(Local(3, 2, 11), Local(3, 3, 11), "promise-1"));
+  r.push_back(s.Simple("P", Local(3, 2, 16), "contact"));               // keeps 1
+  r.push_back(promise(Local(3, 3, 10), Local(3, 4, 10), "promise-2"));
+  events::v1::SlaAlert missed;
+  missed.set_complaint_id("P");
+  missed.set_clock(events::v1::CLOCK_PROMISE);
+  missed.set_kind(events::v1::ALERT_KIND_BREACH);
+  missed.set_deadline_version(r.back().offset);
+  *missed.mutable_fired_at() = common::ToProtoTime(Local(3, 4, 10));
+  const kafka::IncomingRecord breach =
+      s.Make(events::kSlaAlertsTopic, "P", missed, "breach-2", Local(3, 4, 10));
+  const kafka::IncomingRecord third = promise(Local(3, 4, 15), Local(3, 6, 10), "promise-3");
+  const kafka::IncomingRecord resolved = s.Simple("P", Local(3, 5, 9), "resolved");
+
+  const auto figures = [](const Aggregator& aggregator) {
+    analytics::v1::GetAggregatesRequest month;
+    month.set_period(analytics::v1::PERIOD_MONTH);
+    auto response = aggregator.Aggregates(month);
+    EXPECT_TRUE(response.ok() && response->rows_size() == 1);
+    return response->rows(0).figures();
+  };
+  Aggregator aggregator;
+  for (size_t i = 0; i < r.size(); ++i) {
+    ASSERT_TRUE(aggregator.Apply(r[i]).ok());
+    if (i == 2) {
+      EXPECT_EQ(figures(aggregator).promises_decided(), 0);  // the first is open
+    } else if (i == 3) {
+      EXPECT_EQ(figures(aggregator).promises_kept(), 1);  // kept by the contact
+    }
+  }
+  EXPECT_EQ(figures(aggregator).promises_decided(), 1);  // the second is still open
+  EXPECT_EQ(figures(aggregator).promises_kept(), 1);
+  ASSERT_TRUE(aggregator.Apply(breach).ok());
+  ASSERT_TRUE(aggregator.Apply(breach).ok());  // de-duplicated on ce_id
+  EXPECT_EQ(figures(aggregator).promises_decided(), 2);  // missed while still open
+  EXPECT_EQ(figures(aggregator).promises_kept(), 1);
+  ASSERT_TRUE(aggregator.Apply(third).ok());
+  EXPECT_EQ(figures(aggregator).promises_decided(), 2);
+  ASSERT_TRUE(aggregator.Apply(resolved).ok());
+  const analytics::v1::Figures f = figures(aggregator);
+  EXPECT_EQ(f.promises_decided(), 3);
+  EXPECT_EQ(f.promises_kept(), 2);
+  EXPECT_NEAR(f.promises_kept_rate(), 2.0 / 3, 1e-9);
+  const analytics::v1::ClockFigures* clock = Clock(f, "PROMISE");
+  ASSERT_NE(clock, nullptr);
+  EXPECT_EQ(clock->decided(), 3);
+  EXPECT_EQ(clock->on_time(), 2);
+
+  // The breach read before the contact that made the promise (another topic): the same figures.
+  Aggregator reordered;
+  ASSERT_TRUE(reordered.Apply(breach).ok());
+  for (const auto& record : r) ASSERT_TRUE(reordered.Apply(record).ok());
+  EXPECT_EQ(figures(reordered).promises_decided(), 2);
+  EXPECT_EQ(figures(reordered).promises_kept(), 1);
+  // And through a snapshot.
+  Aggregator restored;
+  ASSERT_TRUE(restored.Restore(reordered.Snapshot()).ok());
+  ASSERT_TRUE(restored.Apply(third).ok());
+  ASSERT_TRUE(restored.Apply(resolved).ok());
+  EXPECT_EQ(figures(restored).promises_decided(), 3);
+  EXPECT_EQ(figures(restored).promises_kept(), 2);
+}
+
 TEST(AggregatorTest, BadRequestsNameTheField) {
   Aggregator aggregator;
   analytics::v1::GetAggregatesRequest request;

@@ -79,7 +79,11 @@ void Describe(const events::v1::CaseEvent& m, Parsed& out) {
       break;
     case CaseEvent::kContactLogged:
       out.kind = "case.contact_logged";
-      out.summary = "customer contacted";
+      out.summary = m.contact_logged().has_next_contact_promised_at()
+                        ? "customer contacted; next contact promised by " +
+                              kafka::FormatEventTime(common::FromProtoTime(
+                                  m.contact_logged().next_contact_promised_at()))
+                        : "customer contacted";
       break;
     case CaseEvent::kTransferred:
       out.kind = "case.transferred";

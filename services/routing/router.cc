@@ -7,6 +7,7 @@
 #include "libs/cases/case_batch.h"
 #include "libs/cases/case_machine.h"
 #include "libs/common/logging.h"
+#include "libs/common/proto_time.h"
 #include "libs/common/utf8.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
@@ -29,6 +30,8 @@ constexpr size_t kMaxPerson = 64;
 constexpr size_t kMaxReason = 500;
 constexpr size_t kMaxSummary = 1000;
 constexpr size_t kMaxResolution = 2000;
+// The furthest ahead a unit may promise the customer its next contact (LogContact).
+constexpr absl::Duration kMaxPromiseAhead = absl::Hours(24 * 60);
 
 // The regulatory clock's extension ladder (15 -> 30 -> 60 calendar days): two stages.
 constexpr int kRegulatoryStages = 2;
@@ -594,12 +597,32 @@ absl::StatusOr<Case> Router::LogContact(const routing::v1::LogContactRequest& re
   FieldViolations v;
   CheckText(v, "channel", request.channel(), 16, true);
   CheckText(v, "summary", request.summary(), kMaxSummary, false);
+  const bool promises = request.has_next_contact_promised_at();
+  const auto& promised = request.next_contact_promised_at();
+  if (promises && (promised.nanos() < 0 || promised.nanos() > 999999999)) {
+    v.Add("next_contact_promised_at", "is not a valid timestamp");
+  }
   if (!v.empty()) return v.ToStatus();
+  // 跟回复: the promised next contact is judged against the command's own time, which the event
+  // then carries, so the SLA timer arms exactly what was checked here. Judged in the decision: a
+  // retry of a command that took effect is answered with the case, however late it comes.
+  const absl::Time now = absl::FromUnixMillis(
+      absl::ToUnixMillis(settings_.clock != nullptr ? settings_.clock->Now() : absl::Now()));
   return Run(request, "contact", [&](const Case& c) -> absl::StatusOr<Decision> {
+    if (promises && common::FromProtoTime(promised) <= now) {
+      return grpcutil::FieldError("next_contact_promised_at", "must be in the future");
+    }
+    if (promises && common::FromProtoTime(promised) > now + kMaxPromiseAhead) {
+      return grpcutil::FieldError("next_contact_promised_at", "must be at most 60 days ahead");
+    }
     if (auto s = cases::CheckWork(c, request.unit()); !s.ok()) return s;
     return One([&](events::v1::CaseEvent& e) {
       e.mutable_contact_logged()->set_channel(request.channel());
       e.mutable_contact_logged()->set_summary(request.summary());
+      if (promises) {
+        *e.mutable_contact_logged()->mutable_next_contact_promised_at() = promised;
+        *e.mutable_occurred_at() = common::ToProtoTime(now);
+      }
     });
   });
 }

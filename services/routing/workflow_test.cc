@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "libs/cases/case_machine.h"
 #include "libs/cases/memory_case_ledger_store.h"
+#include "libs/common/proto_time.h"
 #include "libs/events/envelope.h"
 #include "libs/events/topics.h"
 #include "libs/grpcutil/status.h"
@@ -543,6 +544,50 @@ TEST_F(WorkflowTest, AcceptNamesTheResponsiblePerson) {
   EXPECT_EQ(CaseEvents().back().accepted().responsible(), "李娜");
   // A transfer clears it: the next unit names its own.
   EXPECT_EQ(Transfer("CMP1", "BJ-0101", "SH-0200")->responsible(), "");
+}
+
+// 跟回复: the next contact promised to the customer travels on the event, checked against the
+// command's time: in the future, at most 60 days on, INVALID_ARGUMENT naming the field otherwise.
+TEST_F(WorkflowTest, LogContactChecksTheNextContactPromised) {
+  Receive("CMP1");
+  ASSERT_TRUE(Accept("CMP1", "BJ-0101").ok());
+  routing::v1::LogContactRequest contact;
+  contact.set_complaint_id("CMP1");
+  contact.set_unit("BJ-0101");
+  contact.set_channel("phone");
+  const absl::Time now = clock_.Now();
+  const std::vector<std::string> promise_field = {"next_contact_promised_at"};
+  for (const absl::Time bad : {now, now - absl::Hours(1), now + absl::Hours(24 * 60 + 1)}) {
+    *contact.mutable_next_contact_promised_at() = common::ToProtoTime(bad);
+    const absl::Status refused = router_->LogContact(contact).status();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_EQ(BadFields(refused), promise_field) << bad;
+  }
+  contact.mutable_next_contact_promised_at()->set_nanos(-1);
+  EXPECT_EQ(BadFields(router_->LogContact(contact).status()), promise_field);
+  EXPECT_FALSE(CaseEvents().back().has_contact_logged());  // nothing was appended
+
+  *contact.mutable_next_contact_promised_at() = common::ToProtoTime(now + absl::Hours(24 * 60));
+  ASSERT_TRUE(router_->LogContact(contact).ok());
+  const absl::Time promised = now + absl::Hours(26);
+  *contact.mutable_next_contact_promised_at() = common::ToProtoTime(promised);
+  contact.set_request_id("call-1");
+  ASSERT_TRUE(router_->LogContact(contact).ok());
+  const events::v1::CaseEvent logged = CaseEvents().back();
+  ASSERT_TRUE(logged.has_contact_logged());
+  EXPECT_EQ(common::FromProtoTime(logged.contact_logged().next_contact_promised_at()), promised);
+  EXPECT_EQ(common::FromProtoTime(logged.occurred_at()), now);  // the time it was judged at
+  // The same command retried after the promised time (its answer was lost): answered with the
+  // case, nothing appended twice.
+  const size_t events = CaseEvents().size();
+  clock_.Advance(absl::Hours(30));
+  EXPECT_TRUE(router_->LogContact(contact).ok());
+  EXPECT_EQ(CaseEvents().size(), events);
+  contact.clear_request_id();
+
+  contact.clear_next_contact_promised_at();  // no promise is fine
+  ASSERT_TRUE(router_->LogContact(contact).ok());
+  EXPECT_FALSE(CaseEvents().back().contact_logged().has_next_contact_promised_at());
 }
 
 // ---- ListCases: a unit's worklist ----

@@ -87,6 +87,7 @@ std::string AlertId(const std::string& complaint_id, ClockKind clock, int64_t ve
 }
 
 absl::Time PolicyEngine::DueOf(const ClockState& clock) const {
+  if (clock.has_promised_at()) return FloorMillis(FromProto(clock.promised_at()));
   const Measure measure = MeasureOf(clock.span());
   const absl::Time start = FromProto(clock.started_at());
   absl::Time base = AddSpan(*calendar_, start, clock.span());
@@ -112,6 +113,11 @@ std::vector<Firing> PolicyEngine::Schedule(const ClockState& clock) const {
   const absl::Time from = CountedFrom(clock);
   const absl::Duration span = Between(*calendar_, measure, from, due);
   absl::Time previous = from;
+  if (clock.has_promised_at() && clock.warn_before_ms() > 0) {
+    // The reminder of a promise: a fixed lead before the promised time, not a fraction.
+    const absl::Time at = FloorMillis(due - absl::Milliseconds(clock.warn_before_ms()));
+    if (at > previous && at < due) out.push_back({events::v1::ALERT_KIND_WARNING, 1, at});
+  }
   for (int i = 0; i < clock.warn_at_size(); ++i) {
     const absl::Time at =
         FloorMillis(Advance(*calendar_, measure, from, Scale(span, clock.warn_at(i))));
@@ -267,6 +273,7 @@ class Transition {
         Stop(events::v1::CLOCK_ACCEPT);
         Stop(events::v1::CLOCK_FIRST_CONTACT);
         if (Open()) Arm(events::v1::CLOCK_PROGRESS_UPDATE, at_);
+        OnPromise();
         return;
       case CaseEvent::kTransferred:
         if (!event_.transferred().to_unit().empty()) {
@@ -449,6 +456,53 @@ class Transition {
       if (!policy.has_value() || !policy->policy.restart_on_new_facts()) continue;
       if (Arm(kind, at_)) Note(Name(kind) + " restarted on new facts");
     }
+  }
+
+  // 跟回复: a contact keeps the promise before it (met when before its time; a missed one has
+  // breached already), and a promise it makes arms the clock again, due at the promised time.
+  void OnPromise() {
+    const ClockState* promise = Find(events::v1::CLOCK_PROMISE);
+    if (promise != nullptr && FromProto(promise->started_at()) == at_) {
+      return;  // the contact that made this promise, re-emitted under a new offset
+    }
+    Stop(events::v1::CLOCK_PROMISE);
+    const events::v1::ContactLogged& contact = event_.contact_logged();
+    if (!contact.has_next_contact_promised_at() || !Open()) return;
+    const absl::Time promised = FloorMillis(FromProto(contact.next_contact_promised_at()));
+    if (promised <= at_) {
+      Note("a promised contact at or before the contact itself: not armed");
+      return;
+    }
+    const auto resolved = engine_.policies().Resolve(events::v1::CLOCK_PROMISE,
+                                                     SubjectOf(out_.state));
+    if (!resolved.has_value()) {
+      Note(Name(events::v1::CLOCK_PROMISE) + " is disabled for this complaint: not armed");
+      return;
+    }
+    const sla::v1::ClockPolicy& policy = resolved->policy;
+    ClockState clock;
+    clock.set_clock(events::v1::CLOCK_PROMISE);
+    clock.set_status(sla::v1::CLOCK_STATUS_RUNNING);
+    clock.set_version(version_);
+    clock.set_unit(out_.state.unit());
+    *clock.mutable_started_at() = ToProto(at_);
+    clock.set_rule(resolved->rule);
+    // The customer was given a time: no sensitive period moves it, no pause stops it.
+    *clock.mutable_promised_at() = ToProto(promised);
+    absl::Duration lead = kDefaultPromiseReminder;
+    if (policy.has_warn_before()) {
+      lead = policy.warn_before().has_calendar_hours()
+                 ? absl::Hours(policy.warn_before().calendar_hours())
+                 : absl::Minutes(policy.warn_before().calendar_minutes());
+    }
+    clock.set_warn_before_ms(Millis(lead));
+    for (const auto& step : policy.alerts().escalation()) {
+      *clock.add_escalation() = step.after();
+      clock.add_escalation_action(step.action());
+      clock.add_escalation_role(step.role());
+    }
+    *clock.mutable_due_at() = ToProto(engine_.DueOf(clock));
+    Put(clock);
   }
 
   void OnReopened() {

@@ -71,7 +71,9 @@ struct Outcome {
 //   Transferred            moves every clock that is not stopped to the new unit
 //   Accepted               stops ACCEPT
 //   ContactLogged          stops ACCEPT and FIRST_CONTACT; (re-)arms PROGRESS_UPDATE from the
-//                          contact (跟回复: the next contact is due within its span)
+//                          contact (跟回复: the next contact is due within its span); keeps the
+//                          promise before it (stops PROMISE) and, with next_contact_promised_at,
+//                          arms PROMISE due at that instant (reminder warn_before it, default 2 h)
 //   Paused / Resumed       pause the clocks whose policy lists the reason (paused time is
 //                          excluded, in the clock's own measure); a clock runs again when the last
 //                          of its reasons ends, its deadline moved by the paused amount
@@ -79,6 +81,7 @@ struct Outcome {
 //                          calendar days), or to a new deadline agreed with the customer
 //   NewFactsRecorded       restarts the clocks with restart_on_new_facts (REGULATORY)
 //   Resolved               stops every clock; Closed stops every clock
+//   AwaitingFix / FixReported  arm / stop FIX
 //   Reopened               re-arms the clocks with rearm_on_reopen (RESOLUTION, FIRST_CONTACT);
 //                          the Assigned that follows re-arms ACCEPT
 //   ExtensionRequested     nothing: a request is not a decision

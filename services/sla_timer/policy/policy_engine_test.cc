@@ -245,6 +245,155 @@ TEST_F(PolicyEngineTest, AwaitingFixArmsTheFixClockUntilTheFixIsReported) {
   EXPECT_EQ(state_.phase(), sla::v1::CASE_PHASE_CLOSED);
 }
 
+// --- 跟回复: promised contacts (CLOCK_PROMISE) ------------------------------------------
+
+CaseEvent Promise(absl::Time at, absl::Time promised) {
+  CaseEvent e = Contact(at);
+  *e.mutable_contact_logged()->mutable_next_contact_promised_at() = common::ToProtoTime(promised);
+  return e;
+}
+
+// The promise is due at the promised time itself (not a span of working time), with its reminder
+// 2 hours before it (the default) and the file's escalation ladder after it.
+TEST_F(PolicyEngineTest, APromiseIsDueAtThePromisedTimeWithAReminderBefore) {
+  AssignOrdinary();
+  Step(Accepted(T(3, 11)));
+  const Outcome outcome = Step(Promise(T(3, 14), T(5, 10, 30)));
+  const ClockUpdate* update = UpdateOf(outcome, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->kind, Kind::kArmed);
+  ASSERT_TRUE(update->first.has_value());
+  EXPECT_EQ(update->first->kind, ALERT_KIND_WARNING);
+  EXPECT_EQ(update->first->at, T(5, 8, 30));  // 2 calendar hours before, outside working hours too
+  const ClockState& promise = Clock(events::v1::CLOCK_PROMISE);
+  EXPECT_EQ(promise.status(), sla::v1::CLOCK_STATUS_RUNNING);
+  EXPECT_EQ(promise.version(), 3);
+  EXPECT_EQ(promise.unit(), "BJ-0101");
+  EXPECT_EQ(Due(events::v1::CLOCK_PROMISE), T(5, 10, 30));
+  EXPECT_THAT(engine_.Schedule(promise),
+              ElementsAre(Firing{ALERT_KIND_WARNING, 1, T(5, 8, 30)},
+                          Firing{ALERT_KIND_BREACH, 0, T(5, 10, 30)},
+                          Firing{ALERT_KIND_ESCALATION, 1, T(5, 12, 30)},
+                          Firing{ALERT_KIND_ESCALATION, 2, T(5, 16, 30)},
+                          Firing{ALERT_KIND_ESCALATION, 3, T(6, 17)}));
+  // A contact without a promise arms none.
+  Step(Contact(T(3, 15)));
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).status(), sla::v1::CLOCK_STATUS_STOPPED);
+}
+
+TEST_F(PolicyEngineTest, APromiseIsKeptByTheNextContact) {
+  AssignOrdinary();
+  Step(Promise(T(3, 14), T(5, 10)));
+  const Outcome outcome = Step(Contact(T(4, 16)));
+  const ClockUpdate* update = UpdateOf(outcome, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->kind, Kind::kStopped);
+  const ClockState& promise = Clock(events::v1::CLOCK_PROMISE);
+  EXPECT_EQ(promise.status(), sla::v1::CLOCK_STATUS_STOPPED);
+  // Met: stopped before it was due.
+  EXPECT_LT(common::FromProtoTime(promise.stopped_at()), Due(events::v1::CLOCK_PROMISE));
+  EXPECT_TRUE(engine_.Schedule(promise).empty());
+}
+
+TEST_F(PolicyEngineTest, ANewPromiseKeepsTheOldOneAndArmsAgain) {
+  AssignOrdinary();
+  Step(Promise(T(3, 14), T(5, 10)));
+  const Outcome outcome = Step(Promise(T(4, 16), T(7, 15)));
+  const ClockUpdate* update = UpdateOf(outcome, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->kind, Kind::kArmed);  // a new version: the old pending alert is replaced
+  EXPECT_EQ(update->clock.version(), 3);
+  EXPECT_EQ(Due(events::v1::CLOCK_PROMISE), T(7, 15));
+  ASSERT_TRUE(update->first.has_value());
+  EXPECT_EQ(update->first->at, T(7, 13));
+  // The contact that made it, re-emitted under a new offset, changes nothing.
+  const Outcome again = Step(Promise(T(4, 16), T(7, 15)));
+  EXPECT_EQ(UpdateOf(again, events::v1::CLOCK_PROMISE), nullptr);
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).version(), 3);
+}
+
+// A promise made less than the reminder's lead before its time: no reminder, the breach first.
+TEST_F(PolicyEngineTest, APromiseTooCloseForItsReminderHasNone) {
+  AssignOrdinary();
+  const Outcome outcome = Step(Promise(T(3, 14), T(3, 15)));
+  const ClockUpdate* update = UpdateOf(outcome, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(update, nullptr);
+  ASSERT_TRUE(update->first.has_value());
+  EXPECT_EQ(update->first->kind, ALERT_KIND_BREACH);
+  EXPECT_EQ(update->first->at, T(3, 15));
+  // A promised time that is not after the contact arms nothing.
+  Step(Promise(T(3, 16), T(3, 16)));
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).status(), sla::v1::CLOCK_STATUS_STOPPED);
+}
+
+TEST_F(PolicyEngineTest, ResolveAndCloseStopThePromise) {
+  AssignOrdinary();
+  Step(Promise(T(3, 14), T(5, 10)));
+  Outcome outcome = Step(Resolved(T(4, 12)));
+  const ClockUpdate* update = UpdateOf(outcome, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(update, nullptr);
+  EXPECT_EQ(update->kind, Kind::kStopped);
+  EXPECT_TRUE(AllStopped(state_));
+
+  // Reopened: the promise stays kept; a close stops a new one.
+  Step(Reopened(T(6, 10)));
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).status(), sla::v1::CLOCK_STATUS_STOPPED);
+  Step(Promise(T(6, 11), T(7, 11)));
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).status(), sla::v1::CLOCK_STATUS_RUNNING);
+  outcome = Step(Closed(T(6, 12)));
+  ASSERT_NE(UpdateOf(outcome, events::v1::CLOCK_PROMISE), nullptr);
+  EXPECT_TRUE(AllStopped(state_));
+}
+
+// A promise is kept in real time: no pause stops it, no sensitive period moves it, no
+// extension stretches it.
+TEST_F(PolicyEngineTest, APromiseIgnoresPausesSensitivePeriodsAndExtensions) {
+  AssignOrdinary();
+  Step(Promise(T(13, 16), T(14, 16)));  // promised into the 3·15 period
+  EXPECT_EQ(Due(events::v1::CLOCK_PROMISE), T(14, 16));
+  Step(Paused(T(13, 17), PAUSE_REASON_WAITING_ON_CUSTOMER));
+  EXPECT_EQ(Clock(events::v1::CLOCK_PROMISE).status(), sla::v1::CLOCK_STATUS_RUNNING);
+  const Outcome outcome =
+      Step(AgreedDeadline(T(13, 17), T(15, 10), true, events::v1::CLOCK_PROMISE));
+  EXPECT_FALSE(outcome.refused.ok());
+  EXPECT_EQ(Due(events::v1::CLOCK_PROMISE), T(14, 16));
+}
+
+TEST(PolicyEnginePromiseTest, ThePolicySetsTheReminderAndTheLadder) {
+  auto policies = ParsePolicyText(R"pb(
+    name: "promise"
+    default_alerts { warn_at: 0.5 escalation { after { working_hours: 2 } } }
+    rule {
+      name: "base"
+      accept { span { working_hours: 2 } }
+      promise { warn_before { calendar_minutes: 30 } alerts {} }
+    }
+    rule {
+      name: "no promises for suggestions"
+      when { category_prefix: "suggestion." }
+      promise { disabled: true }
+    }
+  )pb");
+  ASSERT_TRUE(policies.ok()) << policies.status();
+  const PolicyEngine engine(&*policies, &FakeCalendar());
+  auto assigned = engine.Apply({}, Assigned(T(3, 10)), 1);
+  ASSERT_TRUE(assigned.ok());
+  auto promised = engine.Apply(assigned->state, Promise(T(3, 11), T(4, 11)), 2);
+  ASSERT_TRUE(promised.ok());
+  const ClockState* promise = FindClock(promised->state, events::v1::CLOCK_PROMISE);
+  ASSERT_NE(promise, nullptr);
+  EXPECT_THAT(engine.Schedule(*promise), ElementsAre(Firing{ALERT_KIND_WARNING, 1, T(4, 10, 30)},
+                                                     Firing{ALERT_KIND_BREACH, 0, T(4, 11)}));
+
+  auto suggestion = engine.Apply({}, Assigned(T(3, 10), 1, "BJ-0101", events::v1::LEVEL_ORDINARY,
+                                              events::v1::URGENCY_NORMAL, "suggestion.app"),
+                                 1);
+  ASSERT_TRUE(suggestion.ok());
+  auto none = engine.Apply(suggestion->state, Promise(T(3, 11), T(4, 11)), 2);
+  ASSERT_TRUE(none.ok());
+  EXPECT_EQ(FindClock(none->state, events::v1::CLOCK_PROMISE), nullptr);
+}
+
 TEST_F(PolicyEngineTest, CloseStopsRunningClocksToo) {
   AssignOrdinary();
   const Outcome outcome = Step(Closed(T(3, 11)));

@@ -89,6 +89,28 @@ TEST(ChinaDefaultPolicyTest, OrdinaryComplaint) {
   EXPECT_EQ(schedule[5].at, T(13, 17));  // + 1 working day
 }
 
+// 跟回复: a promised call back is due at the promised time, reminded 2 hours before; a missed
+// one alerts the unit head, then the branch head, and never moves the case.
+TEST(ChinaDefaultPolicyTest, PromisedContact) {
+  const PolicySet policies = Load("cn-default.textproto");
+  Sample sample(&policies);
+  CaseEvent contact = Contact(T(4, 15));
+  *contact.mutable_contact_logged()->mutable_next_contact_promised_at() =
+      common::ToProtoTime(T(5, 16));
+  sample.Apply(contact);
+  const sla::v1::ClockState* promise = FindClock(sample.state(), events::v1::CLOCK_PROMISE);
+  ASSERT_NE(promise, nullptr);
+  const auto schedule = sample.engine().Schedule(*promise);
+  ASSERT_EQ(schedule.size(), 4u);
+  EXPECT_EQ(schedule[0], (Firing{events::v1::ALERT_KIND_WARNING, 1, T(5, 14)}));
+  EXPECT_EQ(schedule[1], (Firing{events::v1::ALERT_KIND_BREACH, 0, T(5, 16)}));
+  EXPECT_EQ(schedule[2].at, T(6, 10));  // 2 working hours after the breach
+  EXPECT_EQ(schedule[3].at, T(7, 17));  // + 1 working day
+  for (const auto action : promise->escalation_action()) {
+    EXPECT_NE(action, events::v1::ESCALATION_ACTION_REASSIGN);
+  }
+}
+
 TEST(ChinaDefaultPolicyTest, RegulatoryChainAndItsLadder) {
   const PolicySet policies = Load("cn-default.textproto");
   Sample sample(&policies);

@@ -64,6 +64,7 @@ void Merge(const ClockPolicy& from, ClockPolicy* into) {
   if (from.has_restart_on_new_facts()) into->set_restart_on_new_facts(from.restart_on_new_facts());
   if (from.has_rearm_on_reopen()) into->set_rearm_on_reopen(from.rearm_on_reopen());
   if (from.has_alerts()) *into->mutable_alerts() = from.alerts();  // a plan is whole
+  if (from.has_warn_before()) *into->mutable_warn_before() = from.warn_before();
 }
 
 absl::Status CheckSpan(const std::string& where, const Span& span) {
@@ -93,8 +94,41 @@ absl::Status CheckAlerts(const std::string& where, const AlertPlan& alerts) {
   return absl::OkStatus();
 }
 
+// The promise clock is due at the promised time: what shapes a span-based deadline has no
+// meaning for it.
+absl::Status CheckPromisePolicy(const std::string& where, const ClockPolicy& policy) {
+  if (policy.has_span() || policy.has_statutory() || !policy.extension().empty() ||
+      policy.has_agreed_extension() || !policy.paused_by().empty() ||
+      policy.has_restart_on_new_facts() || policy.has_rearm_on_reopen()) {
+    return Invalid(where,
+                   "is due at the promised time: only disabled, warn_before and alerts apply");
+  }
+  if (policy.has_warn_before()) {
+    const Span& lead = policy.warn_before();
+    if (!IsValidSpan(lead) || (lead.amount_case() != Span::kCalendarMinutes &&
+                               lead.amount_case() != Span::kCalendarHours)) {
+      return Invalid(where + ".warn_before",
+                     "needs a positive calendar_minutes or calendar_hours");
+    }
+  }
+  if (policy.has_alerts()) {
+    if (!policy.alerts().warn_at().empty()) {
+      return Invalid(where + ".alerts.warn_at",
+                     "does not apply to the promise clock (warn_before does)");
+    }
+    return CheckAlerts(where + ".alerts", policy.alerts());
+  }
+  return absl::OkStatus();
+}
+
 // What can be checked of one rule's clock policy on its own.
-absl::Status CheckClockPolicy(const std::string& where, const ClockPolicy& policy) {
+absl::Status CheckClockPolicy(const std::string& where, ClockKind clock,
+                              const ClockPolicy& policy) {
+  if (clock == events::v1::CLOCK_PROMISE) return CheckPromisePolicy(where, policy);
+  if (policy.has_warn_before()) {
+    return Invalid(where + ".warn_before",
+                   "applies to the promise clock only (use alerts.warn_at)");
+  }
   if (policy.has_span()) {
     if (auto s = CheckSpan(where + ".span", policy.span()); !s.ok()) return s;
   }
@@ -153,6 +187,8 @@ const ClockPolicy* ClockPolicyOf(const PolicyRule& rule, ClockKind clock) {
       return rule.has_regulatory() ? &rule.regulatory() : nullptr;
     case events::v1::CLOCK_FIX:
       return rule.has_fix() ? &rule.fix() : nullptr;
+    case events::v1::CLOCK_PROMISE:
+      return rule.has_promise() ? &rule.promise() : nullptr;
     default:
       return nullptr;
   }
@@ -184,7 +220,9 @@ absl::StatusOr<PolicySet> PolicySet::Create(PolicyFile file) {
     for (ClockKind clock : kAllClocks) {
       const ClockPolicy* policy = ClockPolicyOf(rule, clock);
       if (policy == nullptr) continue;
-      if (auto s = CheckClockPolicy(where + "." + ClockName(clock), *policy); !s.ok()) return s;
+      if (auto s = CheckClockPolicy(where + "." + ClockName(clock), clock, *policy); !s.ok()) {
+        return s;
+      }
     }
   }
 
@@ -240,7 +278,14 @@ std::optional<ResolvedClock> PolicySet::Resolve(ClockKind clock, const Subject& 
       resolved.rule = candidate.rule->name();
     }
   }
-  if (resolved.policy.disabled() || !resolved.policy.has_span()) return std::nullopt;
+  if (resolved.policy.disabled()) return std::nullopt;
+  if (clock == events::v1::CLOCK_PROMISE) {
+    if (resolved.rule.empty()) {
+      resolved.rule = resolved.rules.empty() ? "(default)" : resolved.rules.back();
+    }
+    return resolved;
+  }
+  if (!resolved.policy.has_span()) return std::nullopt;
   return resolved;
 }
 

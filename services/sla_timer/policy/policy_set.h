@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "complaints/sla/v1/policy.pb.h"
@@ -16,7 +17,11 @@ using ClockKind = events::v1::Clock;
 // The clocks, in order.
 inline constexpr ClockKind kAllClocks[] = {
     events::v1::CLOCK_ACCEPT,     events::v1::CLOCK_FIRST_CONTACT, events::v1::CLOCK_PROGRESS_UPDATE,
-    events::v1::CLOCK_RESOLUTION, events::v1::CLOCK_REGULATORY,    events::v1::CLOCK_FIX};
+    events::v1::CLOCK_RESOLUTION, events::v1::CLOCK_REGULATORY,    events::v1::CLOCK_FIX,
+    events::v1::CLOCK_PROMISE};
+
+// The promise clock's reminder when its policy sets no warn_before.
+inline constexpr absl::Duration kDefaultPromiseReminder = absl::Hours(2);
 
 // What a complaint's policy is chosen by. An unspecified level counts as ordinary and an
 // unspecified urgency as normal.
@@ -45,7 +50,8 @@ class PolicySet {
   const std::string& region() const { return file_.region(); }
 
   // The policy of `clock` for `subject`; nullopt when no matching rule gives it a span, or the
-  // most specific one that speaks of it disables it.
+  // most specific one that speaks of it disables it. The promise clock needs no span: it has a
+  // policy (the default alerts, at least) unless disabled.
   std::optional<ResolvedClock> Resolve(ClockKind clock, const Subject& subject) const;
 
  private:

@@ -222,6 +222,18 @@ TEST(PolicySetTest, RejectsBadFiles) {
                            resolution { agreed_extension { max_delay {} } }
                          })pb"),
               HasSubstr("max_delay"));
+  // The promise clock is due at the promised time: no span, its reminder in calendar time.
+  EXPECT_THAT(Error(R"pb(rule { name: "a" promise { span { working_days: 1 } } })pb"),
+              HasSubstr("promised time"));
+  EXPECT_THAT(
+      Error(R"pb(rule { name: "a" promise { paused_by: PAUSE_REASON_WAITING_ON_CUSTOMER } })pb"),
+      HasSubstr("promised time"));
+  EXPECT_THAT(Error(R"pb(rule { name: "a" promise { warn_before { working_hours: 2 } } })pb"),
+              HasSubstr("warn_before"));
+  EXPECT_THAT(Error(R"pb(rule { name: "a" promise { alerts { warn_at: 0.5 } } })pb"),
+              HasSubstr("warn_at"));
+  EXPECT_THAT(Error(R"pb(rule { name: "a" accept { warn_before { calendar_hours: 1 } } })pb"),
+              HasSubstr("promise clock only"));
   std::string ladder = "rule { name: \"a\" accept { alerts {";
   for (int i = 0; i < 10; ++i) ladder += " escalation { after { working_hours: 1 } }";
   ladder += " } } }";

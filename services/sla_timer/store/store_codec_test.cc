@@ -34,6 +34,20 @@ TEST(StoreCodecTest, MembersRoundTrip) {
   }
 }
 
+// Every clock of this build fits the member's four clock bits, the promise clock (7) too.
+TEST(StoreCodecTest, EveryClockRoundTrips) {
+  for (int clock = events::v1::Clock_MIN + 1; clock <= events::v1::Clock_MAX; ++clock) {
+    const AlertKey key{"CMP1", static_cast<ClockKind>(clock), 42, events::v1::ALERT_KIND_WARNING,
+                       1};
+    auto member = EncodeMember(key);
+    ASSERT_TRUE(member.ok()) << clock << ": " << member.status();
+    auto back = DecodeMember(*member);
+    ASSERT_TRUE(back.ok()) << clock << ": " << back.status();
+    EXPECT_EQ(*back, key);
+  }
+  EXPECT_EQ(events::v1::Clock_MAX, events::v1::CLOCK_PROMISE);
+}
+
 TEST(StoreCodecTest, StandardIdsArePackedIntoTenBytes) {
   const std::string id = "CMP0123456789ABCDEF0123";
   auto member = EncodeMember({id, events::v1::CLOCK_ACCEPT, 42, events::v1::ALERT_KIND_BREACH, 0});
