@@ -1,7 +1,15 @@
 # Sourced by bench/run-*.sh: checks the tools and Kafka, builds the bench's program, and runs a
 # Redis server of the bench's own (stopped when the script exits). The caller sets `name` (for
-# log lines), `target` (the CMake target), BUILD_DIR, BENCH_REDIS_PORT, KAFKA_BOOTSTRAP and
-# BENCH_DIR, and `repo`.
+# log lines) and `target` (the CMake target), and may set `default_redis_port` (16402) and
+# `default_build_dir` (build-bench, a Release build). The settings a user may give in the
+# environment: BUILD_DIR, BENCH_REDIS_PORT, KAFKA_BOOTSTRAP (127.0.0.1:9092) and BENCH_DIR (a
+# fresh directory under /tmp); this sets them, and `repo`.
+
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+BUILD_DIR=${BUILD_DIR:-$repo/${default_build_dir:-build-bench}}
+BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-${default_redis_port:-16402}}
+KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
+BENCH_DIR=${BENCH_DIR:-$(mktemp -d "/tmp/$name.XXXXXX")}
 
 log() { printf '%s: %s\n' "$name" "$*" >&2; }
 port_open() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }

@@ -11,12 +11,6 @@
 # BENCH_DIR (scratch directory for the Redis log, default a fresh one under /tmp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BUILD_DIR=${BUILD_DIR:-$repo/build-bench}
-BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-16402}
-KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
-BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/case-bench.XXXXXX)}
-
 name=run-case-bench
 target=case_bench
 . "$here/bench-common.sh"

@@ -19,12 +19,6 @@
 # a broker of the bench's own (or a development one), never at a shared environment's.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BUILD_DIR=${BUILD_DIR:-$repo/build-bench}
-BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-16402}
-KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
-BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/intake-bench.XXXXXX)}
-
 name=run-intake-bench
 target=intake_bench
 . "$here/bench-common.sh"

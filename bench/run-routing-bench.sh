@@ -15,14 +15,10 @@
 # the Redis and routing logs, default a fresh one under /tmp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BUILD_DIR=${BUILD_DIR:-$repo/build}
-BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-16404}
-KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
-BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/routing-bench.XXXXXX)}
-
 name=run-routing-bench
 target=routing_bench
+default_redis_port=16404
+default_build_dir=build
 . "$here/bench-common.sh"
 
 log "redis on port $BENCH_REDIS_PORT, kafka $KAFKA_BOOTSTRAP, logs in $BENCH_DIR"

@@ -13,14 +13,9 @@
 # target is met, 2 when one is missed, 1 on error.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BUILD_DIR=${BUILD_DIR:-$repo/build-bench}
-BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-16400}
-KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
-BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sla-bench.XXXXXX)}
-
 name=run-sla-bench
 target=sla_bench
+default_redis_port=16400
 . "$here/bench-common.sh"
 
 log "redis on port $BENCH_REDIS_PORT (log $BENCH_DIR/redis.log), kafka $KAFKA_BOOTSTRAP"

@@ -12,14 +12,9 @@
 # directory for the Redis log and the timer's log, default a fresh one under /tmp).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-repo=$(dirname "$here")
-BUILD_DIR=${BUILD_DIR:-$repo/build-bench}
-BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-16401}
-KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
-BENCH_DIR=${BENCH_DIR:-$(mktemp -d /tmp/sla-consume-bench.XXXXXX)}
-
 name=run-sla-consume-bench
 target=sla_consume_bench
+default_redis_port=16401
 . "$here/bench-common.sh"
 
 # The timer's log (at info, as the service logs; each clock armed is a debug line): to a file.

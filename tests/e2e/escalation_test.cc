@@ -19,20 +19,12 @@
 namespace complaints {
 namespace {
 
+using testsupport::About;
 using testsupport::CaseClient;
+using testsupport::OpenTopic;
 using testsupport::Platform;
 
 constexpr absl::Duration kTimeout = absl::Seconds(90);
-
-std::unique_ptr<kafka::TopicReader> Reader(const std::string& topic) {
-  auto reader = kafka::TopicReader::Open(Platform::KafkaBootstrap(), topic);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? *std::move(reader) : nullptr;
-}
-
-bool About(const kafka::IncomingRecord& r, const std::string& id) {
-  return kafka::FindHeader(r.headers, "ce_subject") == id;
-}
 
 // The assignments of complaint `id` read so far, by sequence.
 std::map<int, events::v1::Assignment> Assignments(kafka::TopicReader& reader, const std::string& id) {
@@ -78,7 +70,7 @@ TEST(EscalationTest, AMissedDeadlineIsEscalatedAndTheReassignStepMovesTheCaseOnc
   EXPECT_EQ(moved->previous_units(0), "GZ-0302");
 
   // The new assignment, for the 分行's consumer, names the step-2 alert.
-  auto alerts = Reader("sla.alerts.v1");
+  auto alerts = OpenTopic("sla.alerts.v1");
   ASSERT_NE(alerts, nullptr);
   const auto step2 = alerts->WaitFor(
       [&](const kafka::IncomingRecord& r) {
@@ -90,7 +82,7 @@ TEST(EscalationTest, AMissedDeadlineIsEscalatedAndTheReassignStepMovesTheCaseOnc
   ASSERT_TRUE(step2.has_value());
   const std::string alert_id = kafka::FindHeader(step2->headers, "ce_id").value_or("");
   EXPECT_EQ(reassigned.alert_id(), alert_id);
-  auto assignments = Reader("complaints.assignments.v1");
+  auto assignments = OpenTopic("complaints.assignments.v1");
   ASSERT_NE(assignments, nullptr);
   ASSERT_TRUE(assignments
                   ->WaitFor([&](const kafka::IncomingRecord& r) {
@@ -134,7 +126,7 @@ TEST(EscalationTest, AMissedDeadlineIsEscalatedAndTheReassignStepMovesTheCaseOnc
   ASSERT_TRUE(assignments->ReadToEnd(kTimeout));
   EXPECT_EQ(Assignments(*assignments, id).size(), 2u);
   // The case topic has one Escalated per alert: the republished one was not applied again.
-  auto case_events = Reader("complaints.case.v1");
+  auto case_events = OpenTopic("complaints.case.v1");
   ASSERT_NE(case_events, nullptr);
   ASSERT_TRUE(case_events->ReadToEnd(kTimeout));
   std::map<std::string, int> per_alert;
@@ -178,7 +170,7 @@ TEST(EscalationTest, AReopenedCaseGoesOneLevelUpAndTheSecondReopeningMakesItEsca
   EXPECT_EQ(second->level(), events::v1::LEVEL_ESCALATED);
 
   // The 分行's assignment carries the history and the reason.
-  auto assignments = Reader("complaints.assignments.v1");
+  auto assignments = OpenTopic("complaints.assignments.v1");
   ASSERT_NE(assignments, nullptr);
   const auto third = assignments->WaitFor(
       [&](const kafka::IncomingRecord& r) {

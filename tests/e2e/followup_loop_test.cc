@@ -17,28 +17,20 @@
 namespace complaints {
 namespace {
 
+using testsupport::About;
 using testsupport::CaseClient;
+using testsupport::OpenTopic;
 using testsupport::Platform;
 
 constexpr absl::Duration kTimeout = absl::Seconds(60);
-
-std::unique_ptr<kafka::TopicReader> Reader(const std::string& topic) {
-  auto reader = kafka::TopicReader::Open(Platform::KafkaBootstrap(), topic);
-  EXPECT_TRUE(reader.ok()) << reader.status();
-  return reader.ok() ? *std::move(reader) : nullptr;
-}
-
-bool About(const kafka::IncomingRecord& r, const std::string& id) {
-  return kafka::FindHeader(r.headers, "ce_subject") == id;
-}
 
 class FollowUpLoop {
  public:
   explicit FollowUpLoop(const Platform& platform)
       : client_(platform),
         followup_(followup::v1::FollowUpService::NewStub(platform.Channel("followup"))),
-        tasks_(Reader("followup.tasks.v1")),
-        cases_(Reader("complaints.case.v1")) {}
+        tasks_(OpenTopic("followup.tasks.v1")),
+        cases_(OpenTopic("complaints.case.v1")) {}
 
   CaseClient& client() { return client_; }
 
@@ -72,20 +64,6 @@ class FollowUpLoop {
     });
     EXPECT_TRUE(status.ok()) << status.error_message();
     return response;
-  }
-
-  grpc::Status Resolve(const std::string& id, const std::string& unit, bool fixed) {
-    routing::v1::ResolveCaseRequest resolve;
-    resolve.set_complaint_id(id);
-    resolve.set_unit(unit);
-    resolve.set_resolution("fee refunded");
-    resolve.set_fault(events::v1::FAULT_PARTY_SYSTEM);
-    resolve.set_motive(events::v1::CUSTOMER_MOTIVE_COMPENSATION);
-    resolve.set_business_problem_fixed(fixed);
-    resolve.set_request_id("resolve-" + unit);
-    routing::v1::ResolveCaseResponse resolved;
-    grpc::ClientContext context;
-    return client_.cases().ResolveCase(&context, resolve, &resolved);
   }
 
   // The complaint's last Closed event on complaints.case.v1.
@@ -136,7 +114,7 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     const std::string id = client.Submit("queueing.long_wait", "SH-0203");
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(client.Accept(id, "SH-0203").ok());
-    ASSERT_TRUE(loop.Resolve(id, "SH-0203", /*fixed=*/true).ok());
+    ASSERT_TRUE(loop.client().Resolve(id, "SH-0203", /*fixed=*/true).ok());
     const auto task = loop.Task(id, 1);
     ASSERT_TRUE(task.has_value()) << platform.LogTail("followup");
     EXPECT_TRUE(task->business_problem_fixed());
@@ -156,7 +134,7 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     const std::string id = client.Submit("queueing.long_wait", "SH-0203");
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(client.Accept(id, "SH-0203").ok());
-    ASSERT_TRUE(loop.Resolve(id, "SH-0203", /*fixed=*/false).ok());
+    ASSERT_TRUE(loop.client().Resolve(id, "SH-0203", /*fixed=*/false).ok());
     const auto task = loop.Task(id, 1);
     ASSERT_TRUE(task.has_value()) << platform.LogTail("followup");
     EXPECT_EQ(loop.Answer(id, task->task_id(), followup::v1::OUTCOME_SATISFIED, 4).effect(),
@@ -182,7 +160,7 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     const std::string id = client.Submit("queueing.long_wait", "SH-0203");
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(client.Accept(id, "SH-0203").ok());
-    ASSERT_TRUE(loop.Resolve(id, "SH-0203", /*fixed=*/true).ok());
+    ASSERT_TRUE(loop.client().Resolve(id, "SH-0203", /*fixed=*/true).ok());
     const auto first = loop.Task(id, 1);
     ASSERT_TRUE(first.has_value()) << platform.LogTail("followup");
     EXPECT_EQ(loop.Answer(id, first->task_id(), followup::v1::OUTCOME_UNSATISFIED, 1).effect(),
@@ -196,7 +174,7 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     ASSERT_TRUE(up.has_value()) << platform.LogTail("routing");
     EXPECT_EQ(up->unit(), "SH-0220");  // the 支行 above the outlet
     ASSERT_TRUE(client.Accept(id, "SH-0220").ok());
-    ASSERT_TRUE(loop.Resolve(id, "SH-0220", /*fixed=*/true).ok());
+    ASSERT_TRUE(loop.client().Resolve(id, "SH-0220", /*fixed=*/true).ok());
     const auto second = loop.Task(id, 1, first->task_id());
     ASSERT_TRUE(second.has_value()) << platform.LogTail("followup");
     // A reopened complaint is followed up by a call.
@@ -213,7 +191,7 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     const std::string id = client.Submit("queueing.long_wait", "SH-0203");
     ASSERT_FALSE(id.empty());
     ASSERT_TRUE(client.Accept(id, "SH-0203").ok());
-    ASSERT_TRUE(loop.Resolve(id, "SH-0203", /*fixed=*/true).ok());
+    ASSERT_TRUE(loop.client().Resolve(id, "SH-0203", /*fixed=*/true).ok());
     auto task = loop.Task(id, 1);
     ASSERT_TRUE(task.has_value()) << platform.LogTail("followup");
     EXPECT_EQ(task->channel(), events::v1::FOLLOW_UP_CHANNEL_SMS);

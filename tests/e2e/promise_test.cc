@@ -12,15 +12,13 @@
 namespace complaints {
 namespace {
 
+using testsupport::About;
 using testsupport::CaseClient;
+using testsupport::OpenTopic;
 using testsupport::Platform;
 
 constexpr absl::Duration kTimeout = absl::Seconds(90);
 constexpr double kFactor = 3600;  // one real second is an hour
-
-bool About(const kafka::IncomingRecord& r, const std::string& id) {
-  return kafka::FindHeader(r.headers, "ce_subject") == id;
-}
 
 // The complaint's alerts of `clock` and `kind` read so far.
 int Count(kafka::TopicReader& alerts, const std::string& id, events::v1::Clock clock,
@@ -73,9 +71,9 @@ TEST(PromiseTest, AMissedPromiseAlertsExactlyOnce) {
 
   // Nobody calls back. The breach of the promise, then the first step of the ladder after it
   // (so the timer has moved past the breach: a second one would have been published by now).
-  auto opened = kafka::TopicReader::Open(Platform::KafkaBootstrap(), "sla.alerts.v1");
-  ASSERT_TRUE(opened.ok()) << opened.status();
-  kafka::TopicReader& alerts = **opened;
+  const auto opened = OpenTopic("sla.alerts.v1");
+  ASSERT_NE(opened, nullptr);
+  kafka::TopicReader& alerts = *opened;
   events::v1::SlaAlert breach;
   ASSERT_TRUE(alerts
                   .WaitFor(

@@ -9,6 +9,16 @@
 
 namespace complaints::testsupport {
 
+std::unique_ptr<kafka::TopicReader> OpenTopic(const std::string& topic) {
+  auto reader = kafka::TopicReader::Open(Platform::KafkaBootstrap(), topic);
+  EXPECT_TRUE(reader.ok()) << reader.status();
+  return reader.ok() ? *std::move(reader) : nullptr;
+}
+
+bool About(const kafka::IncomingRecord& record, const std::string& id) {
+  return kafka::FindHeader(record.headers, "ce_subject") == id;
+}
+
 CaseClient::CaseClient(const Platform& platform)
     : intake_(intake::v1::IntakeService::NewStub(platform.Channel("intake"))),
       cases_(routing::v1::CaseService::NewStub(platform.Channel("routing"))),
@@ -66,14 +76,14 @@ grpc::Status CaseClient::Accept(const std::string& id, const std::string& unit,
   return status;
 }
 
-grpc::Status CaseClient::Resolve(const std::string& id, const std::string& unit) {
+grpc::Status CaseClient::Resolve(const std::string& id, const std::string& unit, bool fixed) {
   routing::v1::ResolveCaseRequest resolve;
   resolve.set_complaint_id(id);
   resolve.set_unit(unit);
   resolve.set_resolution("explained and apologised");
   resolve.set_fault(events::v1::FAULT_PARTY_STAFF);
   resolve.set_motive(events::v1::CUSTOMER_MOTIVE_VENTING);
-  resolve.set_business_problem_fixed(true);
+  resolve.set_business_problem_fixed(fixed);
   resolve.set_request_id("resolve-" + unit);
   routing::v1::ResolveCaseResponse resolved;
   grpc::ClientContext context;
@@ -83,12 +93,8 @@ grpc::Status CaseClient::Resolve(const std::string& id, const std::string& unit)
 }
 
 std::string CaseClient::AnswerSurvey(const std::string& id, followup::v1::Outcome outcome) {
-  if (tasks_ == nullptr) {
-    auto reader = kafka::TopicReader::Open(Platform::KafkaBootstrap(), "followup.tasks.v1");
-    EXPECT_TRUE(reader.ok()) << reader.status();
-    if (!reader.ok()) return "";
-    tasks_ = *std::move(reader);
-  }
+  if (tasks_ == nullptr) tasks_ = OpenTopic("followup.tasks.v1");
+  if (tasks_ == nullptr) return "";
   events::v1::FollowUpTask task;
   const auto record = tasks_->WaitFor(
       [&](const kafka::IncomingRecord& r) {

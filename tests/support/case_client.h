@@ -15,6 +15,12 @@
 
 namespace complaints::testsupport {
 
+// A reader of `topic` on the test broker, from its beginning; null (with a test failure) when it
+// cannot be opened.
+std::unique_ptr<kafka::TopicReader> OpenTopic(const std::string& topic);
+// Whether `record` is about complaint `id` (its CloudEvents subject).
+bool About(const kafka::IncomingRecord& record, const std::string& id);
+
 // What end-to-end tests do to a complaint again and again, through the platform's gRPC APIs:
 // submit it at a branch, wait until routing has its case in some state, accept, resolve, and
 // answer its follow-up survey. Failures are reported as test failures (gtest) with the status.
@@ -32,8 +38,9 @@ class CaseClient {
   // AcceptCase by `unit`, retried until routing has assigned the case there.
   grpc::Status Accept(const std::string& id, const std::string& unit,
                       routing::v1::Case* after = nullptr);
-  // ResolveCase by `unit` (staff at fault, a venting customer, problem fixed).
-  grpc::Status Resolve(const std::string& id, const std::string& unit);
+  // ResolveCase by `unit` (staff at fault, a venting customer), the business problem fixed or
+  // not.
+  grpc::Status Resolve(const std::string& id, const std::string& unit, bool fixed = true);
   // Records `outcome` for the complaint's newest follow-up task not answered by this client
   // yet (waiting for follow-up to publish it on followup.tasks.v1); the response's effect
   // ("reopened", "closed"...) or "" on failure.
