@@ -9,6 +9,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 BUILD_DIR=${BUILD_DIR:-$repo/${default_build_dir:-build-bench}}
 BENCH_REDIS_PORT=${BENCH_REDIS_PORT:-${default_redis_port:-16402}}
 KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
+. "$repo/deploy/stack-credentials.sh"  # the bench runs as the stack's admin
 BENCH_DIR=${BENCH_DIR:-$(mktemp -d "/tmp/$name.XXXXXX")}
 
 log() { printf '%s: %s\n' "$name" "$*" >&2; }

@@ -18,6 +18,7 @@ export STACK_DIR=${BENCH_STACK_DIR:-$repo/.stack-bench}
 export KAFKA_PORT=${BENCH_KAFKA_PORT:-19392}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 export REDIS_PORT=${BENCH_REDIS_PORT:-16403}
+. "$repo/deploy/stack-credentials.sh"
 
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -27,7 +28,7 @@ cmake --build "$BUILD_DIR" --target rebuild_bench ensure_topics -j2
 trap '"$repo/deploy/stack.sh" stop' EXIT
 "$repo/deploy/stack.sh" start --fresh
 "$BUILD_DIR/tools/ensure_topics" --bootstrap "127.0.0.1:$KAFKA_PORT" \
-  --catalogue "$repo/deploy/topics.conf"
+  --catalogue "$repo/deploy/topics.conf" --acls
 mkdir -p "$STACK_DIR/logs"
 echo "run-rebuild-bench: kafka 127.0.0.1:$KAFKA_PORT, redis $REDIS_PORT, logs $STACK_DIR/logs" >&2
 "$BUILD_DIR/bench/rebuild_bench" --bootstrap "127.0.0.1:$KAFKA_PORT" --redis-port "$REDIS_PORT" \

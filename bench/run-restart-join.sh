@@ -16,6 +16,8 @@ repo=$(dirname "$here")
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
 REDIS_PORT=${REDIS_PORT:-6379}
+. "$repo/deploy/stack-credentials.sh"  # the timers run as the stack's sla_timer principal
+export COMPLAINTS_KAFKA_CREDENTIALS_FILE="$STACK_CREDENTIALS_DIR/kafka-sla_timer"
 work=$(mktemp -d /tmp/restart-join.XXXXXX)
 binary="$BUILD_DIR/services/sla_timer/sla_timer"
 [ -x "$binary" ] || { echo "run-restart-join: no $binary (deploy/build.sh builds it)" >&2; exit 1; }

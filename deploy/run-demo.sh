@@ -9,6 +9,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 cd "$repo"
 export BUILD_DIR=${BUILD_DIR:-$repo/build}
+. "$here/stack-credentials.sh"
 
 if [ "${1:-}" = stop ]; then
   "$here/services.sh" stop
@@ -19,7 +20,8 @@ fi
 "$here/setup.sh"
 "$here/build.sh"
 "$here/stack.sh" start
-"$BUILD_DIR/tools/ensure_topics" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogue "$here/topics.conf"
+"$BUILD_DIR/tools/ensure_topics" --bootstrap "127.0.0.1:${KAFKA_PORT:-9092}" --catalogue "$here/topics.conf" \
+  --acls
 export COMPLAINTS_CLOCK_FACTOR=${DEMO_CLOCK_FACTOR:-1800}
 "$here/services.sh" start
 
@@ -43,8 +45,10 @@ The stack is running (clock ${COMPLAINTS_CLOCK_FACTOR}x real time):
   logs: .stack/services/*.log
   mutual TLS: every call needs a credential of .certs/ (deploy/certs.sh; README "Who may do what")
 Who read or changed a complaint: $BUILD_DIR/tools/access_trail --bootstrap 127.0.0.1:${KAFKA_PORT:-9092} <complaint id>
-Look at the topics:   kcat -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
-Dead letters:         kcat -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
+Kafka runs with SASL/SCRAM and ACLs; its credentials are in $STACK_CREDENTIALS_DIR
+  (tools: export COMPLAINTS_KAFKA_CREDENTIALS_FILE=$STACK_CREDENTIALS_DIR/kafka-admin)
+Look at the topics:   kcat -F $STACK_CREDENTIALS_DIR/kafka-admin -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
+Dead letters:         kcat -F $STACK_CREDENTIALS_DIR/kafka-admin -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
 Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start
 Monthly report:       $BUILD_DIR/tools/complaintctl/complaintctl report --month \$(date +%Y-%m) --html --output report.html
 Stop everything:      deploy/run-demo.sh stop

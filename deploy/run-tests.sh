@@ -17,11 +17,12 @@ export KAFKA_CONTROLLER_PORT=${TEST_KAFKA_CONTROLLER_PORT:-19093}
 export REDIS_PORT=${TEST_REDIS_PORT:-16379}
 export KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export TEST_LOG_DIR="$STACK_DIR/logs"
+. "$here/stack-credentials.sh"
 
 trap '"$here/stack.sh" stop' EXIT
 "$here/stack.sh" start --fresh
 mkdir -p "$TEST_LOG_DIR"
-build/tools/ensure_topics --bootstrap "$KAFKA_BOOTSTRAP" --catalogue "$here/topics.conf"
+build/tools/ensure_topics --bootstrap "$KAFKA_BOOTSTRAP" --catalogue "$here/topics.conf" --acls
 
 status=0
 # logscan: every log the tests left in $TEST_LOG_DIR, scanned for customer data (after e2e).

@@ -17,6 +17,7 @@ CONFIG=${CONFIG:-$here/config/local.conf}
 export COMPLAINTS_KAFKA_BOOTSTRAP=${COMPLAINTS_KAFKA_BOOTSTRAP:-127.0.0.1:${KAFKA_PORT:-9092}}
 export COMPLAINTS_REDIS_PORT=${COMPLAINTS_REDIS_PORT:-${REDIS_PORT:-6379}}
 run_dir="$STACK_DIR/services"
+. "$here/stack-credentials.sh"
 
 # name:port — the default gRPC ports, documented in README.md.
 services=(intake:50051 routing:50052 sla_timer:50053 followup:50054 analytics:50055)
@@ -48,7 +49,9 @@ start() {
       log "$name already running"
       continue
     fi
-    COMPLAINTS_GRPC_ADDRESS="127.0.0.1:$port" \
+    # Each service authenticates to Kafka as itself (deploy/topics.conf: what it may write).
+    COMPLAINTS_KAFKA_CREDENTIALS_FILE="$STACK_CREDENTIALS_DIR/kafka-$name" \
+      COMPLAINTS_GRPC_ADDRESS="127.0.0.1:$port" \
       nohup "$BUILD_DIR/services/$name/$name" --config "$CONFIG" >"$run_dir/$name.log" 2>&1 &
     echo $! >"$pidfile"
   done

@@ -2,6 +2,14 @@
 # Starts and stops the local infrastructure: a single-node KRaft Kafka broker (from the jars that
 # setup.sh fetched) and a Redis server, both on loopback.
 #
+# Kafka authenticates every client with SASL/SCRAM-SHA-256 and authorizes it with ACLs (the
+# broker denies what no ACL allows; `ensure_topics --acls` creates them from
+# deploy/topics.conf). Each principal's credential is generated once per stack, in
+# $STACK_DIR/credentials/kafka-<principal> (mode 0600, the librdkafka properties that
+# `kcat -F` and COMPLAINTS_KAFKA_CREDENTIALS_FILE read): admin (the super user: operators'
+# tools and tests), telephony (the IVR platforms) and one per service. No password is ever on
+# a command line.
+#
 #   deploy/stack.sh start [--fresh]   start both (--fresh: wipe their data first) and wait until ready
 #   deploy/stack.sh stop              stop both cleanly
 #   deploy/stack.sh status
@@ -19,6 +27,8 @@ KAFKA_CONTROLLER_PORT=${KAFKA_CONTROLLER_PORT:-9093}
 REDIS_PORT=${REDIS_PORT:-6379}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 kafka_dir="$STACK_DIR/kafka"
+credentials_dir="$STACK_DIR/credentials"
+kafka_principals=(admin telephony intake routing sla_timer followup analytics)
 redis_dir="$STACK_DIR/redis"
 prometheus_dir="$STACK_DIR/prometheus"
 
@@ -43,19 +53,78 @@ kafka_classpath() {
   echo "$libs/*"
 }
 
+# A random password (hex: no character needs quoting in the files it goes into).
+new_password() { od -An -tx1 -N24 /dev/urandom | tr -d ' \n'; }
+
+# The value of `key` in a properties file.
+property() { sed -n "s/^$2=//p" "$1"; }
+
+# Each Kafka principal's credential file, made once per stack (a fresh start makes new ones).
+ensure_kafka_credentials() {
+  (umask 077 && mkdir -p "$credentials_dir")
+  local principal file
+  for principal in "${kafka_principals[@]}"; do
+    file="$credentials_dir/kafka-$principal"
+    [ -f "$file" ] && continue
+    (umask 077 && cat >"$file" <<CRED
+# Kafka credential of principal $principal (deploy/stack.sh); kcat -F reads it too.
+security.protocol=SASL_PLAINTEXT
+sasl.mechanisms=SCRAM-SHA-256
+sasl.username=$principal
+sasl.password=$(new_password)
+CRED
+    )
+  done
+}
+
+# Formats the broker's storage with every principal's SCRAM credential. The java launcher reads
+# the class and its arguments from an argument file (mode 0600, removed after), so that no
+# password shows on a command line.
+format_kafka() {
+  local cp=$1 principal args="$kafka_dir/format.args"
+  shift
+  (umask 077 && {
+    printf '%s\n' kafka.tools.StorageTool format \
+      -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
+      -c "$kafka_dir/server.properties"
+    for principal in "${kafka_principals[@]}"; do
+      printf '%s\n' --add-scram "SCRAM-SHA-256=[name=$principal,password=$(property \
+        "$credentials_dir/kafka-$principal" sasl.password)]"
+    done
+  } >"$args")
+  local status=0
+  java "$@" -cp "$cp" "@$args" >"$kafka_dir/format.log" 2>&1 || status=$?
+  rm -f "$args"
+  if ((status != 0)); then cat "$kafka_dir/format.log" >&2; return 1; fi
+}
+
 start_kafka() {
   if pid_alive "$kafka_dir/pid"; then log "kafka already running (pid $(cat "$kafka_dir/pid"))"; return; fi
   if port_open "$KAFKA_PORT"; then log "port $KAFKA_PORT is taken by another process"; return 1; fi
+  if [ -f "$kafka_dir/data/meta.properties" ] && [ ! -f "$credentials_dir/kafka-admin" ]; then
+    log "$kafka_dir holds a broker formatted without credentials: start it with --fresh"
+    return 1
+  fi
   mkdir -p "$kafka_dir/data"
-  cat >"$kafka_dir/server.properties" <<PROPS
+  ensure_kafka_credentials
+  # The client listener authenticates with SCRAM; the controller listener is plaintext on
+  # loopback and carries only the node's own controller traffic (its principal, ANONYMOUS, is a
+  # super user so that the broker half can talk to the controller half).
+  (umask 077 && cat >"$kafka_dir/server.properties" <<PROPS
 process.roles=broker,controller
 node.id=1
 controller.quorum.voters=1@127.0.0.1:$KAFKA_CONTROLLER_PORT
-listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
-advertised.listeners=PLAINTEXT://127.0.0.1:$KAFKA_PORT
+listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT,CONTROLLER://127.0.0.1:$KAFKA_CONTROLLER_PORT
+advertised.listeners=SASL_PLAINTEXT://127.0.0.1:$KAFKA_PORT
 controller.listener.names=CONTROLLER
-listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT
-inter.broker.listener.name=PLAINTEXT
+listener.security.protocol.map=CONTROLLER:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT
+inter.broker.listener.name=SASL_PLAINTEXT
+sasl.enabled.mechanisms=SCRAM-SHA-256
+sasl.mechanism.inter.broker.protocol=SCRAM-SHA-256
+listener.name.sasl_plaintext.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required username="admin" password="$(property "$credentials_dir/kafka-admin" sasl.password)";
+authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+super.users=User:admin;User:ANONYMOUS
+allow.everyone.if.no.acl.found=false
 log.dirs=$kafka_dir/data
 num.partitions=6
 offsets.topic.replication.factor=1
@@ -67,16 +136,12 @@ auto.create.topics.enable=false
 group.initial.rebalance.delay.ms=0
 log.flush.interval.messages=9223372036854775807
 PROPS
+  )
   local cp
   cp=$(kafka_classpath)
   local java_opts=(-Xms512m -Xmx1g -XX:+UseG1GC -Djava.awt.headless=true
     "-Dlog4j.configuration=file:$here/kafka/log4j.properties")
-  if [ ! -f "$kafka_dir/data/meta.properties" ]; then
-    java "${java_opts[@]}" -cp "$cp" kafka.tools.StorageTool format \
-      -t "$(java -cp "$cp" kafka.tools.StorageTool random-uuid 2>/dev/null | tail -1)" \
-      -c "$kafka_dir/server.properties" >"$kafka_dir/format.log" 2>&1 \
-      || { cat "$kafka_dir/format.log" >&2; return 1; }
-  fi
+  if [ ! -f "$kafka_dir/data/meta.properties" ]; then format_kafka "$cp" "${java_opts[@]}"; fi
   nohup java "${java_opts[@]}" -cp "$cp" kafka.Kafka "$kafka_dir/server.properties" \
     >"$kafka_dir/broker.log" 2>&1 &
   echo $! >"$kafka_dir/pid"
@@ -87,7 +152,8 @@ PROPS
 # Ready means the broker answers a metadata request, not only that its port is open.
 kafka_ready() {
   pid_alive "$kafka_dir/pid" || { log "kafka exited"; tail -30 "$kafka_dir/broker.log" >&2; exit 1; }
-  port_open "$KAFKA_PORT" && kcat -b "127.0.0.1:$KAFKA_PORT" -L -m 2 >/dev/null 2>&1
+  port_open "$KAFKA_PORT" &&
+    kcat -F "$credentials_dir/kafka-admin" -b "127.0.0.1:$KAFKA_PORT" -L -m 2 >/dev/null 2>&1
 }
 
 start_redis() {
@@ -141,7 +207,7 @@ case "${1:-}" in
   start)
     if [ "${2:-}" = "--fresh" ]; then
       "$0" stop
-      rm -rf "$kafka_dir" "$redis_dir" "$prometheus_dir"
+      rm -rf "$kafka_dir" "$redis_dir" "$prometheus_dir" "$credentials_dir"
     fi
     start_redis
     start_kafka

@@ -2,10 +2,13 @@
 // twins); checks the partition counts of those that do. Safe to run on every start-up.
 //
 //   ensure_topics --bootstrap HOST:PORT --catalogue deploy/topics.conf
-//                 [--replication N] [--config FILE] [--timeout-s N]
+//                 [--replication N] [--config FILE] [--timeout-s N] [--acls]
 //
 // --replication overrides every topic's replication factor (multi-broker clusters);
-// --config reads `kafka.*` settings (SASL/SSL pass-through) from a service config file.
+// --config reads `kafka.*` settings (SASL/SSL pass-through) from a service config file; the
+// credentials come from COMPLAINTS_KAFKA_CREDENTIALS_FILE (a super user's, for --acls);
+// --acls also creates the ACLs the catalogue implies (owners write, readers read), on a broker
+// that runs an authorizer.
 
 #include <cstdio>
 #include <map>
@@ -23,7 +26,7 @@ namespace {
 
 constexpr char kUsage[] =
     "usage: ensure_topics --bootstrap HOST:PORT --catalogue FILE [--replication N]\n"
-    "                     [--config FILE] [--timeout-s N]\n";
+    "                     [--config FILE] [--timeout-s N] [--acls]\n";
 
 int Fail(const std::string& message) {
   std::fprintf(stderr, "ensure_topics: %s\n", message.c_str());
@@ -37,6 +40,10 @@ int main(int argc, char** argv) {
   std::map<std::string, std::string> flags;
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
+    if (arg == "--acls") {
+      flags[arg] = "yes";
+      continue;
+    }
     const size_t eq = arg.find('=');
     std::string name = arg.substr(0, eq);
     if (name != "--bootstrap" && name != "--catalogue" && name != "--replication" &&
@@ -97,5 +104,13 @@ int main(int argc, char** argv) {
   if (!status.ok()) return Fail(status.ToString());
   std::printf("%zu topics ready on %s (%d created)\n", topics->size(),
               kafka_config.bootstrap_servers.c_str(), created);
+  if (flags.contains("--acls")) {
+    const std::vector<kafka::AclGrant> grants = kafka::AclPlan(*topics);
+    if (absl::Status acls = kafka::EnsureAcls(kafka_config, grants, absl::Seconds(timeout_s));
+        !acls.ok()) {
+      return Fail(acls.ToString());
+    }
+    std::printf("%zu ACLs in place (owners write, readers read)\n", grants.size());
+  }
   return 0;
 }

@@ -116,6 +116,9 @@ absl::StatusOr<std::unique_ptr<RdKafka::Conf>> MakeConf(const KafkaConfig& confi
   Settings all = {{"bootstrap.servers", config.bootstrap_servers},
                   {"client.id", config.client_id}};
   for (const auto& [key, value] : defaults) all[key] = value;
+  auto credentials = config.Credentials();
+  if (!credentials.ok()) return credentials.status();
+  for (const auto& [key, value] : *credentials) all[key] = value;
   for (const auto& [key, value] : config.extra) {
     if (auto it = fixed.find(key); it != fixed.end() && it->second != value) {
       return absl::InvalidArgumentError(absl::StrCat("kafka.client.", key, " must be ",

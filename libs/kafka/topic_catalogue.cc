@@ -9,6 +9,7 @@
 #include <set>
 #include <thread>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -89,6 +90,24 @@ absl::StatusOr<std::map<std::string, std::string>> ParseAttributes(
   return out;
 }
 
+// Principal names as Kafka's ACLs take them after `User:`: a service, a role or an operator.
+absl::StatusOr<std::vector<std::string>> ParsePrincipals(
+    const std::vector<absl::string_view>& names) {
+  std::vector<std::string> out;
+  for (absl::string_view name : names) {
+    if (name.empty() || !absl::c_all_of(name, [](char c) {
+          return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
+        })) {
+      return absl::InvalidArgumentError(absl::StrCat("bad principal `", name, "`"));
+    }
+    if (absl::c_linear_search(out, name)) {
+      return absl::InvalidArgumentError(absl::StrCat("principal `", name, "` named twice"));
+    }
+    out.emplace_back(name);
+  }
+  return out;
+}
+
 struct Entry {
   TopicSpec spec;
   bool has_replication = false;
@@ -99,7 +118,7 @@ absl::StatusOr<Entry> ParseTopicLine(const std::vector<absl::string_view>& words
   entry.spec.name = std::string(words[0]);
   if (absl::Status status = CheckName(entry.spec.name); !status.ok()) return status;
   auto attributes =
-      ParseAttributes(words, {"partitions", "replication", "cleanup", "retention"});
+      ParseAttributes(words, {"partitions", "replication", "cleanup", "retention", "owner"});
   if (!attributes.ok()) return attributes.status();
   auto get = [&](absl::string_view key) -> const std::string* {
     auto it = attributes->find(std::string(key));
@@ -127,6 +146,11 @@ absl::StatusOr<Entry> ParseTopicLine(const std::vector<absl::string_view>& words
     auto ms = ParseRetention(*retention);
     if (!ms.ok()) return ms.status();
     entry.spec.retention_ms = *ms;
+  }
+  if (const std::string* owner = get("owner")) {
+    auto writers = ParsePrincipals(absl::StrSplit(*owner, ','));
+    if (!writers.ok()) return writers.status();
+    entry.spec.writers = *std::move(writers);
   }
   return entry;
 }
@@ -236,6 +260,7 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view cata
   std::set<std::string> names;
   std::optional<int16_t> default_replication;
   std::optional<int64_t> dlq_retention;
+  std::optional<std::vector<std::string>> readers;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
@@ -260,6 +285,12 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view cata
       auto ms = ParseRetention(attributes->at("retention"));
       if (!ms.ok()) return LineError(line_number, ms.status().message());
       dlq_retention = *ms;
+    } else if (words[0] == "readers") {
+      if (readers) return LineError(line_number, "second `readers` line");
+      if (words.size() < 2) return LineError(line_number, "`readers` needs a principal");
+      auto parsed = ParsePrincipals({words.begin() + 1, words.end()});
+      if (!parsed.ok()) return LineError(line_number, parsed.status().message());
+      readers = *std::move(parsed);
     } else {
       auto entry = ParseTopicLine(words);
       if (!entry.ok()) return LineError(line_number, entry.status().message());
@@ -278,6 +309,9 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view cata
     dlq.replication_factor = entry.spec.replication_factor;
     dlq.cleanup_policy = "delete";
     dlq.retention_ms = dlq_retention.value_or(kDefaultDlqRetentionMs);
+    entry.spec.readers = readers.value_or(std::vector<std::string>{});
+    dlq.writers = entry.spec.readers;
+    dlq.readers = entry.spec.readers;
     topics.push_back(std::move(entry.spec));
     topics.push_back(std::move(dlq));
   }
@@ -337,6 +371,83 @@ absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec
     }
   }
   return result;
+}
+
+std::vector<AclGrant> AclPlan(const std::vector<TopicSpec>& topics) {
+  using Operation = AclGrant::Operation;
+  using Resource = AclGrant::Resource;
+  std::vector<AclGrant> plan;
+  std::set<std::string> group_members;
+  for (const TopicSpec& topic : topics) {
+    for (const std::string& writer : topic.writers) {
+      plan.push_back({Resource::kTopic, topic.name, "User:" + writer, Operation::kWrite});
+    }
+    for (const std::string& reader : topic.readers) {
+      plan.push_back({Resource::kTopic, topic.name, "User:" + reader, Operation::kRead});
+      group_members.insert(reader);
+    }
+  }
+  for (const std::string& member : group_members) {
+    plan.push_back({Resource::kGroup, "*", "User:" + member, Operation::kRead});
+  }
+  return plan;
+}
+
+absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
+                        absl::Duration timeout) {
+  if (grants.empty()) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + timeout;
+  internal::EventLogger events;
+  auto conf = internal::MakeConf(config, {}, {}, &events);
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf->get(), error));
+  if (client == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
+  rd_kafka_t* rk = client->c_ptr();
+
+  char errstr[512];
+  std::vector<CPtr<rd_kafka_AclBinding_t, rd_kafka_AclBinding_destroy>> owned;
+  std::vector<rd_kafka_AclBinding_t*> bindings;
+  for (const AclGrant& grant : grants) {
+    owned.emplace_back(rd_kafka_AclBinding_new(
+        grant.resource_type == AclGrant::Resource::kTopic ? RD_KAFKA_RESOURCE_TOPIC
+                                                          : RD_KAFKA_RESOURCE_GROUP,
+        grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, grant.principal.c_str(), "*",
+        grant.operation == AclGrant::Operation::kRead ? RD_KAFKA_ACL_OPERATION_READ
+                                                      : RD_KAFKA_ACL_OPERATION_WRITE,
+        RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr, sizeof errstr));
+    if (owned.back() == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("acl for ", grant.principal, " on ",
+                                                     grant.resource, ": ", errstr));
+    }
+    bindings.push_back(owned.back().get());
+  }
+  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
+      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATEACLS));
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), errstr,
+                                            sizeof errstr);
+  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
+  rd_kafka_CreateAcls(rk, bindings.data(), bindings.size(), options.get(), queue.get());
+  CPtr<rd_kafka_event_t, rd_kafka_event_destroy> event(
+      rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
+  if (event == nullptr) return absl::DeadlineExceededError("kafka admin: create acls timed out");
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
+                                absl::StrCat("kafka admin: create acls: ",
+                                             rd_kafka_event_error_string(event.get())));
+  }
+  size_t count = 0;
+  const rd_kafka_acl_result_t** results =
+      rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(event.get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_error_t* failed = rd_kafka_acl_result_error(results[i]);
+    if (failed == nullptr) continue;
+    return internal::KafkaError(
+        static_cast<RdKafka::ErrorCode>(rd_kafka_error_code(failed)),
+        absl::StrCat("kafka admin: create acl for ", grants[i].principal, " on ",
+                     grants[i].resource, ": ", rd_kafka_error_string(failed)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::string>& names,

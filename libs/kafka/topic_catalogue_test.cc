@@ -75,6 +75,11 @@ TEST(TopicCatalogueTest, ErrorsNameTheLine) {
       {"defaults retention=1d", "unknown attribute"},
       {"dlq retention=soon", "bad retention"},
       {"dlq retention=1d\ndlq retention=2d", "second `dlq`"},
+      {"t partitions=1 owner=a,,b", "bad principal ``"},
+      {"t partitions=1 owner=a,a", "principal `a` named twice"},
+      {"t partitions=1 owner=User:a", "bad principal `User:a`"},
+      {"readers", "needs a principal"},
+      {"readers a\nreaders b", "line 2: second `readers`"},
   };
   for (const Case& c : cases) {
     auto topics = ParseTopicCatalogue(c.text);
@@ -84,6 +89,39 @@ TEST(TopicCatalogueTest, ErrorsNameTheLine) {
   EXPECT_THAT(
       std::string(ParseTopicCatalogue(std::string(246, 'x') + " partitions=1").status().message()),
       HasSubstr("bad topic name"));
+}
+
+// Owners write their topics, readers read every topic, join groups and write the twins they
+// dead-letter into; nobody else is granted anything.
+TEST(TopicCatalogueTest, AclsFollowTheOwnersAndTheReaders) {
+  auto topics = ParseTopicCatalogue(
+      "readers svc-a svc-b\n"
+      "in.v1 partitions=1 owner=telephony\n"
+      "out.v1 partitions=1 owner=svc-a,svc-b\n");
+  ASSERT_TRUE(topics.ok()) << topics.status();
+  EXPECT_EQ((*topics)[1].writers, (std::vector<std::string>{"svc-a", "svc-b"}));  // in.v1.dlq
+  using R = AclGrant::Resource;
+  using O = AclGrant::Operation;
+  const std::vector<AclGrant> expected = {
+      {R::kTopic, "in.v1", "User:telephony", O::kWrite},
+      {R::kTopic, "in.v1", "User:svc-a", O::kRead},
+      {R::kTopic, "in.v1", "User:svc-b", O::kRead},
+      {R::kTopic, "in.v1.dlq", "User:svc-a", O::kWrite},
+      {R::kTopic, "in.v1.dlq", "User:svc-b", O::kWrite},
+      {R::kTopic, "in.v1.dlq", "User:svc-a", O::kRead},
+      {R::kTopic, "in.v1.dlq", "User:svc-b", O::kRead},
+      {R::kTopic, "out.v1", "User:svc-a", O::kWrite},
+      {R::kTopic, "out.v1", "User:svc-b", O::kWrite},
+      {R::kTopic, "out.v1", "User:svc-a", O::kRead},
+      {R::kTopic, "out.v1", "User:svc-b", O::kRead},
+      {R::kTopic, "out.v1.dlq", "User:svc-a", O::kWrite},
+      {R::kTopic, "out.v1.dlq", "User:svc-b", O::kWrite},
+      {R::kTopic, "out.v1.dlq", "User:svc-a", O::kRead},
+      {R::kTopic, "out.v1.dlq", "User:svc-b", O::kRead},
+      {R::kGroup, "*", "User:svc-a", O::kRead},
+      {R::kGroup, "*", "User:svc-b", O::kRead},
+  };
+  EXPECT_EQ(AclPlan(*topics), expected);
 }
 
 // The deployed catalogue holds the platform's contract: every topic, co-partitioned.
@@ -115,6 +153,11 @@ TEST(TopicCatalogueTest, DeployedCatalogue) {
   EXPECT_EQ(by_name["complaints.received.v1"].retention_ms, -1);
   EXPECT_EQ(by_name["ivr.calls.v1"].retention_ms, 7 * kDay);
   EXPECT_EQ(by_name["followup.tasks.v1"].retention_ms, 30 * kDay);
+  // Every topic has an owner; the SLA timer alone raises alerts, intake alone receives.
+  for (const auto& [name, spec] : by_name) EXPECT_FALSE(spec.writers.empty()) << name;
+  EXPECT_EQ(by_name["sla.alerts.v1"].writers, std::vector<std::string>{"sla_timer"});
+  EXPECT_EQ(by_name["complaints.received.v1"].writers, std::vector<std::string>{"intake"});
+  EXPECT_EQ(by_name["ivr.calls.v1"].writers, std::vector<std::string>{"telephony"});
 }
 
 }  // namespace

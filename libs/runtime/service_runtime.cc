@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "libs/common/logging.h"
+#include "libs/kafka/credentials_probe.h"
 #include "libs/metrics/metrics.h"
 
 namespace complaints::runtime {
@@ -40,6 +41,7 @@ absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, cha
   ctx.clock = *std::move(clock);
   ctx.kafka = kafka::KafkaConfig::FromConfig(ctx.config);
   if (!ctx.config.Has("kafka.client_id")) ctx.kafka.client_id = ctx.service_name;
+  if (auto s = kafka::ProbeCredentials(ctx.kafka, absl::Seconds(10)); !s.ok()) return s;
   auto redis = redis::RedisOptions::FromConfig(ctx.config);
   if (!redis.ok()) return redis.status();
   ctx.redis = *redis;

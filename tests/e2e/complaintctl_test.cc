@@ -188,12 +188,14 @@ TEST_F(ComplaintctlTest, SubmitShowAndWorklistAgainstThePlatform) {
   ASSERT_GE(words.size(), 2u);
   const std::string id = words[1];
 
-  // Show, once routing has assigned it: the timeline grows as the services catch up.
+  // Show, once routing has assigned it: the timeline (analytics) and the case (routing's
+  // projection of the case topic) grow as each service catches up, not at the same instant.
   CommandResult shown;
   testsupport::WaitFor(
       [&] {
         shown = Ctl(with({"show", id}));
-        return shown.output.find("assigned to BJ-0101") != std::string::npos;
+        return shown.output.find("assigned to BJ-0101") != std::string::npos &&
+               shown.output.find("case: assigned at BJ-0101") != std::string::npos;
       },
       absl::Seconds(60));
   ASSERT_EQ(shown.exit_code, 0) << shown.output;

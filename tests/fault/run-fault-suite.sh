@@ -27,12 +27,15 @@ if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
   export REDIS_PORT=${TEST_REDIS_PORT:-16379}
   export KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
   export TEST_LOG_DIR="$STACK_DIR/logs"
+  . "$repo/deploy/stack-credentials.sh"
   own_stack=1
   trap '"$repo/deploy/stack.sh" stop' EXIT
   "$repo/deploy/stack.sh" start --fresh
-  build/tools/ensure_topics --bootstrap "$KAFKA_BOOTSTRAP" --catalogue "$repo/deploy/topics.conf"
+  build/tools/ensure_topics --bootstrap "$KAFKA_BOOTSTRAP" --catalogue "$repo/deploy/topics.conf" \
+    --acls
 fi
 : "${STACK_DIR:?STACK_DIR must name the stack whose broker the suite restarts}"
+. "$repo/deploy/stack-credentials.sh"
 export TEST_LOG_DIR=${TEST_LOG_DIR:-$STACK_DIR/logs}
 mkdir -p "$TEST_LOG_DIR"
 [ "$own_stack" = 1 ] || [ -x build/tests/fault_suite ] || "$repo/deploy/build.sh"

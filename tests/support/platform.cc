@@ -15,17 +15,16 @@
 namespace complaints::testsupport {
 namespace {
 
-// Where CMake put the binaries (see tests/CMakeLists.txt).
-std::string BinaryPath(const std::string& service) {
-  return std::string(COMPLAINTS_BINARY_DIR) + "/services/" + service + "/" + service;
-}
-
 std::string RunId() {
   std::random_device random;
   return std::to_string(random()) + std::to_string(random());
 }
 
 }  // namespace
+
+std::string ServiceBinary(const std::string& service) {
+  return std::string(COMPLAINTS_BINARY_DIR) + "/services/" + service + "/" + service;
+}
 
 std::string Platform::KafkaBootstrap() { return EnvOr("KAFKA_BOOTSTRAP", "127.0.0.1:9092"); }
 std::string Platform::RedisPort() { return EnvOr("REDIS_PORT", "6379"); }
@@ -52,9 +51,14 @@ Platform::Platform(const Options& options) {
         {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + binary},
         {"COMPLAINTS_LOG_LEVEL", "debug"},
     };
+    // Each service authenticates to Kafka as itself when the stack has credentials
+    // (deploy/stack-credentials.sh); the test process itself runs as the admin.
+    if (const std::string dir = EnvOr("STACK_CREDENTIALS_DIR", ""); !dir.empty()) {
+      env["COMPLAINTS_KAFKA_CREDENTIALS_FILE"] = dir + "/kafka-" + binary;
+    }
     for (const auto& [name, value] : options.env) env[name] = value;
     processes_[service] =
-        std::make_unique<ChildProcess>(BinaryPath(binary), std::vector<std::string>{}, env,
+        std::make_unique<ChildProcess>(ServiceBinary(binary), std::vector<std::string>{}, env,
                                        logs_[service]);
   }
 }

@@ -62,6 +62,9 @@ double MetricValue(const std::string& exposition, const std::string& name,
 // Empty when Prometheus's promtool accepts `exposition`, else what it said.
 std::string PromtoolProblems(const std::string& exposition);
 
+// Where CMake put a service's binary (see tests/CMakeLists.txt).
+std::string ServiceBinary(const std::string& service);
+
 // The services by name, as their binaries are called.
 inline const std::vector<std::string> kServices = {"intake", "routing", "sla_timer", "followup",
                                                    "analytics"};
