@@ -17,6 +17,9 @@ export KAFKA_CONTROLLER_PORT=${TEST_KAFKA_CONTROLLER_PORT:-19093}
 export REDIS_PORT=${TEST_REDIS_PORT:-16379}
 export KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export TEST_LOG_DIR="$STACK_DIR/logs"
+# Redis runs with ACL users (deploy/redis-credentials.sh): the tests connect as `admin`, and give
+# every service binary they start its own user's credentials file from here.
+export REDIS_CREDENTIALS_DIR="$STACK_DIR/credentials"
 
 trap '"$here/stack.sh" stop' EXIT
 "$here/stack.sh" start --fresh

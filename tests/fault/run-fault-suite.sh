@@ -34,6 +34,8 @@ if [ -z "${KAFKA_BOOTSTRAP:-}" ]; then
 fi
 : "${STACK_DIR:?STACK_DIR must name the stack whose broker the suite restarts}"
 export TEST_LOG_DIR=${TEST_LOG_DIR:-$STACK_DIR/logs}
+# The suite's own Redis loads the stack's ACL users; each service instance logs in as its own.
+export REDIS_CREDENTIALS_DIR=${REDIS_CREDENTIALS_DIR:-$STACK_DIR/credentials}
 mkdir -p "$TEST_LOG_DIR"
 [ "$own_stack" = 1 ] || [ -x build/tests/fault_suite ] || "$repo/deploy/build.sh"
 
