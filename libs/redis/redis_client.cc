@@ -426,8 +426,19 @@ absl::Status CheckCredentials(const RedisOptions& options) {
   RedisClient::Impl impl;
   impl.options = options;
   absl::Status status = impl.Open();
-  if (status.ok() || !impl.refused) return status;
-  return absl::PermissionDeniedError(status.message());
+  if (!status.ok()) {
+    return impl.refused ? absl::PermissionDeniedError(status.message()) : status;
+  }
+  // No credentials at all, against a server whose default user is off or has a password: every
+  // command would be refused with NOAUTH.
+  absl::StatusOr<Reply> ping = impl.Execute({"PING"});
+  if (!ping.ok()) return ping.status();
+  if (ping->type == Reply::Type::kError && absl::StartsWith(ping->str, "NOAUTH")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("redis at ", impl.Where(), " refused ", Principal(options), ": ", ping->str,
+                     " (no password configured: set redis.credentials_file)"));
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {

@@ -41,10 +41,10 @@ struct RedisOptions {
 // InvalidArgument naming the file (never its content) if it cannot be read or has no password.
 absl::Status LoadCredentials(const std::string& file, RedisOptions& options);
 
-// For start-up: connects once and authenticates. PermissionDenied, naming the user and the
-// credentials file (never the password), when Redis refuses the credentials (WRONGPASS, NOPERM
-// on SELECT...): bad configuration, which no retry fixes. Unavailable when Redis cannot be
-// reached (services start before Redis and wait for it). OK otherwise.
+// For start-up: connects once, authenticates and PINGs. PermissionDenied, naming the user and
+// the credentials file (never the password), when Redis refuses the credentials (WRONGPASS,
+// NOPERM on SELECT, NOAUTH without a password...): bad configuration, which no retry fixes.
+// Unavailable when Redis cannot be reached (services start before Redis and wait for it).
 absl::Status CheckCredentials(const RedisOptions& options);
 
 // A reply with value semantics (the hiredis reply is freed on conversion).
