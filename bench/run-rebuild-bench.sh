@@ -18,6 +18,7 @@ export STACK_DIR=${BENCH_STACK_DIR:-$repo/.stack-bench}
 export KAFKA_PORT=${BENCH_KAFKA_PORT:-19392}
 export KAFKA_CONTROLLER_PORT=$((KAFKA_PORT + 1))
 export REDIS_PORT=${BENCH_REDIS_PORT:-16403}
+export REDIS_CREDENTIALS_DIR="$STACK_DIR/credentials"  # deploy/stack.sh's Redis ACL users
 
 if [ ! -f "$BUILD_DIR/CMakeCache.txt" ]; then
   cmake -S "$repo" -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null

@@ -9,13 +9,15 @@
 #   deploy/stack.sh start && deploy/build.sh && bench/run-restart-join.sh
 #
 # Settings (environment): BUILD_DIR (<repo>/build), KAFKA_BOOTSTRAP (127.0.0.1:9092), REDIS_PORT
-# (6379: the timer's keys go under a prefix of the run's own).
+# (6379: the timer's keys go under a prefix of the run's own), REDIS_CREDENTIALS_FILE (the
+# stack's admin, <repo>/.stack/credentials/redis-admin: the run's prefix is no service's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
 BUILD_DIR=${BUILD_DIR:-$repo/build}
 KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
 REDIS_PORT=${REDIS_PORT:-6379}
+REDIS_CREDENTIALS_FILE=${REDIS_CREDENTIALS_FILE:-$repo/.stack/credentials/redis-admin}
 work=$(mktemp -d /tmp/restart-join.XXXXXX)
 binary="$BUILD_DIR/services/sla_timer/sla_timer"
 [ -x "$binary" ] || { echo "run-restart-join: no $binary (deploy/build.sh builds it)" >&2; exit 1; }
@@ -24,6 +26,7 @@ binary="$BUILD_DIR/services/sla_timer/sla_timer"
 start_timer() {
   local name=$1 group=$2 instance=$3 port=$4
   COMPLAINTS_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP COMPLAINTS_REDIS_PORT=$REDIS_PORT \
+    COMPLAINTS_REDIS_CREDENTIALS_FILE=$REDIS_CREDENTIALS_FILE \
     COMPLAINTS_GRPC_ADDRESS=127.0.0.1:$port COMPLAINTS_GRPC_PLAINTEXT=true COMPLAINTS_KAFKA_GROUP_ID=$group \
     COMPLAINTS_KAFKA_GROUP_INSTANCE_ID=$instance COMPLAINTS_SLA_REDIS_PREFIX=$group \
     "$binary" >"$work/$name.log" 2>&1 &
