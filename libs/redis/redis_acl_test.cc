@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <filesystem>
 #include <fstream>
 #include <memory>
 #include <string>
@@ -23,18 +24,23 @@ using testsupport::RedisServer;
 class RedisAclTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
-    dir_ = new std::string(absl::StrCat(EnvOr("TEST_LOG_DIR", "/tmp"), "/redis-acl-", getpid()));
+    // The credentials in a private temporary directory; the logs with the run's.
+    char temp[] = "/tmp/redis-acl-test-XXXXXX";
+    ASSERT_NE(mkdtemp(temp), nullptr);
+    dir_ = new std::string(temp);
+    const std::string logs = absl::StrCat(EnvOr("TEST_LOG_DIR", "/tmp"), "/redis-acl-", getpid());
     const std::string script = std::string(COMPLAINTS_SOURCE_DIR) + "/deploy/redis-credentials.sh";
     const auto made = testsupport::RunCommand("/bin/bash", {script, *dir_ + "/credentials"},
-                                              *dir_ + "-generate.log");
+                                              logs + "-generate.log");
     ASSERT_EQ(made.exit_code, 0) << made.output;
-    server_ = new RedisServer(*dir_ + "-redis.log",
+    server_ = new RedisServer(logs + "-redis.log",
                               {"--aclfile", *dir_ + "/credentials/redis-users.acl"},
                               RedisServer::Acl::kNone);
     ASSERT_TRUE(server_->WaitUntilReady());
   }
   static void TearDownTestSuite() {
     delete server_;
+    if (dir_ != nullptr) std::filesystem::remove_all(*dir_);
     delete dir_;
   }
 
@@ -141,7 +147,7 @@ TEST_F(RedisAclTest, AnotherServicesPrefixIsRefusedNamingTheUser) {
 }
 
 TEST_F(RedisAclTest, AWrongPasswordIsRefusedNamingTheUserAndFileNotThePassword) {
-  const std::string file = *dir_ + "-wrong-routing";
+  const std::string file = *dir_ + "/wrong-routing";
   std::ofstream(file) << "user=routing\npassword=swordfish-4711\n";
   RedisOptions options;
   options.port = server_->port();
