@@ -44,6 +44,9 @@ The stack is running (clock ${COMPLAINTS_CLOCK_FACTOR}x real time):
   mutual TLS: every call needs a credential of .certs/ (deploy/certs.sh; README "Who may do what")
 Who read or changed a complaint: $BUILD_DIR/tools/access_trail --bootstrap 127.0.0.1:${KAFKA_PORT:-9092} <complaint id>
 Look at the topics:   kcat -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
+Redis as its admin (README "Redis users"; no password on the command line):
+  REDISCLI_AUTH=\$(sed -n 's/^password=//p' ${STACK_DIR:-.stack}/credentials/redis-admin) \\
+    redis-cli --user admin -p ${REDIS_PORT:-6379}
 Dead letters:         kcat -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
 Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start
 Monthly report:       $BUILD_DIR/tools/complaintctl/complaintctl report --month \$(date +%Y-%m) --html --output report.html
