@@ -216,7 +216,8 @@ absl::Status LoadCredentials(const std::string& file, RedisOptions& options) {
     const size_t equals = line.find('=');
     const absl::string_view key =
         absl::StripAsciiWhitespace(line.substr(0, std::min(equals, line.size())));
-    // The value is taken as written (a password may hold spaces); only the line end is cut.
+    // The value is the rest of the line (it may hold '=' and inner spaces); the whitespace
+    // around the line, a CR included, is not part of it.
     const absl::string_view value =
         equals == absl::string_view::npos ? absl::string_view() : line.substr(equals + 1);
     if (equals == absl::string_view::npos || (key != "user" && key != "password")) {
