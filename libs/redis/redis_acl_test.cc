@@ -12,6 +12,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "libs/redis/read_only_script.h"
 #include "libs/redis/redis_client.h"
 #include "tests/support/process.h"
 
@@ -111,7 +112,20 @@ TEST_F(RedisAclTest, EachServiceWorksOnItsOwnPrefixAndTheSharedKeys) {
     EXPECT_TRUE(client->Command({"ZADD", "case-unit:BJ-0101", "1", id}).ok()) << writer;
   }
   EXPECT_TRUE(MustConnect(As("sla_timer"))->Command({"GET", "routing:rebuild:t:0"}).ok());
-  EXPECT_TRUE(MustConnect(As("routing"))->Command({"ZRANGE", "sla:wi:BJ-0101", "0", "-1"}).ok());
+  auto routing = MustConnect(As("routing"));
+  ASSERT_NE(routing, nullptr);
+  EXPECT_TRUE(routing->Command({"ZRANGE", "sla:wi:BJ-0101", "0", "-1"}).ok());
+  // A script on keys routing only reads (the SLA timer's worklist query) runs read-only: EVALSHA
+  // declares its keys as written, which a read-only pattern refuses.
+  const Script worklist("return redis.call('ZCARD', KEYS[1])");
+  auto read_only = EvalReadOnly(*routing, worklist, {"sla:wi:BJ-0101"}, {});
+  EXPECT_TRUE(read_only.ok()) << read_only.status();
+  auto as_write = routing->Eval(worklist, {"sla:wi:BJ-0101"}, {});
+  EXPECT_NE(as_write.status().message().find("NOPERM"), std::string_view::npos)
+      << as_write.status();
+  // Read-only means it: a write inside fails even on routing's own keys.
+  const Script writes("return redis.call('SET', KEYS[1], 'v')");
+  EXPECT_FALSE(EvalReadOnly(*routing, writes, {"routing:" + id}, {}).ok());
 }
 
 TEST_F(RedisAclTest, AnotherServicesPrefixIsRefusedNamingTheUser) {
