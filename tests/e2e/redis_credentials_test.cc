@@ -76,7 +76,9 @@ TEST(RedisCredentialsTest, AServiceWithoutCredentialsIsRefusedByTheStacksRedis) 
   }
   const Exit exit = RunService("analytics", "", "no-credentials");
   EXPECT_EQ(exit.code, 2) << exit.log;
+  EXPECT_NE(exit.log.find("cannot start"), std::string::npos) << exit.log;
   EXPECT_NE(exit.log.find("NOAUTH"), std::string::npos) << exit.log;
+  EXPECT_NE(exit.log.find("set redis.credentials_file"), std::string::npos) << exit.log;
 }
 
 }  // namespace
