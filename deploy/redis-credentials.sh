@@ -24,8 +24,9 @@ chmod 700 "$dir"
 # `<service>:rebuild:`); the SLA timer's prefix is `sla.redis_prefix` ("sla", keys "sla:...").
 # Shared explicitly:
 #  - the case ledger (libs/cases/redis_case_ledger_store.h): `case:<id>`, `case-pending`,
-#    `case-unit:<unit>`, written by routing, the SLA timer and follow-up (their CaseLedger), read by
-#    intake and analytics (who may see a complaint: libs/runtime/access_control.h reads `case:<id>`);
+#    `case-unit:<unit>`, written by routing, the SLA timer and follow-up (their CaseLedger), read
+#    by intake and analytics (who may see a complaint: libs/runtime/access_control.h reads
+#    `case:<id>`);
 #  - routing's rebuild markers `routing:rebuild:*`, read by the SLA timer and follow-up (they
 #    change cases only once routing has rebuilt them: libs/runtime/state_readiness.h);
 #  - the SLA timer's worklists `sla:*`, read by routing (ListCases orders by deadline).
