@@ -322,6 +322,13 @@ int main(int argc, char** argv) {
   }
   redis::RedisOptions redis_options;
   redis_options.port = flags.redis_port;
+  // deploy/stack.sh's Redis has ACL users: the bench is admin, each service its own user.
+  if (std::string admin = testsupport::RedisCredentialsFile("admin"); !admin.empty()) {
+    if (absl::Status loaded = redis::LoadCredentials(admin, redis_options); !loaded.ok()) {
+      std::fprintf(stderr, "redis: %s\n", loaded.ToString().c_str());
+      return 1;
+    }
+  }
   auto redis = redis::RedisClient::Connect(redis_options);
   if (!redis.ok()) {
     std::fprintf(stderr, "redis: %s\n", redis.status().ToString().c_str());
@@ -375,6 +382,7 @@ int main(int argc, char** argv) {
       std::map<std::string, std::string> env = {
           {"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
           {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
+          {"COMPLAINTS_REDIS_CREDENTIALS_FILE", testsupport::RedisCredentialsFile(name)},
           {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
           // Plaintext on purpose: the figures compare with earlier runs; TLS costs are not measured here.
           {"COMPLAINTS_GRPC_PLAINTEXT", "true"},

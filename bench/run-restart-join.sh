@@ -9,7 +9,8 @@
 #   deploy/stack.sh start && deploy/build.sh && bench/run-restart-join.sh
 #
 # Settings (environment): BUILD_DIR (<repo>/build), KAFKA_BOOTSTRAP (127.0.0.1:9092), REDIS_PORT
-# (6379: the timer's keys go under a prefix of the run's own).
+# (6379: the timer's keys go under a prefix of the run's own), REDIS_CREDENTIALS_FILE (the
+# stack's admin, <repo>/.stack/credentials/redis-admin: the run's prefix is no service's).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -18,6 +19,8 @@ KAFKA_BOOTSTRAP=${KAFKA_BOOTSTRAP:-127.0.0.1:9092}
 REDIS_PORT=${REDIS_PORT:-6379}
 . "$repo/deploy/stack-credentials.sh"  # the timers run as the stack's sla_timer principal
 export COMPLAINTS_KAFKA_CREDENTIALS_FILE="$STACK_CREDENTIALS_DIR/kafka-sla_timer"
+# Redis as admin: the timers' keys go under a prefix of the run's own, outside sla_timer's.
+REDIS_CREDENTIALS_FILE=${REDIS_CREDENTIALS_FILE:-$STACK_CREDENTIALS_DIR/redis-admin}
 work=$(mktemp -d /tmp/restart-join.XXXXXX)
 binary="$BUILD_DIR/services/sla_timer/sla_timer"
 [ -x "$binary" ] || { echo "run-restart-join: no $binary (deploy/build.sh builds it)" >&2; exit 1; }
@@ -26,6 +29,7 @@ binary="$BUILD_DIR/services/sla_timer/sla_timer"
 start_timer() {
   local name=$1 group=$2 instance=$3 port=$4
   COMPLAINTS_KAFKA_BOOTSTRAP=$KAFKA_BOOTSTRAP COMPLAINTS_REDIS_PORT=$REDIS_PORT \
+    COMPLAINTS_REDIS_CREDENTIALS_FILE=$REDIS_CREDENTIALS_FILE \
     COMPLAINTS_GRPC_ADDRESS=127.0.0.1:$port COMPLAINTS_GRPC_PLAINTEXT=true COMPLAINTS_KAFKA_GROUP_ID=$group \
     COMPLAINTS_KAFKA_GROUP_INSTANCE_ID=$instance COMPLAINTS_SLA_REDIS_PREFIX=$group \
     "$binary" >"$work/$name.log" 2>&1 &

@@ -48,6 +48,9 @@ Who read or changed a complaint: $BUILD_DIR/tools/access_trail --bootstrap 127.0
 Kafka runs with SASL/SCRAM and ACLs; its credentials are in $STACK_CREDENTIALS_DIR
   (tools: export COMPLAINTS_KAFKA_CREDENTIALS_FILE=$STACK_CREDENTIALS_DIR/kafka-admin)
 Look at the topics:   kcat -F $STACK_CREDENTIALS_DIR/kafka-admin -b 127.0.0.1:9092 -C -t sla.alerts.v1 -e -J
+Redis as its admin (README "Redis users"; no password on the command line):
+  REDISCLI_AUTH=\$(sed -n 's/^password=//p' $STACK_CREDENTIALS_DIR/redis-admin) \\
+    redis-cli --user admin -p ${REDIS_PORT:-6379}
 Dead letters:         kcat -F $STACK_CREDENTIALS_DIR/kafka-admin -b 127.0.0.1:9092 -C -t ivr.calls.v1.dlq -e -f '%k %h\n'
 Prometheus with the alerting rules of deploy/prometheus/: PROMETHEUS=1 deploy/stack.sh start
 Monthly report:       $BUILD_DIR/tools/complaintctl/complaintctl report --month \$(date +%Y-%m) --html --output report.html

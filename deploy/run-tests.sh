@@ -17,6 +17,8 @@ export KAFKA_CONTROLLER_PORT=${TEST_KAFKA_CONTROLLER_PORT:-19093}
 export REDIS_PORT=${TEST_REDIS_PORT:-16379}
 export KAFKA_BOOTSTRAP="127.0.0.1:$KAFKA_PORT"
 export TEST_LOG_DIR="$STACK_DIR/logs"
+# Kafka and Redis run with a user per service (deploy/stack-credentials.sh): the tests connect as
+# `admin`, and give every service binary they start its own user's credentials from there.
 . "$here/stack-credentials.sh"
 
 trap '"$here/stack.sh" stop' EXIT

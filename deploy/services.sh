@@ -8,6 +8,8 @@
 # Settings (environment): BUILD_DIR (<repo>/build), STACK_DIR (<repo>/.stack), CONFIG
 # (deploy/config/local.conf), KAFKA_PORT, REDIS_PORT, and any COMPLAINTS_* override
 # (e.g. COMPLAINTS_CLOCK_FACTOR=720 for a clock 720 times faster than real time).
+# Each service authenticates to Redis as its own ACL user, with the credentials file that
+# deploy/stack.sh made: $STACK_DIR/credentials/redis-<service> (COMPLAINTS_REDIS_CREDENTIALS_FILE).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -49,8 +51,10 @@ start() {
       log "$name already running"
       continue
     fi
-    # Each service authenticates to Kafka as itself (deploy/topics.conf: what it may write).
+    # Each service authenticates to Kafka and Redis as itself (deploy/topics.conf: what it may
+    # write; deploy/redis-credentials.sh: its keys).
     COMPLAINTS_KAFKA_CREDENTIALS_FILE="$STACK_CREDENTIALS_DIR/kafka-$name" \
+      COMPLAINTS_REDIS_CREDENTIALS_FILE="$STACK_CREDENTIALS_DIR/redis-$name" \
       COMPLAINTS_GRPC_ADDRESS="127.0.0.1:$port" \
       nohup "$BUILD_DIR/services/$name/$name" --config "$CONFIG" >"$run_dir/$name.log" 2>&1 &
     echo $! >"$pidfile"

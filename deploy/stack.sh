@@ -18,6 +18,11 @@
 # KAFKA_CONTROLLER_PORT (9093), REDIS_PORT (6379). PROMETHEUS=1 also runs a Prometheus server
 # (Debian's package) on PROMETHEUS_PORT (9090) that scrapes the services' /metrics and evaluates
 # the alerting rules in deploy/prometheus/; `stop` stops it whenever it runs.
+#
+# Redis runs with ACL users (deploy/redis-credentials.sh): one per service, limited to its key
+# prefix, and `admin`; their credentials are in $STACK_DIR/credentials/redis-<user> (mode 0600),
+# made once per STACK_DIR (start --fresh makes new ones). As admin:
+#   REDISCLI_AUTH=$(sed -n 's/^password=//p' .stack/credentials/redis-admin) redis-cli --user admin
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(dirname "$here")
@@ -160,10 +165,13 @@ start_redis() {
   if pid_alive "$redis_dir/pid"; then log "redis already running (pid $(cat "$redis_dir/pid"))"; return; fi
   if port_open "$REDIS_PORT"; then log "port $REDIS_PORT is taken by another process"; return 1; fi
   mkdir -p "$redis_dir"
+  "$here/redis-credentials.sh" "$credentials_dir"
   # Redis keeps only live state that can be rebuilt from Kafka; AOF every second bounds the
   # rebuild work after a restart. The SLA timer's minute buckets are sized to stay listpack
   # sorted sets (compact): the two zset limits are pinned to the values they are sized for.
+  # The users come from the ACL file, which holds password hashes: no password on this line.
   redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --dir "$redis_dir" \
+    --aclfile "$credentials_dir/redis-users.acl" \
     --appendonly yes --appendfsync everysec --save "" \
     --zset-max-listpack-entries 128 --zset-max-listpack-value 64 \
     --daemonize yes --pidfile "$redis_dir/pid" --logfile "$redis_dir/redis.log"
@@ -171,7 +179,13 @@ start_redis() {
   log "redis ready on 127.0.0.1:$REDIS_PORT (pid $(cat "$redis_dir/pid"))"
 }
 
-redis_ready() { [ "$(redis-cli -p "$REDIS_PORT" ping 2>/dev/null)" = PONG ]; }
+# As admin; redis-cli reads the password from REDISCLI_AUTH, not from its command line.
+redis_admin_cli() {
+  REDISCLI_AUTH=$(sed -n 's/^password=//p' "$credentials_dir/redis-admin") \
+    redis-cli --user admin -p "$REDIS_PORT" "$@"
+}
+
+redis_ready() { [ "$(redis_admin_cli ping 2>/dev/null)" = PONG ]; }
 
 start_prometheus() {
   if pid_alive "$prometheus_dir/pid"; then log "prometheus already running"; return; fi

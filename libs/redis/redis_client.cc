@@ -3,14 +3,18 @@
 #include <hiredis/hiredis.h>
 #include <signal.h>
 
+#include <algorithm>
 #include <climits>
 #include <mutex>
 #include <unordered_map>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/string_view.h"
+#include "libs/common/files.h"
 #include "libs/common/logging.h"
 #include "libs/metrics/metrics.h"
 
@@ -143,6 +147,19 @@ absl::StatusOr<Reply> ToResult(absl::string_view command, Reply reply) {
   return reply;
 }
 
+// A key or command outside the user's ACL ("NOPERM this user has no permissions to access one of
+// the keys used as arguments"; from a script's redis.call "ERR The user executing the script
+// can't access at least one of the keys..."): the message says which user, for the operator.
+absl::Status NamingUser(absl::Status status, const RedisOptions& options) {
+  if (status.ok() || options.user.empty() ||
+      !(absl::StrContains(status.message(), "NOPERM") ||
+        absl::StrContains(status.message(), "user executing the script can't access"))) {
+    return status;
+  }
+  return absl::Status(status.code(),
+                      absl::StrCat(status.message(), " (redis user '", options.user, "')"));
+}
+
 bool IsNoScript(const Reply& reply) {
   return reply.type == Reply::Type::kError && absl::StartsWith(reply.str, "NOSCRIPT");
 }
@@ -170,13 +187,73 @@ absl::StatusOr<int64_t> IntInRange(const common::Config& config, const char* key
   return value;
 }
 
+// Who authenticates, for messages: the user and where its password came from, never the
+// password itself.
+std::string Principal(const RedisOptions& options) {
+  std::string who = options.user.empty() ? std::string("the default user")
+                                         : absl::StrCat("user '", options.user, "'");
+  if (!options.credentials_file.empty()) {
+    absl::StrAppend(&who, " (credentials from ", options.credentials_file, ")");
+  }
+  return who;
+}
+
 }  // namespace
+
+absl::Status LoadCredentials(const std::string& file, RedisOptions& options) {
+  absl::StatusOr<std::string> text = common::ReadFile(file);
+  if (!text.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis credentials file ", file, ": cannot be read"));
+  }
+  std::string user;
+  std::string password;
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(*text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line.empty() || line.front() == '#') continue;
+    const size_t equals = line.find('=');
+    const absl::string_view key =
+        absl::StripAsciiWhitespace(line.substr(0, std::min(equals, line.size())));
+    // The value is the rest of the line (it may hold '=' and inner spaces); the whitespace
+    // around the line, a CR included, is not part of it.
+    const absl::string_view value =
+        equals == absl::string_view::npos ? absl::string_view() : line.substr(equals + 1);
+    if (equals == absl::string_view::npos || (key != "user" && key != "password")) {
+      // The line is not quoted: it may be a password put there without its key.
+      return absl::InvalidArgumentError(absl::StrCat("redis credentials file ", file, ": line ",
+                                                     line_number,
+                                                     " is not user=<name> or password=<password>"));
+    }
+    (key == "user" ? user : password) = std::string(value);
+  }
+  if (password.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("redis credentials file ", file, ": no password=<password> line"));
+  }
+  options.user = std::move(user);
+  options.password = std::move(password);
+  options.credentials_file = file;
+  return absl::OkStatus();
+}
 
 absl::StatusOr<RedisOptions> RedisOptions::FromConfig(const common::Config& config) {
   RedisOptions options;
   options.host = config.GetString("redis.host", options.host);
   if (options.host.empty()) return absl::InvalidArgumentError("config redis.host: empty");
+  options.user = config.GetString("redis.user");
   options.password = config.GetString("redis.password");
+  const std::string credentials_file = config.GetString("redis.credentials_file");
+  if (!credentials_file.empty()) {
+    RedisOptions from_file;
+    if (absl::Status status = LoadCredentials(credentials_file, from_file); !status.ok()) {
+      return status;
+    }
+    if (!from_file.user.empty()) options.user = from_file.user;
+    options.password = from_file.password;
+    options.credentials_file = credentials_file;
+  }
 
   auto port = IntInRange(config, "redis.port", options.port, 1, 65535);
   if (!port.ok()) return port.status();
@@ -214,6 +291,9 @@ struct RedisClient::Impl {
   std::string Where() const { return absl::StrCat(options.host, ":", options.port); }
 
   RedisOptions options;
+  // Set by Open when the server answered AUTH or SELECT with an error: refused credentials or
+  // rights, not an outage.
+  bool refused = false;
   ContextPtr context;  // null after a connection error, until the next call reopens it
   std::unordered_map<std::string, std::string> script_shas;  // by source, for `context`
   std::shared_ptr<spdlog::logger> logger = common::ModuleLogger("redis");
@@ -235,10 +315,16 @@ absl::Status RedisClient::Impl::Open() {
     return absl::UnavailableError(
         absl::StrCat("redis set timeout on ", Where(), " failed: ", fresh->errstr));
   }
-  // The AUTH arguments hold the password: messages name the command only.
+  // The AUTH arguments hold the password: messages name the command and the user only (Redis's
+  // own replies, e.g. "WRONGPASS invalid username-password pair", never quote it).
   std::vector<std::vector<std::string>> setup;
-  if (!options.password.empty()) setup.push_back({"AUTH", options.password});
+  if (!options.password.empty() && options.user.empty()) {
+    setup.push_back({"AUTH", options.password});
+  } else if (!options.password.empty()) {
+    setup.push_back({"AUTH", options.user, options.password});
+  }
   if (options.db != 0) setup.push_back({"SELECT", absl::StrCat(options.db)});
+  refused = false;
   for (const auto& argv : setup) {
     ReplyPtr reply = SendCommand(fresh.get(), argv);
     if (reply == nullptr) {
@@ -246,7 +332,9 @@ absl::Status RedisClient::Impl::Open() {
           absl::StrCat("redis ", argv[0], " on ", Where(), " failed: ", fresh->errstr));
     }
     if (reply->type == REDIS_REPLY_ERROR) {
-      return absl::UnavailableError(absl::StrCat("redis ", argv[0], " on ", Where(), " refused: ",
+      refused = true;
+      return absl::UnavailableError(absl::StrCat("redis ", argv[0], " on ", Where(), " refused ",
+                                                 Principal(options), ": ",
                                                  std::string(reply->str, reply->len)));
     }
   }
@@ -334,10 +422,32 @@ absl::StatusOr<std::unique_ptr<RedisClient>> RedisClient::Connect(const RedisOpt
   return std::unique_ptr<RedisClient>(new RedisClient(std::move(impl)));
 }
 
+absl::Status CheckCredentials(const RedisOptions& options) {
+  IgnoreSigpipe();
+  RedisClient::Impl impl;
+  impl.options = options;
+  absl::Status status = impl.Open();
+  if (!status.ok()) {
+    return impl.refused ? absl::PermissionDeniedError(status.message()) : status;
+  }
+  // No credentials at all, against a server whose default user is off or has a password: every
+  // command would be refused with NOAUTH.
+  absl::StatusOr<Reply> ping = impl.Execute({"PING"});
+  if (!ping.ok()) return ping.status();
+  if (ping->type == Reply::Type::kError && absl::StartsWith(ping->str, "NOAUTH")) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("redis at ", impl.Where(), " refused ", Principal(options), ": ", ping->str,
+                     " (no password configured: set redis.credentials_file)"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<Reply> RedisClient::Command(const std::vector<std::string>& argv) {
   absl::StatusOr<Reply> reply = impl_->Execute(argv);
   if (!reply.ok()) return reply.status();
-  return ToResult(argv[0], *std::move(reply));
+  absl::StatusOr<Reply> result = ToResult(argv[0], *std::move(reply));
+  if (!result.ok()) return NamingUser(result.status(), impl_->options);
+  return result;
 }
 
 absl::StatusOr<std::vector<Reply>> RedisClient::Pipeline(
@@ -363,8 +473,10 @@ absl::StatusOr<Reply> RedisClient::Eval(const Script& script, const std::vector<
     impl_->script_shas.erase(script.source());
     reply = impl_->EvalSha(script, argv);
   }
-  if (!reply.ok()) return reply.status();
-  return ToResult("EVALSHA", *std::move(reply));
+  if (!reply.ok()) return NamingUser(reply.status(), impl_->options);
+  absl::StatusOr<Reply> result = ToResult("EVALSHA", *std::move(reply));
+  if (!result.ok()) return NamingUser(result.status(), impl_->options);
+  return result;
 }
 
 absl::StatusOr<std::vector<Reply>> RedisClient::EvalMany(const Script& script,

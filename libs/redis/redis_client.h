@@ -16,16 +16,36 @@ namespace complaints::redis {
 struct RedisOptions {
   std::string host = "127.0.0.1";
   int port = 6379;
-  std::string password;  // AUTH when not empty
+  // AUTH when `password` is not empty: `AUTH user password` (an ACL user) when `user` is set,
+  // else `AUTH password` (the default user).
+  std::string user;
+  std::string password;
+  // Where `user` and `password` were read from (LoadCredentials), named in errors instead.
+  std::string credentials_file;
   int db = 0;
   absl::Duration connect_timeout = absl::Seconds(2);
   absl::Duration command_timeout = absl::Seconds(5);
 
-  // From `redis.host`, `redis.port`, `redis.password`, `redis.db`, `redis.connect_timeout_ms`,
-  // `redis.command_timeout_ms`. Non-numbers, ports outside 1..65535, negative databases and
-  // non-positive timeouts are InvalidArgument.
+  // From `redis.host`, `redis.port`, `redis.user`, `redis.password`, `redis.credentials_file`
+  // (read now, with LoadCredentials; what it holds wins over `redis.user` and `redis.password`),
+  // `redis.db`, `redis.connect_timeout_ms`, `redis.command_timeout_ms`. Non-numbers, ports
+  // outside 1..65535, negative databases, non-positive timeouts and unreadable or incomplete
+  // credentials files are InvalidArgument.
   static absl::StatusOr<RedisOptions> FromConfig(const common::Config& config);
 };
+
+// Reads an ACL user's credentials into `options` (and `credentials_file`): a file of
+// `key=value` lines, `user=<name>` (optional: the default user when absent) and
+// `password=<password>`, as deploy/redis-credentials.sh writes them. Kept in a file, not on a
+// command line or in the configuration, so that no process listing or log shows the password.
+// InvalidArgument naming the file (never its content) if it cannot be read or has no password.
+absl::Status LoadCredentials(const std::string& file, RedisOptions& options);
+
+// For start-up: connects once, authenticates and PINGs. PermissionDenied, naming the user and
+// the credentials file (never the password), when Redis refuses the credentials (WRONGPASS,
+// NOPERM on SELECT, NOAUTH without a password...): bad configuration, which no retry fixes.
+// Unavailable when Redis cannot be reached (services start before Redis and wait for it).
+absl::Status CheckCredentials(const RedisOptions& options);
 
 // A reply with value semantics (the hiredis reply is freed on conversion).
 struct Reply {
@@ -105,6 +125,7 @@ class RedisClient {
 
  private:
   struct Impl;
+  friend absl::Status CheckCredentials(const RedisOptions& options);
   explicit RedisClient(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };

@@ -1,5 +1,9 @@
 #include "libs/redis/redis_client.h"
 
+#include <unistd.h>
+
+#include <fstream>
+
 #include "gtest/gtest.h"
 
 namespace complaints::redis {
@@ -60,6 +64,54 @@ TEST(RedisOptionsTest, RejectsBadValues) {
           << options.status();
     }
   }
+}
+
+// A credentials file of the test's own, with `content`.
+std::string CredentialsFile(const std::string& name, const std::string& content) {
+  const char* dir = std::getenv("TEST_TMPDIR");
+  const std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/redis-options-test-" +
+                           std::to_string(getpid()) + "-" + name;
+  std::ofstream(path) << content;
+  return path;
+}
+
+TEST(RedisOptionsTest, CredentialsFileGivesUserAndPassword) {
+  const std::string file =
+      CredentialsFile("ok", "# the routing service\nuser=routing\npassword=pa ss=word\n");
+  auto options = Parse({{"redis.user", "ignored"},
+                        {"redis.password", "ignored-too"},
+                        {"redis.credentials_file", file}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->user, "routing");
+  EXPECT_EQ(options->password, "pa ss=word");
+  EXPECT_EQ(options->credentials_file, file);
+
+  // Without a user line: redis.user, else the default user.
+  const std::string password_only = CredentialsFile("password-only", "password=p\r\n");
+  options = Parse({{"redis.user", "analytics"}, {"redis.credentials_file", password_only}});
+  ASSERT_TRUE(options.ok()) << options.status();
+  EXPECT_EQ(options->user, "analytics");
+  EXPECT_EQ(options->password, "p");
+}
+
+TEST(RedisOptionsTest, BadCredentialsFilesNameTheFileNotTheContent) {
+  const std::vector<std::pair<std::string, std::string>> bad = {
+      {"no-password", "user=routing\n"},
+      {"bare-password", "user=routing\nhunter2-secret\n"},
+      {"unknown-key", "user=routing\npasword=hunter2-secret\n"},
+  };
+  for (const auto& [name, content] : bad) {
+    const std::string file = CredentialsFile(name, content);
+    auto options = Parse({{"redis.credentials_file", file}});
+    EXPECT_EQ(options.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_NE(options.status().message().find(file), std::string_view::npos) << options.status();
+    EXPECT_EQ(options.status().message().find("hunter2"), std::string_view::npos)
+        << options.status();
+  }
+  auto missing = Parse({{"redis.credentials_file", "/nonexistent/redis-routing"}});
+  EXPECT_EQ(missing.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(missing.status().message().find("/nonexistent/redis-routing"), std::string_view::npos)
+      << missing.status();
 }
 
 }  // namespace

@@ -16,6 +16,10 @@ namespace {
 using testsupport::EnvOr;
 using testsupport::RedisServer;
 
+// These servers are put in failure states, not given the test stack's ACL users (the replica
+// would need them to follow its primary): the default user, open.
+constexpr RedisServer::Acl kOpen = RedisServer::Acl::kNone;
+
 std::string LogFile(const std::string& name) {
   return absl::StrCat(EnvOr("TEST_LOG_DIR", "/tmp"), "/redis-failure-", name, "-", getpid(),
                       ".log");
@@ -46,7 +50,7 @@ bool Eventually(const std::function<bool()>& condition,
 const Script kWrite("return redis.call('SET', KEYS[1], ARGV[1])");
 
 TEST(RedisFailureTest, OutOfMemoryIsUnavailableAndPassesOnceMemoryIsRaised) {
-  RedisServer server(LogFile("oom"), {"--maxmemory-policy", "noeviction"});
+  RedisServer server(LogFile("oom"), {"--maxmemory-policy", "noeviction"}, kOpen);
   ASSERT_TRUE(server.WaitUntilReady());
   auto client = MustConnect(At(server));
   ASSERT_NE(client, nullptr);
@@ -69,10 +73,10 @@ TEST(RedisFailureTest, OutOfMemoryIsUnavailableAndPassesOnceMemoryIsRaised) {
 }
 
 TEST(RedisFailureTest, WritesToAReadOnlyReplicaAreUnavailable) {
-  RedisServer primary(LogFile("primary"));
+  RedisServer primary(LogFile("primary"), {}, kOpen);
   ASSERT_TRUE(primary.WaitUntilReady());
   RedisServer replica(LogFile("replica"),
-                      {"--replicaof", "127.0.0.1", std::to_string(primary.port())});
+                      {"--replicaof", "127.0.0.1", std::to_string(primary.port())}, kOpen);
   ASSERT_TRUE(replica.WaitUntilReady());
   auto client = MustConnect(At(replica));
   ASSERT_NE(client, nullptr);
@@ -89,7 +93,7 @@ TEST(RedisFailureTest, WritesToAReadOnlyReplicaAreUnavailable) {
 }
 
 TEST(RedisFailureTest, WrongPasswordFailsConnectClearlyWithoutThePassword) {
-  RedisServer server(LogFile("auth"), {"--requirepass", "the-right-one"});
+  RedisServer server(LogFile("auth"), {"--requirepass", "the-right-one"}, kOpen);
   ASSERT_TRUE(server.WaitUntilReady());
   RedisOptions options = At(server);
   options.password = "swordfish-1729";
@@ -116,7 +120,8 @@ TEST(RedisFailureTest, WrongPasswordFailsConnectClearlyWithoutThePassword) {
 // Redis refuse writes with MISCONF until a snapshot succeeds or an operator intervenes.
 TEST(RedisFailureTest, FailedSnapshotMisconfIsUnavailable) {
   RedisServer server(LogFile("misconf"), {"--enable-protected-configs", "yes", "--save", "3600 1",
-                                          "--stop-writes-on-bgsave-error", "yes"});
+                                          "--stop-writes-on-bgsave-error", "yes"},
+                     kOpen);
   ASSERT_TRUE(server.WaitUntilReady());
   auto client = MustConnect(At(server));
   ASSERT_NE(client, nullptr);

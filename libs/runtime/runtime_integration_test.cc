@@ -50,7 +50,8 @@ HealthCheckResponse::ServingStatus Health(int port) {
 TEST(ServiceRuntimeTest, RedisOutOfMemoryIsRetriedWhileNotServing) {
   testsupport::RedisServer redis_server(
       absl::StrCat(EnvOr("TEST_LOG_DIR", "/tmp"), "/runtime-oom-redis-", getpid(), ".log"),
-      {"--maxmemory-policy", "noeviction"});
+      {"--maxmemory-policy", "noeviction"},
+      testsupport::RedisServer::Acl::kNone);  // put in a failure state: no ACL users needed
   ASSERT_TRUE(redis_server.WaitUntilReady());
 
   ServiceContext ctx;

@@ -45,6 +45,12 @@ absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, cha
   auto redis = redis::RedisOptions::FromConfig(ctx.config);
   if (!redis.ok()) return redis.status();
   ctx.redis = *redis;
+  // Refused credentials are bad configuration: stop now, saying which user and file, rather than
+  // retry for ever behind NOT_SERVING. A Redis not up yet is waited for, as ever.
+  if (absl::Status checked = redis::CheckCredentials(ctx.redis); !checked.ok()) {
+    if (absl::IsPermissionDenied(checked)) return checked;
+    common::ModuleLogger("redis")->warn("{}; waiting for Redis", checked.ToString());
+  }
   auto producer = kafka::Producer::Create(ctx.kafka);
   if (!producer.ok()) return producer.status();
   ctx.producer = *std::move(producer);

@@ -22,10 +22,21 @@ std::string GlobLiteral(const std::string& text) {
 }  // namespace
 
 redis::RedisOptions TestRedisOptions() {
+  int port = 6379;
+  if (const char* value = std::getenv("REDIS_PORT"); value != nullptr && *value != '\0') {
+    port = std::atoi(value);
+  }
+  return TestRedisOptions(port);
+}
+
+redis::RedisOptions TestRedisOptions(int port) {
   redis::RedisOptions options;
   options.host = "127.0.0.1";
-  if (const char* port = std::getenv("REDIS_PORT"); port != nullptr && *port != '\0') {
-    options.port = std::atoi(port);
+  options.port = port;
+  if (const char* dir = std::getenv("STACK_CREDENTIALS_DIR"); dir != nullptr && *dir != '\0') {
+    const absl::Status loaded =
+        redis::LoadCredentials(std::string(dir) + "/redis-admin", options);
+    EXPECT_TRUE(loaded.ok()) << loaded;
   }
   return options;
 }

@@ -6,8 +6,14 @@
 
 namespace complaints::testing {
 
-// The Redis server integration tests run against: 127.0.0.1:$REDIS_PORT (6379 when unset).
+// The Redis server integration tests run against: 127.0.0.1:$REDIS_PORT (6379 when unset), as
+// the ACL user `admin` when STACK_CREDENTIALS_DIR is set (deploy/run-tests.sh sets it to the test
+// stack's $STACK_DIR/credentials; the user's file there is redis-admin). A failure to read the
+// credentials fails the test that asked.
 redis::RedisOptions TestRedisOptions();
+// The same for a test's own redis-server on `port` (tests/support RedisServer, which loads the
+// same users).
+redis::RedisOptions TestRedisOptions(int port);
 
 // A private corner of the shared test Redis for one test: a random key prefix
 // (`test:<suite>:<random>:`) and a pool to that server. The destructor deletes every key under

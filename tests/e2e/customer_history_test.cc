@@ -9,6 +9,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/redis/redis_client.h"
+#include "libs/testing/scratch_redis.h"
 #include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 
@@ -83,9 +84,8 @@ class CustomerHistoryTest : public ::testing::Test {
 
   // Everything in Redis gone; the services rebuild from Kafka behind their guards.
   void LoseRedis() {
-    redis::RedisOptions options;
-    options.port = redis_->port();
-    auto client = redis::RedisClient::Connect(options);
+    auto client =
+        redis::RedisClient::Connect(complaints::testing::TestRedisOptions(redis_->port()));
     ASSERT_TRUE(client.ok());
     ASSERT_TRUE((*client)->Command({"FLUSHALL"}).ok());
   }

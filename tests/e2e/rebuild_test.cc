@@ -16,6 +16,7 @@
 #include "gtest/gtest.h"
 #include "libs/kafka/topic_reader.h"
 #include "libs/redis/redis_client.h"
+#include "libs/testing/scratch_redis.h"
 #include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 
@@ -259,9 +260,7 @@ TEST_F(RebuildTest, AnswersAfterRedisLostEverythingEqualTheAnswersBefore) {
   for (const std::string service : {"intake", "routing", "followup", "analytics"}) {
     replays_before[service] = Replays(platform_->LogFile(service));
   }
-  redis::RedisOptions redis_options;
-  redis_options.port = redis_->port();
-  auto redis = redis::RedisClient::Connect(redis_options);
+  auto redis = redis::RedisClient::Connect(complaints::testing::TestRedisOptions(redis_->port()));
   ASSERT_TRUE(redis.ok());
   ASSERT_GT((*redis)->Command({"DBSIZE"})->integer, 0) << "there was state to lose";
   ASSERT_TRUE((*redis)->Command({"FLUSHALL"}).ok());

@@ -20,6 +20,7 @@
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_reader.h"
 #include "libs/redis/redis_client.h"
+#include "libs/testing/scratch_redis.h"
 #include "tests/support/eventually.h"
 #include "tests/support/platform.h"
 
@@ -237,11 +238,8 @@ TEST_F(RulesReloadTest, AReloadDuringLoadLosesAndDuplicatesNothing) {
 namespace complaints {
 namespace {
 
-redis::RedisOptions RedisAt(int port) {
-  redis::RedisOptions options;
-  options.port = port;
-  return options;
-}
+// As the ACL user admin, as the other tests (the services use their own users).
+redis::RedisOptions RedisAt(int port) { return complaints::testing::TestRedisOptions(port); }
 
 TEST_F(RulesReloadTest, RedisLostAfterARulesChangeKeepsEveryUnitAndNumbersNothingTwice) {
   // Routed by version A: to the outlet.

@@ -128,6 +128,8 @@ class Instance {
     env_["COMPLAINTS_KAFKA_GROUP_ID"] += "-" + service_;
     env_["COMPLAINTS_GRPC_ADDRESS"] = "127.0.0.1:" + std::to_string(port_);
     env_["COMPLAINTS_METRICS_ADDRESS"] = "127.0.0.1:0";  // any free port: not scraped here
+    // The service's own Redis ACL user (the suite's Redis loads the test stack's users).
+    env_["COMPLAINTS_REDIS_CREDENTIALS_FILE"] = testsupport::RedisCredentialsFile(service_);
     env_["COMPLAINTS_KAFKA_GROUP_INSTANCE_ID"] = service_ + "-" + std::to_string(index_);
     // As the platform's administrator (mutual TLS): the suite plays every role at once.
     channel_ = grpcutil::ClientChannel("127.0.0.1:" + std::to_string(port_));

@@ -21,6 +21,7 @@
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_reader.h"
 #include "libs/redis/redis_client.h"
+#include "libs/testing/scratch_redis.h"
 #include "tests/support/platform.h"
 #include "tests/support/process.h"
 
@@ -102,6 +103,7 @@ class Timer {
         std::map<std::string, std::string>{
             {"COMPLAINTS_KAFKA_BOOTSTRAP", Platform::KafkaBootstrap()},
             {"COMPLAINTS_REDIS_PORT", std::to_string(redis_port)},
+            {"COMPLAINTS_REDIS_CREDENTIALS_FILE", testsupport::RedisCredentialsFile("sla_timer")},
             {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(port_)},
             {"COMPLAINTS_KAFKA_GROUP_ID", group},
             {"COMPLAINTS_SLA_POLICY_FILE",
@@ -280,9 +282,7 @@ TEST_F(SlaResilienceTest, RedisComesBackEmptyAndTheDeadlinesAreRebuiltFromKafka)
       << "see " << timer.log();
   const auto ids = AssignComplaints(50);
 
-  redis::RedisOptions options;
-  options.port = redis_.port();
-  auto redis = redis::RedisClient::Connect(options);
+  auto redis = redis::RedisClient::Connect(complaints::testing::TestRedisOptions(redis_.port()));
   ASSERT_TRUE(redis.ok()) << redis.status();
   // How many of the complaints have their clocks in Redis (the store's `sla:c:<id>`).
   auto stored = [&] {

@@ -41,16 +41,18 @@ Platform::Platform(const Options& options) {
     const std::string& service = name;
     ports_[service] = FreePort();
     logs_[service] = log_dir + "/e2e-" + run + "-" + service + ".log";
-    std::map<std::string, std::string> env = {
+    // Each binary as its own Redis ACL user; a test's own Redis (options.env) loads the same
+    // users (RedisServer::Acl::kStack).
+    std::map<std::string, std::string> env = ServiceRedisEnv(binary, RedisPort());
+    env.insert({
         {"COMPLAINTS_KAFKA_BOOTSTRAP", KafkaBootstrap()},
-        {"COMPLAINTS_REDIS_PORT", RedisPort()},
         {"COMPLAINTS_GRPC_ADDRESS", "127.0.0.1:" + std::to_string(ports_[service])},
         // Any free port, read back from the log: a port picked here could be taken by the time
         // the service binds it.
         {"COMPLAINTS_METRICS_ADDRESS", "127.0.0.1:0"},
         {"COMPLAINTS_KAFKA_GROUP_ID", "e2e-" + run + "-" + binary},
         {"COMPLAINTS_LOG_LEVEL", "debug"},
-    };
+    });
     // Each service authenticates to Kafka as itself when the stack has credentials
     // (deploy/stack-credentials.sh); the test process itself runs as the admin.
     if (const std::string dir = EnvOr("STACK_CREDENTIALS_DIR", ""); !dir.empty()) {

@@ -133,15 +133,38 @@ std::vector<std::string> RedisArgs(int port, const std::vector<std::string>& ext
   return args;
 }
 
+std::vector<std::string> WithAcl(std::vector<std::string> extra_args, RedisServer::Acl acl) {
+  const std::string dir = EnvOr("STACK_CREDENTIALS_DIR", "");
+  if (acl == RedisServer::Acl::kStack && !dir.empty()) {
+    extra_args.insert(extra_args.begin(), {"--aclfile", dir + "/redis-users.acl"});
+  }
+  return extra_args;
+}
+
 }  // namespace
 
-RedisServer::RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args)
+std::string RedisCredentialsFile(const std::string& user) {
+  const std::string dir = EnvOr("STACK_CREDENTIALS_DIR", "");
+  return dir.empty() ? "" : dir + "/redis-" + user;
+}
+
+std::map<std::string, std::string> ServiceRedisEnv(const std::string& service,
+                                                   const std::string& port) {
+  std::map<std::string, std::string> env = {{"COMPLAINTS_REDIS_PORT", port}};
+  if (std::string file = RedisCredentialsFile(service); !file.empty()) {
+    env["COMPLAINTS_REDIS_CREDENTIALS_FILE"] = std::move(file);
+  }
+  return env;
+}
+
+RedisServer::RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args,
+                         Acl acl)
     : port_(FreePort()),
       log_file_(log_file),
-      extra_args_(extra_args),
+      extra_args_(WithAcl(extra_args, acl)),
       process_(std::make_unique<ChildProcess>("/usr/bin/redis-server",
-                                              RedisArgs(port_, extra_args), std::map<std::string, std::string>{},
-                                              log_file)) {}
+                                              RedisArgs(port_, extra_args_),
+                                              std::map<std::string, std::string>{}, log_file)) {}
 
 void RedisServer::Restart() {
   process_->Kill(SIGKILL);

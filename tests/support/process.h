@@ -46,12 +46,26 @@ CommandResult RunCommand(const std::string& binary, const std::vector<std::strin
 // A TCP port that was free a moment ago on 127.0.0.1.
 int FreePort();
 
+// The Redis credentials of the test stack: $STACK_CREDENTIALS_DIR/redis-<user> (deploy/stack.sh
+// makes them under $STACK_DIR/credentials; deploy/run-tests.sh exports the directory). Empty when
+// STACK_CREDENTIALS_DIR is unset: a Redis without ACL, no AUTH.
+std::string RedisCredentialsFile(const std::string& user);
+// The environment that points a service binary at the Redis on `port` as its own ACL user (the
+// binary's name: intake, routing, sla_timer, followup, analytics).
+std::map<std::string, std::string> ServiceRedisEnv(const std::string& service,
+                                                   const std::string& port);
+
 // A redis-server of a test's own on a free port (no persistence), for tests that must be free to
 // FLUSHALL or restart it, or put it in a failure state (maxmemory, replica, password...).
 // `extra_args` come after the defaults, e.g. {"--requirepass", "x"} or {"--replicaof", ...}.
+// With Acl::kStack it loads the test stack's ACL file ($STACK_CREDENTIALS_DIR/redis-users.acl,
+// when set), so that services and tests authenticate to it as to the stack's Redis; kNone leaves
+// the default user open (for tests that configure authentication themselves).
 class RedisServer {
  public:
-  explicit RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args = {});
+  enum class Acl { kStack, kNone };
+  explicit RedisServer(const std::string& log_file, const std::vector<std::string>& extra_args = {},
+                       Acl acl = Acl::kStack);
   int port() const { return port_; }
   // Waits until it answers PING.
   bool WaitUntilReady(int timeout_seconds = 10);

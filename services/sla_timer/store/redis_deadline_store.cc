@@ -1,6 +1,7 @@
 #include "services/sla_timer/store/redis_deadline_store.h"
 
 #include "absl/strings/numbers.h"
+#include "libs/redis/read_only_script.h"
 #include "services/sla_timer/store/store_codec.h"
 
 namespace complaints::sla_timer {
@@ -515,7 +516,8 @@ absl::StatusOr<WorklistPage> RedisDeadlineStore::Worklist(const WorklistQuery& q
       std::to_string(std::max(0, query.limit))};
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Eval(kWorklist, {prefix_ + ":wi:" + query.unit}, args);
+  // Read only, and run so: routing reads the worklists with a Redis user that may not write them.
+  auto reply = redis::EvalReadOnly(**redis, kWorklist, {prefix_ + ":wi:" + query.unit}, args);
   if (!reply.ok()) return reply.status();
   if (reply->elements.size() < 2 || reply->elements.size() % 2 != 0) {
     return Malformed("worklist reply");
