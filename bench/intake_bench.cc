@@ -52,6 +52,7 @@
 #include "libs/common/ids.h"
 #include "libs/events/envelope.h"
 #include "libs/kafka/cloud_event.h"
+#include "libs/kafka/kafka_config.h"
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_client.h"
 #include "services/intake/customer_history.h"
@@ -258,6 +259,13 @@ constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-ben
 [[noreturn]] void Die(const std::string& what) {
   std::fprintf(stderr, "intake_bench: %s\n", what.c_str());
   std::exit(1);
+}
+
+// The process's Kafka credentials (COMPLAINTS_KAFKA_CREDENTIALS_FILE), for the raw clients.
+std::map<std::string, std::string> KafkaCredentials() {
+  auto credentials = kafka::KafkaConfig().Credentials();
+  if (!credentials.ok()) Die("kafka credentials: " + credentials.status().ToString());
+  return *credentials;
 }
 
 std::string Thousands(double value) {
@@ -608,6 +616,7 @@ int64_t ReceivedLag(const Flags& f, const std::string& group) {
   conf->set("bootstrap.servers", f.bootstrap, error);
   conf->set("group.id", group, error);
   conf->set("enable.auto.commit", "false", error);
+  for (const auto& [key, value] : KafkaCredentials()) conf->set(key, value, error);
   std::unique_ptr<RdKafka::KafkaConsumer> consumer(
       RdKafka::KafkaConsumer::create(conf.get(), error));
   if (consumer == nullptr) return -1;
@@ -742,6 +751,7 @@ CeilingResult RunCeiling(const Flags& f, const ComplaintMaker& maker) {
            {"message.timeout.ms", "30000"}}) {
     if (conf->set(name, value, error) != RdKafka::Conf::CONF_OK) Die(name + ": " + error);
   }
+  for (const auto& [key, value] : KafkaCredentials()) conf->set(key, value, error);
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(&reports), error) !=
       RdKafka::Conf::CONF_OK) {
     Die(error);

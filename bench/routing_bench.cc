@@ -110,6 +110,9 @@ class Watermarks {
         conf->set("group.id", "routing-bench-watermarks", err) != RdKafka::Conf::CONF_OK) {
       return absl::InvalidArgumentError(err);
     }
+    auto credentials = kafka::KafkaConfig().Credentials();
+    if (!credentials.ok()) return credentials.status();
+    for (const auto& [key, value] : *credentials) conf->set(key, value, err);
     auto w = std::unique_ptr<Watermarks>(new Watermarks());
     w->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!w->consumer_) return absl::UnavailableError(err);

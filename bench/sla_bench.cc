@@ -244,12 +244,22 @@ kafka::KafkaConfig KafkaOf(const Flags& f, const std::string& client) {
   std::exit(1);
 }
 
+// The process's Kafka credentials (COMPLAINTS_KAFKA_CREDENTIALS_FILE), for the raw clients.
+std::map<std::string, std::string> Credentials() {
+  auto credentials = kafka::KafkaConfig().Credentials();
+  if (!credentials.ok()) Die("kafka credentials", credentials.status());
+  return *credentials;
+}
+
 // The bench topic stamps records with the broker's append time, so a record's timestamp is
 // when it became durable (one broker: appended = acknowledged to an acks=all producer).
 void UseLogAppendTime(const Flags& f) {
   char error[512];
   rd_kafka_conf_t* conf = rd_kafka_conf_new();
   rd_kafka_conf_set(conf, "bootstrap.servers", f.bootstrap.c_str(), error, sizeof error);
+  for (const auto& [key, value] : Credentials()) {
+    rd_kafka_conf_set(conf, key.c_str(), value.c_str(), error, sizeof error);
+  }
   rd_kafka_t* rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, error, sizeof error);
   if (rk == nullptr) Die("admin client", absl::InternalError(error));
   rd_kafka_ConfigResource_t* resource =
@@ -439,7 +449,9 @@ class AlertWatcher {
         {"fetch.error.backoff.ms", "10"},
         {"isolation.level", "read_uncommitted"},
         {"log_level", "3"}};
-    for (const auto& [k, v] : settings) {
+    std::map<std::string, std::string> all = Credentials();
+    all.insert(settings.begin(), settings.end());
+    for (const auto& [k, v] : all) {
       if (conf->set(k, v, error) != RdKafka::Conf::CONF_OK) {
         Die("consumer " + k, absl::InvalidArgumentError(error));
       }

@@ -33,7 +33,7 @@ REDIS_PORT=${REDIS_PORT:-6379}
 PROMETHEUS_PORT=${PROMETHEUS_PORT:-9090}
 kafka_dir="$STACK_DIR/kafka"
 credentials_dir="$STACK_DIR/credentials"
-kafka_principals=(admin telephony intake routing sla_timer followup analytics)
+kafka_principals=(admin telephony branch intake routing sla_timer followup analytics)
 redis_dir="$STACK_DIR/redis"
 prometheus_dir="$STACK_DIR/prometheus"
 

@@ -3,6 +3,7 @@
 #include <librdkafka/rdkafka.h>
 
 #include <chrono>
+#include <functional>
 #include <limits>
 #include <map>
 #include <optional>
@@ -118,7 +119,7 @@ absl::StatusOr<Entry> ParseTopicLine(const std::vector<absl::string_view>& words
   entry.spec.name = std::string(words[0]);
   if (absl::Status status = CheckName(entry.spec.name); !status.ok()) return status;
   auto attributes =
-      ParseAttributes(words, {"partitions", "replication", "cleanup", "retention", "owner"});
+      ParseAttributes(words, {"partitions", "replication", "cleanup", "retention", "owner", "readers"});
   if (!attributes.ok()) return attributes.status();
   auto get = [&](absl::string_view key) -> const std::string* {
     auto it = attributes->find(std::string(key));
@@ -151,6 +152,11 @@ absl::StatusOr<Entry> ParseTopicLine(const std::vector<absl::string_view>& words
     auto writers = ParsePrincipals(absl::StrSplit(*owner, ','));
     if (!writers.ok()) return writers.status();
     entry.spec.writers = *std::move(writers);
+  }
+  if (const std::string* readers = get("readers")) {
+    auto extra = ParsePrincipals(absl::StrSplit(*readers, ','));
+    if (!extra.ok()) return extra.status();
+    entry.spec.readers = *std::move(extra);
   }
   return entry;
 }
@@ -192,6 +198,35 @@ absl::StatusOr<std::map<std::string, PartitionState>> ReadMetadata(RdKafka::Prod
   return out;
 }
 
+using AdminEvent = CPtr<rd_kafka_event_t, rd_kafka_event_destroy>;
+
+// One admin request: `issue` sends it with the options (timeouts up to `deadline`; the broker
+// answers once the controller has done it, not merely accepted it) and the queue to answer on.
+// The answer, or the request's own error, named by `what`.
+absl::StatusOr<AdminEvent> AdminRequest(
+    rd_kafka_t* rk, rd_kafka_admin_op_t op, absl::Time deadline, const std::string& what,
+    const std::function<void(rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& issue) {
+  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
+      rd_kafka_AdminOptions_new(rk, op));
+  char error[512];
+  // Not every request has an operation timeout (CreateAcls has none): its error is ignored.
+  rd_kafka_AdminOptions_set_operation_timeout(options.get(), RemainingMs(deadline), error,
+                                              sizeof error);
+  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), error,
+                                            sizeof error);
+  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
+  issue(options.get(), queue.get());
+  AdminEvent event(rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
+  if (event == nullptr) {
+    return absl::DeadlineExceededError(absl::StrCat(what, ": no answer in time"));
+  }
+  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
+                                absl::StrCat(what, ": ", rd_kafka_event_error_string(event.get())));
+  }
+  return event;
+}
+
 // Creates `topics`; returns the names this call created (a concurrent creator may win a race,
 // which is fine: TOPIC_ALREADY_EXISTS is success).
 absl::StatusOr<std::set<std::string>> CreateTopics(rd_kafka_t* rk,
@@ -215,26 +250,15 @@ absl::StatusOr<std::set<std::string>> CreateTopics(rd_kafka_t* rk,
     }
     new_topics.push_back(owned.back().get());
   }
-  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
-      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS));
-  // The broker answers once the controller has created the topics, not merely accepted them.
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(), RemainingMs(deadline), error,
-                                              sizeof error);
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), error,
-                                            sizeof error);
-  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
-  rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(), options.get(), queue.get());
-  CPtr<rd_kafka_event_t, rd_kafka_event_destroy> event(
-      rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
-  if (event == nullptr) return absl::DeadlineExceededError("create topics: no answer in time");
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
-                                absl::StrCat("create topics: ",
-                                             rd_kafka_event_error_string(event.get())));
-  }
+  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_CREATETOPICS, deadline, "create topics",
+                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                              rd_kafka_CreateTopics(rk, new_topics.data(), new_topics.size(),
+                                                    options, queue);
+                            });
+  if (!event.ok()) return event.status();
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_CreateTopics_result_topics(
-      rd_kafka_event_CreateTopics_result(event.get()), &count);
+      rd_kafka_event_CreateTopics_result(event->get()), &count);
   std::set<std::string> created;
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
@@ -309,9 +333,15 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view cata
     dlq.replication_factor = entry.spec.replication_factor;
     dlq.cleanup_policy = "delete";
     dlq.retention_ms = dlq_retention.value_or(kDefaultDlqRetentionMs);
+    // The catalogue's readers, then the topic's own (`readers=`: outside consumers such as the
+    // branch systems, which neither dead-letter nor read the twin).
+    const std::vector<std::string> outside = std::move(entry.spec.readers);
     entry.spec.readers = readers.value_or(std::vector<std::string>{});
     dlq.writers = entry.spec.readers;
     dlq.readers = entry.spec.readers;
+    for (const std::string& reader : outside) {
+      if (!absl::c_linear_search(entry.spec.readers, reader)) entry.spec.readers.push_back(reader);
+    }
     topics.push_back(std::move(entry.spec));
     topics.push_back(std::move(dlq));
   }
@@ -422,23 +452,15 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
     }
     bindings.push_back(owned.back().get());
   }
-  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
-      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_CREATEACLS));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), errstr,
-                                            sizeof errstr);
-  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
-  rd_kafka_CreateAcls(rk, bindings.data(), bindings.size(), options.get(), queue.get());
-  CPtr<rd_kafka_event_t, rd_kafka_event_destroy> event(
-      rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
-  if (event == nullptr) return absl::DeadlineExceededError("kafka admin: create acls timed out");
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
-                                absl::StrCat("kafka admin: create acls: ",
-                                             rd_kafka_event_error_string(event.get())));
-  }
+  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_CREATEACLS, deadline, "kafka admin: create acls",
+                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                              rd_kafka_CreateAcls(rk, bindings.data(), bindings.size(), options,
+                                                  queue);
+                            });
+  if (!event.ok()) return event.status();
   size_t count = 0;
   const rd_kafka_acl_result_t** results =
-      rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(event.get()), &count);
+      rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(event->get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_error_t* failed = rd_kafka_acl_result_error(results[i]);
     if (failed == nullptr) continue;
@@ -467,26 +489,16 @@ absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::stri
     owned.emplace_back(rd_kafka_DeleteTopic_new(name.c_str()));
     topics.push_back(owned.back().get());
   }
-  CPtr<rd_kafka_AdminOptions_t, rd_kafka_AdminOptions_destroy> options(
-      rd_kafka_AdminOptions_new(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS));
-  char errstr[512];
-  rd_kafka_AdminOptions_set_operation_timeout(options.get(), RemainingMs(deadline), errstr,
-                                              sizeof(errstr));
-  rd_kafka_AdminOptions_set_request_timeout(options.get(), RemainingMs(deadline), errstr,
-                                            sizeof(errstr));
-  CPtr<rd_kafka_queue_t, rd_kafka_queue_destroy> queue(rd_kafka_queue_new(rk));
-  rd_kafka_DeleteTopics(rk, topics.data(), topics.size(), options.get(), queue.get());
-  CPtr<rd_kafka_event_t, rd_kafka_event_destroy> event(
-      rd_kafka_queue_poll(queue.get(), RemainingMs(deadline) + 1000));
-  if (event == nullptr) return absl::DeadlineExceededError("kafka admin: delete topics timed out");
-  if (rd_kafka_event_error(event.get()) != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_event_error(event.get())),
-                                absl::StrCat("kafka admin: delete topics: ",
-                                             rd_kafka_event_error_string(event.get())));
-  }
+  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_DELETETOPICS, deadline,
+                            "kafka admin: delete topics",
+                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                              rd_kafka_DeleteTopics(rk, topics.data(), topics.size(), options,
+                                                    queue);
+                            });
+  if (!event.ok()) return event.status();
   size_t count = 0;
   const rd_kafka_topic_result_t** results = rd_kafka_DeleteTopics_result_topics(
-      rd_kafka_event_DeleteTopics_result(event.get()), &count);
+      rd_kafka_event_DeleteTopics_result(event->get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_resp_err_t err = rd_kafka_topic_result_error(results[i]);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR || err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART) continue;

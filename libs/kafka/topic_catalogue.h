@@ -27,11 +27,12 @@ struct TopicSpec {
 
 // Format, one topic per line, `#` starts a comment (anywhere on a line):
 //   <name> partitions=<n> [replication=<n>] [cleanup=<policy>] [retention=<n>(ms|s|h|d)|forever]
-//          [owner=<principal>[,<principal>...]]
+//          [owner=<principal>[,<principal>...]] [readers=<principal>[,<principal>...]]
 // plus optional default lines, at most one of each, anywhere in the file:
 //   defaults replication=<n>     replication of topics without their own (default 1)
 //   dlq retention=<...>          retention of the `.dlq` twins (default 30d)
-//   readers <principal>...       the services that read the topics (and write the twins)
+//   readers <principal>...       the services that read the topics (and write the twins);
+//                                a topic's `readers=` adds outside consumers of that topic only
 // Topics without `retention=` keep records forever; cleanup defaults to delete. Names use
 // Kafka's characters [A-Za-z0-9._-]; a name may not end in `.dlq` (twins are generated) nor
 // appear twice. Errors name the line. The returned list has each topic followed by its twin.

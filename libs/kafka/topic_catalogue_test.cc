@@ -1,5 +1,6 @@
 #include "libs/kafka/topic_catalogue.h"
 
+#include "absl/algorithm/container.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/files.h"
@@ -96,7 +97,7 @@ TEST(TopicCatalogueTest, ErrorsNameTheLine) {
 TEST(TopicCatalogueTest, AclsFollowTheOwnersAndTheReaders) {
   auto topics = ParseTopicCatalogue(
       "readers svc-a svc-b\n"
-      "in.v1 partitions=1 owner=telephony\n"
+      "in.v1 partitions=1 owner=telephony readers=branch\n"
       "out.v1 partitions=1 owner=svc-a,svc-b\n");
   ASSERT_TRUE(topics.ok()) << topics.status();
   EXPECT_EQ((*topics)[1].writers, (std::vector<std::string>{"svc-a", "svc-b"}));  // in.v1.dlq
@@ -106,6 +107,7 @@ TEST(TopicCatalogueTest, AclsFollowTheOwnersAndTheReaders) {
       {R::kTopic, "in.v1", "User:telephony", O::kWrite},
       {R::kTopic, "in.v1", "User:svc-a", O::kRead},
       {R::kTopic, "in.v1", "User:svc-b", O::kRead},
+      {R::kTopic, "in.v1", "User:branch", O::kRead},
       {R::kTopic, "in.v1.dlq", "User:svc-a", O::kWrite},
       {R::kTopic, "in.v1.dlq", "User:svc-b", O::kWrite},
       {R::kTopic, "in.v1.dlq", "User:svc-a", O::kRead},
@@ -118,6 +120,7 @@ TEST(TopicCatalogueTest, AclsFollowTheOwnersAndTheReaders) {
       {R::kTopic, "out.v1.dlq", "User:svc-b", O::kWrite},
       {R::kTopic, "out.v1.dlq", "User:svc-a", O::kRead},
       {R::kTopic, "out.v1.dlq", "User:svc-b", O::kRead},
+      {R::kGroup, "*", "User:branch", O::kRead},
       {R::kGroup, "*", "User:svc-a", O::kRead},
       {R::kGroup, "*", "User:svc-b", O::kRead},
   };
@@ -158,6 +161,11 @@ TEST(TopicCatalogueTest, DeployedCatalogue) {
   EXPECT_EQ(by_name["sla.alerts.v1"].writers, std::vector<std::string>{"sla_timer"});
   EXPECT_EQ(by_name["complaints.received.v1"].writers, std::vector<std::string>{"intake"});
   EXPECT_EQ(by_name["ivr.calls.v1"].writers, std::vector<std::string>{"telephony"});
+  // The branch systems read the assignments, and nothing else.
+  for (const auto& [name, spec] : by_name) {
+    EXPECT_EQ(absl::c_linear_search(spec.readers, "branch"), name == "complaints.assignments.v1")
+        << name;
+  }
 }
 
 }  // namespace

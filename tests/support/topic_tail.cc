@@ -4,6 +4,8 @@
 
 #include <map>
 
+#include "libs/kafka/kafka_config.h"
+
 namespace complaints::testsupport {
 
 namespace {
@@ -35,6 +37,11 @@ absl::StatusOr<std::unique_ptr<TopicTail>> TopicTail::Open(const std::string& bo
   conf->set("enable.auto.commit", "false", error);
   conf->set("enable.partition.eof", "false", error);
   conf->set("event_cb", &quiet_events, error);
+  // The process's credentials (COMPLAINTS_KAFKA_CREDENTIALS_FILE), as every client of the
+  // secured broker needs them.
+  auto credentials = kafka::KafkaConfig().Credentials();
+  if (!credentials.ok()) return credentials.status();
+  for (const auto& [key, value] : *credentials) conf->set(key, value, error);
   impl->consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), error));
   if (!impl->consumer) return absl::InvalidArgumentError("topic tail: " + error);
 
