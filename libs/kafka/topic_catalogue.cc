@@ -198,6 +198,25 @@ absl::StatusOr<std::map<std::string, PartitionState>> ReadMetadata(RdKafka::Prod
   return out;
 }
 
+// A client for admin requests, with the logger of its events (declared first: it outlives the
+// client that reports to it).
+struct AdminClient {
+  std::unique_ptr<internal::EventLogger> events;
+  std::unique_ptr<RdKafka::Producer> client;
+};
+
+absl::StatusOr<AdminClient> OpenAdmin(const KafkaConfig& config) {
+  AdminClient admin{.events = std::make_unique<internal::EventLogger>(), .client = nullptr};
+  auto conf = internal::MakeConf(config, {}, {}, admin.events.get());
+  if (!conf.ok()) return conf.status();
+  std::string error;
+  admin.client.reset(RdKafka::Producer::create(conf->get(), error));
+  if (admin.client == nullptr) {
+    return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
+  }
+  return admin;
+}
+
 using AdminEvent = CPtr<rd_kafka_event_t, rd_kafka_event_destroy>;
 
 // One admin request: `issue` sends it with the options (timeouts up to `deadline`; the broker
@@ -351,14 +370,11 @@ absl::StatusOr<std::vector<TopicSpec>> ParseTopicCatalogue(std::string_view cata
 absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec>& topics,
                           absl::Duration timeout, std::vector<TopicOutcome>* outcomes) {
   const absl::Time deadline = absl::Now() + timeout;
-  internal::EventLogger events;
-  auto conf = internal::MakeConf(config, {}, {}, &events);
-  if (!conf.ok()) return conf.status();
-  std::string error;
-  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf->get(), error));
-  if (client == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
+  auto admin = OpenAdmin(config);
+  if (!admin.ok()) return admin.status();
+  RdKafka::Producer* client = admin->client.get();
 
-  auto existing = ReadMetadata(client.get(), deadline);
+  auto existing = ReadMetadata(client, deadline);
   if (!existing.ok()) return existing.status();
   std::vector<const TopicSpec*> missing;
   for (const TopicSpec& spec : topics) {
@@ -384,7 +400,7 @@ absl::Status EnsureTopics(const KafkaConfig& config, const std::vector<TopicSpec
       return absl::DeadlineExceededError("created topics did not get leaders in time");
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
-    state = ReadMetadata(client.get(), deadline);
+    state = ReadMetadata(client, deadline);
     if (!state.ok()) return state.status();
   }
 
@@ -427,13 +443,9 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
                         absl::Duration timeout) {
   if (grants.empty()) return absl::OkStatus();
   const absl::Time deadline = absl::Now() + timeout;
-  internal::EventLogger events;
-  auto conf = internal::MakeConf(config, {}, {}, &events);
-  if (!conf.ok()) return conf.status();
-  std::string error;
-  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf->get(), error));
-  if (client == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
-  rd_kafka_t* rk = client->c_ptr();
+  auto admin = OpenAdmin(config);
+  if (!admin.ok()) return admin.status();
+  rd_kafka_t* rk = admin->client->c_ptr();
 
   char errstr[512];
   std::vector<CPtr<rd_kafka_AclBinding_t, rd_kafka_AclBinding_destroy>> owned;
@@ -475,13 +487,9 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
 absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::string>& names,
                           absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
-  internal::EventLogger events;
-  auto conf = internal::MakeConf(config, {}, {}, &events);
-  if (!conf.ok()) return conf.status();
-  std::string error;
-  std::unique_ptr<RdKafka::Producer> client(RdKafka::Producer::create(conf->get(), error));
-  if (client == nullptr) return absl::InvalidArgumentError(absl::StrCat("kafka admin: ", error));
-  rd_kafka_t* rk = client->c_ptr();
+  auto admin = OpenAdmin(config);
+  if (!admin.ok()) return admin.status();
+  rd_kafka_t* rk = admin->client->c_ptr();
 
   std::vector<CPtr<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy>> owned;
   std::vector<rd_kafka_DeleteTopic_t*> topics;
@@ -507,7 +515,7 @@ absl::Status DeleteTopics(const KafkaConfig& config, const std::vector<std::stri
                                              rd_kafka_topic_result_name(results[i])));
   }
   for (;;) {
-    auto state = ReadMetadata(client.get(), deadline);
+    auto state = ReadMetadata(admin->client.get(), deadline);
     if (!state.ok()) return state.status();
     bool gone = true;
     for (const std::string& name : names) gone = gone && !state->contains(name);
