@@ -6,6 +6,7 @@
 #include <random>
 
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/notification.h"
 #include "gtest/gtest.h"
 #include "libs/kafka/credentials_probe.h"
 #include "libs/kafka/producer.h"
@@ -77,6 +78,46 @@ TEST_F(KafkaSecurityTest, AServiceMayWriteOnlyTheTopicsItOwns) {
   ASSERT_TRUE(timer.ok()) << timer.status();
   EXPECT_FALSE((*timer)->Publish(Record(own)).ok());
   EXPECT_TRUE(DeleteTopics(admin_, {own}, absl::Seconds(30)).ok());
+}
+
+// The broker applies ACLs a moment after the controller commits them; a producer that asks for
+// its idempotence PID in between is refused fatally. `branch` has no write grant anywhere, so
+// its first ones decide whether the PID is granted: EnsureAcls must not return before they are in
+// force. The window showed on a broker seconds after its start (the five services started right
+// after `ensure_topics --acls` all failed); on the test's warm broker it is too short to hit
+// reliably, so this checks the promise rather than reproducing the race.
+TEST_F(KafkaSecurityTest, GrantsAreInForceWhenEnsureAclsReturns) {
+  const std::string topic = absl::StrCat("security-test-", std::random_device()());
+  std::vector<AclGrant> grant;
+  for (int i = 0; i < 200; ++i) {  // the others name topics that do not exist, which is allowed
+    grant.push_back({AclGrant::Resource::kTopic, i == 0 ? topic : absl::StrCat(topic, "-", i),
+                     "User:branch", AclGrant::Operation::kWrite});
+  }
+  ASSERT_TRUE(EnsureTopics(admin_, {{.name = topic, .partitions = 1}}, absl::Seconds(30)).ok());
+  ASSERT_TRUE(EnsureAcls(admin_, grant, absl::Seconds(30)).ok());
+  auto branch = Producer::Create(As("branch"));
+  ASSERT_TRUE(branch.ok()) << branch.status();
+  const absl::Status published = (*branch)->Publish(Record(topic));
+  EXPECT_TRUE(published.ok()) << published;
+  // Taken back, so that `branch` has no write grant for the next run to start from.
+  EXPECT_TRUE(RevokeAcls(admin_, grant, absl::Seconds(30)).ok());
+  EXPECT_TRUE(DeleteTopics(admin_, {topic}, absl::Seconds(30)).ok());
+}
+
+// A principal with no write grant at all is refused an idempotence PID: a fatal error after
+// which the producer can never publish. The owner is told (the services stop for their
+// supervisor), rather than every Publish failing behind a health check that says SERVING.
+TEST_F(KafkaSecurityTest, AProducerRefusedItsIdempotencePidTellsItsOwner) {
+  absl::Notification told;
+  std::string reason;
+  auto branch = Producer::Create(As("branch"), {.on_fatal = [&](const std::string& why) {
+                                   reason = why;
+                                   told.Notify();
+                                 }});
+  ASSERT_TRUE(branch.ok()) << branch.status();
+  EXPECT_FALSE((*branch)->Publish(Record("complaints.assignments.v1")).ok());
+  ASSERT_TRUE(told.WaitForNotificationWithTimeout(absl::Seconds(30)));
+  EXPECT_NE(reason.find("authorization"), std::string::npos) << reason;
 }
 
 TEST_F(KafkaSecurityTest, AWrongPasswordIsRefusedClearly) {

@@ -107,8 +107,10 @@ struct Producer::Impl final : public RdKafka::DeliveryReportCb {
   std::thread poller;
 };
 
-absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const KafkaConfig& config) {
+absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const KafkaConfig& config,
+                                                           Options options) {
   auto impl = std::make_unique<Impl>();
+  impl->events.on_fatal = std::move(options.on_fatal);
   auto conf = internal::MakeConf(
       config, {{"linger.ms", "5"}, {"message.timeout.ms", "30000"}},
       {{"enable.idempotence", "true"}, {"acks", "all"}, {"partitioner", "murmur2_random"}},

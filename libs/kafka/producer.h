@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -57,7 +58,13 @@ class Publisher {
 // missing); `enable.idempotence`, `acks` and `partitioner` are fixed.
 class Producer final : public Publisher {
  public:
-  static absl::StatusOr<std::unique_ptr<Producer>> Create(const KafkaConfig& config);
+  struct Options {
+    // Called once, on librdkafka's thread, when the producer hits a fatal error (e.g. the broker
+    // refused its idempotence PID): every later Publish fails, so a service cannot go on with it.
+    std::function<void(const std::string& reason)> on_fatal;
+  };
+  static absl::StatusOr<std::unique_ptr<Producer>> Create(const KafkaConfig& config,
+                                                          Options options = {});
   ~Producer() override;
 
   absl::StatusOr<std::vector<Delivery>> PublishWithOffsets(

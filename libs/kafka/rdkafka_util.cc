@@ -80,8 +80,9 @@ void EventLogger::event_cb(RdKafka::Event& event) {
   switch (event.type()) {
     case RdKafka::Event::EVENT_ERROR:
       if (event.fatal()) {
-        fatal_.store(true, std::memory_order_relaxed);
+        const bool first = !fatal_.exchange(true, std::memory_order_relaxed);
         logger->critical("fatal client error: {}: {}", RdKafka::err2str(event.err()), event.str());
+        if (first && on_fatal) on_fatal(event.str());
       } else if (!on_error || !on_error(event.err(), event.str())) {
         // Mostly disconnects and unreachable brokers: librdkafka retries them on its own.
         logger->warn("{}: {}", RdKafka::err2str(event.err()), event.str());

@@ -39,6 +39,9 @@ class EventLogger final : public RdKafka::EventCb {
   // returning true means it was dealt with and is not logged again. Set before the client is
   // created.
   std::function<bool(RdKafka::ErrorCode, const std::string&)> on_error;
+  // Told once of a fatal error, with librdkafka's reason, after it is logged. Set before the
+  // client is created.
+  std::function<void(const std::string&)> on_fatal;
 
  private:
   std::atomic<bool> fatal_{false};

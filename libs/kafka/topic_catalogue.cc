@@ -9,6 +9,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <tuple>
 
 #include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
@@ -439,6 +440,60 @@ std::vector<AclGrant> AclPlan(const std::vector<TopicSpec>& topics) {
   return plan;
 }
 
+namespace {
+
+// The grant as a binding, or as a filter that matches exactly that binding.
+rd_kafka_ResourceType_t ResourceType(const AclGrant& grant) {
+  return grant.resource_type == AclGrant::Resource::kTopic ? RD_KAFKA_RESOURCE_TOPIC
+                                                           : RD_KAFKA_RESOURCE_GROUP;
+}
+rd_kafka_AclOperation_t Operation(const AclGrant& grant) {
+  return grant.operation == AclGrant::Operation::kRead ? RD_KAFKA_ACL_OPERATION_READ
+                                                       : RD_KAFKA_ACL_OPERATION_WRITE;
+}
+
+// How many of `grants` the broker's authorizer does not hold yet. The controller answers
+// CreateAcls once it has committed them; the broker applies committed metadata a moment later,
+// and a client that connects in between is refused (a producer's idempotence PID fatally so).
+absl::StatusOr<size_t> GrantsNotInForce(rd_kafka_t* rk, const std::vector<AclGrant>& grants,
+                                        absl::Time deadline) {
+  char errstr[512];
+  CPtr<rd_kafka_AclBindingFilter_t, rd_kafka_AclBinding_destroy> every(
+      rd_kafka_AclBindingFilter_new(RD_KAFKA_RESOURCE_ANY, nullptr, RD_KAFKA_RESOURCE_PATTERN_ANY,
+                                    nullptr, nullptr, RD_KAFKA_ACL_OPERATION_ANY,
+                                    RD_KAFKA_ACL_PERMISSION_TYPE_ANY, errstr, sizeof errstr));
+  if (every == nullptr) return absl::InternalError(absl::StrCat("acl filter: ", errstr));
+  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_DESCRIBEACLS, deadline,
+                            "kafka admin: describe acls",
+                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                              rd_kafka_DescribeAcls(rk, every.get(), options, queue);
+                            });
+  if (!event.ok()) return event.status();
+  size_t count = 0;
+  const rd_kafka_AclBinding_t** held =
+      rd_kafka_DescribeAcls_result_acls(rd_kafka_event_DescribeAcls_result(event->get()), &count);
+  std::set<std::tuple<int, std::string, std::string, int>> in_force;
+  for (size_t i = 0; i < count; ++i) {
+    if (rd_kafka_AclBinding_permission_type(held[i]) != RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW ||
+        rd_kafka_AclBinding_resource_pattern_type(held[i]) != RD_KAFKA_RESOURCE_PATTERN_LITERAL) {
+      continue;
+    }
+    in_force.emplace(rd_kafka_AclBinding_restype(held[i]), rd_kafka_AclBinding_name(held[i]),
+                     rd_kafka_AclBinding_principal(held[i]),
+                     rd_kafka_AclBinding_operation(held[i]));
+  }
+  size_t missing = 0;
+  for (const AclGrant& grant : grants) {
+    missing += in_force.contains({ResourceType(grant), grant.resource, grant.principal,
+                                  Operation(grant)})
+                   ? 0
+                   : 1;
+  }
+  return missing;
+}
+
+}  // namespace
+
 absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
                         absl::Duration timeout) {
   if (grants.empty()) return absl::OkStatus();
@@ -452,12 +507,9 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
   std::vector<rd_kafka_AclBinding_t*> bindings;
   for (const AclGrant& grant : grants) {
     owned.emplace_back(rd_kafka_AclBinding_new(
-        grant.resource_type == AclGrant::Resource::kTopic ? RD_KAFKA_RESOURCE_TOPIC
-                                                          : RD_KAFKA_RESOURCE_GROUP,
-        grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL, grant.principal.c_str(), "*",
-        grant.operation == AclGrant::Operation::kRead ? RD_KAFKA_ACL_OPERATION_READ
-                                                      : RD_KAFKA_ACL_OPERATION_WRITE,
-        RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr, sizeof errstr));
+        ResourceType(grant), grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+        grant.principal.c_str(), "*", Operation(grant), RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr,
+        sizeof errstr));
     if (owned.back() == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat("acl for ", grant.principal, " on ",
                                                      grant.resource, ": ", errstr));
@@ -480,6 +532,53 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
         static_cast<RdKafka::ErrorCode>(rd_kafka_error_code(failed)),
         absl::StrCat("kafka admin: create acl for ", grants[i].principal, " on ",
                      grants[i].resource, ": ", rd_kafka_error_string(failed)));
+  }
+  // Return only once they are in force, so that the services started next are not refused.
+  for (;;) {
+    auto missing = GrantsNotInForce(rk, grants, deadline);
+    if (!missing.ok()) return missing.status();
+    if (*missing == 0) return absl::OkStatus();
+    if (absl::Now() >= deadline) {
+      return absl::DeadlineExceededError(absl::StrCat(
+          "kafka admin: ", *missing, " of ", grants.size(), " acls created but not in force yet"));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+}
+
+absl::Status RevokeAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
+                        absl::Duration timeout) {
+  if (grants.empty()) return absl::OkStatus();
+  const absl::Time deadline = absl::Now() + timeout;
+  auto admin = OpenAdmin(config);
+  if (!admin.ok()) return admin.status();
+  rd_kafka_t* rk = admin->client->c_ptr();
+  char errstr[512];
+  std::vector<CPtr<rd_kafka_AclBindingFilter_t, rd_kafka_AclBinding_destroy>> owned;
+  std::vector<rd_kafka_AclBindingFilter_t*> filters;
+  for (const AclGrant& grant : grants) {
+    owned.emplace_back(rd_kafka_AclBindingFilter_new(
+        ResourceType(grant), grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+        grant.principal.c_str(), "*", Operation(grant), RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr,
+        sizeof errstr));
+    if (owned.back() == nullptr) return absl::InvalidArgumentError(errstr);
+    filters.push_back(owned.back().get());
+  }
+  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, deadline, "kafka admin: delete acls",
+                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                              rd_kafka_DeleteAcls(rk, filters.data(), filters.size(), options,
+                                                  queue);
+                            });
+  if (!event.ok()) return event.status();
+  size_t count = 0;
+  const rd_kafka_DeleteAcls_result_response_t** responses = rd_kafka_DeleteAcls_result_responses(
+      rd_kafka_event_DeleteAcls_result(event->get()), &count);
+  for (size_t i = 0; i < count; ++i) {
+    const rd_kafka_error_t* failed = rd_kafka_DeleteAcls_result_response_error(responses[i]);
+    if (failed == nullptr) continue;
+    return internal::KafkaError(static_cast<RdKafka::ErrorCode>(rd_kafka_error_code(failed)),
+                                absl::StrCat("kafka admin: delete acl: ",
+                                             rd_kafka_error_string(failed)));
   }
   return absl::OkStatus();
 }

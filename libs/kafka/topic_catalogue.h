@@ -69,10 +69,16 @@ struct AclGrant {
 // groups (whose offsets it commits). Writing implies describing, as reading does.
 std::vector<AclGrant> AclPlan(const std::vector<TopicSpec>& topics);
 
-// Creates `grants` on a broker that runs an authorizer (creating one that exists is a no-op).
-// Run with a super user's credentials. Grants the catalogue no longer names are left in place:
+// Creates `grants` on a broker that runs an authorizer (creating one that exists is a no-op),
+// and returns once the broker's authorizer holds every one of them (DescribeAcls), so that a
+// client started next is not refused. Run with a super user's credentials. Grants the catalogue no longer names are left in place:
 // revoking is an operator's decision.
 absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
+                        absl::Duration timeout);
+
+// Deletes `grants` (one not held is no error). For tests that grant something of their own, and
+// for an operator revoking what the catalogue no longer names.
+absl::Status RevokeAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
                         absl::Duration timeout);
 
 // Deletes `names` (a missing one is no error) and waits until the broker's metadata no longer

@@ -18,6 +18,24 @@
 
 namespace complaints::runtime {
 
+namespace {
+
+// Set when a Kafka client failed fatally: the process exits non-zero, for its supervisor.
+std::atomic<bool> client_failed{false};
+
+// A fatal client error (a static member fenced after a broker restart, a producer refused its
+// idempotence PID): the client cannot be used again, and the service is useless without it, so
+// stop the process and let the supervisor restart it rather than serve half a job. The signal
+// goes to the process, not this thread: every thread blocks SIGTERM, and only the main thread's
+// sigwait takes it, which a thread-directed raise() would never reach.
+void StopForSupervisor(const std::string& why) {
+  spdlog::critical("{}; stopping the process", why);
+  client_failed.store(true);
+  kill(getpid(), SIGTERM);
+}
+
+}  // namespace
+
 absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, char** argv) {
   grpcutil::InstallShutdownSignals();
   std::string config_path;
@@ -51,7 +69,10 @@ absl::StatusOr<ServiceContext> Bootstrap(std::string service_name, int argc, cha
     if (absl::IsPermissionDenied(checked)) return checked;
     common::ModuleLogger("redis")->warn("{}; waiting for Redis", checked.ToString());
   }
-  auto producer = kafka::Producer::Create(ctx.kafka);
+  auto producer = kafka::Producer::Create(
+      ctx.kafka, {.on_fatal = [](const std::string& reason) {
+        StopForSupervisor(absl::StrCat("kafka producer failed fatally: ", reason));
+      }});
   if (!producer.ok()) return producer.status();
   ctx.producer = *std::move(producer);
   return ctx;
@@ -134,20 +155,9 @@ std::unique_ptr<grpcutil::ServerRunner> StartGrpcServer(ServiceContext& ctx,
 
 namespace {
 
-// Set when a consumer ended with a fatal error: the process exits non-zero, for its supervisor.
-std::atomic<bool> consumer_failed{false};
-
-// A fatal client error (e.g. a static member fenced after a broker restart): without its
-// consumer the service is useless, so stop the process and let the supervisor restart it rather
-// than serve half a job. The signal goes to the process, not this thread: every thread blocks
-// SIGTERM, and only the main thread's sigwait takes it, which a thread-directed raise() would
-// never reach.
 void OnConsumerEnd(const absl::Status& status) {
   if (status.ok()) return;
-  spdlog::critical("consumer stopped with a fatal error: {}; stopping the process",
-                   status.ToString());
-  consumer_failed.store(true);
-  kill(getpid(), SIGTERM);
+  StopForSupervisor(absl::StrCat("consumer stopped with a fatal error: ", status.ToString()));
 }
 
 }  // namespace
@@ -262,8 +272,8 @@ int RunUntilShutdown(ServiceContext& ctx, grpcutil::ServerRunner& server,
     spdlog::error("producer flush at shutdown: {}", s.ToString());
     return 1;
   }
-  if (consumer_failed.load()) {
-    spdlog::critical("{} stopped after a consumer failed", ctx.service_name);
+  if (client_failed.load()) {
+    spdlog::critical("{} stopped after a Kafka client failed", ctx.service_name);
     return 3;
   }
   spdlog::info("{} stopped", ctx.service_name);
