@@ -490,11 +490,11 @@ int main(int argc, char** argv) {
     }
     const bool handled = Retry([&] {
                            grpc::ClientContext ctx;
-                           return cases->AcceptCase(&ctx, accept, &accepted);
+                           return branch(unit).AcceptCase(&ctx, accept, &accepted);
                          }, absl::Seconds(30)).ok() &&
                          Retry([&] {
                            grpc::ClientContext ctx;
-                           return cases->ResolveCase(&ctx, resolve, &done);
+                           return branch(unit).ResolveCase(&ctx, resolve, &done);
                          }, absl::Seconds(30)).ok();
     events::v1::FollowUpTask task;
     const auto next = handled ? (*tasks)->WaitFor(
