@@ -452,6 +452,29 @@ rd_kafka_AclOperation_t Operation(const AclGrant& grant) {
                                                        : RD_KAFKA_ACL_OPERATION_WRITE;
 }
 
+// The grants as librdkafka ACL bindings (a binding filter is the same type).
+struct AclBindings {
+  std::vector<CPtr<rd_kafka_AclBinding_t, rd_kafka_AclBinding_destroy>> owned;
+  std::vector<rd_kafka_AclBinding_t*> raw;
+};
+
+absl::StatusOr<AclBindings> ToBindings(const std::vector<AclGrant>& grants) {
+  char errstr[512];
+  AclBindings bindings;
+  for (const AclGrant& grant : grants) {
+    bindings.owned.emplace_back(rd_kafka_AclBinding_new(
+        ResourceType(grant), grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
+        grant.principal.c_str(), "*", Operation(grant), RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr,
+        sizeof errstr));
+    if (bindings.owned.back() == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("acl for ", grant.principal, " on ",
+                                                     grant.resource, ": ", errstr));
+    }
+    bindings.raw.push_back(bindings.owned.back().get());
+  }
+  return bindings;
+}
+
 // How many of `grants` the broker's authorizer does not hold yet. The controller answers
 // CreateAcls once it has committed them; the broker applies committed metadata a moment later,
 // and a client that connects in between is refused (a producer's idempotence PID fatally so).
@@ -502,24 +525,12 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
   if (!admin.ok()) return admin.status();
   rd_kafka_t* rk = admin->client->c_ptr();
 
-  char errstr[512];
-  std::vector<CPtr<rd_kafka_AclBinding_t, rd_kafka_AclBinding_destroy>> owned;
-  std::vector<rd_kafka_AclBinding_t*> bindings;
-  for (const AclGrant& grant : grants) {
-    owned.emplace_back(rd_kafka_AclBinding_new(
-        ResourceType(grant), grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
-        grant.principal.c_str(), "*", Operation(grant), RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr,
-        sizeof errstr));
-    if (owned.back() == nullptr) {
-      return absl::InvalidArgumentError(absl::StrCat("acl for ", grant.principal, " on ",
-                                                     grant.resource, ": ", errstr));
-    }
-    bindings.push_back(owned.back().get());
-  }
+  auto bindings = ToBindings(grants);
+  if (!bindings.ok()) return bindings.status();
   auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_CREATEACLS, deadline, "kafka admin: create acls",
                             [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-                              rd_kafka_CreateAcls(rk, bindings.data(), bindings.size(), options,
-                                                  queue);
+                              rd_kafka_CreateAcls(rk, bindings->raw.data(), bindings->raw.size(),
+                                                  options, queue);
                             });
   if (!event.ok()) return event.status();
   size_t count = 0;
@@ -553,21 +564,12 @@ absl::Status RevokeAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
   auto admin = OpenAdmin(config);
   if (!admin.ok()) return admin.status();
   rd_kafka_t* rk = admin->client->c_ptr();
-  char errstr[512];
-  std::vector<CPtr<rd_kafka_AclBindingFilter_t, rd_kafka_AclBinding_destroy>> owned;
-  std::vector<rd_kafka_AclBindingFilter_t*> filters;
-  for (const AclGrant& grant : grants) {
-    owned.emplace_back(rd_kafka_AclBindingFilter_new(
-        ResourceType(grant), grant.resource.c_str(), RD_KAFKA_RESOURCE_PATTERN_LITERAL,
-        grant.principal.c_str(), "*", Operation(grant), RD_KAFKA_ACL_PERMISSION_TYPE_ALLOW, errstr,
-        sizeof errstr));
-    if (owned.back() == nullptr) return absl::InvalidArgumentError(errstr);
-    filters.push_back(owned.back().get());
-  }
+  auto filters = ToBindings(grants);  // fully specified, each matches exactly its grant
+  if (!filters.ok()) return filters.status();
   auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, deadline, "kafka admin: delete acls",
                             [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-                              rd_kafka_DeleteAcls(rk, filters.data(), filters.size(), options,
-                                                  queue);
+                              rd_kafka_DeleteAcls(rk, filters->raw.data(), filters->raw.size(),
+                                                  options, queue);
                             });
   if (!event.ok()) return event.status();
   size_t count = 0;
