@@ -23,6 +23,8 @@
 #include <thread>
 #include <vector>
 
+#include <librdkafka/rdkafkacpp.h>
+
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -31,6 +33,7 @@
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/sla.pb.h"
 #include "grpcpp/grpcpp.h"
+#include "httplib.h"
 #include "libs/common/clock.h"
 #include "libs/common/config.h"
 #include "libs/common/logging.h"
@@ -42,6 +45,7 @@
 #include "libs/redis/redis_pool.h"
 #include "services/analytics/aggregates_consumer.h"
 #include "services/analytics/analytics_grpc.h"
+#include "services/analytics/dashboard.h"
 #include "spdlog/spdlog.h"
 
 namespace {
@@ -240,6 +244,47 @@ double Replay(const Flags& f, const analytics::AggregatorTopics& topics, kafka::
   return static_cast<double>(progress.target) / absl::ToDoubleSeconds(progress.last - progress.first);
 }
 
+// The broker's raw consume ceiling: plain librdkafka, every partition assigned from its start
+// (no group), each record only counted (nothing copied). What any consumer here can reach.
+double RawCeiling(const Flags& f, const analytics::AggregatorTopics& topics, int64_t total) {
+  std::string error;
+  std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+  conf->set("bootstrap.servers", f.bootstrap, error);
+  conf->set("group.id", "analytics-bench-raw-" + Unique(), error);
+  conf->set("enable.auto.commit", "false", error);
+  auto credentials = kafka::KafkaConfig().Credentials();
+  if (!credentials.ok()) Die("credentials", credentials.status());
+  for (const auto& [key, value] : *credentials) conf->set(key, value, error);
+  std::unique_ptr<RdKafka::KafkaConsumer> consumer(
+      RdKafka::KafkaConsumer::create(conf.get(), error));
+  if (consumer == nullptr) Die("raw consumer", absl::InternalError(error));
+  std::vector<RdKafka::TopicPartition*> partitions;
+  for (const auto& topic : {topics.received, topics.case_events, topics.alerts}) {
+    for (int p = 0; p < f.partitions; ++p) {
+      partitions.push_back(
+          RdKafka::TopicPartition::create(topic, p, RdKafka::Topic::OFFSET_BEGINNING));
+    }
+  }
+  consumer->assign(partitions);
+  RdKafka::TopicPartition::destroy(partitions);
+  int64_t seen = 0;
+  absl::Time first, moved = absl::Now();
+  while (seen < total) {
+    std::unique_ptr<RdKafka::Message> message(consumer->consume(100));
+    if (message->err() != RdKafka::ERR_NO_ERROR) {
+      if (absl::Now() - moved > absl::Minutes(2)) {
+        Die("raw consumer", absl::DeadlineExceededError(absl::StrCat("stuck at ", seen)));
+      }
+      continue;
+    }
+    if (seen++ == 0) first = absl::Now();
+    moved = absl::Now();
+  }
+  const double rate = static_cast<double>(total) / absl::ToDoubleSeconds(absl::Now() - first);
+  consumer->close();
+  return rate;
+}
+
 struct Latency {
   double p50_ms, p99_ms, max_ms;
 };
@@ -286,6 +331,9 @@ int Run(const Flags& f) {
   const int64_t total = (f.events / 10) * 10;
   NoPublisher no_publisher;
 
+  std::printf("raw consume ceiling (librdkafka, records counted, nothing copied): %.0f events/s\n",
+              RawCeiling(f, topics, total));
+  std::fflush(stdout);
   Progress raw(total);
   const double raw_rate = Replay(
       f, topics, &no_publisher,
@@ -294,7 +342,7 @@ int Run(const Flags& f) {
         return std::vector<absl::Status>(records.size());
       },
       raw);
-  std::printf("raw consume ceiling (RunBatches, no-op handler): %.0f events/s\n", raw_rate);
+  std::printf("kafka::Consumer ceiling (RunBatches, no-op handler): %.0f events/s\n", raw_rate);
   std::fflush(stdout);
 
   redis::RedisOptions redis_options;
@@ -344,6 +392,10 @@ int Run(const Flags& f) {
   const auto check = [](const grpc::Status& s) {
     if (!s.ok()) Die("query", absl::InternalError(s.error_message()));
   };
+  // The dashboard's page reads one JSON (every chart's data) over HTTP, as a browser would.
+  auto dashboard = analytics::Dashboard::Start({.address = "127.0.0.1:0"}, &aggregates, nullptr);
+  if (!dashboard.ok()) Die("dashboard", dashboard.status());
+  httplib::Client browser("127.0.0.1", (*dashboard)->port());
   struct Query {
     std::string name;
     std::function<void()> call;
@@ -393,6 +445,11 @@ int Run(const Flags& f) {
          check(stub->ExportMonthlyReport(&ctx, r, &out));
        },
        5},
+      {"dashboard /api/summary.json (HTTP)",
+       [&] {
+         const auto got = browser.Get("/api/summary.json");
+         if (!got || got->status != 200) Die("dashboard", absl::InternalError("no summary"));
+       }},
   };
   std::printf("queries with %lld complaints loaded (gRPC over loopback):\n",
               static_cast<long long>(total / 10));

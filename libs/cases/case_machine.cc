@@ -193,6 +193,9 @@ absl::Status ApplyCaseEvent(const CaseEvent& event, routing::v1::Case* c) {
       if (!c->has_received_at() && assigned.has_received_at()) {
         *c->mutable_received_at() = assigned.received_at();
       }
+      if (assigned.has_contact_preference()) {
+        *c->mutable_contact_preference() = assigned.contact_preference();
+      }
       c->clear_responsible();  // the new unit names its own when it accepts
       break;
     }

@@ -1,5 +1,7 @@
 #include "libs/kafka/consumer.h"
 
+#include <librdkafka/rdkafka.h>
+
 #include <algorithm>
 #include <cstdlib>
 #include <deque>
@@ -56,23 +58,30 @@ std::string Where(const IncomingRecord& record) {
   return absl::StrCat(record.topic, "[", record.partition, "]@", record.offset);
 }
 
+// Through the C API: the C++ wrapper's topic_name() and headers() allocate and copy the topic
+// and every header name and value once more before this copies them, six CloudEvents headers a
+// record (a replay reads millions).
 IncomingRecord ToRecord(RdKafka::Message& message) {
+  rd_kafka_message_t* raw = static_cast<rd_kafka_message_t*>(message.c_ptr());
   IncomingRecord record;
-  record.topic = message.topic_name();
-  record.partition = message.partition();
-  record.offset = message.offset();
-  if (message.key_pointer() != nullptr) {
-    record.key.assign(static_cast<const char*>(message.key_pointer()), message.key_len());
+  record.topic = rd_kafka_topic_name(raw->rkt);
+  record.partition = raw->partition;
+  record.offset = raw->offset;
+  if (raw->key != nullptr) record.key.assign(static_cast<const char*>(raw->key), raw->key_len);
+  if (raw->payload != nullptr) {
+    record.value.assign(static_cast<const char*>(raw->payload), raw->len);
   }
-  if (message.payload() != nullptr) {
-    record.value.assign(static_cast<const char*>(message.payload()), message.len());
-  }
-  if (const RdKafka::Headers* headers = message.headers(); headers != nullptr) {
-    for (const RdKafka::Headers::Header& header : headers->get_all()) {
-      record.headers.emplace_back(header.key(),
-                                  header.value() == nullptr
-                                      ? std::string()
-                                      : std::string(header.value_string(), header.value_size()));
+  rd_kafka_headers_t* headers = nullptr;
+  if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    record.headers.reserve(rd_kafka_header_cnt(headers));
+    const char* name = nullptr;
+    const void* value = nullptr;
+    size_t size = 0;
+    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
+                       RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++i) {
+      record.headers.emplace_back(
+          name, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size));
     }
   }
   if (const RdKafka::MessageTimestamp ts = message.timestamp();

@@ -47,9 +47,9 @@ struct ContactFacts {
   bool holidays_ok = false;
 };
 
-// The customer's preference first: one who complains by phone, or who usually demands a reply
-// within a set time, gets a callback; one who complains online gets an SMS. Without a
-// preference, the case: a callback for major, escalated, very urgent and reopened complaints,
+// The customer's preference first, when their history has more than this complaint: one who
+// complains by phone, or who usually demands a reply within a set time, gets a callback; one
+// who complains online gets an SMS. Without a preference, the case: a callback for major, escalated, very urgent and reopened complaints,
 // else an SMS.
 events::v1::FollowUpChannel ChooseChannel(const ContactFacts& facts);
 

@@ -97,7 +97,7 @@ FollowUpTask NextAttempt(const FollowUpTask& task, const MachineOptions& options
     ContactPolicy contact = options.contact;
     contact.max_attempts = task.attempt() + 1;
     due = NextAttemptDue(*options.calendar, contact, failed, task.channel(), task.attempt(),
-                         /*holidays_ok=*/false);
+                         task.holidays_ok());
   }
   *next.mutable_due_at() = common::ToProtoTime(due.value_or(failed + options.retry_after));
   return next;
@@ -142,6 +142,9 @@ std::optional<CaseChange> ChangeOf(const events::v1::CaseEvent& event) {
       change.level = event.assigned().level();
       change.urgency = event.assigned().urgency();
       change.reopen_count = event.assigned().reopen_count();
+      if (event.assigned().has_contact_preference()) {
+        change.contact = event.assigned().contact_preference();
+      }
       return change;
     case events::v1::CaseEvent::kResolved:
       change.task = CaseChange::Task::kOpen;  // the caller makes the task
@@ -170,6 +173,7 @@ bool ApplyChange(const std::string& event_id, const CaseChange& change, CaseStat
   if (change.level) state->level = *change.level;
   if (change.urgency) state->urgency = *change.urgency;
   if (change.reopen_count) state->reopen_count = *change.reopen_count;
+  if (change.contact) state->contact = *change.contact;
   if (change.task != CaseChange::Task::kKeep && state->open_task) {
     state->past_tasks.insert(state->open_task->task_id());
   }

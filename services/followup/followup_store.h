@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/followup.pb.h"
 #include "complaints/followup/v1/followup.pb.h"
@@ -26,6 +27,8 @@ struct CaseState {
   events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;  // from the latest Assigned
   events::v1::Urgency urgency = events::v1::URGENCY_UNSPECIFIED;  // from the latest Assigned
   int reopen_count = 0;                                            // from the latest Assigned
+  // The customer's, from the first Assigned that carried it (ContactPreference).
+  std::optional<events::v1::ContactPreference> contact;
   std::optional<events::v1::FollowUpTask> open_task;
   std::map<std::string, RecordedOutcome> outcomes;  // by task id
   // Tasks that were open once and are no longer (replaced by a newer resolution's, advanced to
@@ -39,6 +42,7 @@ struct CaseChange {
   // Set together, from an Assigned: what the follow-up channel depends on besides the level.
   std::optional<events::v1::Urgency> urgency;
   std::optional<int> reopen_count;
+  std::optional<events::v1::ContactPreference> contact;  // from an Assigned that carries it
   enum class Task { kKeep, kOpen, kClear } task = Task::kKeep;
   events::v1::FollowUpTask open;  // with Task::kOpen
   // The case closed: its state is kept for the store's closed-case retention, then expires

@@ -203,6 +203,51 @@ TEST_F(FollowUpTest, OnTheCalendarTheFirstCallIsDueWithinTwoBusinessHours) {
             absl::FromCivil(absl::CivilSecond(2025, 11, 26, 11, 0, 0), calendar->zone()));
 }
 
+// 跟回访 from the customer's side: the assignment carries their contact preference (intake's
+// risk tags, their consent to holiday calls). Resolved on a Friday at 20:30 in Shanghai: a
+// customer with a history of phone complaints who agreed to weekend calls is called back on the
+// Saturday at 08:00; one whose only complaint this is gets the case's channel (an SMS for an
+// ordinary complaint) on the Monday.
+TEST_F(FollowUpTest, TheCustomersPreferenceAndHolidayConsentComeWithTheAssignment) {
+  auto calendar = calendar::BusinessCalendar::Create({});
+  ASSERT_TRUE(calendar.ok());
+  FollowUpOptions options;
+  options.calendar = &*calendar;
+  const absl::Time friday_evening =
+      absl::FromCivil(absl::CivilSecond(2025, 11, 28, 20, 30, 0), calendar->zone());
+  const auto first_task = [&](int complaints_in_window, bool holidays_ok) {
+    MemoryStore store;
+    testing::FakePublisher publisher;
+    FollowUp followup(&publisher, &ledger_, &store, &clock_, options);
+    CaseEvent assigned = Event();
+    assigned.mutable_assigned()->set_level(events::v1::LEVEL_ORDINARY);
+    auto* preference = assigned.mutable_assigned()->mutable_contact_preference();
+    preference->set_preferred_channel(events::v1::CHANNEL_PHONE);
+    preference->set_complaints_in_window(complaints_in_window);
+    preference->set_holidays_ok(holidays_ok);
+    EXPECT_TRUE(followup.HandleCaseEvent(CaseRecord(assigned, "assigned-1")).ok());
+    CaseEvent resolved = Event();
+    resolved.mutable_resolved()->set_resolution("refunded the fee");
+    *resolved.mutable_occurred_at() = common::ToProtoTime(friday_evening);
+    EXPECT_TRUE(followup.HandleCaseEvent(CaseRecord(resolved, "resolved-1")).ok());
+    auto task = events::ParseRecordAs<FollowUpTask>(testing::AsIncoming(publisher.published()[0]));
+    EXPECT_TRUE(task.ok()) << task.status();
+    return task.ok() ? *task : FollowUpTask();
+  };
+
+  const FollowUpTask regular = first_task(3, true);
+  EXPECT_EQ(regular.channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  EXPECT_TRUE(regular.holidays_ok());
+  EXPECT_EQ(common::FromProtoTime(regular.due_at()),
+            absl::FromCivil(absl::CivilSecond(2025, 11, 29, 8, 0, 0), calendar->zone()));
+
+  const FollowUpTask first_time = first_task(1, false);
+  EXPECT_EQ(first_time.channel(), events::v1::FOLLOW_UP_CHANNEL_SMS);
+  EXPECT_FALSE(first_time.holidays_ok());
+  EXPECT_EQ(common::FromProtoTime(first_time.due_at()),
+            absl::FromCivil(absl::CivilSecond(2025, 12, 1, 11, 0, 0), calendar->zone()));
+}
+
 TEST_F(FollowUpTest, StateLostJustBeforeTheReadIsUnavailableNotNoTask) {
   const std::string task_id = ResolveAndGetTaskId();
   bool ready = true;

@@ -13,15 +13,17 @@ constexpr char kPastPrefix[] = "past:";
 // KEYS: case hash, seen set. ARGV: groups of eight, one per event, applied in order: event id,
 // level ("" keeps it), task op (keep|open|clear), task id, task, expiry in ms (0: none, the
 // case is open), outcome field ("" none), outcome, facts ("<urgency>|<reopen count>", ""
-// keeps them). Returns per event 1, or 0 for an event applied before.
+// keeps them), contact (a ContactPreference, "" keeps it). Returns per event 1, or 0 for an
+// event applied before.
 const redis::Script kApply(R"lua(
 local out = {}
-for i = 1, #ARGV, 9 do
+for i = 1, #ARGV, 10 do
   if redis.call('SADD', KEYS[2], ARGV[i]) == 0 then
     table.insert(out, 0)
   else
     if ARGV[i + 1] ~= '' then redis.call('HSET', KEYS[1], 'level', ARGV[i + 1]) end
     if ARGV[i + 8] ~= '' then redis.call('HSET', KEYS[1], 'facts', ARGV[i + 8]) end
+    if ARGV[i + 9] ~= '' then redis.call('HSET', KEYS[1], 'contact', ARGV[i + 9]) end
     if ARGV[i + 2] ~= 'keep' then
       local old = redis.call('HGET', KEYS[1], 'task_id')
       if old then redis.call('HSET', KEYS[1], 'past:' .. old, '1') end
@@ -116,6 +118,13 @@ absl::StatusOr<CaseState> RedisFollowUpStore::DecodeState(const std::string& com
       }
       state.urgency = static_cast<events::v1::Urgency>(urgency);
       state.reopen_count = reopens;
+    } else if (name == "contact") {
+      events::v1::ContactPreference contact;
+      if (value.empty() || value[0] != 'p' || !contact.ParseFromString(value.substr(1))) {
+        return absl::DataLossError("stored contact preference of " + complaint_id +
+                                   " does not parse");
+      }
+      state.contact = std::move(contact);
     } else if (name == "task") {
       events::v1::FollowUpTask task;
       if (!task.ParseFromString(value)) {
@@ -211,7 +220,9 @@ std::vector<absl::StatusOr<std::vector<bool>>> RedisFollowUpStore::ApplyMany(
             change.outcome_task.empty() ? "" : EncodeOutcome(change.outcome),
             change.urgency ? std::to_string(static_cast<int>(*change.urgency)) + "|" +
                                  std::to_string(change.reopen_count.value_or(0))
-                           : ""}) {
+                           : "",
+            // Never empty when set: a preference with nothing in it still says "none".
+            change.contact ? "p" + change.contact->SerializeAsString() : ""}) {
         call.args.push_back(std::move(arg));
       }
     }

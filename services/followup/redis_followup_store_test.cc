@@ -39,6 +39,9 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   level.level = events::v1::LEVEL_MAJOR;
   level.urgency = events::v1::URGENCY_VERY_URGENT;
   level.reopen_count = 2;
+  level.contact.emplace();
+  level.contact->set_preferred_channel(events::v1::CHANNEL_ONLINE);
+  level.contact->set_holidays_ok(true);
   EXPECT_TRUE(*store_.Apply("CMP1", "e1", level));
   CaseChange open;
   open.task = CaseChange::Task::kOpen;
@@ -51,6 +54,9 @@ TEST_F(RedisFollowUpStoreTest, AppliesEachEventOnce) {
   EXPECT_EQ(state->level, events::v1::LEVEL_MAJOR);
   EXPECT_EQ(state->urgency, events::v1::URGENCY_VERY_URGENT);
   EXPECT_EQ(state->reopen_count, 2);
+  ASSERT_TRUE(state->contact.has_value());  // kept by the later events that carry none
+  EXPECT_EQ(state->contact->preferred_channel(), events::v1::CHANNEL_ONLINE);
+  EXPECT_TRUE(state->contact->holidays_ok());
   ASSERT_TRUE(state->open_task.has_value());
   EXPECT_EQ(state->open_task->task_id(), "t1");
   EXPECT_EQ(state->open_task->unit(), "BJ-0101");

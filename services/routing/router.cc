@@ -73,6 +73,17 @@ Decision One(const std::function<void(events::v1::CaseEvent&)>& fill) {
   return decision;
 }
 
+// What follow-up will need of the customer, from the complaint as intake accepted it.
+events::v1::ContactPreference ContactPreferenceOf(const events::v1::ComplaintReceived& complaint) {
+  events::v1::ContactPreference preference;
+  preference.set_preferred_channel(complaint.risk_tags().preferred_channel());
+  preference.set_usual_demanded_reply_minutes(
+      complaint.risk_tags().usual_demanded_reply_minutes());
+  preference.set_complaints_in_window(complaint.risk_tags().complaints_in_window());
+  preference.set_holidays_ok(complaint.customer().contact_on_holidays());
+  return preference;
+}
+
 // Why an assignment that no rule made was made, for the unit that receives the case.
 struct Because {
   std::string reason;
@@ -102,6 +113,9 @@ void AddAssignment(Decision& decision, const Case& c, const std::string& unit,
   assigned->set_reason(because.reason);
   assigned->set_alert_id(because.alert_id);
   assigned->set_reopen_count(c.reopen_count());
+  if (c.has_contact_preference()) {
+    *assigned->mutable_contact_preference() = c.contact_preference();
+  }
 
   events::v1::Assignment& assignment = decision.assignments.emplace_back();
   assignment.set_unit(unit);
@@ -202,6 +216,7 @@ cases::Command Router::RouteCommand(const events::v1::ComplaintReceived& complai
     to.set_urgency(complaint.urgency());
     to.set_category(complaint.category());
     *to.mutable_received_at() = complaint.received_at();
+    *to.mutable_contact_preference() = ContactPreferenceOf(complaint);
     // Timed at receipt: decided again after Redis lost it, the assignment is the same bytes.
     AddAssignment(decision, to, route.unit, route.rule_id, &complaint.received_at(),
                   route.rules_version);

@@ -385,17 +385,28 @@ TEST_F(RouterTest, PauseResumeAndNewFactsAreCaseEvents) {
   EXPECT_EQ(new_facts.new_facts_recorded().summary(), "customer found a second wrong charge");
 }
 
-TEST_F(RouterTest, AssignmentCarriesTheTimeOfReceipt) {
+// The time of receipt for the regulatory clock, and the customer's contact preference for the
+// follow-up (intake's risk tags, their consent to holiday calls).
+TEST_F(RouterTest, AssignmentCarriesTheTimeOfReceiptAndTheContactPreference) {
   events::v1::ComplaintReceived complaint;
   complaint.set_complaint_id("CMP9");
   complaint.set_category("fees");
   complaint.mutable_received_at()->set_seconds(1764000000);
+  complaint.mutable_customer()->set_contact_on_holidays(true);
+  complaint.mutable_risk_tags()->set_preferred_channel(events::v1::CHANNEL_ONLINE);
+  complaint.mutable_risk_tags()->set_complaints_in_window(4);
+  complaint.mutable_risk_tags()->set_usual_demanded_reply_minutes(120);
   const auto record = events::ToRecord(events::kReceivedTopic, "CMP9", complaint, "e-9", "/test",
                                        "CMP9", clock_.Now());
   ASSERT_TRUE(router_->HandleReceived(testing::AsIncoming(record)).ok());
   events::v1::CaseEvent assigned;
   ASSERT_TRUE(assigned.ParseFromString(publisher_.PublishedTo(events::kCaseTopic).back().value));
   EXPECT_EQ(assigned.assigned().received_at().seconds(), 1764000000);
+  const events::v1::ContactPreference& preference = assigned.assigned().contact_preference();
+  EXPECT_EQ(preference.preferred_channel(), events::v1::CHANNEL_ONLINE);
+  EXPECT_EQ(preference.complaints_in_window(), 4);
+  EXPECT_EQ(preference.usual_demanded_reply_minutes(), 120);
+  EXPECT_TRUE(preference.holidays_ok());
 }
 
 TEST_F(RouterTest, BadRecordsAreInvalidArgument) {

@@ -262,9 +262,12 @@ class Fleet {
 // Calls with retries: the same request (same request id, same source + external id) again and
 // again while the platform says it cannot answer now.
 
+// CANCELLED too: an instance that stops (SIGTERM after a fatal Kafka error, as after the broker
+// restart) cancels the calls still in flight when its drain deadline passes; a client cannot
+// tell whether the command was applied, and the same request id makes the retry safe.
 bool Retryable(grpc::StatusCode code) {
   return code == grpc::StatusCode::UNAVAILABLE || code == grpc::StatusCode::ABORTED ||
-         code == grpc::StatusCode::DEADLINE_EXCEEDED;
+         code == grpc::StatusCode::DEADLINE_EXCEEDED || code == grpc::StatusCode::CANCELLED;
 }
 
 // `call(attempt, context)` until OK, a code that is neither retryable nor in `also`, or
