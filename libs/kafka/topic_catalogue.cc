@@ -517,25 +517,49 @@ absl::StatusOr<size_t> GrantsNotInForce(rd_kafka_t* rk, const std::vector<AclGra
 
 }  // namespace
 
-absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
-                        absl::Duration timeout) {
-  if (grants.empty()) return absl::OkStatus();
+// One ACL admin request for `grants`, given to `issue` as bindings (fully specified, they are
+// also the filters that match exactly them), with the client, to ask more on, and the deadline.
+struct AclAnswer {
+  AdminClient admin;
+  AdminEvent event;
+  absl::Time deadline;
+};
+
+absl::StatusOr<AclAnswer> AclRequest(
+    const KafkaConfig& config, const std::vector<AclGrant>& grants, absl::Duration timeout,
+    rd_kafka_admin_op_t op, const std::string& what,
+    const std::function<void(rd_kafka_t*, std::vector<rd_kafka_AclBinding_t*>&,
+                             rd_kafka_AdminOptions_t*, rd_kafka_queue_t*)>& issue) {
   const absl::Time deadline = absl::Now() + timeout;
   auto admin = OpenAdmin(config);
   if (!admin.ok()) return admin.status();
-  rd_kafka_t* rk = admin->client->c_ptr();
-
   auto bindings = ToBindings(grants);
   if (!bindings.ok()) return bindings.status();
-  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_CREATEACLS, deadline, "kafka admin: create acls",
+  rd_kafka_t* rk = admin->client->c_ptr();
+  auto event = AdminRequest(rk, op, deadline, what,
                             [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-                              rd_kafka_CreateAcls(rk, bindings->raw.data(), bindings->raw.size(),
-                                                  options, queue);
+                              issue(rk, bindings->raw, options, queue);
                             });
   if (!event.ok()) return event.status();
+  return AclAnswer{*std::move(admin), *std::move(event), deadline};
+}
+
+absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
+                        absl::Duration timeout) {
+  if (grants.empty()) return absl::OkStatus();
+  auto answer = AclRequest(config, grants, timeout, RD_KAFKA_ADMIN_OP_CREATEACLS,
+                           "kafka admin: create acls",
+                           [](rd_kafka_t* rk, std::vector<rd_kafka_AclBinding_t*>& bindings,
+                              rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                             rd_kafka_CreateAcls(rk, bindings.data(), bindings.size(), options,
+                                                 queue);
+                           });
+  if (!answer.ok()) return answer.status();
+  rd_kafka_t* rk = answer->admin.client->c_ptr();
+  const absl::Time deadline = answer->deadline;
   size_t count = 0;
   const rd_kafka_acl_result_t** results =
-      rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(event->get()), &count);
+      rd_kafka_CreateAcls_result_acls(rd_kafka_event_CreateAcls_result(answer->event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_error_t* failed = rd_kafka_acl_result_error(results[i]);
     if (failed == nullptr) continue;
@@ -560,21 +584,17 @@ absl::Status EnsureAcls(const KafkaConfig& config, const std::vector<AclGrant>& 
 absl::Status RevokeAcls(const KafkaConfig& config, const std::vector<AclGrant>& grants,
                         absl::Duration timeout) {
   if (grants.empty()) return absl::OkStatus();
-  const absl::Time deadline = absl::Now() + timeout;
-  auto admin = OpenAdmin(config);
-  if (!admin.ok()) return admin.status();
-  rd_kafka_t* rk = admin->client->c_ptr();
-  auto filters = ToBindings(grants);  // fully specified, each matches exactly its grant
-  if (!filters.ok()) return filters.status();
-  auto event = AdminRequest(rk, RD_KAFKA_ADMIN_OP_DELETEACLS, deadline, "kafka admin: delete acls",
-                            [&](rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
-                              rd_kafka_DeleteAcls(rk, filters->raw.data(), filters->raw.size(),
-                                                  options, queue);
-                            });
-  if (!event.ok()) return event.status();
+  auto answer = AclRequest(config, grants, timeout, RD_KAFKA_ADMIN_OP_DELETEACLS,
+                           "kafka admin: delete acls",
+                           [](rd_kafka_t* rk, std::vector<rd_kafka_AclBinding_t*>& filters,
+                              rd_kafka_AdminOptions_t* options, rd_kafka_queue_t* queue) {
+                             rd_kafka_DeleteAcls(rk, filters.data(), filters.size(), options,
+                                                 queue);
+                           });
+  if (!answer.ok()) return answer.status();
   size_t count = 0;
   const rd_kafka_DeleteAcls_result_response_t** responses = rd_kafka_DeleteAcls_result_responses(
-      rd_kafka_event_DeleteAcls_result(event->get()), &count);
+      rd_kafka_event_DeleteAcls_result(answer->event.get()), &count);
   for (size_t i = 0; i < count; ++i) {
     const rd_kafka_error_t* failed = rd_kafka_DeleteAcls_result_response_error(responses[i]);
     if (failed == nullptr) continue;
