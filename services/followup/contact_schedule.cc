@@ -70,11 +70,11 @@ absl::StatusOr<ContactPolicy> ContactPolicy::FromConfig(const common::Config& co
 events::v1::FollowUpChannel ChooseChannel(const ContactFacts& facts) {
   // One complaint is no history: its own channel says how the customer complained this time,
   // not how they want to be reached.
-  if (facts.risk_tags && facts.risk_tags->complaints_in_window() >= 2) {
-    const events::v1::RiskTags& tags = *facts.risk_tags;
+  if (facts.preference && facts.preference->complaints_in_window() >= 2) {
+    const events::v1::ContactPreference& preference = *facts.preference;
     // A customer who demands a reply within a set time wants a person on the line.
-    if (tags.usual_demanded_reply_minutes() > 0) return events::v1::FOLLOW_UP_CHANNEL_CALLBACK;
-    switch (tags.preferred_channel()) {
+    if (preference.usual_demanded_reply_minutes() > 0) return events::v1::FOLLOW_UP_CHANNEL_CALLBACK;
+    switch (preference.preferred_channel()) {
       case events::v1::CHANNEL_PHONE:
         return events::v1::FOLLOW_UP_CHANNEL_CALLBACK;
       case events::v1::CHANNEL_ONLINE:

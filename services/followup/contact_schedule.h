@@ -4,6 +4,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
+#include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/complaint.pb.h"
 #include "complaints/events/v1/followup.pb.h"
 #include "libs/calendar/business_calendar.h"
@@ -41,8 +42,8 @@ struct ContactFacts {
   events::v1::Level level = events::v1::LEVEL_UNSPECIFIED;
   events::v1::Urgency urgency = events::v1::URGENCY_UNSPECIFIED;
   int reopen_count = 0;
-  // The customer's risk tags from intake (preferred channel, usual demanded reply time).
-  std::optional<events::v1::RiskTags> risk_tags;
+  // The customer's, as the case's assignment carries it (from intake's risk tags).
+  std::optional<events::v1::ContactPreference> preference;
   // The customer asked to be contacted on public holidays too.
   bool holidays_ok = false;
 };

@@ -46,34 +46,34 @@ TEST_F(ContactScheduleTest, ThePreferenceFirstThenTheCase) {
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
 
   // The customer's own channel wins over the case's, once there is a history to go by.
-  events::v1::RiskTags online;
+  events::v1::ContactPreference online;
   online.set_preferred_channel(events::v1::CHANNEL_ONLINE);
   online.set_complaints_in_window(3);
   facts = {};
   facts.level = events::v1::LEVEL_MAJOR;
-  facts.risk_tags = online;
+  facts.preference = online;
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_SMS);
-  events::v1::RiskTags phone;
+  events::v1::ContactPreference phone;
   phone.set_preferred_channel(events::v1::CHANNEL_PHONE);
   phone.set_complaints_in_window(2);
   facts = {};
-  facts.risk_tags = phone;
+  facts.preference = phone;
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
   // This complaint alone is no history: its channel is how they complained, not a preference.
   phone.set_complaints_in_window(1);
-  facts.risk_tags = phone;
+  facts.preference = phone;
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_SMS);
   phone.set_complaints_in_window(2);
-  events::v1::RiskTags demanding = online;
+  events::v1::ContactPreference demanding = online;
   demanding.set_usual_demanded_reply_minutes(60);
-  facts.risk_tags = demanding;
+  facts.preference = demanding;
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
   // A preference the contact systems cannot use (the branch counter): the case decides.
-  events::v1::RiskTags branch;
+  events::v1::ContactPreference branch;
   branch.set_preferred_channel(events::v1::CHANNEL_BRANCH);
   branch.set_complaints_in_window(3);
   facts = {};
-  facts.risk_tags = branch;
+  facts.preference = branch;
   EXPECT_EQ(ChooseChannel(facts), events::v1::FOLLOW_UP_CHANNEL_SMS);
 }
 

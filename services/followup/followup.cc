@@ -105,14 +105,8 @@ FollowUpTask FollowUp::FirstTask(const events::v1::CaseEvent& resolved,
   facts.level = state.level;
   facts.urgency = state.urgency;
   facts.reopen_count = state.reopen_count;
-  if (state.contact) {
-    facts.risk_tags.emplace();
-    facts.risk_tags->set_preferred_channel(state.contact->preferred_channel());
-    facts.risk_tags->set_usual_demanded_reply_minutes(
-        state.contact->usual_demanded_reply_minutes());
-    facts.risk_tags->set_complaints_in_window(state.contact->complaints_in_window());
-    facts.holidays_ok = state.contact->holidays_ok();
-  }
+  facts.preference = state.contact;
+  facts.holidays_ok = state.contact && state.contact->holidays_ok();
   task.set_channel(ChooseChannel(facts));
   task.set_holidays_ok(facts.holidays_ok);
   task.set_attempt(1);
