@@ -109,17 +109,12 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // Runs inside consume(), on the thread that calls Run.
   void rebalance_cb(RdKafka::KafkaConsumer* client, RdKafka::ErrorCode err,
                     std::vector<RdKafka::TopicPartition*>& partitions) override {
-    const bool cooperative = client->rebalance_protocol() == "COOPERATIVE";
+    // The eager protocol (Create): an assignment is the member's whole set, and a revocation
+    // takes all of it.
     const std::vector<TopicPartition> changed = ToList(partitions);
-    // The cooperative protocol calls back with empty lists too; users are not told of those.
-    const bool notify = !changed.empty();
     if (err == RdKafka::ERR__ASSIGN_PARTITIONS) {
-      lost_since.reset();  // rejoined (the cooperative protocol calls back even with nothing)
-      if (cooperative) {
-        LogRebalanceError("assign", client->incremental_assign(partitions));
-      } else {
-        LogRebalanceError("assign", client->assign(partitions));
-      }
+      lost_since.reset();
+      LogRebalanceError("assign", client->assign(partitions));
       for (const TopicPartition& tp : changed) assigned.emplace(tp.topic, tp.partition);
       // A pause outlives the assignment; new partitions take the state the consumer is in now
       // (paused while a record is being retried, so nothing overtakes it).
@@ -128,49 +123,35 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       } else {
         client->resume(partitions);
       }
-      if (notify) Log()->info("assigned {}", Describe(changed));
-      if (notify && options.on_assigned) options.on_assigned(changed);
-    } else if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
+      if (changed.empty()) return;  // a member of a group with more members than partitions
+      Log()->info("assigned {}", Describe(changed));
+      if (options.on_assigned) options.on_assigned(changed);
+      return;
+    }
+    if (err == RdKafka::ERR__REVOKE_PARTITIONS) {
       if (client->assignment_lost()) {
         Log()->warn("assignment lost (session timed out?): {}", Describe(changed));
         if (!lost_since.has_value()) lost_since = absl::Now();
-      } else if (notify) {
+      } else if (!changed.empty()) {
         Log()->info("revoked {}", Describe(changed));
       }
-      for (const TopicPartition& tp : changed) {
-        metrics->Forget(tp.topic, tp.partition);
-        next_offsets.erase({tp.topic, tp.partition});
-        deferred.erase({tp.topic, tp.partition});
-      }
-      if (notify && options.on_revoked) options.on_revoked(changed);
-      if (cooperative) {
-        LogRebalanceError("unassign", client->incremental_unassign(partitions));
-        for (const TopicPartition& tp : changed) assigned.erase({tp.topic, tp.partition});
-      } else {
-        LogRebalanceError("unassign", client->unassign());
-        assigned.clear();
-      }
-      std::erase_if(fetched, [&](const IncomingRecord& r) {
-        return !assigned.contains({r.topic, r.partition});
-      });
     } else {
       // librdkafka's contract for rebalance errors: drop the whole assignment and rejoin.
       Log()->error("rebalance failed: {}", RdKafka::err2str(err));
-      std::vector<TopicPartition> all;
-      for (const auto& [topic, partition] : assigned) all.push_back({topic, partition});
-      if (options.on_revoked && !all.empty()) options.on_revoked(all);
-      LogRebalanceError("unassign", client->unassign());
-      assigned.clear();
-      deferred.clear();
-      fetched.clear();
     }
+    ++revocations;
+    std::vector<TopicPartition> all;
+    for (const auto& [topic, partition] : assigned) all.push_back({topic, partition});
+    for (const TopicPartition& tp : all) metrics->Forget(tp.topic, tp.partition);
+    if (options.on_revoked && !all.empty()) options.on_revoked(all);
+    LogRebalanceError("unassign", client->unassign());
+    assigned.clear();
+    next_offsets.clear();
+    deferred.clear();
+    fetched.clear();
+    held.clear();
   }
 
-  static void LogRebalanceError(std::string_view step, RdKafka::Error* error) {
-    if (error == nullptr) return;
-    Log()->error("rebalance {} failed: {}", step, error->str());
-    delete error;
-  }
   static void LogRebalanceError(std::string_view step, RdKafka::ErrorCode code) {
     if (code == RdKafka::ERR_NO_ERROR) return;
     Log()->error("rebalance {} failed: {}", step, RdKafka::err2str(code));
@@ -210,6 +191,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   void HandleBatch(const std::vector<IncomingRecord>& batch, const BatchHandler& handler) {
     std::vector<Slot> slots(batch.size());
     for (size_t i = 0; i < batch.size(); ++i) slots[i].record = &batch[i];
+    const uint64_t epoch = revocations;
     std::map<PartitionKey, int64_t> stored;  // offsets stored so far, per partition
     absl::Duration backoff = std::min(options.retry_backoff, options.max_retry_backoff);
     bool outage = false;  // reported through on_retrying
@@ -275,7 +257,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
                   failure.ToString());
       // Pausing keeps consume() free of records while it serves rebalances during the wait.
       if (!retrying) SetPaused(true);
-      if (!WaitBeforeRetry(slots, backoff)) break;
+      if (!WaitBeforeRetry(slots, backoff, epoch)) break;
       backoff = std::min(backoff * 2, options.max_retry_backoff);
     }
     if (retrying) SetPaused(false);
@@ -292,9 +274,10 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   }
 
   // Sleeps by calling consume(), which keeps the member alive in its group (max.poll.interval.ms)
-  // and lets rebalances happen. Drops the records of partitions revoked or being replayed; false
-  // when the retry must be abandoned (nothing left to retry, or the consumer stops).
-  bool WaitBeforeRetry(std::vector<Slot>& slots, absl::Duration backoff) {
+  // and lets rebalances happen. Drops the records of partitions revoked since `epoch` (even if
+  // assigned again: they are fetched again from their committed offsets) or being replayed;
+  // false when the retry must be abandoned (nothing left to retry, or the consumer stops).
+  bool WaitBeforeRetry(std::vector<Slot>& slots, absl::Duration backoff, uint64_t epoch) {
     const absl::Time deadline = absl::Now() + backoff;
     for (;;) {
       if (stop.load() || events.fatal()) return false;
@@ -306,8 +289,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
           Log()->info("{}: partition is being replayed (or waits for a replay); the record comes "
                       "again", Where(record));
           DropPartition(slots, record);
-        } else if (!assigned.contains({record.topic, record.partition})) {
-          Log()->info("{}: partition revoked while retrying; its new owner will retry it",
+        } else if (revocations != epoch || !assigned.contains({record.topic, record.partition})) {
+          Log()->info("{}: partition revoked while retrying; its next owner will retry it",
                       Where(record));
           DropPartition(slots, record);
         } else {
@@ -605,6 +588,8 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   std::atomic<bool> stop{false};
   // Below: only touched on the consumer thread (Run and the callbacks it serves).
   std::set<PartitionKey> assigned;
+  // Revocations so far: a retry started before one gives its records up (WaitBeforeRetry).
+  uint64_t revocations = 0;
   bool retrying = false;
   // Subscribed topics found missing (NoteMissing), and when to look for them again.
   std::set<std::string> missing_topics;
@@ -644,7 +629,13 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   auto conf = internal::MakeConf(
       config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
       {{"group.id", impl->options.group_id},
-       {"partition.assignment.strategy", "cooperative-sticky"},
+       // Eager, not cooperative-sticky: a static member (group.instance.id) killed between
+       // giving up partitions and the cooperative protocol's second rebalance, then restarted
+       // under its id, gets its own partitions back without a rebalance, and the ones it gave
+       // up are never assigned again (kafka_integration_test,
+       // AStaticMemberKilledWhileGivingUpPartitionsLeavesNoneUnread). The eager protocol
+       // assigns every partition in every generation.
+       {"partition.assignment.strategy", "range"},
        {"enable.auto.offset.store", "false"},
        {"enable.auto.commit", "true"}},
       &impl->events);

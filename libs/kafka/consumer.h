@@ -38,8 +38,9 @@ struct ConsumerOptions {
   // Backoff between retries of a record whose handler failed transiently.
   absl::Duration retry_backoff = absl::Milliseconds(200);
   absl::Duration max_retry_backoff = absl::Seconds(5);
-  // Called from the consumer thread (inside poll) when partitions are added or taken away by a
-  // cooperative rebalance, before records of added partitions are delivered.
+  // Called from the consumer thread (inside poll) when partitions are assigned or revoked by a
+  // rebalance, before records of assigned partitions are delivered. The protocol is eager: a
+  // revocation takes the member's whole assignment, and the next assignment names it all.
   std::function<void(const std::vector<TopicPartition>&)> on_assigned;
   std::function<void(const std::vector<TopicPartition>&)> on_revoked;
   // Called from the consumer thread with true when the consumer starts waiting to retry records
@@ -88,7 +89,7 @@ using BatchHandler = std::function<std::vector<absl::Status>(const std::vector<I
 
 bool IsTransient(const absl::Status& status);
 
-// A group consumer with cooperative-sticky rebalancing, auto offset store disabled (offsets are
+// A group consumer with eager rebalancing (the range assignor), auto offset store disabled (offsets are
 // stored only after the handler's effect is done) and auto commit of stored offsets.
 //
 // While a record is being retried, every partition of the consumer is paused (the dependency

@@ -1,20 +1,28 @@
 // Against the real broker at $KAFKA_BOOTSTRAP (default 127.0.0.1:9092). Every test creates its
 // own randomly named topics and consumer groups, so runs never see each other's records.
 
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <cstdlib>
+#include <fstream>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <random>
 #include <thread>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "libs/common/utf8.h"
 #include "libs/kafka/consumer.h"
+#include "libs/kafka/partitioner.h"
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_catalogue.h"
 
@@ -143,8 +151,9 @@ class KafkaIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<RunningConsumer> Consume(ConsumerOptions options, RecordHandler handler,
-                                           Publisher* dead_letters = nullptr) {
-    auto consumer = Consumer::Create(config_, std::move(options),
+                                           Publisher* dead_letters = nullptr,
+                                           const KafkaConfig* config = nullptr) {
+    auto consumer = Consumer::Create(config ? *config : config_, std::move(options),
                                      dead_letters ? dead_letters : producer_.get());
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     if (!consumer.ok()) return nullptr;
@@ -152,8 +161,9 @@ class KafkaIntegrationTest : public ::testing::Test {
   }
 
   std::unique_ptr<RunningConsumer> ConsumeBatches(ConsumerOptions options, BatchHandler handler,
-                                                  size_t max_batch) {
-    auto consumer = Consumer::Create(config_, std::move(options), producer_.get());
+                                                  size_t max_batch,
+                                                  const KafkaConfig* config = nullptr) {
+    auto consumer = Consumer::Create(config ? *config : config_, std::move(options), producer_.get());
     EXPECT_TRUE(consumer.ok()) << consumer.status();
     if (!consumer.ok()) return nullptr;
     return std::make_unique<RunningConsumer>(*std::move(consumer), std::move(handler), max_batch);
@@ -166,6 +176,15 @@ class KafkaIntegrationTest : public ::testing::Test {
     options.retry_backoff = absl::Milliseconds(50);
     options.max_retry_backoff = absl::Milliseconds(400);
     return options;
+  }
+
+  // The config of a static group member (group.instance.id). The range assignor hands a
+  // topic's partitions out in the order of the members' ids, which for static members begin
+  // with the instance id: a test that needs a given member to get a partition names them so.
+  KafkaConfig StaticMember(const std::string& instance_id) const {
+    KafkaConfig config = config_;
+    config.extra["group.instance.id"] = absl::StrCat(instance_id, "-", Unique("member"));
+    return config;
   }
 
   KafkaConfig config_ = BrokerConfig();
@@ -470,8 +489,10 @@ TEST_F(KafkaIntegrationTest, OffsetsAreStoredOnlyAfterSuccess) {
 }
 
 TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
-  // The first member reads two one-partition topics; the second reads only `stuck`, so the
-  // balancing assignor must move `stuck`'s partition to it, in the middle of a retry.
+  // The first member reads two one-partition topics; the second reads only `stuck`, and its id
+  // sorts first, so the range assignor moves `stuck`'s partition to it, in the middle of a retry.
+  const KafkaConfig first_member = StaticMember("b");
+  const KafkaConfig second_member = StaticMember("a");
   const std::string stuck = MakeTopic("stuck", 1);
   const std::string other = MakeTopic("other", 1);
   ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", "poison-for-now")).ok());
@@ -486,22 +507,28 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
   std::atomic<int> first_attempts = 0;
   std::atomic<int> attempts_after_revocation = 0;
   std::atomic<bool> first_saw_sentinel = false;
-  auto first = Consume(first_options, [&](const IncomingRecord& record) {
-    if (record.topic == other) {
-      first_saw_sentinel = true;
-      return absl::OkStatus();
-    }
-    ++first_attempts;
-    if (stuck_revoked) ++attempts_after_revocation;
-    return absl::UnavailableError("dependency down");
-  });
+  auto first = Consume(
+      first_options,
+      [&](const IncomingRecord& record) {
+        if (record.topic == other) {
+          first_saw_sentinel = true;
+          return absl::OkStatus();
+        }
+        ++first_attempts;
+        if (stuck_revoked) ++attempts_after_revocation;
+        return absl::UnavailableError("dependency down");
+      },
+      nullptr, &first_member);
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
 
   Seen second_seen;
-  auto second = Consume(Options(stuck, group), [&](const IncomingRecord& record) {
-    second_seen.Add(record);
-    return absl::OkStatus();
-  });
+  auto second = Consume(
+      Options(stuck, group),
+      [&](const IncomingRecord& record) {
+        second_seen.Add(record);
+        return absl::OkStatus();
+      },
+      nullptr, &second_member);
   ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
   // Handed over, not lost: the retried record's offset was never stored.
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
@@ -515,6 +542,122 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
   EXPECT_TRUE(first->Stop().ok());
   EXPECT_EQ(attempts_after_revocation, 0);
   EXPECT_TRUE(second->Stop().ok());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Static membership (kafka.group_instance_id: StatefulSet pods, the fault suite).
+
+// Starts `argv[0]` with `argv` and its stdout in the file `out`; its pid.
+pid_t Spawn(const std::vector<std::string>& argv, const std::string& out) {
+  // Built before fork: the child of a threaded process may only exec.
+  std::vector<char*> args;
+  for (const std::string& arg : argv) args.push_back(const_cast<char*>(arg.c_str()));
+  args.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    if (fd >= 0) dup2(fd, STDOUT_FILENO);
+    execv(args[0], args.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+std::string ReadFile(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// A key the producer sends to `partition` of a topic with `count` partitions.
+std::string KeyFor(int32_t partition, int32_t count) {
+  for (int i = 0;; ++i) {
+    std::string key = absl::StrCat("key-", i);
+    if (PartitionForKey(key, count) == partition) return key;
+  }
+}
+
+TEST_F(KafkaIntegrationTest, AStaticMemberKilledWhileGivingUpPartitionsLeavesNoneUnread) {
+  // Seen in the fault suite: a static member SIGKILLed right after giving up partitions to a
+  // member that had just joined, and restarted under its id, got its own partitions back at once
+  // (KIP-345: no rebalance), while those it had given up were never assigned again: their records
+  // went unread for good. The cooperative protocol hands partitions over in two rebalances, the
+  // second started by the member that gave them up; the eager one assigns every partition in
+  // every generation.
+  constexpr int32_t kPartitions = 6;
+  const std::string topic = MakeTopic("static", kPartitions);
+  const std::string group = Unique("group");
+  const std::string member = Unique("member");
+  const std::string out = ::testing::TempDir() + member + ".out";
+  const pid_t dying = Spawn({MEMBER_THAT_DIES_ON_REVOKE, topic, group, member}, out);
+  ASSERT_GT(dying, 0);
+  bool died = false;
+  absl::Cleanup reap = [&] {  // a failed test leaves no member behind
+    if (died) return;
+    kill(dying, SIGKILL);
+    waitpid(dying, nullptr, 0);
+  };
+  ASSERT_TRUE(WaitFor([&] {
+    return absl::StrContains(ReadFile(out), absl::StrCat("assigned ", kPartitions));
+  })) << ReadFile(out);
+
+  Seen seen;
+  auto handler = [&seen](const IncomingRecord& record) {
+    seen.Add(record);
+    return absl::OkStatus();
+  };
+  auto joining = Consume(Options(topic, group), handler);
+  ASSERT_TRUE(WaitFor([&] { return died = waitpid(dying, nullptr, WNOHANG) == dying; }))
+      << "the first member was never asked to give up partitions";
+
+  KafkaConfig restarted_config = config_;  // back under the same id, as a restarted pod
+  restarted_config.extra["group.instance.id"] = member;
+  auto restarted = Consumer::Create(restarted_config, Options(topic, group), producer_.get());
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  RunningConsumer back(*std::move(restarted), handler);
+
+  // One record per partition, published after the hand-over: each reaches one of the members.
+  for (int32_t partition = 0; partition < kPartitions; ++partition) {
+    ASSERT_TRUE(producer_
+                    ->Publish(Record(topic, KeyFor(partition, kPartitions),
+                                     absl::StrCat("partition-", partition)))
+                    .ok());
+  }
+  EXPECT_TRUE(WaitFor([&] { return seen.size() >= kPartitions; }, absl::Seconds(60)))
+      << "read only " << testing::PrintToString(seen.values());
+  EXPECT_TRUE(back.Stop().ok());
+  EXPECT_TRUE(joining->Stop().ok());
+}
+
+TEST_F(KafkaIntegrationTest, ARetryEndsAtARevocationEvenIfThePartitionComesBack) {
+  // A member joins the group for another topic: the eager protocol revokes `stuck` from the
+  // first member and gives it straight back. The retry in progress must end there (the record
+  // is fetched again from its committed offset); carried on, it would be handled twice.
+  const std::string stuck = MakeTopic("back", 1);
+  const std::string elsewhere = MakeTopic("elsewhere", 1);
+  ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", "poison-for-now")).ok());
+  const std::string group = Unique("group");
+  std::atomic<bool> dependency_up = false;
+  std::atomic<int> revocations = 0;
+  std::atomic<int> attempts = 0;
+  Seen done;
+  ConsumerOptions options = Options(stuck, group);
+  options.on_revoked = [&](const std::vector<TopicPartition>&) { ++revocations; };
+  auto first = Consume(options, [&](const IncomingRecord& record) {
+    ++attempts;
+    if (!dependency_up) return absl::UnavailableError("dependency down");
+    done.Add(record);
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(WaitFor([&] { return attempts >= 2; }));
+  auto other = Consume(Options(elsewhere, group),
+                       [](const IncomingRecord&) { return absl::OkStatus(); });
+  ASSERT_TRUE(WaitFor([&] { return revocations >= 1; }));
+  dependency_up = true;
+  ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", kSentinel)).ok());
+  ASSERT_TRUE(WaitFor([&] { return done.Contains(kSentinel); }));
+  EXPECT_THAT(done.values(), ElementsAre("poison-for-now", kSentinel));
+  EXPECT_TRUE(first->Stop().ok());
+  EXPECT_TRUE(other->Stop().ok());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -724,6 +867,9 @@ TEST_F(KafkaIntegrationTest, RewindDropsTheBatchOfThePartition) {
 }
 
 TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
+  // As RevokedPartitionStopsRetrying, with batches.
+  const KafkaConfig first_member = StaticMember("b");
+  const KafkaConfig second_member = StaticMember("a");
   const std::string stuck = MakeTopic("bstuck", 1);
   const std::string other = MakeTopic("bother", 1);
   ASSERT_TRUE(producer_->Publish(Record(stuck, "c-1", "poison-for-now")).ok());
@@ -753,13 +899,16 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
         }
         return out;
       },
-      100);
+      100, &first_member);
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
   Seen second_seen;
-  auto second = Consume(Options(stuck, group), [&](const IncomingRecord& record) {
-    second_seen.Add(record);
-    return absl::OkStatus();
-  });
+  auto second = Consume(
+      Options(stuck, group),
+      [&](const IncomingRecord& record) {
+        second_seen.Add(record);
+        return absl::OkStatus();
+      },
+      nullptr, &second_member);
   ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
   EXPECT_EQ(second_seen.records()[0].offset, 0);
