@@ -78,6 +78,13 @@ class Seen {
     std::lock_guard lock(mu_);
     records_.push_back(record);
   }
+  // A handler that takes every record.
+  RecordHandler Taker() {
+    return [this](const IncomingRecord& record) {
+      Add(record);
+      return absl::OkStatus();
+    };
+  }
   size_t size() const {
     std::lock_guard lock(mu_);
     return records_.size();
@@ -522,13 +529,7 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionStopsRetrying) {
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
 
   Seen second_seen;
-  auto second = Consume(
-      Options(stuck, group),
-      [&](const IncomingRecord& record) {
-        second_seen.Add(record);
-        return absl::OkStatus();
-      },
-      nullptr, &second_member);
+  auto second = Consume(Options(stuck, group), second_seen.Taker(), nullptr, &second_member);
   ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
   // Handed over, not lost: the retried record's offset was never stored.
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
@@ -601,11 +602,7 @@ TEST_F(KafkaIntegrationTest, AStaticMemberKilledWhileGivingUpPartitionsLeavesNon
   })) << ReadFile(out);
 
   Seen seen;
-  auto handler = [&seen](const IncomingRecord& record) {
-    seen.Add(record);
-    return absl::OkStatus();
-  };
-  auto joining = Consume(Options(topic, group), handler);
+  auto joining = Consume(Options(topic, group), seen.Taker());
   ASSERT_TRUE(WaitFor([&] { return died = waitpid(dying, nullptr, WNOHANG) == dying; }))
       << "the first member was never asked to give up partitions";
 
@@ -613,7 +610,7 @@ TEST_F(KafkaIntegrationTest, AStaticMemberKilledWhileGivingUpPartitionsLeavesNon
   restarted_config.extra["group.instance.id"] = member;
   auto restarted = Consumer::Create(restarted_config, Options(topic, group), producer_.get());
   ASSERT_TRUE(restarted.ok()) << restarted.status();
-  RunningConsumer back(*std::move(restarted), handler);
+  RunningConsumer back(*std::move(restarted), seen.Taker());
 
   // One record per partition, published after the hand-over: each reaches one of the members.
   for (int32_t partition = 0; partition < kPartitions; ++partition) {
@@ -902,13 +899,7 @@ TEST_F(KafkaIntegrationTest, RevokedPartitionLeavesTheBatchRetry) {
       100, &first_member);
   ASSERT_TRUE(WaitFor([&] { return first_attempts >= 2; }));
   Seen second_seen;
-  auto second = Consume(
-      Options(stuck, group),
-      [&](const IncomingRecord& record) {
-        second_seen.Add(record);
-        return absl::OkStatus();
-      },
-      nullptr, &second_member);
+  auto second = Consume(Options(stuck, group), second_seen.Taker(), nullptr, &second_member);
   ASSERT_TRUE(WaitFor([&] { return stuck_revoked.load(); }));
   ASSERT_TRUE(WaitFor([&] { return second_seen.size() >= 1; }));
   EXPECT_EQ(second_seen.records()[0].offset, 0);
