@@ -72,7 +72,7 @@ for target in "${targets[@]}"; do
       sed "s/^/  /"
   else
     echo "$target: CRASH (input kept in $artifacts; log $work/$target.log):"
-    grep -E "ERROR|property broken|SUMMARY" "$work/$target.log" | head -5
+    grep -m5 -E "ERROR: |property broken|SUMMARY" "$work/$target.log" || true
     status=1
   fi
 done

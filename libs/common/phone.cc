@@ -18,6 +18,8 @@ absl::Status Refuse(const char* reason) { return absl::InvalidArgumentError(reas
 constexpr char kShape[] =
     "must be a mainland mobile (11 digits), a landline with its area code, or +country code "
     "and number";
+constexpr char kLandlineTooShort[] =
+    "is too short (a landline has 7 or 8 digits after the area code)";
 
 // Full-width digits and punctuation (what a Chinese input method types) as ASCII; U+3000 as a
 // space. Other text is kept as it is, to be refused later.
@@ -119,6 +121,7 @@ absl::StatusOr<std::string> Mainland(std::vector<std::string> groups,
   }
   const size_t area_length = AreaCodeLength(digits);
   if (area_length == 0) return Refuse("has no valid area code (0 and 2 or 3 digits, not 00)");
+  if (digits.size() <= area_length) return Refuse(kLandlineTooShort);  // "091": area code only
   std::string area = digits.substr(0, area_length);
   std::string local;
   if (groups.size() >= 2) {
@@ -137,7 +140,7 @@ absl::StatusOr<std::string> Mainland(std::vector<std::string> groups,
   } else {
     local = digits.substr(area_length);
   }
-  if (local.size() < 7) return Refuse("is too short (a landline has 7 or 8 digits after the area code)");
+  if (local.size() < 7) return Refuse(kLandlineTooShort);
   if (local.size() > 8) return Refuse("is too long (a landline has 7 or 8 digits after the area code)");
   if (!IsLocalNumber(local)) return Refuse("a landline number starts with 2 to 9");
   std::string canonical = absl::StrCat(area, "-", local);

@@ -75,7 +75,9 @@ TEST(PhoneTest, OtherShapesAreRefusedWithoutRepeatingTheNumber) {
                            "010-623456789", "0755-1234567", "010-0234567",
                            "01-62345678", "010-62345678-1234567", "010-62345678转", "phone",
                            "138O1234567", "+0 123456789", "+12345", "+1234567890123456",
-                           "+852 9123 456", "+886 12345", "1381234567８x"}) {
+                           "+852 9123 456", "+886 12345", "1381234567８x",
+                           // an area code and nothing after it (found by the fuzzer: it threw)
+                           "091", "091(", "0755", "010", "+86 91"}) {
     auto phone = NormalizePhone(text);
     ASSERT_EQ(phone.status().code(), absl::StatusCode::kInvalidArgument)
         << text << " -> " << (phone.ok() ? *phone : "");

@@ -170,7 +170,7 @@ bool Subset(const Bits& a, const Bits& b) {
 
 class Checker {
  public:
-  Checker(const RuleSources& sources, ConfigProblems& problems)
+  Checker(const RuleSources& sources, common::ConfigProblems& problems)
       : sources_(sources), problems_(problems) {}
 
   // Every problem goes to `problems`; OK when there are none.
@@ -211,7 +211,7 @@ class Checker {
   Universe MakeUniverse() const;
 
   const RuleSources& sources_;
-  ConfigProblems& problems_;
+  common::ConfigProblems& problems_;
   routing::v1::RoutingRules proto_;
   Tree tree_;
   UnitHierarchy units_;
@@ -448,7 +448,7 @@ absl::Status Checker::Run() {
 
 absl::StatusOr<std::shared_ptr<const RuleSet>> RuleSet::Build(const RuleSources& sources,
                                                               int64_t version) {
-  ConfigProblems problems;
+  common::ConfigProblems problems;
   Checker checker(sources, problems);
   if (absl::Status checked = checker.Run(); !checked.ok()) return checked;
   const routing::v1::RoutingRules& proto = checker.proto();

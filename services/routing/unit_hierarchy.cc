@@ -19,7 +19,7 @@ bool IsHeadOffice(UnitTier tier) { return tier == routing::v1::UNIT_TIER_HEAD_OF
 // Checks one escalation ladder (the hierarchy's or a unit's).
 void CheckLadder(const google::protobuf::RepeatedPtrField<EscalationTarget>& ladder,
                  const std::set<std::string, std::less<>>& codes, const std::string& file,
-                 int line, const std::string& owner, ConfigProblems& problems) {
+                 int line, const std::string& owner, common::ConfigProblems& problems) {
   std::set<int> steps;
   for (const EscalationTarget& target : ladder) {
     const std::string where = owner + " escalation step " + std::to_string(target.step());
@@ -50,7 +50,7 @@ void CheckLadder(const google::protobuf::RepeatedPtrField<EscalationTarget>& lad
 
 absl::StatusOr<UnitHierarchy> UnitHierarchy::Build(const routing::v1::UnitHierarchy& proto,
                                                    const Tree* locations, const std::string& file,
-                                                   ConfigProblems& problems) {
+                                                   common::ConfigProblems& problems) {
   const size_t problems_before = problems.list().size();
   auto line_of = [&](int index, std::string_view field = "") {
     const Tree* unit_tree = common::TextProtoNested(locations, proto, "unit", index);
@@ -151,7 +151,7 @@ absl::StatusOr<UnitHierarchy> UnitHierarchy::FromText(const std::string& text,
   routing::v1::UnitHierarchy proto;
   Tree locations;
   if (auto s = common::ParseTextProto(file, text, &proto, &locations); !s.ok()) return s;
-  ConfigProblems problems;
+  common::ConfigProblems problems;
   auto built = Build(proto, &locations, file, problems);
   if (!problems.empty()) return problems.ToStatus();
   return built;

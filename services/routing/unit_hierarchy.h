@@ -8,7 +8,7 @@
 #include "absl/status/statusor.h"
 #include "complaints/routing/v1/routing_config.pb.h"
 #include "google/protobuf/text_format.h"
-#include "services/routing/config_problems.h"
+#include "libs/common/config_problems.h"
 
 namespace complaints::routing {
 
@@ -27,7 +27,7 @@ class UnitHierarchy {
   static absl::StatusOr<UnitHierarchy> Build(
       const routing::v1::UnitHierarchy& proto,
       const google::protobuf::TextFormat::ParseInfoTree* locations, const std::string& file,
-      ConfigProblems& problems);
+      common::ConfigProblems& problems);
   // Parses and builds; problems as an InvalidArgument status, one per line.
   static absl::StatusOr<UnitHierarchy> FromText(const std::string& text,
                                                 const std::string& file = "units.textproto");

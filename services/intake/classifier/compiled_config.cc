@@ -7,6 +7,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "libs/common/textproto.h"
+#include "libs/common/config_problems.h"
 
 namespace complaints::classifier {
 namespace {
@@ -15,22 +16,6 @@ using google::protobuf::TextFormat;
 using intake::v1::ClassifierConfig;
 using intake::v1::Taxonomy;
 using Tree = TextFormat::ParseInfoTree;
-
-// Collects problems, each with its file and line.
-class Problems {
- public:
-  void Add(const std::string& file, int line, const std::string& what) {
-    list_.push_back(line > 0 ? absl::StrCat(file, ":", line, ": ", what)
-                             : absl::StrCat(file, ": ", what));
-  }
-  bool empty() const { return list_.empty(); }
-  absl::Status ToStatus() const {
-    return absl::InvalidArgumentError(absl::StrJoin(list_, "\n"));
-  }
-
- private:
-  std::vector<std::string> list_;
-};
 
 std::string NormalizePattern(const Normalizer& normalizer, std::string_view pattern) {
   std::string out;
@@ -506,7 +491,7 @@ class Compiler {
   Tree config_tree_;
   Taxonomy taxonomy_;
   Tree taxonomy_tree_;
-  Problems problems_;
+  common::ConfigProblems problems_;
   absl::flat_hash_map<std::string, std::string> macros_;
   absl::flat_hash_map<std::string, int> signal_index_;
 };

@@ -1,5 +1,6 @@
 // Validation of the classifier's files: every problem, with its file and line.
 #include "gmock/gmock.h"
+#include "libs/common/utf8.h"
 #include "services/intake/classifier/compiled_config.h"
 #include "services/intake/classifier/test_util.h"
 
@@ -63,6 +64,15 @@ TEST(ClassifierConfig, EveryProblemIsReported) {
   EXPECT_THAT(m, HasSubstr("classifier.textproto:10: level_rule `l` when 1: unknown signal `nope`"));
   EXPECT_THAT(m, HasSubstr("classifier.textproto:11: urgency_rule `u`: duplicate id"));
   EXPECT_THAT(m, HasSubstr("classifier.textproto:12: signal `m` regex 1: unknown macro {{nomacro}}"));
+}
+
+TEST(ClassifierConfig, ProblemsQuotingAnIdCutInsideACharacterAreValidUtf8) {
+  // "\344\270" is the first two bytes of a three-byte character (found by the fuzzer).
+  const auto s = Compile(std::string(kConfig) + "signal { id: \"fp.\\344\\270\" literal: \"x\" }\n"
+                                                "signal { id: \"fp.\\344\\270\" literal: \"y\" }\n");
+  EXPECT_THAT(s.message(), HasSubstr("classifier.textproto:8: signal `fp."));
+  EXPECT_THAT(s.message(), HasSubstr("`: duplicate id"));
+  EXPECT_TRUE(common::IsValidUtf8(std::string(s.message())));
 }
 
 TEST(ClassifierConfig, SuppressionCycleAndUnknownSuppressor) {

@@ -8,10 +8,11 @@
 #include "absl/strings/str_join.h"
 #include "libs/common/utf8.h"
 
-namespace complaints::routing {
+namespace complaints::common {
 
-// The problems found in routing's data files, each with its file and line, so that one load
-// reports all of them at once (the operator fixes the file in one go).
+// The problems found in a data file (routing rules and units, the classifier's config and
+// taxonomy), each with its file and line, so that one load reports all of them at once (the
+// operator fixes the file in one go).
 class ConfigProblems {
  public:
   void Add(const std::string& file, int line, const std::string& what) {
@@ -33,4 +34,4 @@ class ConfigProblems {
   std::vector<std::string> list_;
 };
 
-}  // namespace complaints::routing
+}  // namespace complaints::common
