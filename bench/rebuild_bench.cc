@@ -1,6 +1,6 @@
-// rebuild_bench: how long routing and follow-up take to rebuild their Redis state from Kafka
-// after Redis lost it (issue 7: in the 100,000-complaint fault run, Redis lost its data at 59k
-// complaints and routing took 174 s to be ready again, follow-up ~240 s).
+// rebuild_bench: how long the services take to rebuild their Redis state from Kafka after Redis
+// lost it (issue 7: in the 100,000-complaint fault run, Redis lost its data at 59k complaints and
+// routing took 174 s to be ready again, follow-up ~240 s, analytics over 8 minutes).
 //
 //   1. fill: --complaints N complaints on complaints.received.v1 with their case history on
 //      complaints.case.v1 (and complaints.assignments.v1), made by the real Router and
@@ -11,12 +11,14 @@
 //   2. raw: the same topics read whole by a kafka::Consumer whose handler does nothing (the
 //      ceiling any consumer of them has on this machine).
 //   3. per mode of --modes (batched, single: the services' routing.batched / followup.batched):
-//      the real routing and followup binaries are started on the bench's Redis and consume the
-//      topics to their end (SERVING); then Redis is emptied (FLUSHALL) and the time until each
-//      is SERVING again is printed: the rebuild. Both rebuild at once, as after a real loss.
+//      the real binaries of all five services (--services narrows them) are started on the
+//      bench's Redis and consume the topics to their end (SERVING); then Redis is emptied
+//      (FLUSHALL) and the time until each is SERVING again is printed: the rebuild. All rebuild
+//      at once, as after a real loss.
 //
 // Needs a broker whose complaint topics it may fill (a scratch stack: bench/run-rebuild-bench.sh
 // starts one) and a Redis of its own (FLUSHALLed). Exit status 0, or 1 on error.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <map>
@@ -30,6 +32,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -59,12 +62,39 @@ struct Flags {
   int complaints = 60000;
   bool fill = true;
   std::vector<std::string> modes = {"batched", "single"};
-  std::string routing_binary = COMPLAINTS_ROUTING_BINARY;
-  std::string followup_binary = COMPLAINTS_FOLLOWUP_BINARY;
-  int grpc_port = 0;  // routing's; follow-up's is the next; 0: free ports
+  // Name -> binary, in start order (--services picks some; --<name>-binary replaces one).
+  std::vector<std::pair<std::string, std::string>> services = {
+      {"intake", COMPLAINTS_INTAKE_BINARY},       {"routing", COMPLAINTS_ROUTING_BINARY},
+      {"sla_timer", COMPLAINTS_SLA_TIMER_BINARY}, {"followup", COMPLAINTS_FOLLOWUP_BINARY},
+      {"analytics", COMPLAINTS_ANALYTICS_BINARY}};
+  int grpc_port = 0;  // the first service's; the others' follow; 0: free ports
   std::string log_dir = "/tmp";
   int timeout_s = 1200;
 };
+
+bool PickServices(const std::string& list, Flags& f) {
+  std::vector<std::pair<std::string, std::string>> picked;
+  for (const auto& [name, binary] : f.services) {
+    for (absl::string_view wanted : absl::StrSplit(list, ',')) {
+      if (wanted == name) picked.emplace_back(name, binary);
+    }
+  }
+  if (picked.size() != static_cast<size_t>(std::count(list.begin(), list.end(), ',') + 1)) {
+    return false;  // an unknown name
+  }
+  f.services = std::move(picked);
+  return true;
+}
+
+bool ReplaceBinary(const std::string& name, const std::string& binary, Flags& f) {
+  for (auto& [known, path] : f.services) {
+    if (known == name) {
+      path = binary;
+      return true;
+    }
+  }
+  return false;
+}
 
 bool ParseFlags(int argc, char** argv, Flags& f) {
   for (int i = 1; i < argc; ++i) {
@@ -80,8 +110,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     else if (arg == "--redis-port") ok = absl::SimpleAtoi(value, &f.redis_port);
     else if (arg == "--complaints") ok = absl::SimpleAtoi(value, &f.complaints);
     else if (arg == "--modes") f.modes = absl::StrSplit(value, ',', absl::SkipEmpty());
-    else if (arg == "--routing-binary") f.routing_binary = value;
-    else if (arg == "--followup-binary") f.followup_binary = value;
+    else if (arg == "--services") ok = PickServices(value, f);
+    else if (arg.ends_with("-binary")) ok = ReplaceBinary(arg.substr(2, arg.size() - 9), value, f);
     else if (arg == "--grpc-port") ok = absl::SimpleAtoi(value, &f.grpc_port);
     else if (arg == "--log-dir") f.log_dir = value;
     else if (arg == "--timeout-s") ok = absl::SimpleAtoi(value, &f.timeout_s);
@@ -302,6 +332,14 @@ std::map<std::string, absl::Duration> TimeUntilServing(std::vector<Service>& ser
 
 std::string Seconds(absl::Duration d) { return absl::StrFormat("%.1f s", absl::ToDoubleSeconds(d)); }
 
+// "routing 8.7 s, followup 7.2 s, ..." in start order.
+std::string Times(const std::map<std::string, absl::Duration>& by_service,
+                  const std::vector<Service>& services) {
+  std::vector<std::string> parts;
+  for (const Service& s : services) parts.push_back(s.name + " " + Seconds(by_service.at(s.name)));
+  return absl::StrJoin(parts, ", ");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -310,6 +348,7 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, flags)) {
     std::fprintf(stderr,
                  "usage: rebuild_bench [--complaints N] [--no-fill] [--modes batched,single]\n"
+                 "  [--services intake,routing,sla_timer,followup,analytics] [--<service>-binary B]\n"
                  "  [--bootstrap B] [--redis-port P] [--grpc-port P] [--log-dir D] [--timeout-s S]\n");
     return 1;
   }
@@ -375,8 +414,7 @@ int main(int argc, char** argv) {
     }
     std::vector<Service> services;
     int port = flags.grpc_port;
-    for (const auto& [name, binary] : std::vector<std::pair<std::string, std::string>>{
-             {"routing", flags.routing_binary}, {"followup", flags.followup_binary}}) {
+    for (const auto& [name, binary] : flags.services) {
       const int grpc_port = flags.grpc_port > 0 ? port++ : testsupport::FreePort();
       const std::string batched = mode == "batched" ? "true" : "false";
       std::map<std::string, std::string> env = {
@@ -384,6 +422,7 @@ int main(int argc, char** argv) {
           {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
           {"COMPLAINTS_REDIS_CREDENTIALS_FILE", testsupport::RedisCredentialsFile(name)},
           {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
+          {"COMPLAINTS_METRICS_ADDRESS", "127.0.0.1:0"},  // any free port (and the dashboard's)
           // Plaintext on purpose: the figures compare with earlier runs; TLS costs are not measured here.
           {"COMPLAINTS_GRPC_PLAINTEXT", "true"},
           {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("rebuild-bench-", run, "-", name)},
@@ -406,9 +445,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: not serving after its start\n", mode.c_str());
       return 1;
     }
-    std::printf("%s: %s: routing %s, followup %s\n", mode.c_str(),
+    std::printf("%s: %s: %s\n", mode.c_str(),
                 first_mode ? "first start (empty Redis, new groups)" : "start (state complete)",
-                Seconds(first["routing"]).c_str(), Seconds(first["followup"]).c_str());
+                Times(first, services).c_str());
     first_mode = false;
     std::fflush(stdout);
     // Redis loses everything under the running services.
@@ -422,8 +461,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "%s: not serving again after FLUSHALL\n", mode.c_str());
       return 1;
     }
-    std::printf("%s: rebuild after FLUSHALL: routing %s, followup %s\n", mode.c_str(),
-                Seconds(rebuilt["routing"]).c_str(), Seconds(rebuilt["followup"]).c_str());
+    std::printf("%s: rebuild after FLUSHALL: %s\n", mode.c_str(), Times(rebuilt, services).c_str());
     std::fflush(stdout);
     for (Service& s : services) s.process->Stop();
   }

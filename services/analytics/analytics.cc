@@ -1,6 +1,7 @@
 #include "services/analytics/analytics.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "complaints/events/v1/case.pb.h"
@@ -247,20 +248,52 @@ absl::StatusOr<Observation> Observe(const kafka::IncomingRecord& record) {
   return observation;
 }
 
-absl::Status Analytics::HandleRecord(const kafka::IncomingRecord& record) {
+namespace {
+
+// What `record` puts on a timeline, if anything: only a finished re-drive of a complaint's
+// record does (a claim may lose to another operator's, and dead letters without a subject
+// belong to no one); every record of the other topics does.
+absl::StatusOr<std::optional<Observation>> TimelineObservation(
+    const kafka::IncomingRecord& record) {
   if (record.topic == events::kRedrivesTopic) {
-    // Only a finished re-drive of a complaint's record goes on its timeline: a claim may lose
-    // (another operator's came first), and dead letters without a subject belong to no one.
     auto redrive = events::ParseRecordAs<events::v1::DeadLetterRedrive>(record);
     if (!redrive.ok()) return redrive.status();
     if (redrive->phase() != events::v1::DeadLetterRedrive::DONE ||
         redrive->complaint_id().empty()) {
-      return absl::OkStatus();
+      return std::nullopt;
     }
   }
   auto observation = Observe(record);
   if (!observation.ok()) return observation.status();
-  return store_->Record(*observation).status();
+  return std::optional<Observation>(*std::move(observation));
+}
+
+}  // namespace
+
+absl::Status Analytics::HandleRecord(const kafka::IncomingRecord& record) {
+  return HandleBatch({record}).front();
+}
+
+std::vector<absl::Status> Analytics::HandleBatch(
+    const std::vector<kafka::IncomingRecord>& records) {
+  std::vector<absl::Status> statuses(records.size());
+  std::vector<Observation> observations;
+  std::vector<size_t> record_of;  // per observation, the index of its record
+  for (size_t i = 0; i < records.size(); ++i) {
+    auto observation = TimelineObservation(records[i]);
+    if (!observation.ok()) {
+      statuses[i] = observation.status();
+    } else if (observation->has_value()) {
+      observations.push_back(**std::move(observation));
+      record_of.push_back(i);
+    }
+  }
+  if (observations.empty()) return statuses;
+  std::vector<absl::StatusOr<bool>> recorded = store_->RecordAll(observations);
+  for (size_t k = 0; k < recorded.size(); ++k) {
+    if (!recorded[k].ok()) statuses[record_of[k]] = recorded[k].status();
+  }
+  return statuses;
 }
 
 absl::StatusOr<analytics::v1::GetTimelineResponse> Analytics::GetTimeline(

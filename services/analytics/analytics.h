@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "complaints/analytics/v1/analytics.pb.h"
@@ -24,6 +25,9 @@ class Analytics {
 
   // One record of any complaint topic; a duplicate (same ce_id) changes nothing.
   absl::Status HandleRecord(const kafka::IncomingRecord& record);
+  // Many, in order, with one store round trip (a replay after Redis lost the timelines is
+  // hundreds of thousands of records): one status per record, as HandleRecord's.
+  std::vector<absl::Status> HandleBatch(const std::vector<kafka::IncomingRecord>& records);
 
   // The complaint's entries by event time, then arrival.
   absl::StatusOr<analytics::v1::GetTimelineResponse> GetTimeline(

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -20,9 +21,15 @@ struct Observation {
 class AnalyticsStore {
  public:
   virtual ~AnalyticsStore() = default;
-  // Atomically: unless an event with the same entry.event_id was recorded for the complaint,
-  // appends the entry to its timeline and bumps the counters. Returns whether it was new.
-  virtual absl::StatusOr<bool> Record(const Observation& observation) = 0;
+  // Per observation, atomically and in order: unless an event with the same entry.event_id was
+  // recorded for the complaint, appends the entry to its timeline and bumps the counters. One
+  // result each, in the same order: whether it was new, or why it failed (a replay records
+  // hundreds of thousands, so the Redis store does a batch in one round trip).
+  virtual std::vector<absl::StatusOr<bool>> RecordAll(
+      const std::vector<Observation>& observations) = 0;
+  absl::StatusOr<bool> Record(const Observation& observation) {
+    return std::move(RecordAll({observation}).front());
+  }
   // The complaint's entries in arrival order; empty for an unknown complaint.
   virtual absl::StatusOr<std::vector<analytics::v1::TimelineEntry>> Timeline(
       const std::string& complaint_id) = 0;

@@ -19,7 +19,13 @@ namespace {
 
 class MemoryStore final : public AnalyticsStore {
  public:
-  absl::StatusOr<bool> Record(const Observation& o) override {
+  std::vector<absl::StatusOr<bool>> RecordAll(const std::vector<Observation>& all) override {
+    ++record_all_calls_;
+    std::vector<absl::StatusOr<bool>> out;
+    for (const Observation& o : all) out.push_back(RecordOne(o));
+    return out;
+  }
+  absl::StatusOr<bool> RecordOne(const Observation& o) {
     if (!fail_.ok()) return fail_;
     if (!seen_[o.complaint_id].insert(o.entry.event_id()).second) return false;
     timelines_[o.complaint_id].push_back(o.entry);
@@ -39,6 +45,7 @@ class MemoryStore final : public AnalyticsStore {
   }
 
   absl::Status fail_;
+  int record_all_calls_ = 0;
   std::map<std::string, std::set<std::string>> seen_;
   std::map<std::string, std::vector<analytics::v1::TimelineEntry>> timelines_;
   analytics::v1::GetCountsResponse counts_;
@@ -251,6 +258,33 @@ TEST_F(AnalyticsTest, TimelineRequests) {
 TEST_F(AnalyticsTest, StoreOutageIsTransient) {
   store_.fail_ = absl::UnavailableError("redis down");
   EXPECT_EQ(analytics_.HandleRecord(Received()).code(), absl::StatusCode::kUnavailable);
+}
+
+// A replay hands records over in batches: one store call for a batch, and each record gets the
+// status it would get alone, whatever its neighbours did.
+TEST_F(AnalyticsTest, ABatchIsOneStoreCallWithAStatusPerRecord) {
+  auto garbage = Resolved(kT0);
+  garbage.value = "\xff\xfe garbage";
+  events::v1::DeadLetterRedrive claim;
+  claim.set_phase(events::v1::DeadLetterRedrive::CLAIMED);
+  claim.set_complaint_id(kComplaint);
+  const std::vector<absl::Status> statuses = analytics_.HandleBatch(
+      {Received(), garbage, Received(), Record(events::kRedrivesTopic, claim, "claim"),
+       Assigned(kT0)});
+  ASSERT_EQ(statuses.size(), 5u);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_EQ(statuses[1].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[2].ok()) << statuses[2];  // a duplicate of the first: nothing new
+  EXPECT_TRUE(statuses[3].ok()) << statuses[3];  // a claim: on no timeline
+  EXPECT_TRUE(statuses[4].ok()) << statuses[4];
+  EXPECT_EQ(store_.record_all_calls_, 1);
+  EXPECT_EQ(Summaries().size(), 2u);
+  EXPECT_EQ(store_.counts_.by_event_type().at("received"), 1);
+
+  store_.fail_ = absl::UnavailableError("redis down");
+  const std::vector<absl::Status> during_outage = analytics_.HandleBatch({Resolved(kT0), garbage});
+  EXPECT_EQ(during_outage[0].code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(during_outage[1].code(), absl::StatusCode::kInvalidArgument);
 }
 
 // complaintctl dlq redrive: the finished re-drive is on the complaint's timeline, the claim and

@@ -86,9 +86,12 @@ int main(int argc, char** argv) {
   std::vector<std::unique_ptr<runtime::ConsumerThread>> consumers;
   kafka::ConsumerOptions all;
   all.topics = topics;
-  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
-      ctx, all, [&logic](const kafka::IncomingRecord& r) { return logic.HandleRecord(r); },
-      &guard)));
+  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedBatchConsumer(
+      ctx, all,
+      [&logic](const std::vector<kafka::IncomingRecord>& records) {
+        return logic.HandleBatch(records);
+      },
+      &guard, 500)));
 
   kafka::ConsumerOptions folded;
   folded.group_id = ctx.config.GetString("analytics.aggregates_group",

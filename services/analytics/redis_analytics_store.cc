@@ -32,16 +32,30 @@ absl::Status FillCounts(const redis::Reply& reply, google::protobuf::Map<std::st
 
 }  // namespace
 
-absl::StatusOr<bool> RedisAnalyticsStore::Record(const Observation& o) {
+std::vector<absl::StatusOr<bool>> RedisAnalyticsStore::RecordAll(
+    const std::vector<Observation>& observations) {
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  calls.reserve(observations.size());
+  for (const Observation& o : observations) {
+    calls.push_back(
+        {{prefix_ + "seen:" + o.complaint_id, prefix_ + "timeline:" + o.complaint_id,
+          prefix_ + "count:event_type", prefix_ + "count:category", prefix_ + "count:unit"},
+         {o.entry.event_id(), o.entry.SerializeAsString(), o.entry.kind(), o.category, o.unit}});
+  }
+  std::vector<absl::StatusOr<bool>> out;
+  out.reserve(observations.size());
   auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
-  auto reply = (*redis)->Eval(
-      kRecord,
-      {prefix_ + "seen:" + o.complaint_id, prefix_ + "timeline:" + o.complaint_id,
-       prefix_ + "count:event_type", prefix_ + "count:category", prefix_ + "count:unit"},
-      {o.entry.event_id(), o.entry.SerializeAsString(), o.entry.kind(), o.category, o.unit});
-  if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(observations.size(), redis.status());
+  auto replies = (*redis)->EvalMany(kRecord, calls);
+  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(observations.size(), replies.status());
+  for (const redis::Reply& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorStatus("EVALSHA analytics record", reply.str));
+    } else {
+      out.push_back(reply.integer == 1);
+    }
+  }
+  return out;
 }
 
 absl::StatusOr<std::vector<analytics::v1::TimelineEntry>> RedisAnalyticsStore::Timeline(

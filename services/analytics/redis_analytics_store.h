@@ -1,6 +1,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include "libs/redis/redis_pool.h"
 #include "services/analytics/analytics_store.h"
@@ -13,13 +14,14 @@ namespace complaints::analytics {
 //   <prefix>count:event_type         hash: kind -> count
 //   <prefix>count:category           hash: category -> complaints received
 //   <prefix>count:unit               hash: unit -> assignments
-// One Lua script per record keeps the four in step.
+// One Lua script per record keeps the four in step; a batch's scripts go in one pipeline.
 class RedisAnalyticsStore final : public AnalyticsStore {
  public:
   explicit RedisAnalyticsStore(redis::RedisPool* pool, std::string prefix = "analytics:")
       : pool_(pool), prefix_(std::move(prefix)) {}
 
-  absl::StatusOr<bool> Record(const Observation& observation) override;
+  std::vector<absl::StatusOr<bool>> RecordAll(
+      const std::vector<Observation>& observations) override;
   absl::StatusOr<std::vector<analytics::v1::TimelineEntry>> Timeline(
       const std::string& complaint_id) override;
   absl::StatusOr<analytics::v1::GetCountsResponse> Counts() override;

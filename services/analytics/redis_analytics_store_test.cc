@@ -60,5 +60,28 @@ TEST_F(RedisAnalyticsStoreTest, RecordsEachEventOnceInArrivalOrder) {
   EXPECT_EQ(counts->by_unit().at("BJ-0101"), 1);
 }
 
+TEST_F(RedisAnalyticsStoreTest, ABatchIsRecordedInOrderWithAResultEach) {
+  const auto results = store_.RecordAll({Make("CMP1", "e1", "received", "fees"),
+                                         Make("CMP1", "e2", "assignment", "", "BJ-0101"),
+                                         Make("CMP1", "e1", "received", "fees"),  // duplicate
+                                         Make("CMP2", "e1", "received", "loans")});
+  ASSERT_EQ(results.size(), 4u);
+  for (const auto& result : results) ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_TRUE(*results[0]);
+  EXPECT_TRUE(*results[1]);
+  EXPECT_FALSE(*results[2]);
+  EXPECT_TRUE(*results[3]);
+  auto timeline = store_.Timeline("CMP1");
+  ASSERT_TRUE(timeline.ok()) << timeline.status();
+  ASSERT_EQ(timeline->size(), 2u);
+  EXPECT_EQ((*timeline)[0].summary(), "received e1");
+  EXPECT_EQ((*timeline)[1].summary(), "assignment e2");
+  auto counts = store_.Counts();
+  ASSERT_TRUE(counts.ok()) << counts.status();
+  EXPECT_EQ(counts->by_event_type().at("received"), 2);
+  EXPECT_EQ(counts->by_category().at("fees"), 1);
+  EXPECT_EQ(counts->by_category().at("loans"), 1);
+}
+
 }  // namespace
 }  // namespace complaints::analytics
