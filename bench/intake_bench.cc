@@ -609,7 +609,7 @@ bool WaitUntilServing(const std::string& address, absl::Duration timeout,
 
 // How far the intake's own consumer of complaints.received.v1 is behind (by its committed
 // offsets), or -1 if unknown. It handles every complaint the bench submits once more
-// (HandleReceived), so a phase started while it catches up would pay for the previous one.
+// (HandleStateRecord), so a phase started while it catches up would pay for the previous one.
 int64_t ReceivedLag(const Flags& f, const std::string& group) {
   std::string error;
   std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));

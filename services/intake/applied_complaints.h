@@ -12,7 +12,7 @@ namespace complaints::intake {
 
 // The complaints this process has itself marked published and recorded in the customer's
 // history, each with the state epoch (RebuildGuard::replays_started) it saw before writing, so
-// that the replay consumer (Intake::HandleReceived) can skip repeating that work for them: it
+// that the replay consumer (Intake::HandleStateRecords) can skip repeating that work for them: it
 // is most of what Redis does per complaint when one instance both submits and consumes.
 //
 // Knowledge, not state: forgetting an entry only costs the work it saved. So the set is bounded

@@ -1,6 +1,8 @@
 #pragma once
 
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -8,6 +10,13 @@
 #include "services/intake/customer_history.h"
 
 namespace complaints::intake {
+
+// One field of a complaint's case, as a record of complaints.case.v1 sets it.
+struct CaseStatusChange {
+  std::string complaint_id;
+  std::optional<bool> closed = std::nullopt;              // closed (true) or reopened (false)
+  std::optional<events::v1::Level> level = std::nullopt;  // assigned at this level
+};
 
 // Customers' complaint histories (customer_history.h), a cache of complaints.received.v1 and
 // complaints.case.v1 that is rebuilt by replaying them. Every write is idempotent, so a
@@ -23,9 +32,6 @@ class HistoryStore {
   virtual absl::Status Record(const std::string& customer_key,
                               const intake::v1::HistoryEntry& entry) = 0;
 
-  // What the case topic says of a complaint, one field at a time (closed or reopened; the
-  // level it was assigned at); whichever of its records and the complaint's arrives first, the
-  // two meet in Load.
   // Load and Record for several customers at once (one round trip in Redis). The defaults call
   // them one by one.
   virtual std::vector<absl::StatusOr<std::vector<PastComplaint>>> LoadMany(
@@ -42,8 +48,10 @@ class HistoryStore {
     return absl::OkStatus();
   }
 
-  virtual absl::Status SetClosed(const std::string& complaint_id, bool closed) = 0;
-  virtual absl::Status SetLevel(const std::string& complaint_id, events::v1::Level level) = 0;
+  // What the case topic says of complaints, each change one field (closed or reopened; the
+  // level it was assigned at), applied in order; whichever of a complaint's case records and
+  // its own arrives first, the two meet in Load. One round trip in Redis.
+  virtual absl::Status SetCaseStatuses(const std::vector<CaseStatusChange>& changes) = 0;
 };
 
 }  // namespace complaints::intake

@@ -69,7 +69,7 @@ class HistoryTest : public ::testing::Test {
     kafka::OutgoingRecord record = events::ToRecord(events::kCaseTopic, complaint_id, closed,
                                                     complaint_id + "-closed", "/test",
                                                     complaint_id, clock_.Now());
-    ASSERT_TRUE(intake_.HandleCaseEvent(testing::AsIncoming(record)).ok());
+    ASSERT_TRUE(intake_.HandleStateRecord(testing::AsIncoming(record)).ok());
   }
 
   testing::FakePublisher publisher_;
@@ -184,17 +184,66 @@ TEST_F(HistoryTest, TheHistoryIsRebuiltFromTheTopicsRecords) {
     closed.set_complaint_id(event->complaint_id());
     closed.mutable_closed();
     ASSERT_TRUE(rebuilt
-                    .HandleCaseEvent(testing::AsIncoming(events::ToRecord(
+                    .HandleStateRecord(testing::AsIncoming(events::ToRecord(
                         events::kCaseTopic, event->complaint_id(), closed, "x", "/t",
                         event->complaint_id(), clock_.Now())))
                     .ok());
-    ASSERT_TRUE(rebuilt.HandleReceived(testing::AsIncoming(record)).ok());
+    ASSERT_TRUE(rebuilt.HandleStateRecord(testing::AsIncoming(record)).ok());
   }
   auto third = rebuilt.Submit(Request("call-3"));
   ASSERT_TRUE(third.ok());
   EXPECT_EQ(third->risk_tags().repeat_count(), 3);
   EXPECT_EQ(third->merged_into(), "");  // both were closed
   EXPECT_EQ(third->urgency(), events::v1::URGENCY_VERY_URGENT);
+}
+
+// The replay hands records over in batches: each record gets the status it would get alone
+// (a bad one fails only itself), and the batch rebuilds what the records one by one would.
+TEST_F(HistoryTest, AReplayBatchRebuildsTheClaimsAndHistoriesWithAStatusPerRecord) {
+  auto first = intake_.Submit(Request("call-1"));
+  auto second = intake_.Submit(Request("call-2"));
+  ASSERT_TRUE(first.ok() && second.ok());
+  const std::vector<kafka::OutgoingRecord> received = publisher_.published();
+  ASSERT_EQ(received.size(), 2u);
+  events::v1::CaseEvent closed;
+  closed.set_complaint_id(first->complaint_id());
+  closed.mutable_closed();
+  kafka::IncomingRecord garbage = testing::AsIncoming(received[1]);
+  garbage.value = "\xff not a complaint";
+
+  MemoryComplaintStore store(&clock_);
+  MemoryHistoryStore history;
+  Intake rebuilt(&publisher_, &store, &history, &clock_, WithClassifier());
+  const std::vector<absl::Status> statuses = rebuilt.HandleStateRecords(
+      {testing::AsIncoming(events::ToRecord(events::kCaseTopic, first->complaint_id(), closed,
+                                            "closed-1", "/t", first->complaint_id(),
+                                            clock_.Now())),
+       testing::AsIncoming(received[0]), garbage, testing::AsIncoming(received[1])});
+  ASSERT_EQ(statuses.size(), 4u);
+  EXPECT_TRUE(statuses[0].ok()) << statuses[0];
+  EXPECT_TRUE(statuses[1].ok()) << statuses[1];
+  EXPECT_EQ(statuses[2].code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(statuses[3].ok()) << statuses[3];
+  EXPECT_TRUE(rebuilt.Get(first->complaint_id()).ok());
+  EXPECT_TRUE(rebuilt.Get(second->complaint_id()).ok());
+
+  // The same records one by one give the same history: a third complaint sees both, the first
+  // closed.
+  MemoryComplaintStore store_one_by_one(&clock_);
+  MemoryHistoryStore history_one_by_one;
+  Intake one_by_one(&publisher_, &store_one_by_one, &history_one_by_one, &clock_,
+                    WithClassifier());
+  ASSERT_TRUE(one_by_one.HandleStateRecord(testing::AsIncoming(received[0])).ok());
+  ASSERT_TRUE(one_by_one.HandleStateRecord(testing::AsIncoming(received[1])).ok());
+  auto third_before_close = one_by_one.Submit(Request("call-3"));
+  ASSERT_TRUE(third_before_close.ok()) << third_before_close.status();
+  auto third = rebuilt.Submit(Request("call-3"));
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(third->risk_tags().repeat_count(), 3);
+  EXPECT_EQ(third_before_close->risk_tags().repeat_count(), 3);
+  // Only the batch's close tells them apart: merged into the first while it was open.
+  EXPECT_EQ(third_before_close->merged_into(), first->complaint_id());
+  EXPECT_NE(third->merged_into(), first->complaint_id());
 }
 
 // The replay consumer skips the complaints this process published, marked and recorded itself
@@ -217,15 +266,15 @@ TEST_F(HistoryTest, TheReplayConsumerSkipsWhatThisProcessAppliedUntilAReplayIsAs
   history_.Clear();
 
   // Skipped: nothing written.
-  ASSERT_TRUE(intake.HandleReceived(testing::AsIncoming(records[0])).ok());
+  ASSERT_TRUE(intake.HandleStateRecord(testing::AsIncoming(records[0])).ok());
   EXPECT_EQ(intake.Get(first->complaint_id()).status().code(), absl::StatusCode::kNotFound);
   // Once: the record delivered again is applied.
-  ASSERT_TRUE(intake.HandleReceived(testing::AsIncoming(records[0])).ok());
+  ASSERT_TRUE(intake.HandleStateRecord(testing::AsIncoming(records[0])).ok());
   EXPECT_TRUE(intake.Get(first->complaint_id()).ok());
 
   // A replay was asked for (a marker missing: Redis lost state): applied, history included.
   epoch = 1;
-  ASSERT_TRUE(intake.HandleReceived(testing::AsIncoming(records[1])).ok());
+  ASSERT_TRUE(intake.HandleStateRecord(testing::AsIncoming(records[1])).ok());
   EXPECT_TRUE(intake.Get(batch[0]->complaint_id()).ok());
   auto history = history_.Load(second_key);
   ASSERT_TRUE(history.ok());
@@ -237,7 +286,7 @@ TEST_F(HistoryTest, WithoutAStateEpochTheReplayConsumerAppliesEverything) {
   auto first = intake_.Submit(Request("call-1"));
   ASSERT_TRUE(first.ok()) << first.status();
   store_.Clear();
-  ASSERT_TRUE(intake_.HandleReceived(testing::AsIncoming(publisher_.published()[0])).ok());
+  ASSERT_TRUE(intake_.HandleStateRecord(testing::AsIncoming(publisher_.published()[0])).ok());
   EXPECT_TRUE(intake_.Get(first->complaint_id()).ok());
 }
 

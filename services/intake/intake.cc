@@ -239,32 +239,69 @@ absl::Status Intake::HandleCall(const kafka::IncomingRecord& record) {
   return response.status();
 }
 
-absl::Status Intake::HandleReceived(const kafka::IncomingRecord& record) {
-  auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
-  if (!complaint.ok()) return complaint.status();
-  if (complaint->complaint_id().empty()) return absl::InvalidArgumentError("complaint_id is empty");
-  // Published, marked and recorded by this process since Redis last lost state: all done.
-  if (options_.state_epoch &&
-      applied_.Take(complaint->complaint_id(), options_.state_epoch())) {
-    return absl::OkStatus();
-  }
-  if (auto s = store_->MarkPublished(*complaint); !s.ok()) return s;
-  if (history_ == nullptr) return absl::OkStatus();
-  const std::string key = CustomerKeyFor(complaint->customer(), options_.customer_key_secret);
-  if (key.empty()) return absl::OkStatus();
-  return history_->Record(key, EntryFor(*complaint));
+absl::Status Intake::HandleStateRecord(const kafka::IncomingRecord& record) {
+  return HandleStateRecords({record}).front();
 }
 
-absl::Status Intake::HandleCaseEvent(const kafka::IncomingRecord& record) {
-  if (history_ == nullptr) return absl::OkStatus();
-  auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
-  if (!event.ok()) return event.status();
-  const std::string& id = event->complaint_id();
-  if (id.empty()) return absl::InvalidArgumentError("complaint_id is empty");
-  if (event->has_closed()) return history_->SetClosed(id, true);
-  if (event->has_reopened()) return history_->SetClosed(id, false);
-  if (event->has_assigned()) return history_->SetLevel(id, event->assigned().level());
-  return absl::OkStatus();
+std::vector<absl::Status> Intake::HandleStateRecords(
+    const std::vector<kafka::IncomingRecord>& records) {
+  std::vector<absl::Status> statuses(records.size());
+  std::vector<events::v1::ComplaintReceived> complaints;  // to mark published
+  std::vector<std::pair<std::string, intake::v1::HistoryEntry>> entries;
+  std::vector<size_t> complaint_record;                    // per complaint, its record
+  std::vector<CaseStatusChange> changes;
+  std::vector<size_t> change_record;                       // per change, its record
+  for (size_t i = 0; i < records.size(); ++i) {
+    const kafka::IncomingRecord& record = records[i];
+    if (record.topic == events::kCaseTopic) {
+      if (history_ == nullptr) continue;
+      auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
+      if (!event.ok()) {
+        statuses[i] = event.status();
+      } else if (event->complaint_id().empty()) {
+        statuses[i] = absl::InvalidArgumentError("complaint_id is empty");
+      } else if (event->has_closed() || event->has_reopened() || event->has_assigned()) {
+        CaseStatusChange& change = changes.emplace_back();
+        change.complaint_id = event->complaint_id();
+        if (event->has_closed() || event->has_reopened()) change.closed = event->has_closed();
+        if (event->has_assigned()) change.level = event->assigned().level();
+        change_record.push_back(i);
+      }
+      continue;
+    }
+    auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
+    if (!complaint.ok()) {
+      statuses[i] = complaint.status();
+      continue;
+    }
+    if (complaint->complaint_id().empty()) {
+      statuses[i] = absl::InvalidArgumentError("complaint_id is empty");
+      continue;
+    }
+    // Published, marked and recorded by this process since Redis last lost state: all done.
+    if (options_.state_epoch &&
+        applied_.Take(complaint->complaint_id(), options_.state_epoch())) {
+      continue;
+    }
+    if (history_ != nullptr) {
+      const std::string key = CustomerKeyFor(complaint->customer(), options_.customer_key_secret);
+      if (!key.empty()) entries.emplace_back(key, EntryFor(*complaint));
+    }
+    complaints.push_back(*std::move(complaint));
+    complaint_record.push_back(i);
+  }
+  // The complaints' round trips, then the case changes': a failure fails only its own records
+  // (the rebuild guard retries them, in order; every write is idempotent).
+  if (!complaints.empty()) {
+    absl::Status done = store_->MarkPublishedMany(complaints);
+    if (done.ok() && !entries.empty()) done = history_->RecordMany(entries);
+    for (size_t index : complaint_record) statuses[index] = done;
+  }
+  if (!changes.empty()) {
+    const absl::Status done = history_->SetCaseStatuses(changes);
+    for (size_t index : change_record) statuses[index] = done;
+  }
+  return statuses;
 }
 
 std::vector<absl::Status> Intake::Decide(
@@ -332,7 +369,7 @@ std::vector<absl::Status> Intake::Decide(
   return statuses;
 }
 
-// Best effort: the replay of complaints.received.v1 (HandleReceived) records them too.
+// Best effort: the replay of complaints.received.v1 (HandleStateRecords) records them too.
 absl::Status Intake::RecordHistories(
     const std::vector<events::v1::ComplaintReceived>& complaints) {
   if (history_ == nullptr) return absl::OkStatus();
@@ -352,7 +389,7 @@ absl::Status Intake::RecordHistories(
 void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
                                const std::vector<bool>& first) {
   // Read before writing: a replay asked for after this point (Redis lost state, perhaps these
-  // very writes) moves the epoch, and HandleReceived then does the work after all.
+  // very writes) moves the epoch, and HandleStateRecords then does the work after all.
   const std::optional<uint64_t> epoch =
       options_.state_epoch ? std::optional(options_.state_epoch()) : std::nullopt;
   absl::Status marked = store_->MarkPublishedMany(complaints);
@@ -365,7 +402,7 @@ void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>&
   const absl::Status recorded = RecordHistories(complaints);
   if (!epoch || !marked.ok() || !recorded.ok()) return;
   // Only this call's own candidates: their customer key is this process's (a claim taken over
-  // carries its first claimant's), so HandleReceived would record exactly the same entry.
+  // carries its first claimant's), so HandleStateRecords would record exactly the same entry.
   std::vector<std::string> ids;
   for (size_t i = 0; i < complaints.size(); ++i) {
     if (first[i]) ids.push_back(complaints[i].complaint_id());

@@ -94,15 +94,16 @@ class Intake {
   // dead-lettered too: it is bad in itself, retrying cannot help).
   absl::Status HandleCall(const kafka::IncomingRecord& record);
 
-  // One record of complaints.received.v1: the complaint is durable, so its id is bound to it (the
-  // first record of an id wins). This is how the claims come back after Redis lost them: a
-  // replay of the topic, behind the rebuild guard, before any submission is answered again.
-  // The customer's history is rebuilt from the same replay.
-  absl::Status HandleReceived(const kafka::IncomingRecord& record);
-
-  // One record of complaints.case.v1: keeps the history's view of the case (open or closed,
-  // its level) current.
-  absl::Status HandleCaseEvent(const kafka::IncomingRecord& record);
+  // Records of complaints.received.v1 and complaints.case.v1, in order (a status per record):
+  // - a complaint is durable, so its id is bound to it (the first record of an id wins). This
+  //   is how the claims come back after Redis lost them: a replay of the topic, behind the
+  //   rebuild guard, before any submission is answered again. The customer's history is
+  //   rebuilt from the same replay;
+  // - a case event keeps the history's view of the case current (open or closed, its level).
+  // A batch takes a few round trips, however many records (a replay is hundreds of thousands).
+  std::vector<absl::Status> HandleStateRecords(const std::vector<kafka::IncomingRecord>& records);
+  // One of them.
+  absl::Status HandleStateRecord(const kafka::IncomingRecord& record);
 
  private:
   // Classifies the candidates, then reads their customers' histories (in one round trip) into

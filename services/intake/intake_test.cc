@@ -342,7 +342,7 @@ TEST_F(IntakeTest, TheShortIdIndexIsRebuiltFromTheTopic) {
   MemoryComplaintStore rebuilt(&clock_);
   Intake replayed(&publisher_, &rebuilt, nullptr, &clock_);
   for (const auto& record : publisher_.published()) {
-    ASSERT_TRUE(replayed.HandleReceived(testing::AsIncoming(record)).ok());
+    ASSERT_TRUE(replayed.HandleStateRecord(testing::AsIncoming(record)).ok());
   }
   auto found = replayed.Get(response->short_id());
   ASSERT_TRUE(found.ok()) << found.status();

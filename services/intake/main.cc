@@ -127,13 +127,12 @@ int main(int argc, char** argv) {
   kafka::ConsumerOptions received;
   received.topics = {events::kReceivedTopic, events::kCaseTopic};
   received.group_id = ctx.config.GetString("kafka.group_id", "complaints-intake") + "-received";
-  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedConsumer(
+  consumers.push_back(runtime::ValueOrDie(runtime::StartGuardedBatchConsumer(
       ctx, received,
-      [&logic](const kafka::IncomingRecord& r) {
-        return r.topic == events::kReceivedTopic ? logic.HandleReceived(r)
-                                                 : logic.HandleCaseEvent(r);
+      [&logic](const std::vector<kafka::IncomingRecord>& records) {
+        return logic.HandleStateRecords(records);
       },
-      &guard)));
+      &guard, 500)));
   return runtime::RunUntilShutdown(ctx, *server, consumers,
                                    {.before_drain = nullptr, .after_drain = [&guard] { guard.Stop(); }});
 }

@@ -31,14 +31,12 @@ class MemoryHistoryStore final : public HistoryStore {
     histories_[customer_key][entry.complaint_id()] = entry;
     return absl::OkStatus();
   }
-  absl::Status SetClosed(const std::string& complaint_id, bool closed) override {
+  absl::Status SetCaseStatuses(const std::vector<CaseStatusChange>& changes) override {
     std::lock_guard lock(mu_);
-    statuses_[complaint_id].set_closed(closed);
-    return absl::OkStatus();
-  }
-  absl::Status SetLevel(const std::string& complaint_id, events::v1::Level level) override {
-    std::lock_guard lock(mu_);
-    statuses_[complaint_id].set_level(level);
+    for (const CaseStatusChange& change : changes) {
+      if (change.closed) statuses_[change.complaint_id].set_closed(*change.closed);
+      if (change.level) statuses_[change.complaint_id].set_level(*change.level);
+    }
     return absl::OkStatus();
   }
 

@@ -112,22 +112,18 @@ absl::Status RedisHistoryStore::RecordMany(
   return absl::OkStatus();
 }
 
-absl::Status RedisHistoryStore::SetClosed(const std::string& complaint_id, bool closed) {
-  return SetField(complaint_id, "closed", closed ? "1" : "0");
-}
-
-absl::Status RedisHistoryStore::SetLevel(const std::string& complaint_id,
-                                         events::v1::Level level) {
-  return SetField(complaint_id, "level", std::to_string(level));
-}
-
-absl::Status RedisHistoryStore::SetField(const std::string& complaint_id,
-                                         const std::string& field, const std::string& value) {
+absl::Status RedisHistoryStore::SetCaseStatuses(const std::vector<CaseStatusChange>& changes) {
+  std::vector<std::vector<std::string>> commands;
+  for (const CaseStatusChange& change : changes) {
+    const std::string key = prefix_ + "case:" + change.complaint_id;
+    if (change.closed) commands.push_back({"HSET", key, "closed", *change.closed ? "1" : "0"});
+    if (change.level) commands.push_back({"HSET", key, "level", std::to_string(*change.level)});
+    commands.push_back({"EXPIRE", key, Seconds(status_ttl_)});
+  }
+  if (commands.empty()) return absl::OkStatus();
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
-  const std::string key = prefix_ + "case:" + complaint_id;
-  auto replies = (*redis)->Pipeline({{"HSET", key, field, value},
-                                     {"EXPIRE", key, Seconds(status_ttl_)}});
+  auto replies = (*redis)->Pipeline(commands);
   if (!replies.ok()) return replies.status();
   for (const redis::Reply& reply : *replies) {
     if (reply.type == redis::Reply::Type::kError) {

@@ -31,13 +31,9 @@ class RedisHistoryStore final : public HistoryStore {
       const std::vector<std::string>& customer_keys) override;
   absl::Status RecordMany(
       const std::vector<std::pair<std::string, intake::v1::HistoryEntry>>& entries) override;
-  absl::Status SetClosed(const std::string& complaint_id, bool closed) override;
-  absl::Status SetLevel(const std::string& complaint_id, events::v1::Level level) override;
+  absl::Status SetCaseStatuses(const std::vector<CaseStatusChange>& changes) override;
 
  private:
-  absl::Status SetField(const std::string& complaint_id, const std::string& field,
-                        const std::string& value);
-
   redis::RedisPool* pool_;
   const std::string prefix_;
   const absl::Duration history_ttl_;
