@@ -138,6 +138,10 @@ ClockEntry ToClockEntry(const sla_policy::PolicyEngine& engine, const sla::v1::C
       .armed_at =
           absl::FromUnixMillis(absl::ToUnixMillis(common::FromProtoTime(clock.started_at()))),
       .unit = clock.unit(),
+      .stopped_at = clock.status() == sla::v1::CLOCK_STATUS_STOPPED && clock.has_stopped_at()
+                        ? absl::FromUnixMillis(
+                              absl::ToUnixMillis(common::FromProtoTime(clock.stopped_at())))
+                        : absl::InfinitePast(),
   };
 }
 

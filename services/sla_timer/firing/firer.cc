@@ -101,18 +101,26 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
       auto it = stored->clocks.clocks.find(item.key.clock);
       if (it != stored->clocks.clocks.end()) entry = &it->second;
     }
-    // Stopped or re-armed after the claim: the store has already dropped the item, or the
-    // acknowledgement drops it now; either way nothing fires for an old deadline version.
-    if (entry == nullptr || !entry->running() || entry->version != item.key.version) {
+    // Re-armed after the claim, or stopped before this alert's time: the store has already
+    // dropped the item, or the acknowledgement drops it now; nothing fires for an old deadline
+    // version, nor after a clock was met. A clock stopped after the alert's time (an acceptance
+    // applied after its deadline) still raises it; one stopped at that very time met it.
+    if (entry == nullptr || entry->version != item.key.version ||
+        (!entry->running() && entry->stopped_at == absl::InfinitePast())) {
       batch.acks.push_back({std::move(item), std::nullopt});
       continue;
     }
     events::v1::SlaAlert alert = MakeAlert(item.key, *entry, now);
     if (describe_) describe_(*stored, &alert);
+    if (!entry->running() && common::FromProtoTime(alert.fired_at()) >= entry->stopped_at) {
+      batch.acks.push_back({std::move(item), std::nullopt});
+      continue;
+    }
     batch.records.push_back(ToAlertRecord(alert));
     batch.fired.push_back({alert.kind(), alert.clock(),
                            clock_->ToRealDuration(now - common::FromProtoTime(alert.due_at()))});
     std::optional<Firing> next = next_(*stored, *entry, item.key.kind, item.key.step);
+    if (next && !entry->running() && next->at >= entry->stopped_at) next.reset();
     batch.acks.push_back({std::move(item), std::move(next)});
   }
   return batch;

@@ -261,6 +261,53 @@ TEST_F(FirerTest, ReArmedBetweenClaimAndPublishFiresNothingForTheOldVersion) {
   }
 }
 
+// An acceptance applied after its deadline (a backlog after an outage: the assignment and the
+// acceptance reach the timer together) stops the clock, but what was due before the acceptance
+// still fires: its warnings and its breach, with the ids and times they always had; nothing
+// due after the acceptance does. (The fault suite's unalerted complaints: the breach was
+// dropped with the stop.)
+TEST_F(FirerTest, AnAcceptanceAfterItsDeadlineStillRaisesTheBreach) {
+  Handle(AssignedAt("CMP1", kT0), 1);
+  const sla::v1::ClockState armed = StoredClock("CMP1", events::v1::CLOCK_ACCEPT);
+  const absl::Time due = common::FromProtoTime(armed.due_at());
+  const absl::Time accepted_at = due + absl::Minutes(1);
+  Handle(AcceptedAt("CMP1", accepted_at), 2);  // before anything fired
+  clock_.Set(accepted_at + absl::Seconds(1));
+  const auto alerts = FireEverything(accepted_at + absl::Hours(24 * 30));
+
+  std::vector<std::pair<events::v1::AlertKind, absl::Time>> accept_alerts;
+  for (const auto& a : alerts) {
+    if (a.clock() == events::v1::CLOCK_ACCEPT) {
+      accept_alerts.emplace_back(a.kind(), common::FromProtoTime(a.fired_at()));
+    }
+  }
+  std::vector<std::pair<events::v1::AlertKind, absl::Time>> expected;
+  for (const sla_policy::Firing& f : engine_.Schedule(armed)) {
+    if (f.at < accepted_at) expected.emplace_back(f.kind, f.at);
+  }
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(expected.back().first, events::v1::ALERT_KIND_BREACH);  // the escalations come later
+  EXPECT_EQ(accept_alerts, expected);
+}
+
+// Accepted in time, even applied late: the accept clock raises its warnings that were due
+// before the acceptance, never its breach nor an escalation.
+TEST_F(FirerTest, AnAcceptanceBeforeItsDeadlineRaisesNoBreach) {
+  Handle(AssignedAt("CMP1", kT0), 1);
+  const absl::Time due =
+      common::FromProtoTime(StoredClock("CMP1", events::v1::CLOCK_ACCEPT).due_at());
+  Handle(AcceptedAt("CMP1", due - absl::Seconds(1)), 2);
+  clock_.Set(due + absl::Hours(1));
+  int warnings = 0;
+  for (const auto& a : FireEverything(due + absl::Hours(24 * 30))) {
+    if (a.clock() != events::v1::CLOCK_ACCEPT) continue;
+    EXPECT_EQ(a.kind(), events::v1::ALERT_KIND_WARNING);
+    EXPECT_LT(common::FromProtoTime(a.fired_at()), due - absl::Seconds(1));
+    ++warnings;
+  }
+  EXPECT_EQ(warnings, 2);  // the shipped policy warns at 1/2 and 4/5 of the window
+}
+
 TEST_F(FirerTest, StoppedBetweenClaimAndPublishFiresNothing) {
   Handle(AssignedAt("CMP1", kT0), 1);
   clock_.Set(NextDue());

@@ -107,7 +107,12 @@ absl::Time PolicyEngine::CountedFrom(const ClockState& clock) const {
 
 std::vector<Firing> PolicyEngine::Schedule(const ClockState& clock) const {
   std::vector<Firing> out;
-  if (clock.status() != sla::v1::CLOCK_STATUS_RUNNING) return out;
+  // A stopped clock keeps the schedule of the deadline it had: the firer still raises what
+  // was due before it stopped (ClockEntry::stopped_at). A paused one has none until resumed.
+  if (clock.status() != sla::v1::CLOCK_STATUS_RUNNING &&
+      clock.status() != sla::v1::CLOCK_STATUS_STOPPED) {
+    return out;
+  }
   const Measure measure = MeasureOf(clock.span());
   const absl::Time due = FromProto(clock.due_at());
   const absl::Time from = CountedFrom(clock);

@@ -107,8 +107,8 @@ class PolicyEngine {
   absl::Status CheckExtension(const sla::v1::SlaCaseState& state,
                               const events::v1::ExtensionApproved& extension, absl::Time at) const;
 
-  // Every alert of a running clock in order: the warnings, the breach at its due time, the
-  // escalation ladder. Empty unless the clock is running.
+  // Every alert of a running (or stopped: of the deadline it had) clock in order: the warnings,
+  // the breach at its due time, the escalation ladder. Empty for a paused clock.
   std::vector<Firing> Schedule(const sla::v1::ClockState& clock) const;
   // The first alert of `clock` due at or after `from`.
   std::optional<Firing> FirstFiringFrom(const sla::v1::ClockState& clock, absl::Time from) const;

@@ -29,6 +29,11 @@ struct ClockEntry {
   int64_t version = 0;
   absl::Time armed_at = absl::UnixEpoch();
   std::string unit;  // who must act before `due`
+  // When a stopped clock stopped (whole milliseconds): its alerts due before then still
+  // fire, so that an acceptance or resolution applied after its deadline (a backlog, a replay)
+  // does not swallow the breach it came too late for. InfinitePast while running, and when not
+  // known (a store that keeps no engine state): then nothing fires once it is stopped.
+  absl::Time stopped_at = absl::InfinitePast();
 
   bool running() const { return state == State::kRunning; }
   bool operator==(const ClockEntry&) const = default;

@@ -55,9 +55,14 @@ class MemoryDeadlineStore final : public DeadlineStore {
     for (const CaseUpdate::Change& change : update.changes) {
       const ClockEntry& entry = change.change.entry;
       if (change.change.kind != ClockChange::Kind::kRetarget) {
+        // A stop keeps the scheduled alert when it was due before the clock stopped.
         if (auto it = c.pending.find(entry.clock); it != c.pending.end()) {
-          due.erase(it->second);
-          c.pending.erase(it);
+          const bool kept = change.change.kind == ClockChange::Kind::kStop &&
+                            due.contains(it->second) && due.at(it->second) < entry.stopped_at;
+          if (!kept) {
+            due.erase(it->second);
+            c.pending.erase(it);
+          }
         }
         if (change.change.kind == ClockChange::Kind::kArm) {
           const std::string& member = members.at(entry.clock);

@@ -81,8 +81,9 @@ end
 // ARGV[7] (else it is kept), ARGV[8] seconds to keep the complaint (0: for ever), ARGV[9] the id
 // part of its members, ARGV[10] the store's prefix, ARGV[11] the unit of its worklist entry (''
 // for none), ARGV[12] the entry's due ms, ARGV[13] its worklist member, then per change from
-// ARGV[14]: clock, mode (arm | stop | set), member head, due ms. 0 if the complaint moved on, 2
-// if the marker is missing.
+// ARGV[14]: clock, mode (arm | stop | set), member head, due ms (a stop's: when the clock
+// stopped, '' if unknown: its scheduled alert stays if due before). 0 if the complaint moved
+// on, 2 if the marker is missing.
 const redis::Script kUpdate(std::string(kPrelude) + R"lua(
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 0 then return 2 end
 local value = redis.call('GET', KEYS[3])
@@ -129,8 +130,15 @@ for i = 14, #ARGV, 4 do
   if mode ~= 'set' then
     local old = pending[clock]
     if old then
-      unplace(P, string.sub(old, 1, 8) .. ARGV[9], string.sub(old, 9, 14))
-      pending[clock] = nil
+      local member, location = string.sub(old, 1, 8) .. ARGV[9], string.sub(old, 9, 14)
+      local name = name_of(location)
+      local score = redis.call('ZSCORE', P.buckets .. name, member)
+      local kept = mode == 'stop' and ARGV[i + 3] ~= '' and score and
+                   tonumber(score) + slot_of(name) * P.width < tonumber(ARGV[i + 3])
+      if not kept then
+        unplace(P, member, location)
+        pending[clock] = nil
+      end
     end
     if mode == 'arm' then
       pending[clock] = ARGV[i + 2] .. place(P, ARGV[i + 2] .. ARGV[9], tonumber(ARGV[i + 3]))
@@ -428,8 +436,14 @@ absl::StatusOr<std::vector<std::string>> RedisDeadlineStore::UpdateArgs(
       if (!member.ok()) return member.status();
       head = member->substr(0, kMemberHeadSize);
     }
+    // A stop passes when the clock stopped: an alert scheduled before then stays, to fire.
+    const bool stopped_at_known =
+        c.change.kind == ClockChange::Kind::kStop && entry.stopped_at != absl::InfinitePast();
     args.insert(args.end(), {std::to_string(static_cast<int>(entry.clock)), Mode(c.change.kind),
-                             std::move(head), arm ? Millis(c.first.at) : ""});
+                             std::move(head),
+                             arm                ? Millis(c.first.at)
+                             : stopped_at_known ? Millis(entry.stopped_at)
+                                                : ""});
   }
   return args;
 }

@@ -275,6 +275,24 @@ TEST_F(SlaStoreIntegrationTest, StopRemovesTheScheduledAlertAndLetsTheRecordExpi
   EXPECT_EQ(Ttl("CMP1"), -1);
 }
 
+// A stop after the scheduled alert's time (an acceptance applied after its deadline) keeps the
+// alert, to fire; a stop at or before its time drops it (the deadline was met).
+TEST_F(SlaStoreIntegrationTest, AStopAfterTheAlertsTimeKeepsItToFire) {
+  const absl::Time due = kT0 + absl::Hours(4);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, Entry(kAccept, due, 1), 1).ok());
+  ASSERT_TRUE(Change("CMP2", ClockChange::Kind::kArm, Entry(kAccept, due, 2), 2).ok());
+  ClockEntry late = Entry(kAccept, due, 1, ClockEntry::State::kStopped);
+  late.stopped_at = due + absl::Hours(1);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kStop, late, 3).ok());
+  ClockEntry met = Entry(kAccept, due, 2, ClockEntry::State::kStopped);
+  met.stopped_at = due;
+  ASSERT_TRUE(Change("CMP2", ClockChange::Kind::kStop, met, 4).ok());
+  EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{{"CMP1|1|1|2|0", absl::ToUnixMillis(due)}}));
+  const auto claimed = Claim(due);
+  ASSERT_EQ(claimed.size(), 1u);
+  EXPECT_EQ(claimed[0].key.complaint_id, "CMP1");
+}
+
 TEST_F(SlaStoreIntegrationTest, StopDuringTheLeaseDropsTheAlert) {
   const ClockEntry accept = Entry(kAccept, kT0, 1);
   ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, accept, 1).ok());
