@@ -101,18 +101,21 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
       auto it = stored->clocks.clocks.find(item.key.clock);
       if (it != stored->clocks.clocks.end()) entry = &it->second;
     }
-    // Re-armed after the claim, or stopped before this alert's time: the store has already
-    // dropped the item, or the acknowledgement drops it now; nothing fires for an old deadline
-    // version, nor after a clock was met. A clock stopped after the alert's time (an acceptance
-    // applied after its deadline) still raises it; one stopped at that very time met it.
-    if (entry == nullptr || entry->version != item.key.version ||
-        (!entry->running() && entry->stopped_at == absl::InfinitePast())) {
+    // A stopped clock raises only what was due before it stopped (an acceptance applied after
+    // its deadline still gets its breach; one at that very time met it). Unknown stop time:
+    // InfinitePast, nothing.
+    const auto fires = [&entry](absl::Time at) {
+      return entry->running() || at < entry->stopped_at;
+    };
+    // Re-armed after the claim: the store has already dropped the item, or the acknowledgement
+    // drops it now; nothing fires for an old deadline version.
+    if (entry == nullptr || entry->version != item.key.version) {
       batch.acks.push_back({std::move(item), std::nullopt});
       continue;
     }
     events::v1::SlaAlert alert = MakeAlert(item.key, *entry, now);
     if (describe_) describe_(*stored, &alert);
-    if (!entry->running() && common::FromProtoTime(alert.fired_at()) >= entry->stopped_at) {
+    if (!fires(common::FromProtoTime(alert.fired_at()))) {
       batch.acks.push_back({std::move(item), std::nullopt});
       continue;
     }
@@ -120,7 +123,7 @@ absl::StatusOr<AlertFirer::Batch> AlertFirer::Claim(int32_t partition) {
     batch.fired.push_back({alert.kind(), alert.clock(),
                            clock_->ToRealDuration(now - common::FromProtoTime(alert.due_at()))});
     std::optional<Firing> next = next_(*stored, *entry, item.key.kind, item.key.step);
-    if (next && !entry->running() && next->at >= entry->stopped_at) next.reset();
+    if (next && !fires(next->at)) next.reset();
     batch.acks.push_back({std::move(item), std::move(next)});
   }
   return batch;
