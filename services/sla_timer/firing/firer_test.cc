@@ -290,6 +290,35 @@ TEST_F(FirerTest, AnAcceptanceAfterItsDeadlineStillRaisesTheBreach) {
   EXPECT_EQ(accept_alerts, expected);
 }
 
+// The same acceptance applied while the firer holds the first warning leased (claimed, not yet
+// published): the stop must not drop the leased warning, or the breach that its
+// acknowledgement schedules is lost with it. (The fault suite's last unalerted complaint: the
+// warning fired 86 ms after the assignment, the acceptance came 25 ms later, no breach.)
+TEST_F(FirerTest, AnAcceptanceAppliedDuringTheWarningsLeaseStillRaisesTheBreach) {
+  Handle(AssignedAt("CMP1", kT0), 1);
+  const sla::v1::ClockState armed = StoredClock("CMP1", events::v1::CLOCK_ACCEPT);
+  const absl::Time due = common::FromProtoTime(armed.due_at());
+  const absl::Time accepted_at = due + absl::Minutes(1);
+  clock_.Set(accepted_at + absl::Minutes(1));
+  store_.after_claim = [&] {
+    store_.after_claim = nullptr;
+    Handle(AcceptedAt("CMP1", accepted_at), 2);
+  };
+  const auto alerts = FireEverything(accepted_at + absl::Hours(24 * 30));
+
+  std::vector<events::v1::AlertKind> accept_alerts;
+  for (const auto& a : alerts) {
+    if (a.clock() == events::v1::CLOCK_ACCEPT) accept_alerts.push_back(a.kind());
+  }
+  std::vector<events::v1::AlertKind> expected;
+  for (const sla_policy::Firing& f : engine_.Schedule(armed)) {
+    if (f.at < accepted_at) expected.push_back(f.kind);
+  }
+  ASSERT_FALSE(expected.empty());
+  EXPECT_EQ(expected.back(), events::v1::ALERT_KIND_BREACH);
+  EXPECT_EQ(accept_alerts, expected);
+}
+
 // Accepted in time, even applied late: the accept clock raises its warnings that were due
 // before the acceptance, never its breach nor an escalation.
 TEST_F(FirerTest, AnAcceptanceBeforeItsDeadlineRaisesNoBreach) {

@@ -32,8 +32,10 @@ struct CaseUpdate {
   int64_t expected_last_offset = -1;  // CaseClocks::last_offset as loaded: compare-and-set
   int64_t last_offset = -1;           // the event's offset
   int32_t assignment_sequence = 0;
-  // Clock changes: each kArm replaces the clock's scheduled alert by `first`, each kStop drops
-  // it, kRetarget leaves the schedule alone.
+  // Clock changes: each kArm replaces the clock's scheduled alert by `first`; each kStop drops
+  // it, unless it may have been due before the entry's stopped_at: then it stays, leased or
+  // not, and the firer fires it (and schedules the next) only if it was. kRetarget leaves the
+  // schedule alone.
   std::vector<Change> changes;
   // Appends a change (through a named local: GCC 12 misreads nested temporaries as
   // uninitialized).

@@ -18,6 +18,7 @@ class MemoryDeadlineStore final : public DeadlineStore {
     CaseClocks clocks;
     std::string policy_state;
     std::map<ClockKind, std::string> pending;  // clock -> member in its partition's schedule
+    std::map<ClockKind, absl::Time> pending_at;  // clock -> its member's time (not its lease)
     absl::Duration expire_after = absl::ZeroDuration();
     std::optional<WorklistSlot> listed;  // where it is on a worklist
   };
@@ -55,19 +56,23 @@ class MemoryDeadlineStore final : public DeadlineStore {
     for (const CaseUpdate::Change& change : update.changes) {
       const ClockEntry& entry = change.change.entry;
       if (change.change.kind != ClockChange::Kind::kRetarget) {
-        // A stop keeps the scheduled alert when it was due before the clock stopped.
+        // A stop keeps the scheduled alert when it was due before the clock stopped, leased
+        // or not.
         if (auto it = c.pending.find(entry.clock); it != c.pending.end()) {
           const bool kept = change.change.kind == ClockChange::Kind::kStop &&
-                            due.contains(it->second) && due.at(it->second) < entry.stopped_at;
+                            due.contains(it->second) &&
+                            c.pending_at.at(entry.clock) < entry.stopped_at;
           if (!kept) {
             due.erase(it->second);
             c.pending.erase(it);
+            c.pending_at.erase(entry.clock);
           }
         }
         if (change.change.kind == ClockChange::Kind::kArm) {
           const std::string& member = members.at(entry.clock);
           due[member] = change.first.at;
           c.pending[entry.clock] = member;
+          c.pending_at[entry.clock] = change.first.at;
         }
       }
       c.clocks.clocks[entry.clock] = entry;
@@ -160,8 +165,10 @@ class MemoryDeadlineStore final : public DeadlineStore {
         if (!next_member.ok()) return next_member.status();
         pending->second = *std::move(next_member);
         due[pending->second] = ack.next->at;
+        c.pending_at[ack.item.key.clock] = ack.next->at;
       } else {
         c.pending.erase(pending);
+        c.pending_at.erase(ack.item.key.clock);
       }
     }
     return absl::OkStatus();

@@ -82,8 +82,9 @@ end
 // part of its members, ARGV[10] the store's prefix, ARGV[11] the unit of its worklist entry (''
 // for none), ARGV[12] the entry's due ms, ARGV[13] its worklist member, then per change from
 // ARGV[14]: clock, mode (arm | stop | set), member head, due ms (a stop's: when the clock
-// stopped, '' if unknown: its scheduled alert stays if due before). 0 if the complaint moved
-// on, 2 if the marker is missing.
+// stopped, '' if unknown: its scheduled alert, leased or not, stays if its minute began before;
+// the firer fires it only if it was due before the stop). 0 if the complaint moved on, 2 if the
+// marker is missing.
 const redis::Script kUpdate(std::string(kPrelude) + R"lua(
 if KEYS[4] and redis.call('EXISTS', KEYS[4]) == 0 then return 2 end
 local value = redis.call('GET', KEYS[3])
@@ -133,8 +134,10 @@ for i = 14, #ARGV, 4 do
       local member, location = string.sub(old, 1, 8) .. ARGV[9], string.sub(old, 9, 14)
       local name = name_of(location)
       local score = redis.call('ZSCORE', P.buckets .. name, member)
+      -- A leased item's score is its lease's end, not its time: its slot (the minute of its
+      -- time) is what says it may have been due before the stop.
       local kept = mode == 'stop' and ARGV[i + 3] ~= '' and score and
-                   tonumber(score) + slot_of(name) * P.width < tonumber(ARGV[i + 3])
+                   slot_of(name) * P.width < tonumber(ARGV[i + 3])
       if not kept then
         unplace(P, member, location)
         pending[clock] = nil

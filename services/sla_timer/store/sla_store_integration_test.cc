@@ -293,6 +293,24 @@ TEST_F(SlaStoreIntegrationTest, AStopAfterTheAlertsTimeKeepsItToFire) {
   EXPECT_EQ(claimed[0].key.complaint_id, "CMP1");
 }
 
+// The firer holds the alert leased (its score is the lease's end, past the stop) when the
+// clock stops after the alert's time: the item stays, and its acknowledgement still schedules
+// the next alert (the firer decides at firing whether the stop came before it).
+TEST_F(SlaStoreIntegrationTest, AStopDuringTheLeaseAfterTheAlertsTimeKeepsItForItsNext) {
+  const absl::Time due = kT0 + absl::Hours(4);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, Entry(kAccept, due, 1), 1).ok());
+  const auto claimed = Claim(due + absl::Minutes(5), absl::Hours(1));
+  ASSERT_EQ(claimed.size(), 1u);
+  ClockEntry late = Entry(kAccept, due, 1, ClockEntry::State::kStopped);
+  late.stopped_at = due + absl::Minutes(3);
+  ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kStop, late, 2).ok());
+  ASSERT_EQ(Pending("CMP1").size(), 1u);
+  const Firing next{events::v1::ALERT_KIND_ESCALATION, 1, due + absl::Minutes(2)};
+  ASSERT_TRUE(store_.Acknowledge(kPartition, {{claimed[0], next}}).ok());
+  EXPECT_EQ(Scheduled(), (std::map<std::string, int64_t>{
+                             {"CMP1|1|1|3|1", absl::ToUnixMillis(next.at)}}));
+}
+
 TEST_F(SlaStoreIntegrationTest, StopDuringTheLeaseDropsTheAlert) {
   const ClockEntry accept = Entry(kAccept, kT0, 1);
   ASSERT_TRUE(Change("CMP1", ClockChange::Kind::kArm, accept, 1).ok());
