@@ -1,11 +1,12 @@
 // End-to-end: follow-up closes the loop (四跟, issue 11) through the real binaries on the test
-// Kafka and Redis. One platform for the whole suite (one process, one test): every scenario is a
+// Kafka and Redis. One platform for these scenarios (one process, one test): every scenario is a
 // complaint of its own, so they do not see each other.
 //  - resolved, problem fixed -> survey task -> SATISFIED -> closed as ARCHIVED;
 //  - resolved, problem not fixed -> SATISFIED -> AWAITING_FIX -> ReportFix -> closed as ARCHIVED;
 //  - UNSATISFIED -> reopened one level up -> resolved there -> SATISFIED -> ARCHIVED;
 //  - UNREACHABLE by SMS -> a callback -> ... -> closed as UNREACHABLE after the last attempt ->
 //    one 跟维护 intervention task for the complaint specialist.
+// A second test runs its own platform on a clock set to the eve of a public holiday.
 #include "complaints/events/v1/case.pb.h"
 #include "complaints/events/v1/followup.pb.h"
 #include "gtest/gtest.h"
@@ -216,6 +217,54 @@ TEST(FollowUpLoopTest, ResolvedSurveyedArchivedAwaitingFixReopenedAndUnreachable
     EXPECT_EQ(intervention->due_at().seconds(), closed->occurred_at().seconds());
     EXPECT_FALSE(intervention->close_id().empty());
   }
+}
+
+// 跟回访 on the business calendar, through the real services: a complaint resolved at 22:40 on
+// the eve of National Day (2026-10-01..07, Asia/Shanghai) is surveyed after the holiday, inside
+// contact hours, and so is the callback that follows an unanswered SMS. The services run on a
+// clock that reads 2026-09-30 22:40 at the start, going twice as fast as real time.
+TEST(FollowUpLoopTest, AResolutionOnTheEveOfAHolidayIsFollowedUpAfterItInsideContactHours) {
+  absl::TimeZone shanghai;
+  ASSERT_TRUE(absl::LoadTimeZone("Asia/Shanghai", &shanghai));
+  const absl::Time eve = absl::FromCivil(absl::CivilMinute(2026, 9, 30, 22, 40), shanghai);
+  // AcceleratedClock reads origin + (now - origin) * factor: with factor 2 it reads `eve` now
+  // when the origin is 2 * now - eve.
+  const absl::Time real_now = absl::Now();
+  const absl::Time origin = real_now + (real_now - eve);
+  Platform platform({.env = {{"COMPLAINTS_CLOCK_FACTOR", "2"},
+                             {"COMPLAINTS_CLOCK_ORIGIN_UNIX_MS",
+                              std::to_string(absl::ToUnixMillis(origin))}}});
+  ASSERT_TRUE(platform.WaitUntilServing(absl::Seconds(60))) << platform.LogTail("followup");
+  FollowUpLoop loop(platform);
+  CaseClient& client = loop.client();
+
+  const std::string id = client.Submit("queueing.long_wait", "SH-0203");
+  ASSERT_FALSE(id.empty());
+  ASSERT_TRUE(client.Accept(id, "SH-0203").ok());
+  ASSERT_TRUE(client.Resolve(id, "SH-0203", /*fixed=*/true).ok());
+  const auto local_due = [&](const events::v1::FollowUpTask& task) {
+    return absl::ToCivilSecond(absl::FromUnixSeconds(task.due_at().seconds()), shanghai);
+  };
+  const auto inside_contact_hours_after_the_holiday = [&](const events::v1::FollowUpTask& task) {
+    const absl::CivilSecond local = local_due(task);
+    EXPECT_GE(local.hour(), 8) << absl::FormatCivilTime(local);
+    EXPECT_LT(local.hour(), 21) << absl::FormatCivilTime(local);
+    EXPECT_GE(absl::CivilDay(local), absl::CivilDay(2026, 10, 8)) << absl::FormatCivilTime(local);
+  };
+  const auto first = loop.Task(id, 1);
+  ASSERT_TRUE(first.has_value()) << platform.LogTail("followup");
+  EXPECT_EQ(first->channel(), events::v1::FOLLOW_UP_CHANNEL_SMS);
+  inside_contact_hours_after_the_holiday(*first);
+  // The first attempt is due within 2 business hours: the morning of the first working day.
+  EXPECT_EQ(absl::CivilDay(local_due(*first)), absl::CivilDay(2026, 10, 8));
+
+  const auto retry = loop.Answer(id, first->task_id(), followup::v1::OUTCOME_UNREACHABLE);
+  ASSERT_EQ(retry.effect(), "retry_scheduled");
+  const auto callback = loop.Task(id, 2);
+  ASSERT_TRUE(callback.has_value()) << platform.LogTail("followup");
+  EXPECT_EQ(callback->channel(), events::v1::FOLLOW_UP_CHANNEL_CALLBACK);
+  inside_contact_hours_after_the_holiday(*callback);
+  EXPECT_GT(callback->due_at().seconds(), first->due_at().seconds());
 }
 
 }  // namespace
