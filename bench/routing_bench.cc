@@ -3,22 +3,23 @@
 // 20,000 complaints/s consumed from a pre-filled topic; received -> assignment p99 <= 50 ms at
 // 1,000 complaints/s), with the broker's raw consume ceiling of the same topic beside them.
 //
-//   1. fill: --complaints N new complaints on complaints.received.v1 (the bytes intake
+//   1. routing: the real binary of this build on an empty Redis (FLUSHALLed) with a new
+//      consumer group, SERVING once it has caught up with what the topics already hold (earlier
+//      runs' complaints), then frozen (SIGSTOP).
+//   2. fill: --complaints N new complaints on complaints.received.v1 (the bytes intake
 //      publishes: categories of the catalogue, branches of the hierarchy).
-//   2. raw: that topic read whole by a kafka::Consumer whose handler does nothing.
-//   3. consume: the real routing binary of this build started on an empty Redis (FLUSHALLed)
-//      with a new consumer group: it replays the topics (its first start) and routes every
-//      complaint: time from the first assignment of this run's N complaints to the last (their
-//      Kafka timestamps, read from the assignment topic), and from routing's start. Complaints
-//      of earlier runs are read too; those whose cases are on complaints.case.v1 are rebuilt,
-//      not routed again.
-//   4. latency: with routing caught up, --rate new complaints a second for --seconds, open loop
+//   3. raw: that topic read whole by a kafka::Consumer whose handler does nothing.
+//   4. consume: routing resumed (SIGCONT) routes the pre-filled backlog in its steady state:
+//      time from the first assignment of this run's N complaints to the last (their Kafka
+//      timestamps, read from the assignment topic), and from the resumption.
+//   5. latency: with routing caught up, --rate new complaints a second for --seconds, open loop
 //      (each due at its slot whether or not routing keeps up); latency = the Kafka timestamp of
 //      the complaint's Assignment (set by routing's producer) - the complaint's slot.
 //
 // Needs a broker whose complaint topics it may fill (bench/run-routing-bench.sh starts a scratch
 // stack) and a Redis of its own (FLUSHALLed). Exit status 0, or 1 on error.
 #include <algorithm>
+#include <csignal>
 #include <atomic>
 #include <cstdio>
 #include <map>
@@ -46,7 +47,9 @@
 #include "libs/events/topics.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
+#include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_client.h"
+#include "tests/support/platform.h"
 #include "tests/support/process.h"
 
 using namespace complaints;
@@ -117,10 +120,40 @@ class Watermarks {
     if (!credentials.ok()) return credentials.status();
     for (const auto& [key, value] : *credentials) conf->set(key, value, err);
     auto w = std::unique_ptr<Watermarks>(new Watermarks());
+    w->bootstrap_ = bootstrap;
     w->consumer_.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
     if (!w->consumer_) return absl::UnavailableError(err);
     return w;
   }
+  // How far `group` has committed on `topic`, summed over its partitions (uncommitted: 0).
+  absl::StatusOr<int64_t> Committed(const std::string& group, const std::string& topic) {
+    auto total = Total(topic);  // learns the partition count
+    if (!total.ok()) return total.status();
+    std::string err;
+    std::unique_ptr<RdKafka::Conf> conf(RdKafka::Conf::create(RdKafka::Conf::CONF_GLOBAL));
+    conf->set("bootstrap.servers", bootstrap_, err);
+    conf->set("group.id", group, err);
+    auto credentials = kafka::KafkaConfig().Credentials();
+    if (!credentials.ok()) return credentials.status();
+    for (const auto& [key, value] : *credentials) conf->set(key, value, err);
+    // Not subscribed: committed() only asks the group coordinator, the group is not joined.
+    std::unique_ptr<RdKafka::KafkaConsumer> asker(RdKafka::KafkaConsumer::create(conf.get(), err));
+    if (!asker) return absl::UnavailableError(err);
+    std::vector<RdKafka::TopicPartition*> partitions;
+    for (int p = 0; p < partitions_[topic]; ++p) {
+      partitions.push_back(RdKafka::TopicPartition::create(topic, p));
+    }
+    const RdKafka::ErrorCode code = asker->committed(partitions, 5000);
+    int64_t committed = 0;
+    for (const RdKafka::TopicPartition* tp : partitions) {
+      if (tp->offset() >= 0) committed += tp->offset();
+    }
+    RdKafka::TopicPartition::destroy(partitions);
+    asker->close();
+    if (code != RdKafka::ERR_NO_ERROR) return absl::UnavailableError("committed offsets of " + group);
+    return committed;
+  }
+
   absl::StatusOr<int64_t> Total(const std::string& topic) {
     if (partitions_.find(topic) == partitions_.end()) {
       RdKafka::Metadata* metadata = nullptr;
@@ -146,12 +179,49 @@ class Watermarks {
 
  private:
   Watermarks() = default;
+  std::string bootstrap_;
   std::unique_ptr<RdKafka::KafkaConsumer> consumer_;
   std::map<std::string, int> partitions_;
 };
 
 double PerSecond(int64_t n, absl::Duration d) { return n / std::max(1e-9, absl::ToDoubleSeconds(d)); }
 std::string Ms(absl::Duration d) { return absl::StrFormat("%.1f ms", absl::ToDoubleMilliseconds(d)); }
+
+
+// The two records routing writes for a complaint it routes: its assignment and the case event
+// that says so, with the fields routing fills.
+std::vector<kafka::OutgoingRecord> RoutedRecords(const events::v1::ComplaintReceived& complaint,
+                                                 const std::string& assignments_topic,
+                                                 const std::string& case_topic) {
+  events::v1::Assignment a;
+  a.set_complaint_id(complaint.complaint_id());
+  a.set_unit(complaint.branch_code());
+  a.set_rule_id("branch-of-record");
+  a.set_level(complaint.level());
+  a.set_urgency(complaint.urgency());
+  a.set_category(complaint.category());
+  a.set_sequence(1);
+  *a.mutable_assigned_at() = complaint.received_at();
+  a.set_rules_version(1);
+  events::v1::CaseEvent e;
+  e.set_complaint_id(complaint.complaint_id());
+  e.set_unit(complaint.branch_code());
+  e.set_actor("routing");
+  *e.mutable_occurred_at() = complaint.received_at();
+  auto* assigned = e.mutable_assigned();
+  assigned->set_sequence(1);
+  assigned->set_level(complaint.level());
+  assigned->set_urgency(complaint.urgency());
+  assigned->set_category(complaint.category());
+  assigned->set_rule_id("branch-of-record");
+  *assigned->mutable_received_at() = complaint.received_at();
+  const absl::Time at = common::FromProtoTime(complaint.received_at());
+  const std::string& id = complaint.complaint_id();
+  return {events::ToRecord(assignments_topic, id, a, common::DeterministicId({id, "assignment"}),
+                           "/complaints/routing", id, at),
+          events::ToRecord(case_topic, id, e, common::DeterministicId({id, "assigned"}),
+                           "/complaints/routing", id, at)};
+}
 
 }  // namespace
 
@@ -177,7 +247,54 @@ int main(int argc, char** argv) {
   }
   const std::string run = absl::StrCat(absl::ToUnixSeconds(absl::Now()));
 
-  // 1. fill
+  // 1. routing: the real binary on an empty Redis (FLUSHALLed) with a new group, SERVING once
+  // it has caught up with whatever the topics hold (earlier runs' complaints), then frozen
+  // (SIGSTOP) while the topic is filled. Resumed, it meets a pre-filled topic in its steady
+  // state, as an instance that fell behind does; a first start would replay instead, partition
+  // after partition behind its rebuild guard. Its assignments are counted for this run's
+  // complaints only (ids RT<run>-*).
+  (*redis)->Command({"FLUSHALL"}).IgnoreError();
+  const std::string own_prefix = absl::StrCat("RT", run, "-");
+  std::mutex consume_mu;
+  std::set<std::string> routed;
+  absl::Time first_assignment = absl::InfiniteFuture();
+  absl::Time last_assignment = absl::InfinitePast();
+  kafka::ConsumerOptions counting;
+  counting.group_id = absl::StrCat("routing-bench-count-", run);
+  counting.topics = {events::kAssignmentsTopic};
+  auto counter = kafka::Consumer::Create(kafka_config, counting, producer->get());
+  if (!counter.ok()) return 1;
+  std::thread count_thread([&] {
+    (*counter)->RunBatches(
+        [&](const std::vector<kafka::IncomingRecord>& records) {
+          std::lock_guard lock(consume_mu);
+          for (const auto& r : records) {
+            events::v1::Assignment a;
+            if (!a.ParseFromString(r.value) || !a.complaint_id().starts_with(own_prefix)) continue;
+            if (!routed.insert(a.complaint_id()).second) continue;
+            first_assignment = std::min(first_assignment, r.timestamp);
+            last_assignment = std::max(last_assignment, r.timestamp);
+          }
+          return std::vector<absl::Status>(records.size());
+        },
+        500).IgnoreError();
+  });
+  const std::string routing_address = absl::StrCat("127.0.0.1:", testsupport::FreePort());
+  testsupport::ChildProcess routing(
+      flags.routing_binary, {},
+      {{"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
+       {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
+       {"COMPLAINTS_GRPC_ADDRESS", routing_address},
+       {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("routing-bench-", run)},
+       {"COMPLAINTS_LOG_LEVEL", "warn"}},
+      absl::StrCat(flags.log_dir, "/routing-bench-", run, ".log"));
+  if (!testsupport::WaitUntilServing(routing_address, routing, absl::Seconds(flags.timeout_s))) {
+    std::fprintf(stderr, "routing is not SERVING: see %s\n", routing.log_file().c_str());
+    return 1;
+  }
+  routing.Kill(SIGSTOP);
+
+  // 2. fill
   auto received_before = (*watermarks)->Total(events::kReceivedTopic);
   if (!received_before.ok()) {
     std::fprintf(stderr, "%s\n", received_before.status().ToString().c_str());
@@ -202,7 +319,7 @@ int main(int argc, char** argv) {
   }
   const int64_t on_topic = *received_before + flags.complaints;
 
-  // 2. raw
+  // 3. raw
   {
     kafka::ConsumerOptions options;
     options.group_id = absl::StrCat("routing-bench-raw-", run);
@@ -235,45 +352,65 @@ int main(int argc, char** argv) {
     std::fflush(stdout);
   }
 
-  // 3. consume: the real routing on an empty Redis, new group. Timed by this run's complaints
-  // only, as their assignments come (ids RT<run>-*): earlier runs' complaints on the topic are
-  // read too, but those whose cases are on complaints.case.v1 are rebuilt, not routed again, so
-  // the assignment topic's growth cannot say when routing is done.
-  (*redis)->Command({"FLUSHALL"}).IgnoreError();
-  const std::string own_prefix = absl::StrCat("RT", run, "-");
-  std::mutex consume_mu;
-  std::set<std::string> routed;
-  absl::Time first_assignment = absl::InfiniteFuture();
-  absl::Time last_assignment = absl::InfinitePast();
-  kafka::ConsumerOptions counting;
-  counting.group_id = absl::StrCat("routing-bench-count-", run);
-  counting.topics = {events::kAssignmentsTopic};
-  auto counter = kafka::Consumer::Create(kafka_config, counting, producer->get());
-  if (!counter.ok()) return 1;
-  std::thread count_thread([&] {
-    (*counter)->RunBatches(
+  // 3b. relay: the broker's ceiling for what routing must write. The topic read again, and for
+  // each complaint the two records routing writes published to scratch topics, one acks=all
+  // publish per batch of 500, with the platform's own consumer and producer and no Redis: no
+  // routing can go faster on this machine with these libraries, one consumer per instance.
+  {
+    const std::string assignments = absl::StrCat("bench.relay.assignments.", run);
+    const std::string cases = absl::StrCat("bench.relay.case.", run);
+    std::vector<kafka::TopicSpec> scratch = {{.name = assignments, .partitions = 6},
+                                             {.name = cases, .partitions = 6}};
+    if (auto s = kafka::EnsureTopics(kafka_config, scratch, absl::Seconds(30)); !s.ok()) {
+      std::fprintf(stderr, "relay topics: %s\n", s.ToString().c_str());
+      return 1;
+    }
+    kafka::ConsumerOptions options;
+    options.group_id = absl::StrCat("routing-bench-relay-", run);
+    options.topics = {events::kReceivedTopic};
+    auto consumer = kafka::Consumer::Create(kafka_config, options, producer->get());
+    if (!consumer.ok()) return 1;
+    int64_t seen = 0;
+    absl::Time first = absl::InfiniteFuture();
+    const absl::Time start = absl::Now();
+    absl::Status failed;
+    absl::Status ran = (*consumer)->RunBatches(
         [&](const std::vector<kafka::IncomingRecord>& records) {
-          std::lock_guard lock(consume_mu);
-          for (const auto& r : records) {
-            events::v1::Assignment a;
-            if (!a.ParseFromString(r.value) || !a.complaint_id().starts_with(own_prefix)) continue;
-            if (!routed.insert(a.complaint_id()).second) continue;
-            first_assignment = std::min(first_assignment, r.timestamp);
-            last_assignment = std::max(last_assignment, r.timestamp);
+          if (seen == 0) first = absl::Now();
+          std::vector<kafka::OutgoingRecord> out;
+          out.reserve(2 * records.size());
+          for (const kafka::IncomingRecord& r : records) {
+            events::v1::ComplaintReceived complaint;
+            if (!complaint.ParseFromString(r.value)) continue;
+            for (auto& record : RoutedRecords(complaint, assignments, cases)) {
+              out.push_back(std::move(record));
+            }
+          }
+          if (auto s = (*producer)->Publish(out); !s.ok()) failed = s;
+          seen += static_cast<int64_t>(records.size());
+          if (!failed.ok() || seen >= on_topic ||
+              absl::Now() - start > absl::Seconds(flags.timeout_s)) {
+            (*consumer)->Stop();
           }
           return std::vector<absl::Status>(records.size());
         },
-        500).IgnoreError();
-  });
-  const int grpc_port = testsupport::FreePort();
-  testsupport::ChildProcess routing(
-      flags.routing_binary, {},
-      {{"COMPLAINTS_KAFKA_BOOTSTRAP", flags.bootstrap},
-       {"COMPLAINTS_REDIS_PORT", std::to_string(flags.redis_port)},
-       {"COMPLAINTS_GRPC_ADDRESS", absl::StrCat("127.0.0.1:", grpc_port)},
-       {"COMPLAINTS_KAFKA_GROUP_ID", absl::StrCat("routing-bench-", run)},
-       {"COMPLAINTS_LOG_LEVEL", "warn"}},
-      absl::StrCat(flags.log_dir, "/routing-bench-", run, ".log"));
+        500);
+    kafka::DeleteTopics(kafka_config, {assignments, cases}, absl::Seconds(30)).IgnoreError();
+    if (!ran.ok() || !failed.ok() || seen < on_topic) {
+      std::fprintf(stderr, "relay: read %lld of %lld: %s\n", static_cast<long long>(seen),
+                   static_cast<long long>(on_topic), failed.ToString().c_str());
+      return 1;
+    }
+    const absl::Duration d = absl::Now() - first;
+    std::printf("relay ceiling: %lld complaints read and their 2 records each published (acks=all, "
+                "a publish per batch of 500, no Redis): %.1f s, %.0f complaints/s\n",
+                static_cast<long long>(seen), absl::ToDoubleSeconds(d), PerSecond(seen, d));
+    std::fflush(stdout);
+  }
+
+  // 4. consume: routing resumed; timed from the first assignment of this run's complaints to the
+  // last (their Kafka timestamps), and from the resumption.
+  routing.Kill(SIGCONT);
   const absl::Time started = absl::Now();
   size_t done = 0;
   while (absl::Now() - started < absl::Seconds(flags.timeout_s)) {
@@ -296,16 +433,35 @@ int main(int argc, char** argv) {
     return 1;
   }
   const absl::Duration routing_span = last_assignment - first_assignment;
-  std::printf("routing consume: this run's %d complaints routed in %.1f s from the first of "
-              "their assignments to the last: %.0f complaints/s (%lld earlier complaints on the "
-              "topic read first or among them; %.1f s from routing's start)\n",
+  std::printf("routing consume: this run's %d complaints, pre-filled, routed in %.1f s from the "
+              "first of their assignments to the last: %.0f complaints/s (after catching up with "
+              "%lld earlier complaints; %.1f s from its resumption)\n",
               flags.complaints, absl::ToDoubleSeconds(routing_span),
               PerSecond(flags.complaints, routing_span),
               static_cast<long long>(*received_before),
               absl::ToDoubleSeconds(last_assignment - started));
   std::fflush(stdout);
 
-  // 4. latency at a steady rate: a consumer of the assignment topic matches the complaints.
+  // Routing also reads back the case events it wrote for them: the latency phase starts once
+  // its committed offsets have reached the end of both topics, or it would time that backlog.
+  const std::string routing_group = absl::StrCat("routing-bench-", run);
+  for (const absl::Time until = absl::Now() + absl::Seconds(flags.timeout_s);;) {
+    bool caught_up = true;
+    for (const char* topic : {events::kReceivedTopic, events::kCaseTopic}) {
+      auto end = (*watermarks)->Total(topic);
+      auto committed = (*watermarks)->Committed(routing_group, topic);
+      caught_up = caught_up && end.ok() && committed.ok() && *committed >= *end;
+    }
+    if (caught_up) break;
+    if (absl::Now() > until || !routing.Running()) {
+      std::fprintf(stderr, "routing did not catch up with its topics: see %s\n",
+                   routing.log_file().c_str());
+      return 1;
+    }
+    absl::SleepFor(absl::Milliseconds(500));
+  }
+
+  // 5. latency at a steady rate: a consumer of the assignment topic matches the complaints.
   std::mutex mu;
   std::map<std::string, absl::Time> slots;  // complaint id -> when it was due
   std::vector<absl::Duration> latencies;

@@ -125,29 +125,36 @@ std::string PromtoolProblems(const std::string& exposition) {
 
 bool Platform::WaitUntilServing(absl::Duration timeout) {
   const absl::Time deadline = absl::Now() + timeout;
+  for (const auto& [service, port] : ports_) {
+    if (!testsupport::WaitUntilServing(Address(service), *processes_[service],
+                                       deadline - absl::Now())) {
+      return false;
+    }
+  }
+  return true;
+}
+
+bool WaitUntilServing(const std::string& address, ChildProcess& process, absl::Duration timeout) {
+  const absl::Time deadline = absl::Now() + timeout;
   // A channel of its own for every probe: a channel whose first attempt found the port not yet
   // open waits out gRPC's reconnect backoff (1 s, growing 1.6x) before it tries again, which
   // kept every e2e test waiting ~14 s for a platform that was already serving.
   grpc::ChannelArguments own_connection;
   own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  for (const auto& [service, port] : ports_) {
-    for (;;) {
-      auto stub = grpc::health::v1::Health::NewStub(
-          grpcutil::ClientChannel(Address(service), grpcutil::kDefaultClientPrincipal,
-                                  own_connection));
-      grpc::ClientContext context;
-      context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-      grpc::health::v1::HealthCheckRequest request;
-      grpc::health::v1::HealthCheckResponse response;
-      if (stub->Check(&context, request, &response).ok() &&
-          response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-        break;
-      }
-      if (absl::Now() >= deadline || !processes_[service]->Running()) return false;
-      absl::SleepFor(absl::Milliseconds(100));
+  for (;;) {
+    auto stub = grpc::health::v1::Health::NewStub(
+        grpcutil::ClientChannel(address, grpcutil::kDefaultClientPrincipal, own_connection));
+    grpc::ClientContext context;
+    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckRequest request;
+    grpc::health::v1::HealthCheckResponse response;
+    if (stub->Check(&context, request, &response).ok() &&
+        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
+      return true;
     }
+    if (absl::Now() >= deadline || !process.Running()) return false;
+    absl::SleepFor(absl::Milliseconds(100));
   }
-  return true;
 }
 
 std::string Platform::LogTail(const std::string& service) const {

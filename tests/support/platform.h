@@ -62,6 +62,10 @@ double MetricValue(const std::string& exposition, const std::string& name,
 // Empty when Prometheus's promtool accepts `exposition`, else what it said.
 std::string PromtoolProblems(const std::string& exposition);
 
+// Waits until the gRPC server at `address` answers the health check SERVING (asked as the
+// administrator, over mutual TLS); false at `timeout`, or as soon as `process` has exited.
+bool WaitUntilServing(const std::string& address, ChildProcess& process, absl::Duration timeout);
+
 // Where CMake put a service's binary (see tests/CMakeLists.txt).
 std::string ServiceBinary(const std::string& service);
 
