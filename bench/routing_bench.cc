@@ -22,6 +22,7 @@
 #include <csignal>
 #include <atomic>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -223,6 +224,40 @@ std::vector<kafka::OutgoingRecord> RoutedRecords(const events::v1::ComplaintRece
                            "/complaints/routing", id, at)};
 }
 
+// Reads complaints.received.v1 whole (`on_topic` records) with a new consumer group, 500
+// records a batch, handing each batch to `each`: the time from the first batch to the end.
+absl::StatusOr<absl::Duration> ReadReceivedWhole(
+    const kafka::KafkaConfig& config, kafka::Publisher* dead_letters, const std::string& group,
+    int64_t on_topic, absl::Duration timeout,
+    const std::function<absl::Status(const std::vector<kafka::IncomingRecord>&)>& each) {
+  kafka::ConsumerOptions options;
+  options.group_id = group;
+  options.topics = {events::kReceivedTopic};
+  auto consumer = kafka::Consumer::Create(config, options, dead_letters);
+  if (!consumer.ok()) return consumer.status();
+  int64_t seen = 0;
+  absl::Time first = absl::InfiniteFuture();
+  const absl::Time start = absl::Now();
+  absl::Status failed;
+  absl::Status ran = (*consumer)->RunBatches(
+      [&](const std::vector<kafka::IncomingRecord>& records) {
+        if (seen == 0) first = absl::Now();
+        if (failed.ok()) failed = each(records);
+        seen += static_cast<int64_t>(records.size());
+        if (!failed.ok() || seen >= on_topic || absl::Now() - start > timeout) {
+          (*consumer)->Stop();
+        }
+        return std::vector<absl::Status>(records.size());
+      },
+      500);
+  if (!ran.ok()) return ran;
+  if (!failed.ok()) return failed;
+  if (seen < on_topic) {
+    return absl::DeadlineExceededError(absl::StrCat("read ", seen, " of ", on_topic));
+  }
+  return absl::Now() - first;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -320,37 +355,20 @@ int main(int argc, char** argv) {
   const int64_t on_topic = *received_before + flags.complaints;
 
   // 3. raw
-  {
-    kafka::ConsumerOptions options;
-    options.group_id = absl::StrCat("routing-bench-raw-", run);
-    options.topics = {events::kReceivedTopic};
-    auto consumer = kafka::Consumer::Create(kafka_config, options, producer->get());
-    if (!consumer.ok()) return 1;
-    int64_t seen = 0;
-    absl::Time first = absl::InfiniteFuture();
-    const absl::Time start = absl::Now();
-    absl::Status ran = (*consumer)->RunBatches(
-        [&](const std::vector<kafka::IncomingRecord>& records) {
-          if (seen == 0) first = absl::Now();
-          seen += static_cast<int64_t>(records.size());
-          if (seen >= on_topic || absl::Now() - start > absl::Seconds(flags.timeout_s)) {
-            (*consumer)->Stop();
-          }
-          return std::vector<absl::Status>(records.size());
-        },
-        500);
-    if (!ran.ok() || seen < on_topic) {
-      std::fprintf(stderr, "raw: read %lld of %lld\n", static_cast<long long>(seen),
-                   static_cast<long long>(on_topic));
-      return 1;
-    }
-    const absl::Duration d = absl::Now() - first;
-    std::printf("raw ceiling: %lld records of %s read by a consumer that does nothing: %.1f s, "
-                "%.0f records/s\n",
-                static_cast<long long>(seen), events::kReceivedTopic, absl::ToDoubleSeconds(d),
-                PerSecond(seen, d));
-    std::fflush(stdout);
+  const absl::Duration timeout = absl::Seconds(flags.timeout_s);
+  auto raw = ReadReceivedWhole(kafka_config, producer->get(), "routing-bench-raw-" + run, on_topic,
+                               timeout, [](const std::vector<kafka::IncomingRecord>&) {
+                                 return absl::OkStatus();
+                               });
+  if (!raw.ok()) {
+    std::fprintf(stderr, "raw: %s\n", raw.status().ToString().c_str());
+    return 1;
   }
+  std::printf("raw ceiling: %lld records of %s read by a consumer that does nothing: %.1f s, "
+              "%.0f records/s\n",
+              static_cast<long long>(on_topic), events::kReceivedTopic,
+              absl::ToDoubleSeconds(*raw), PerSecond(on_topic, *raw));
+  std::fflush(stdout);
 
   // 3b. relay: the broker's ceiling for what routing must write. The topic read again, and for
   // each complaint the two records routing writes published to scratch topics, one acks=all
@@ -365,18 +383,9 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "relay topics: %s\n", s.ToString().c_str());
       return 1;
     }
-    kafka::ConsumerOptions options;
-    options.group_id = absl::StrCat("routing-bench-relay-", run);
-    options.topics = {events::kReceivedTopic};
-    auto consumer = kafka::Consumer::Create(kafka_config, options, producer->get());
-    if (!consumer.ok()) return 1;
-    int64_t seen = 0;
-    absl::Time first = absl::InfiniteFuture();
-    const absl::Time start = absl::Now();
-    absl::Status failed;
-    absl::Status ran = (*consumer)->RunBatches(
+    auto relay = ReadReceivedWhole(
+        kafka_config, producer->get(), "routing-bench-relay-" + run, on_topic, timeout,
         [&](const std::vector<kafka::IncomingRecord>& records) {
-          if (seen == 0) first = absl::Now();
           std::vector<kafka::OutgoingRecord> out;
           out.reserve(2 * records.size());
           for (const kafka::IncomingRecord& r : records) {
@@ -386,25 +395,17 @@ int main(int argc, char** argv) {
               out.push_back(std::move(record));
             }
           }
-          if (auto s = (*producer)->Publish(out); !s.ok()) failed = s;
-          seen += static_cast<int64_t>(records.size());
-          if (!failed.ok() || seen >= on_topic ||
-              absl::Now() - start > absl::Seconds(flags.timeout_s)) {
-            (*consumer)->Stop();
-          }
-          return std::vector<absl::Status>(records.size());
-        },
-        500);
+          return (*producer)->Publish(out);
+        });
     kafka::DeleteTopics(kafka_config, {assignments, cases}, absl::Seconds(30)).IgnoreError();
-    if (!ran.ok() || !failed.ok() || seen < on_topic) {
-      std::fprintf(stderr, "relay: read %lld of %lld: %s\n", static_cast<long long>(seen),
-                   static_cast<long long>(on_topic), failed.ToString().c_str());
+    if (!relay.ok()) {
+      std::fprintf(stderr, "relay: %s\n", relay.status().ToString().c_str());
       return 1;
     }
-    const absl::Duration d = absl::Now() - first;
     std::printf("relay ceiling: %lld complaints read and their 2 records each published (acks=all, "
                 "a publish per batch of 500, no Redis): %.1f s, %.0f complaints/s\n",
-                static_cast<long long>(seen), absl::ToDoubleSeconds(d), PerSecond(seen, d));
+                static_cast<long long>(on_topic), absl::ToDoubleSeconds(*relay),
+                PerSecond(on_topic, *relay));
     std::fflush(stdout);
   }
 

@@ -74,12 +74,22 @@ class CustomerHistoryTest : public ::testing::Test {
     return response.case_();
   }
 
+  // GetCase's answer for `id` once routing stops answering UNAVAILABLE: after a Redis loss it
+  // does so while the complaint's partition replays, which may outlast the replay of the
+  // partition a test waited for.
   grpc::StatusCode CaseStatus(const std::string& id) {
     routing::v1::GetCaseRequest request;
     request.set_complaint_id(id);
-    routing::v1::GetCaseResponse response;
-    grpc::ClientContext c;
-    return cases_->GetCase(&c, request, &response).error_code();
+    grpc::StatusCode code = grpc::StatusCode::UNAVAILABLE;
+    testsupport::WaitFor(
+        [&] {
+          routing::v1::GetCaseResponse response;
+          grpc::ClientContext c;
+          code = cases_->GetCase(&c, request, &response).error_code();
+          return code != grpc::StatusCode::UNAVAILABLE;
+        },
+        absl::Seconds(60), absl::Milliseconds(200));
+    return code;
   }
 
   // Everything in Redis gone; the services rebuild from Kafka behind their guards.
