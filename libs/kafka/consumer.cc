@@ -348,16 +348,32 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   void StoreOffsets(const std::vector<Slot>& slots, std::map<PartitionKey, int64_t>& stored) {
     std::map<PartitionKey, int64_t> next;
     std::set<PartitionKey> blocked;
+    // Keyed once per run of a partition's records (they come in runs), not per record.
+    const IncomingRecord* run = nullptr;
+    bool run_blocked = false;
+    int64_t run_next = -1;  // -1: nothing of the run stored yet
+    auto end_run = [&] {
+      if (run != nullptr && run_next >= 0) next[PartitionKey(run->topic, run->partition)] = run_next;
+    };
     for (const Slot& slot : slots) {
       if (slot.dropped) continue;
-      PartitionKey key(slot.record->topic, slot.record->partition);
-      if (blocked.contains(key)) continue;
+      const IncomingRecord& record = *slot.record;
+      if (run == nullptr || record.partition != run->partition || record.topic != run->topic) {
+        end_run();
+        run = &record;
+        run_next = -1;
+        run_blocked = blocked.contains(PartitionKey(record.topic, record.partition));
+      }
+      if (run_blocked) continue;
       if (!slot.done) {
-        blocked.insert(std::move(key));
+        run_blocked = true;
+        blocked.insert(PartitionKey(record.topic, record.partition));
+        // What the run stored before the block still counts.
         continue;
       }
-      next[std::move(key)] = slot.record->offset + 1;
+      run_next = record.offset + 1;
     }
+    end_run();
     PartitionList offsets;
     for (const auto& [key, offset] : next) {
       int64_t& known = stored.try_emplace(key, -1).first->second;
@@ -443,6 +459,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // still assigned), then what consume() returns, waiting only for the first one.
   absl::StatusOr<std::vector<IncomingRecord>> NextBatch(size_t max_batch) {
     fetched.clear();
+    // The batch is moved out to the caller each time: without this it would grow from empty,
+    // moving every record a dozen times over.
+    fetched.reserve(max_batch);
     while (!held.empty() && fetched.size() < max_batch) {
       IncomingRecord record = std::move(held.front());
       held.pop_front();
@@ -456,7 +475,6 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       const RdKafka::ErrorCode err = message->err();
       if (err == RdKafka::ERR_NO_ERROR) {
         fetched.push_back(ToRecord(*message));
-        next_offsets[{fetched.back().topic, fetched.back().partition}] = fetched.back().offset + 1;
         continue;
       }
       if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
@@ -467,6 +485,7 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
       break;
     }
+    NoteNextOffsets(fetched);
     // A partition whose rewind could not start yet (seek needs consumption to have begun): its
     // records come again with the replay. A deferred one's, fetched before its pause, too.
     {
@@ -480,6 +499,17 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
     }
     return std::move(fetched);
+  }
+
+  // The consumer lag's next offsets, once per run of a partition's records: records come in
+  // runs of one partition, and a key per record cost a copy of the topic name and a map lookup.
+  void NoteNextOffsets(const std::vector<IncomingRecord>& records) {
+    for (size_t i = 0; i < records.size(); ++i) {
+      const IncomingRecord& r = records[i];
+      const bool last_of_run = i + 1 == records.size() || records[i + 1].partition != r.partition ||
+                               records[i + 1].topic != r.topic;
+      if (last_of_run) next_offsets[{r.topic, r.partition}] = r.offset + 1;
+    }
   }
 
   bool Subscribed(const std::string& topic) const {
