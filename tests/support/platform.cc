@@ -11,6 +11,7 @@
 #include "httplib.h"
 #include "libs/common/files.h"
 #include "libs/grpcutil/client_credentials.h"
+#include "tests/support/eventually.h"
 
 namespace complaints::testsupport {
 namespace {
@@ -135,26 +136,26 @@ bool Platform::WaitUntilServing(absl::Duration timeout) {
 }
 
 bool WaitUntilServing(const std::string& address, ChildProcess& process, absl::Duration timeout) {
-  const absl::Time deadline = absl::Now() + timeout;
   // A channel of its own for every probe: a channel whose first attempt found the port not yet
   // open waits out gRPC's reconnect backoff (1 s, growing 1.6x) before it tries again, which
   // kept every e2e test waiting ~14 s for a platform that was already serving.
   grpc::ChannelArguments own_connection;
   own_connection.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  for (;;) {
-    auto stub = grpc::health::v1::Health::NewStub(
-        grpcutil::ClientChannel(address, grpcutil::kDefaultClientPrincipal, own_connection));
-    grpc::ClientContext context;
-    context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
-    grpc::health::v1::HealthCheckRequest request;
-    grpc::health::v1::HealthCheckResponse response;
-    if (stub->Check(&context, request, &response).ok() &&
-        response.status() == grpc::health::v1::HealthCheckResponse::SERVING) {
-      return true;
-    }
-    if (absl::Now() >= deadline || !process.Running()) return false;
-    absl::SleepFor(absl::Milliseconds(100));
-  }
+  bool serving = false;
+  WaitFor(
+      [&] {
+        auto stub = grpc::health::v1::Health::NewStub(
+            grpcutil::ClientChannel(address, grpcutil::kDefaultClientPrincipal, own_connection));
+        grpc::ClientContext context;
+        context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+        grpc::health::v1::HealthCheckRequest request;
+        grpc::health::v1::HealthCheckResponse response;
+        serving = stub->Check(&context, request, &response).ok() &&
+                  response.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+        return serving || !process.Running();
+      },
+      timeout, absl::Milliseconds(100));
+  return serving;
 }
 
 std::string Platform::LogTail(const std::string& service) const {
