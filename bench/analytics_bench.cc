@@ -364,6 +364,12 @@ int Run(const Flags& f) {
         for (const auto& s : statuses) {
           if (!s.ok()) Die("fold", s);
         }
+        // The last batch: the clock stops once everything handed is folded, not just decoded.
+        if (rebuild.done.load() + static_cast<int64_t>(records.size()) >= total &&
+            aggregates.events_applied() < total) {
+          Die("fold", absl::InternalError(absl::StrCat("only ", aggregates.events_applied(),
+                                                       " of ", total, " events folded")));
+        }
         rebuild.Done(static_cast<int64_t>(records.size()));
         return statuses;
       },

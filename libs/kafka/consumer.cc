@@ -6,6 +6,7 @@
 #include <cstdlib>
 #include <deque>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
@@ -60,36 +61,52 @@ std::string Where(const IncomingRecord& record) {
 
 // Through the C API: the C++ wrapper's topic_name() and headers() allocate and copy the topic
 // and every header name and value once more before this copies them, six CloudEvents headers a
-// record (a replay reads millions).
-IncomingRecord ToRecord(RdKafka::Message& message) {
-  rd_kafka_message_t* raw = static_cast<rd_kafka_message_t*>(message.c_ptr());
-  IncomingRecord record;
-  record.topic = rd_kafka_topic_name(raw->rkt);
-  record.partition = raw->partition;
-  record.offset = raw->offset;
-  if (raw->key != nullptr) record.key.assign(static_cast<const char*>(raw->key), raw->key_len);
-  if (raw->payload != nullptr) {
-    record.value.assign(static_cast<const char*>(raw->payload), raw->len);
-  }
+// record (a replay reads millions). Assigns into `record`'s strings, so that a record recycled
+// from an earlier batch (Impl::NextBatch) reuses their buffers instead of allocating anew.
+void FillRecord(const rd_kafka_message_t& raw, IncomingRecord* record) {
+  record->topic.assign(rd_kafka_topic_name(raw.rkt));
+  record->partition = raw.partition;
+  record->offset = raw.offset;
+  record->key.assign(raw.key != nullptr ? static_cast<const char*>(raw.key) : "",
+                     raw.key != nullptr ? raw.key_len : 0);
+  record->value.assign(raw.payload != nullptr ? static_cast<const char*>(raw.payload) : "",
+                       raw.payload != nullptr ? raw.len : 0);
+  size_t count = 0;
   rd_kafka_headers_t* headers = nullptr;
-  if (rd_kafka_message_headers(raw, &headers) == RD_KAFKA_RESP_ERR_NO_ERROR) {
-    record.headers.reserve(rd_kafka_header_cnt(headers));
+  // (const_cast: librdkafka parses the headers into the message on first use.)
+  if (rd_kafka_message_headers(const_cast<rd_kafka_message_t*>(&raw), &headers) ==
+      RD_KAFKA_RESP_ERR_NO_ERROR) {
     const char* name = nullptr;
     const void* value = nullptr;
     size_t size = 0;
-    for (size_t i = 0; rd_kafka_header_get_all(headers, i, &name, &value, &size) ==
-                       RD_KAFKA_RESP_ERR_NO_ERROR;
-         ++i) {
-      record.headers.emplace_back(
-          name, value == nullptr ? std::string() : std::string(static_cast<const char*>(value), size));
+    for (; rd_kafka_header_get_all(headers, count, &name, &value, &size) ==
+           RD_KAFKA_RESP_ERR_NO_ERROR;
+         ++count) {
+      if (count == record->headers.size()) record->headers.emplace_back();
+      auto& [header_name, header_value] = record->headers[count];
+      header_name.assign(name);
+      header_value.assign(value != nullptr ? static_cast<const char*>(value) : "",
+                          value != nullptr ? size : 0);
     }
   }
-  if (const RdKafka::MessageTimestamp ts = message.timestamp();
-      ts.type != RdKafka::MessageTimestamp::MSG_TIMESTAMP_NOT_AVAILABLE) {
-    record.timestamp = absl::FromUnixMillis(ts.timestamp);
-  }
+  record->headers.resize(count);
+  rd_kafka_timestamp_type_t type = RD_KAFKA_TIMESTAMP_NOT_AVAILABLE;
+  const int64_t millis = rd_kafka_message_timestamp(&raw, &type);
+  record->timestamp =
+      type == RD_KAFKA_TIMESTAMP_NOT_AVAILABLE ? absl::UnixEpoch() : absl::FromUnixMillis(millis);
+}
+
+IncomingRecord ToRecord(RdKafka::Message& message) {
+  IncomingRecord record;
+  FillRecord(*static_cast<const rd_kafka_message_t*>(message.c_ptr()), &record);
   return record;
 }
+
+// Owns a message of librdkafka's C API.
+struct MessageDeleter {
+  void operator()(rd_kafka_message_t* message) const { rd_kafka_message_destroy(message); }
+};
+using MessagePtr = std::unique_ptr<rd_kafka_message_t, MessageDeleter>;
 
 }  // namespace
 
@@ -455,12 +472,17 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
     }
   }
 
-  // The next records to process, at most `max_batch`: held ones first (their partitions are
-  // still assigned), then what consume() returns, waiting only for the first one.
-  absl::StatusOr<std::vector<IncomingRecord>> NextBatch(size_t max_batch) {
+  // Collects the next records to process into `handling`, at most `max_batch`: held ones first
+  // (their partitions are still assigned), then what the client returns, waiting only for the
+  // first one.
+  absl::Status NextBatch(size_t max_batch) {
+    // The last batch's records lend their buffers to this one's: a replay reads millions of
+    // records, and each one's strings and headers were otherwise allocated and freed again.
+    for (IncomingRecord& record : handling) {
+      if (spare.size() < max_batch) spare.push_back(std::move(record));
+    }
+    handling.clear();
     fetched.clear();
-    // The batch is moved out to the caller each time: without this it would grow from empty,
-    // moving every record a dozen times over.
     fetched.reserve(max_batch);
     while (!held.empty() && fetched.size() < max_batch) {
       IncomingRecord record = std::move(held.front());
@@ -470,18 +492,24 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
       }
     }
     for (int timeout_ms = fetched.empty() ? 100 : 0; fetched.size() < max_batch; timeout_ms = 0) {
-      // Rebalances served inside consume() drop the revoked partitions' records from `fetched`.
-      std::unique_ptr<RdKafka::Message> message(consumer->consume(timeout_ms));
-      const RdKafka::ErrorCode err = message->err();
-      if (err == RdKafka::ERR_NO_ERROR) {
-        fetched.push_back(ToRecord(*message));
+      // Rebalances served inside the poll drop the revoked partitions' records from `fetched`.
+      // The C API, as in FillRecord: the C++ consume() allocates a wrapper per message.
+      MessagePtr message(rd_kafka_consumer_poll(consumer->c_ptr(), timeout_ms));
+      if (message == nullptr) break;  // timed out
+      const rd_kafka_resp_err_t err = message->err;
+      if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        fetched.push_back(Recycled());
+        FillRecord(*message, &fetched.back());
         continue;
       }
-      if (err == RdKafka::ERR__FATAL) return internal::KafkaError(err, "kafka consumer");
-      if (err != RdKafka::ERR__TIMED_OUT && err != RdKafka::ERR__PARTITION_EOF &&
-          !OnClientError(err, message->errstr())) {
+      if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        return internal::KafkaError(static_cast<RdKafka::ErrorCode>(err), "kafka consumer");
+      }
+      const std::string errstr = rd_kafka_message_errstr(message.get());
+      if (err != RD_KAFKA_RESP_ERR__PARTITION_EOF &&
+          !OnClientError(static_cast<RdKafka::ErrorCode>(err), errstr)) {
         // Client-level conditions (unknown topic, broker down...) that librdkafka recovers from.
-        Log()->warn("consume: {}", message->errstr());
+        Log()->warn("consume: {}", errstr);
       }
       break;
     }
@@ -498,7 +526,17 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
         });
       }
     }
-    return std::move(fetched);
+    // Handled from `handling`, so that a rebalance served while it is handled (a retry's wait
+    // polls) empties only `fetched`.
+    handling.swap(fetched);
+    return absl::OkStatus();
+  }
+
+  IncomingRecord Recycled() {
+    if (spare.empty()) return {};
+    IncomingRecord record = std::move(spare.back());
+    spare.pop_back();
+    return record;
   }
 
   // The consumer lag's next offsets, once per run of a partition's records: records come in
@@ -630,6 +668,9 @@ struct Consumer::Impl final : public RdKafka::RebalanceCb {
   // The batch NextBatch is collecting: a revocation drops its partitions' records at once, so a
   // partition revoked and assigned again meanwhile is not delivered twice out of order.
   std::vector<IncomingRecord> fetched;
+  // The batch being handled, and records kept for their buffers (NextBatch).
+  std::vector<IncomingRecord> handling;
+  std::vector<IncomingRecord> spare;
   // Rewind and deferral requests from other threads, applied on the consumer thread between
   // records.
   std::mutex rewind_mu;
@@ -657,7 +698,17 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
     return raw->consumer != nullptr && raw->OnClientError(err, text);
   };
   auto conf = internal::MakeConf(
-      config, {{"auto.offset.reset", "earliest"}, {"max.poll.interval.ms", "300000"}},
+      config,
+      {{"auto.offset.reset", "earliest"},
+       {"max.poll.interval.ms", "300000"},
+       // librdkafka 2.0 stops fetching a partition for a whole second (a fixed backoff before
+       // 2.1's fetch.queue.backoff.ms) once the consumer's queue holds queued.min.messages
+       // records or queued.max.messages.kbytes: a replay, which always reads behind, drained
+       // its 100,000 records in half a second and then waited, idle, for the rest (a consumer
+       // that did nothing read 165,000 records/s; with these, 710,000/s). So the queue is
+       // bounded by bytes only, and by enough of them to last more than that second.
+       {"queued.min.messages", "1000000"},
+       {"queued.max.messages.kbytes", "262144"}},
       {{"group.id", impl->options.group_id},
        // Eager, not cooperative-sticky: a static member (group.instance.id) killed between
        // giving up partitions and the cooperative protocol's second rebalance, then restarted
@@ -723,12 +774,11 @@ absl::Status Consumer::RunBatches(const BatchHandler& handler, size_t max_batch)
     impl_->ApplyDefers();
     impl_->ApplyRewinds();
     impl_->CheckMissing();
-    absl::StatusOr<std::vector<IncomingRecord>> batch = impl_->NextBatch(max_batch);
-    if (!batch.ok()) {
-      result = batch.status();
+    if (absl::Status fetched = impl_->NextBatch(max_batch); !fetched.ok()) {
+      result = fetched;
       break;
     }
-    if (!batch->empty()) impl_->HandleBatch(*batch, handler);
+    if (!impl_->handling.empty()) impl_->HandleBatch(impl_->handling, handler);
     impl_->metrics->ReportLag(*impl_->consumer, impl_->next_offsets);
   }
   impl_->Close();

@@ -20,7 +20,17 @@ AggregatesConsumer::AggregatesConsumer(redis::RedisPool* redis, kafka::Publisher
       publisher_(publisher),
       clock_(clock),
       options_(std::move(options)),
-      aggregator_(options_.hot_spots, options_.topics) {}
+      aggregator_(options_.hot_spots, options_.topics),
+      fold_thread_([this] { FoldLoop(); }) {}
+
+AggregatesConsumer::~AggregatesConsumer() {
+  {
+    std::lock_guard lock(queue_mu_);
+    stopping_ = true;
+  }
+  queue_cv_.notify_all();
+  fold_thread_.join();
+}
 
 std::vector<std::string> AggregatesConsumer::Topics() {
   return {events::kReceivedTopic, events::kCaseTopic, events::kSlaAlertsTopic};
@@ -40,12 +50,15 @@ absl::Status AggregatesConsumer::Load() {
     spdlog::warn("aggregates: checkpoint does not parse; replaying every partition");
     return absl::OkStatus();
   }
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  WaitFolded(lock);
   if (auto restored = aggregator_.Restore(snapshot); !restored.ok()) {
     spdlog::warn("aggregates: {}; replaying every partition", std::string(restored.message()));
     aggregator_ = Aggregator(options_.hot_spots, options_.topics);
+    handed_offsets_.clear();
     return absl::OkStatus();
   }
+  handed_offsets_ = aggregator_.offsets();
   spdlog::info("aggregates: checkpoint of {} complaints, {} events loaded",
                       aggregator_.complaints(), aggregator_.events_applied());
   return absl::OkStatus();
@@ -54,7 +67,8 @@ absl::Status AggregatesConsumer::Load() {
 absl::Status AggregatesConsumer::SaveSnapshot() {
   std::string bytes;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    WaitFolded(lock);
     if (!aggregator_.Snapshot().SerializeToString(&bytes)) {
       return absl::InternalError("aggregates checkpoint does not serialize");
     }
@@ -79,13 +93,29 @@ void AggregatesConsumer::OnAssigned(const std::vector<kafka::TopicPartition>& pa
 
 std::vector<absl::Status> AggregatesConsumer::HandleBatch(
     const std::vector<kafka::IncomingRecord>& records) {
-  std::vector<absl::Status> statuses;
-  statuses.reserve(records.size());
-  {
-    std::lock_guard lock(mu_);
-    for (const auto& record : records) statuses.push_back(aggregator_.Apply(record, &pending_));
+  std::vector<absl::Status> statuses(records.size());
+  std::unique_ptr<DecodedBatch> batch = TakeFreeBatch();
+  int64_t* handed = nullptr;  // handed_offsets_'s entry for the current run of a partition
+  for (size_t i = 0; i < records.size(); ++i) {
+    const kafka::IncomingRecord& record = records[i];
+    if (handed == nullptr || record.partition != records[i - 1].partition ||
+        record.topic != records[i - 1].topic) {
+      handed = &handed_offsets_.try_emplace({record.topic, record.partition}, 0).first->second;
+    }
+    // Folded already, or below the checkpoint: nothing to do (and a bad one was dead-lettered).
+    if (record.offset < *handed) continue;
+    if (batch->size == batch->records.size()) batch->records.emplace_back();
+    statuses[i] = DecodeRecord(record, options_.topics, &batch->records[batch->size]);
+    if (!statuses[i].ok()) continue;  // dead-lettered, and tried again if that fails
+    ++batch->size;
+    *handed = record.offset + 1;
   }
-  PublishPending();
+  {
+    std::lock_guard lock(queue_mu_);
+    queued_.push_back(std::move(batch));
+    handed_.fetch_add(1);
+  }
+  queue_cv_.notify_all();
   if (absl::Now() - last_snapshot_ >= options_.snapshot_interval) {
     last_snapshot_ = absl::Now();
     if (auto saved = SaveSnapshot(); !saved.ok()) {
@@ -94,6 +124,60 @@ std::vector<absl::Status> AggregatesConsumer::HandleBatch(
     }
   }
   return statuses;
+}
+
+std::unique_ptr<AggregatesConsumer::DecodedBatch> AggregatesConsumer::TakeFreeBatch() {
+  std::unique_lock lock(queue_mu_);
+  queue_cv_.wait(lock, [&] { return queued_.size() < kQueuedBatches; });
+  if (free_.empty()) {
+    // The fold holds one, the queue at most kQueuedBatches, the caller this one.
+    if (batches_ < kQueuedBatches + 2) {
+      ++batches_;
+      return std::make_unique<DecodedBatch>();
+    }
+    queue_cv_.wait(lock, [&] { return !free_.empty(); });
+  }
+  std::unique_ptr<DecodedBatch> batch = std::move(free_.back());
+  free_.pop_back();
+  return batch;
+}
+
+void AggregatesConsumer::FoldLoop() {
+  for (;;) {
+    std::unique_ptr<DecodedBatch> batch;
+    {
+      std::unique_lock lock(queue_mu_);
+      queue_cv_.wait(lock, [&] { return stopping_ || !queued_.empty(); });
+      if (queued_.empty()) return;  // stopping, and everything folded
+      batch = std::move(queued_.front());
+      queued_.pop_front();
+    }
+    queue_cv_.notify_all();  // room in the queue
+    {
+      std::lock_guard lock(mu_);
+      for (size_t i = 0; i < batch->size; ++i) aggregator_.Fold(batch->records[i], &pending_);
+      ++folded_;
+    }
+    folded_cv_.notify_all();
+    PublishPending();
+    batch->size = 0;
+    {
+      std::lock_guard lock(queue_mu_);
+      free_.push_back(std::move(batch));
+    }
+    queue_cv_.notify_all();
+  }
+}
+
+void AggregatesConsumer::WaitFolded(std::unique_lock<std::mutex>& lock) const {
+  const uint64_t handed = handed_.load();
+  folded_cv_.wait(lock, [&] { return folded_ >= handed; });
+}
+
+int64_t AggregatesConsumer::events_applied() const {
+  std::unique_lock lock(mu_);
+  WaitFolded(lock);
+  return aggregator_.events_applied();
 }
 
 void AggregatesConsumer::PublishPending() {
@@ -124,13 +208,15 @@ void AggregatesConsumer::PublishPending() {
 
 absl::StatusOr<analytics::v1::GetAggregatesResponse> AggregatesConsumer::Aggregates(
     const analytics::v1::GetAggregatesRequest& request) const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  WaitFolded(lock);
   return aggregator_.Aggregates(request);
 }
 
 analytics::v1::GetBacklogResponse AggregatesConsumer::Backlog(const std::string& unit) const {
   const int64_t now = absl::ToUnixSeconds(clock_->Now());
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  WaitFolded(lock);
   return aggregator_.Backlog(unit, now);
 }
 
@@ -138,7 +224,8 @@ analytics::v1::ListHotSpotsResponse AggregatesConsumer::HotSpots(int limit) cons
   analytics::v1::ListHotSpotsResponse response;
   std::vector<events::v1::HotSpotAlert> alerts;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    WaitFolded(lock);
     alerts = aggregator_.HotSpots(limit <= 0 ? 100 : limit);
   }
   for (auto& alert : alerts) *response.add_hot_spots() = std::move(alert);
@@ -146,7 +233,8 @@ analytics::v1::ListHotSpotsResponse AggregatesConsumer::HotSpots(int limit) cons
 }
 
 std::vector<events::v1::SlaAlert> AggregatesConsumer::RecentAlerts() const {
-  std::lock_guard lock(mu_);
+  std::unique_lock lock(mu_);
+  WaitFolded(lock);
   return aggregator_.RecentAlerts();
 }
 
@@ -154,7 +242,8 @@ absl::StatusOr<analytics::v1::ExportMonthlyReportResponse> AggregatesConsumer::M
     const analytics::v1::ExportMonthlyReportRequest& request) const {
   absl::StatusOr<analytics::MonthlyReport> report;
   {
-    std::lock_guard lock(mu_);
+    std::unique_lock lock(mu_);
+    WaitFolded(lock);
     report = BuildMonthlyReport(aggregator_, request.month(), options_.taxonomy);
   }
   if (!report.ok()) return report.status();

@@ -52,7 +52,7 @@ absl::Status Parse(const kafka::IncomingRecord& record, google::protobuf::Messag
   return absl::OkStatus();
 }
 
-int64_t Seconds(const google::protobuf::Timestamp& t, const kafka::IncomingRecord& record) {
+int64_t Seconds(const google::protobuf::Timestamp& t, const DecodedRecord& record) {
   if (t.seconds() != 0 || t.nanos() != 0) return t.seconds();
   return absl::ToUnixSeconds(record.timestamp);  // events written without their own time
 }
@@ -69,7 +69,7 @@ double BucketMinutes(int bucket) {
   return std::pow(1.25, bucket - 0.5);  // the geometric middle of [1.25^(b-1), 1.25^b)
 }
 
-double Quantile(const std::array<int64_t, Aggregator::kBuckets>& histogram, double q) {
+double Quantile(const std::array<int32_t, Aggregator::kBuckets>& histogram, double q) {
   int64_t total = 0;
   for (int64_t n : histogram) total += n;
   if (total == 0) return 0;
@@ -124,9 +124,18 @@ std::string ClockName(int clock) {
 }
 
 // The day number of the first day of the month of `day`.
+// The first day of `day`'s month (days since 1970-01-01). Arithmetic (the day of the month from
+// H. Hinnant's civil_from_days), not absl's civil time: every fold asks it for each monthly
+// roll-up, and the civil conversion was a twentieth of the fold.
 int32_t MonthStart(int32_t day) {
-  const absl::CivilDay epoch(1970, 1, 1);
-  return static_cast<int32_t>(absl::CivilDay(absl::CivilMonth(epoch + day)) - epoch);
+  const int64_t z = int64_t{day} + 719468;
+  const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const int64_t doe = z - era * 146097;                                    // [0, 146096]
+  const int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;  // [0, 399]
+  const int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);             // [0, 365]
+  const int64_t mp = (5 * doy + 2) / 153;                                  // [0, 11]
+  const int64_t day_of_month = doy - (153 * mp + 2) / 5 + 1;               // [1, 31]
+  return static_cast<int32_t>(day - (day_of_month - 1));
 }
 
 // The period (day number, or first day of the month) of a valid period key.
@@ -265,18 +274,63 @@ const Aggregator::Rollup& Aggregator::RollupFor(bool by_day, uint32_t dimensions
   return *slot;
 }
 
-void Aggregator::AddContribution(const ComplaintState& s, int sign) {
-  if (s.received_at == 0) return;  // not received yet: nowhere to count it
+Aggregator::Contribution Aggregator::ContributionOf(const ComplaintState& s) {
+  Contribution c;
+  if (s.received_at == 0) return c;  // not received yet: nowhere to count it
+  c.counted = true;
   const int32_t day = ShanghaiDay(s.received_at);
-  const CellKey key{day, s.category, s.first_unit, s.channel, s.level};
-  AddCounts(cells_[key], s, sign);
-  for (Rollup* rollup : live_rollups_) AddCounts(rollup->CellOf(day, key), s, sign);
-  if (IsOpen(s)) {
-    BacklogCell& b = backlog_[BacklogKey{s.current_unit >= 0 ? s.current_unit : s.branch, day}];
-    b.open += sign;
+  c.key = CellKey{day, s.category, s.first_unit, s.channel, s.level};
+  AddCounts(c.cell, s, +1);
+  c.open = IsOpen(s);
+  if (c.open) {
+    c.backlog = BacklogKey{s.current_unit >= 0 ? s.current_unit : s.branch, day};
     constexpr uint32_t kOverdueClocks =
         (1u << events::v1::CLOCK_RESOLUTION) | (1u << events::v1::CLOCK_REGULATORY);
-    if ((s.breached & kOverdueClocks) != 0) b.overdue += sign;
+    c.overdue = (s.breached & kOverdueClocks) != 0;
+  }
+  return c;
+}
+
+void Aggregator::AddCell(const CellKey& key, const Cell& cell, int sign) {
+  const auto add = [&](Cell& into) {
+    for (int i = 0; i < kCounters; ++i) into.counters[i] += sign * cell.counters[i];
+    for (int i = 0; i < kBuckets; ++i) into.resolve_minutes[i] += sign * cell.resolve_minutes[i];
+  };
+  add(cells_[key]);
+  for (Rollup* rollup : live_rollups_) add(rollup->CellOf(key.day, key));
+}
+
+void Aggregator::MoveContribution(const Contribution& before, const Contribution& after) {
+  if (before.counted && after.counted && before.key == after.key) {
+    // The usual event: the complaint stays in its cell, and only what changed moves.
+    Cell delta;
+    bool changed = false;
+    for (int i = 0; i < kCounters; ++i) {
+      delta.counters[i] = after.cell.counters[i] - before.cell.counters[i];
+      changed |= delta.counters[i] != 0;
+    }
+    for (int i = 0; i < kBuckets; ++i) {
+      delta.resolve_minutes[i] = after.cell.resolve_minutes[i] - before.cell.resolve_minutes[i];
+      changed |= delta.resolve_minutes[i] != 0;
+    }
+    if (changed) AddCell(after.key, delta, +1);
+  } else {
+    if (before.counted) AddCell(before.key, before.cell, -1);
+    if (after.counted) AddCell(after.key, after.cell, +1);
+  }
+  if (before.open == after.open && before.backlog == after.backlog &&
+      before.overdue == after.overdue) {
+    return;
+  }
+  if (before.open) {
+    BacklogCell& b = backlog_[before.backlog];
+    b.open -= 1;
+    if (before.overdue) b.overdue -= 1;
+  }
+  if (after.open) {
+    BacklogCell& b = backlog_[after.backlog];
+    b.open += 1;
+    if (after.overdue) b.overdue += 1;
   }
 }
 
@@ -298,50 +352,83 @@ void Aggregator::RaiseFor(const std::string& id, ComplaintState& s,
   }
 }
 
-absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
-                               std::vector<events::v1::HotSpotAlert>* raised) {
-  auto offset = offsets_.find({record.topic, record.partition});
-  if (offset != offsets_.end() && record.offset < offset->second) return absl::OkStatus();
-
+absl::Status DecodeRecord(const kafka::IncomingRecord& record, const AggregatorTopics& topics,
+                          DecodedRecord* out) {
+  using Source = DecodedRecord::Source;
   const std::string* event_id = Header(record, "ce_id");
   if (event_id == nullptr || event_id->empty()) {
     return absl::InvalidArgumentError("record has no ce_id header");
   }
-  const std::string* subject = Header(record, "ce_subject");
-  enum class Source { kReceived, kCase, kAlert, kTask } source;
   const std::string* message_id = nullptr;
-  if (record.topic == topics_.received) {
-    source = Source::kReceived;
-    if (auto s = Parse(record, received_); !s.ok()) return s;
-    message_id = &received_.complaint_id();
-  } else if (record.topic == topics_.case_events) {
-    source = Source::kCase;
-    if (auto s = Parse(record, case_event_); !s.ok()) return s;
-    message_id = &case_event_.complaint_id();
-  } else if (record.topic == topics_.alerts) {
-    source = Source::kAlert;
-    if (auto s = Parse(record, alert_); !s.ok()) return s;
-    message_id = &alert_.complaint_id();
-  } else if (record.topic == topics_.tasks) {
-    source = Source::kTask;
-    if (auto s = Parse(record, task_); !s.ok()) return s;
-    message_id = &task_.complaint_id();
+  if (record.topic == topics.received) {
+    out->source = Source::kReceived;
+    if (auto s = Parse(record, out->received); !s.ok()) return s;
+    message_id = &out->received.complaint_id();
+  } else if (record.topic == topics.case_events) {
+    out->source = Source::kCase;
+    if (auto s = Parse(record, out->case_event); !s.ok()) return s;
+    message_id = &out->case_event.complaint_id();
+  } else if (record.topic == topics.alerts) {
+    out->source = Source::kAlert;
+    if (auto s = Parse(record, out->alert); !s.ok()) return s;
+    message_id = &out->alert.complaint_id();
+  } else if (record.topic == topics.tasks) {
+    out->source = Source::kTask;
+    if (auto s = Parse(record, out->task); !s.ok()) return s;
+    message_id = &out->task.complaint_id();
   } else {
     return absl::InvalidArgumentError("the aggregates do not read topic " + record.topic);
   }
+  const std::string* subject = Header(record, "ce_subject");
   const std::string& id = subject != nullptr && !subject->empty() ? *subject : *message_id;
   if (id.empty()) return absl::InvalidArgumentError("record has neither ce_subject nor a complaint_id");
+  out->complaint_id.assign(id);
+  out->topic.assign(record.topic);
+  out->partition = record.partition;
+  out->offset = record.offset;
+  out->timestamp = record.timestamp;
+  out->event_hash = StableHash(*event_id);
+  return absl::OkStatus();
+}
 
+int64_t& Aggregator::NextOffset(const std::string& topic, int32_t partition) {
+  OffsetCache& cache = offset_cache_;
+  if (cache.next == nullptr || cache.partition != partition || cache.topic != topic) {
+    cache.topic.assign(topic);
+    cache.partition = partition;
+    cache.next = &offsets_.try_emplace({topic, partition}, 0).first->second;
+  }
+  return *cache.next;
+}
+
+absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
+                               std::vector<events::v1::HotSpotAlert>* raised) {
+  // Before decoding: a record below the checkpoint was dead-lettered, if it had to be, already.
+  auto offset = offsets_.find({record.topic, record.partition});
+  if (offset != offsets_.end() && record.offset < offset->second) return absl::OkStatus();
+  if (absl::Status decoded = DecodeRecord(record, topics_, &decoded_); !decoded.ok()) {
+    return decoded;
+  }
+  Fold(decoded_, raised);
+  return absl::OkStatus();
+}
+
+void Aggregator::Fold(const DecodedRecord& record, std::vector<events::v1::HotSpotAlert>* raised) {
+  using Source = DecodedRecord::Source;
+  int64_t& next_offset = NextOffset(record.topic, record.partition);
+  if (record.offset < next_offset) return;
+  const Source source = record.source;
+  const std::string& id = record.complaint_id;
   ComplaintState& s = complaints_[id];
-  const uint64_t hash = StableHash(*event_id);
+  const uint64_t hash = record.event_hash;
   const bool seen = std::find(s.seen.begin(), s.seen.end(), hash) != s.seen.end();
   if (!seen) {
     const bool had_receipt = s.received_at != 0;
-    AddContribution(s, -1);
+    const Contribution before = ContributionOf(s);
     switch (source) {
       case Source::kReceived: {
         if (had_receipt) break;  // a second receipt of one complaint id: the first one counts
-        const auto& m = received_;
+        const auto& m = record.received;
         s.received_at = std::max<int64_t>(1, Seconds(m.received_at(), record));
         s.category = strings_.Intern(m.category());
         s.product = strings_.Intern(m.product());
@@ -353,7 +440,7 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
         break;
       }
       case Source::kCase: {
-        const auto& m = case_event_;
+        const auto& m = record.case_event;
         const int64_t at = Seconds(m.occurred_at(), record);
         switch (m.event_case()) {
           case CaseEvent::kAssigned: {
@@ -407,25 +494,26 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
         break;
       }
       case Source::kAlert: {
-        const int clock = alert_.clock();
+        const events::v1::SlaAlert& alert = record.alert;
+        const int clock = alert.clock();
         if (clock > 0 && clock < kClocks) {
           s.alerted |= 1u << clock;
-          if (alert_.kind() == events::v1::ALERT_KIND_BREACH) s.breached |= 1u << clock;
+          if (alert.kind() == events::v1::ALERT_KIND_BREACH) s.breached |= 1u << clock;
         }
-        if (clock == events::v1::CLOCK_PROMISE && alert_.kind() == events::v1::ALERT_KIND_BREACH) {
+        if (clock == events::v1::CLOCK_PROMISE && alert.kind() == events::v1::ALERT_KIND_BREACH) {
           ++s.promises_missed;  // one breach per promise: its deadline version names it
-          s.missed_promise_version = std::max(s.missed_promise_version, alert_.deadline_version());
+          s.missed_promise_version = std::max(s.missed_promise_version, alert.deadline_version());
         }
-        if (alert_.kind() == events::v1::ALERT_KIND_ESCALATION) {
+        if (alert.kind() == events::v1::ALERT_KIND_ESCALATION) {
           s.flags |= ComplaintState::kEscalated;
         }
         // The latest alerts by their time, for the dashboard's live list.
         const auto later = [](const events::v1::SlaAlert& a, const events::v1::SlaAlert& b) {
           return a.fired_at().seconds() < b.fired_at().seconds();
         };
-        if (recent_alerts_.size() < kRecentAlerts || later(recent_alerts_.front(), alert_)) {
-          auto at = std::upper_bound(recent_alerts_.begin(), recent_alerts_.end(), alert_, later);
-          recent_alerts_.insert(at, alert_);
+        if (recent_alerts_.size() < kRecentAlerts || later(recent_alerts_.front(), alert)) {
+          auto at = std::upper_bound(recent_alerts_.begin(), recent_alerts_.end(), alert, later);
+          recent_alerts_.insert(at, alert);
           if (recent_alerts_.size() > kRecentAlerts) recent_alerts_.erase(recent_alerts_.begin());
         }
         break;
@@ -433,13 +521,12 @@ absl::Status Aggregator::Apply(const kafka::IncomingRecord& record,
       case Source::kTask:
         break;  // seen on the timeline; satisfaction comes with the close or reopen it leads to
     }
-    AddContribution(s, +1);
+    MoveContribution(before, ContributionOf(s));
     s.seen.push_back(hash);
     ++events_applied_;
     RaiseFor(id, s, raised, !had_receipt && s.received_at != 0);
   }
-  offsets_[{record.topic, record.partition}] = record.offset + 1;
-  return absl::OkStatus();
+  next_offset = record.offset + 1;
 }
 
 absl::StatusOr<analytics::v1::GetAggregatesResponse> Aggregator::Aggregates(
@@ -730,6 +817,7 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
   live_rollups_.clear();
   backlog_.clear();
   offsets_.clear();
+  offset_cache_ = OffsetCache();
   raised_.clear();
   for (const auto& name : snapshot.strings()) strings_.Intern(name);
   complaints_.reserve(snapshot.complaints_size());
@@ -762,7 +850,7 @@ absl::Status Aggregator::Restore(const analytics::v1::AggregatesSnapshot& snapsh
     s.open_promise_version = c.open_promise_version();
     s.missed_promise_version = c.missed_promise_version();
     s.seen.assign(c.seen().begin(), c.seen().end());
-    AddContribution(s, +1);
+    MoveContribution(Contribution(), ContributionOf(s));
   }
   for (const auto& o : snapshot.offsets()) offsets_[{o.topic(), o.partition()}] = o.next_offset();
   detector_.RestoreFrom(snapshot);

@@ -9,6 +9,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/node_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "complaints/analytics/v1/analytics.pb.h"
@@ -77,6 +78,30 @@ struct AggregatorTopics {
   std::string tasks = "followup.tasks.v1";
 };
 
+// One record made ready to fold (DecodeRecord): validated and parsed apart from the aggregator's
+// state, so that a replay can parse on one core while the aggregator folds on the other
+// (AggregatesConsumer). Reused from batch to batch: parsing into a live message reuses its memory.
+struct DecodedRecord {
+  enum class Source { kReceived, kCase, kAlert, kTask };
+  Source source = Source::kReceived;
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;
+  absl::Time timestamp = absl::UnixEpoch();  // the record's, for events written without a time
+  std::string complaint_id;                  // ce_subject, else the message's complaint_id
+  uint64_t event_hash = 0;                   // of ce_id (StableHash)
+  // The message, by source.
+  events::v1::ComplaintReceived received;
+  events::v1::CaseEvent case_event;
+  events::v1::SlaAlert alert;
+  events::v1::FollowUpTask task;
+};
+
+// InvalidArgument (dead letter) for a record that does not parse, of a topic not aggregated, or
+// without a complaint id or ce_id. Touches nothing but `out`.
+absl::Status DecodeRecord(const kafka::IncomingRecord& record, const AggregatorTopics& topics,
+                          DecodedRecord* out);
+
 // 分析: the aggregates of services/analytics README ("Aggregates") and the hot spots, folded
 // from the records of complaints.received.v1, complaints.case.v1, sla.alerts.v1 and
 // followup.tasks.v1 (all keyed by complaint id). Pure: no clock, no I/O; not thread-safe.
@@ -100,6 +125,9 @@ class Aggregator {
   // appended to `raised` when given.
   absl::Status Apply(const kafka::IncomingRecord& record,
                      std::vector<events::v1::HotSpotAlert>* raised = nullptr);
+  // Apply's second half, for a record DecodeRecord accepted.
+  void Fold(const DecodedRecord& record, std::vector<events::v1::HotSpotAlert>* raised = nullptr);
+  const AggregatorTopics& topics() const { return topics_; }
 
   // `category_groups`, when given, maps categories to the groups reported instead of them when
   // grouping by category (JR/T 0169 business classes or causes); unmapped ones go to "other".
@@ -147,9 +175,11 @@ class Aggregator {
     kVolume, kEscInternal, kEscRegulator, kRepeats, kResolved, kFirstContact, kSatisfied,
     kUnsatisfied, kPartlySatisfied, kReopened, kDecided, kOnTime = kDecided + kClocks, kCounters = kOnTime + kClocks
   };
+  // 32-bit: a cell counts complaints of one period (a month at most), and half the size halves
+  // the memory a replay fills (a million complaints make about as many cells).
   struct Cell {
-    std::array<int64_t, kCounters> counters{};
-    std::array<int64_t, kBuckets> resolve_minutes{};
+    std::array<int32_t, kCounters> counters{};
+    std::array<int32_t, kBuckets> resolve_minutes{};
   };
   struct BacklogKey {
     int32_t unit, day;
@@ -182,7 +212,8 @@ class Aggregator {
     bool by_day = false;
     uint32_t dimensions = 0;  // kByCategory | ...
     // Period: the day number, or the day number of the month's first day.
-    absl::btree_map<int32_t, absl::flat_hash_map<RollupKey, Cell>> periods;
+    // Node maps, as for cells_: a growing flat map moved every cell at each resize.
+    absl::btree_map<int32_t, absl::node_hash_map<RollupKey, Cell>> periods;
     Cell& CellOf(int32_t day, const CellKey& key);
   };
   // Roll-up number: by_day * 16 + dimensions.
@@ -194,14 +225,29 @@ class Aggregator {
   const Rollup& RollupFor(bool by_day, uint32_t dimensions) const;
   void MakeStandardRollups();
   static void AddCounts(Cell& cell, const ComplaintState& s, int sign);
-  void AddContribution(const ComplaintState& state, int sign);
+  // What one complaint adds to its cell and to the backlog. Computed before and after an event,
+  // so that only the difference is moved: one look-up per cell, none when nothing changed.
+  struct Contribution {
+    bool counted = false;  // received: it has a cell
+    CellKey key{};
+    Cell cell;             // this complaint's counts alone
+    bool open = false;     // in the backlog, at `backlog`
+    BacklogKey backlog{};
+    bool overdue = false;
+  };
+  static Contribution ContributionOf(const ComplaintState& state);
+  void MoveContribution(const Contribution& before, const Contribution& after);
+  // Adds `cell` times `sign` to the cell at `key` and to the roll-ups.
+  void AddCell(const CellKey& key, const Cell& cell, int sign);
   void RaiseFor(const std::string& id, ComplaintState& state,
                 std::vector<events::v1::HotSpotAlert>* raised, bool new_receipt);
   static bool IsOpen(const ComplaintState& state);
 
   Dictionary strings_;
   absl::flat_hash_map<std::string, ComplaintState> complaints_;
-  absl::flat_hash_map<CellKey, Cell> cells_;
+  // A node map: cells are large, and a flat map's resize moved them all (a replay spent a fifth
+  // of its fold there, mostly clearing the new pages).
+  absl::node_hash_map<CellKey, Cell> cells_;
   absl::flat_hash_map<BacklogKey, BacklogCell> backlog_;
   // Made by queries (under the caller's lock, as everything here), kept by folds.
   mutable std::array<std::unique_ptr<Rollup>, kRollups> rollups_;
@@ -213,11 +259,23 @@ class Aggregator {
   std::vector<events::v1::SlaAlert> recent_alerts_;  // oldest first, at most kRecentAlerts
   int64_t events_applied_ = 0;
 
-  // Reused between records: parsing into a live message reuses its memory.
-  events::v1::ComplaintReceived received_;
-  events::v1::CaseEvent case_event_;
-  events::v1::SlaAlert alert_;
-  events::v1::FollowUpTask task_;
+  // The partition last folded and its entry in offsets_ (records come in runs of a partition);
+  // forgotten when the aggregator is copied or restored.
+  struct OffsetCache {
+    OffsetCache() = default;
+    OffsetCache(const OffsetCache&) {}
+    OffsetCache& operator=(const OffsetCache&) {
+      next = nullptr;
+      return *this;
+    }
+    std::string topic;
+    int32_t partition = 0;
+    int64_t* next = nullptr;
+  };
+  int64_t& NextOffset(const std::string& topic, int32_t partition);
+  OffsetCache offset_cache_;
+
+  DecodedRecord decoded_;  // Apply's, reused between records
 };
 
 }  // namespace complaints::analytics
