@@ -1,5 +1,7 @@
 #include "services/intake/applied_complaints.h"
 
+#include <thread>
+
 #include "gtest/gtest.h"
 
 namespace complaints::intake {
@@ -23,6 +25,36 @@ TEST(AppliedComplaintsTest, TheOldestAreForgottenBeyondTheCapacity) {
   EXPECT_FALSE(applied.Take("CMP1", 0));
   EXPECT_TRUE(applied.Take("CMP2", 0));
   EXPECT_TRUE(applied.Take("CMP3", 0));
+}
+
+// The broker hands a record to the replay consumer as it acknowledges it to intake, so the
+// consumer meets it before the submission has marked it: it waits for the outcome.
+TEST(AppliedComplaintsTest, AnExpectedComplaintIsWaitedForUntilItsPublisherHasAppliedIt) {
+  AppliedComplaints applied(8);
+  applied.Expect({"CMP1"});
+  std::thread publisher([&] {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (applied.waiting() == 0 && absl::Now() < give_up) std::this_thread::yield();
+    applied.Add({"CMP1"}, 2);
+  });
+  EXPECT_TRUE(applied.Take("CMP1", 2, absl::Seconds(30)));
+  publisher.join();
+}
+
+TEST(AppliedComplaintsTest, AnExpectedComplaintWhosePublishFailedIsNotTrusted) {
+  AppliedComplaints applied(8);
+  applied.Expect({"CMP1", "CMP2"});
+  std::thread publisher([&] {
+    const absl::Time give_up = absl::Now() + absl::Seconds(10);
+    while (applied.waiting() == 0 && absl::Now() < give_up) std::this_thread::yield();
+    applied.Forget({"CMP1", "CMP2"});
+  });
+  EXPECT_FALSE(applied.Take("CMP1", 0, absl::Seconds(30)));
+  publisher.join();
+  EXPECT_FALSE(applied.Take("CMP2", 0));
+  // No outcome within the wait: the consumer does the work itself.
+  applied.Expect({"CMP3"});
+  EXPECT_FALSE(applied.Take("CMP3", 0, absl::Milliseconds(10)));
 }
 
 }  // namespace

@@ -29,6 +29,9 @@ namespace complaints::intake {
 namespace {
 
 constexpr char kEventSource[] = "/complaints/intake";
+// How long the replay consumer waits, per batch, for the submissions still completing the
+// complaints it meets (AppliedComplaints::Expect): their marks take a Redis round trip or two.
+constexpr absl::Duration kAppliedWait = absl::Seconds(1);
 
 // Collects the paths of differing fields, never their values.
 class FieldPathReporter final : public google::protobuf::util::MessageDifferencer::Reporter {
@@ -189,12 +192,14 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     // Won: publish the claim's content, not the candidate, so that completing a claim made by a
     // call that failed or died publishes the very record it would have (one ce_id, one content).
     const events::v1::ComplaintReceived& event = claim->complaint;
+    const std::vector<std::string> own = ExpectApplied({event}, {claim->first});
     if (auto s = publisher_->Publish(ReceivedRecord(event)); !s.ok()) {
+      applied_.Forget(own);
       // Unacknowledged, so the caller retries: let that retry complete the claim at once.
       ReleaseClaim(event, token);
       return s;
     }
-    CompletePublished({event}, {claim->first});
+    CompletePublished({event}, own);
     LogAccepted(event);
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
     return ResponseFor(event, /*duplicate=*/false);
@@ -251,6 +256,7 @@ std::vector<absl::Status> Intake::HandleStateRecords(
   std::vector<size_t> complaint_record;                    // per complaint, its record
   std::vector<CaseStatusChange> changes;
   std::vector<size_t> change_record;                       // per change, its record
+  const absl::Time wait_until = absl::Now() + kAppliedWait;
   for (size_t i = 0; i < records.size(); ++i) {
     const kafka::IncomingRecord& record = records[i];
     if (record.topic == events::kCaseTopic) {
@@ -280,7 +286,8 @@ std::vector<absl::Status> Intake::HandleStateRecords(
     }
     // Published, marked and recorded by this process since Redis last lost state: all done.
     if (options_.state_epoch &&
-        applied_.Take(complaint->complaint_id(), options_.state_epoch())) {
+        applied_.Take(complaint->complaint_id(), options_.state_epoch(),
+                      std::max(absl::ZeroDuration(), wait_until - absl::Now()))) {
       continue;
     }
     if (history_ != nullptr) {
@@ -306,7 +313,7 @@ std::vector<absl::Status> Intake::HandleStateRecords(
 
 std::vector<absl::Status> Intake::Decide(
     const std::vector<const intake::v1::SubmitComplaintRequest*>& requests,
-    const std::vector<events::v1::ComplaintReceived*>& candidates) {
+    const std::vector<events::v1::ComplaintReceived*>& candidates, bool all_ready) {
   std::vector<absl::Status> statuses(candidates.size());
   // One classifier for the whole batch, even if a reload swaps it meanwhile.
   const std::shared_ptr<const classifier::Classifier> classifier =
@@ -330,7 +337,7 @@ std::vector<absl::Status> Intake::Decide(
   }
   if (keys.empty()) return statuses;
   // A history read while Redis is being refilled would miss complaints of other partitions.
-  if (options_.check_all_ready) {
+  if (options_.check_all_ready && !all_ready) {
     if (absl::Status ready = options_.check_all_ready(); !ready.ok()) {
       for (size_t i = 0; i < candidates.size(); ++i) {
         if (!key_of[i].empty()) statuses[i] = ready;
@@ -386,12 +393,24 @@ absl::Status Intake::RecordHistories(
   return s;
 }
 
+std::vector<std::string> Intake::ExpectApplied(
+    const std::vector<events::v1::ComplaintReceived>& complaints, const std::vector<bool>& first) {
+  std::vector<std::string> own;
+  if (!options_.state_epoch) return own;
+  // Only this call's own candidates: their customer key is this process's (a claim taken over
+  // carries its first claimant's), so HandleStateRecords would record exactly the same entry.
+  for (size_t i = 0; i < complaints.size(); ++i) {
+    if (first[i]) own.push_back(complaints[i].complaint_id());
+  }
+  applied_.Expect(own);
+  return own;
+}
+
 void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
-                               const std::vector<bool>& first) {
+                               const std::vector<std::string>& own) {
   // Read before writing: a replay asked for after this point (Redis lost state, perhaps these
   // very writes) moves the epoch, and HandleStateRecords then does the work after all.
-  const std::optional<uint64_t> epoch =
-      options_.state_epoch ? std::optional(options_.state_epoch()) : std::nullopt;
+  const uint64_t epoch = options_.state_epoch ? options_.state_epoch() : 0;
   absl::Status marked = store_->MarkPublishedMany(complaints);
   if (!marked.ok()) {
     // The complaints are durable in Kafka, which is what the caller's acknowledgement promises.
@@ -400,14 +419,11 @@ void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>&
                  marked.ToString());
   }
   const absl::Status recorded = RecordHistories(complaints);
-  if (!epoch || !marked.ok() || !recorded.ok()) return;
-  // Only this call's own candidates: their customer key is this process's (a claim taken over
-  // carries its first claimant's), so HandleStateRecords would record exactly the same entry.
-  std::vector<std::string> ids;
-  for (size_t i = 0; i < complaints.size(); ++i) {
-    if (first[i]) ids.push_back(complaints[i].complaint_id());
+  if (!marked.ok() || !recorded.ok()) {
+    applied_.Forget(own);
+    return;
   }
-  applied_.Add(ids, *epoch);
+  applied_.Add(own, epoch);
 }
 
 std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitBatch(
@@ -446,7 +462,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
       asked.push_back(&requests[index[k]]);
       pointers.push_back(&candidates[k]);
     }
-    const std::vector<absl::Status> applied = Decide(asked, pointers);
+    const std::vector<absl::Status> applied = Decide(asked, pointers, all_ready);
     // Only submissions whose history was read are claimed: a claim made for nothing would hold
     // its retry back until the lease expires.
     size_t kept = 0;
@@ -511,13 +527,15 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
     first.push_back(claims[k]->first);
   }
   if (!records.empty()) {
+    const std::vector<std::string> own = ExpectApplied(published, first);
     if (absl::Status s = publisher_->Publish(records); !s.ok()) {
+      applied_.Forget(own);
       for (size_t j = 0; j < won.size(); ++j) {
         ReleaseClaim(published[j], tokens[won[j]]);
         results[index[won[j]]] = s;
       }
     } else {
-      CompletePublished(published, first);
+      CompletePublished(published, own);
       for (size_t j = 0; j < won.size(); ++j) {
         LogAccepted(published[j]);
         results[index[won[j]]] = ResponseFor(published[j], /*duplicate=*/false);

@@ -109,17 +109,23 @@ class Intake {
   // Classifies the candidates, then reads their customers' histories (in one round trip) into
   // them: risk tags, the open complaint each merges into, and what the history changes in the
   // decision (repeat_3plus, prior escalations). A later candidate of the same customer sees the
-  // earlier ones. A status per candidate.
+  // earlier ones. A status per candidate. `all_ready`: the caller has just seen every partition
+  // replayed (else Decide looks before reading histories).
   std::vector<absl::Status> Decide(
       const std::vector<const intake::v1::SubmitComplaintRequest*>& requests,
-      const std::vector<events::v1::ComplaintReceived*>& candidates);
+      const std::vector<events::v1::ComplaintReceived*>& candidates, bool all_ready = false);
   // OK when every complaint with a customer key is recorded.
   absl::Status RecordHistories(const std::vector<events::v1::ComplaintReceived>& complaints);
+  // Before publishing: the ids of the complaints this call will apply itself, told to applied_
+  // (empty without a state epoch). `first[i]`: complaints[i] is this call's own candidate, not a
+  // claim taken over (whose customer key is its first claimant's).
+  std::vector<std::string> ExpectApplied(
+      const std::vector<events::v1::ComplaintReceived>& complaints, const std::vector<bool>& first);
   // Marks the published complaints so in the store and records them in their customers'
   // histories (best effort: the replay consumer does it too, unless told by applied_ that it
-  // need not). `first[i]`: complaints[i] is this call's own candidate, not a claim taken over.
+  // need not); `own`: what ExpectApplied returned.
   void CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
-                         const std::vector<bool>& first);
+                         const std::vector<std::string>& own);
   // Ends `token`'s lease on the candidate's claim, so a retry can complete it at once.
   void ReleaseClaim(const events::v1::ComplaintReceived& candidate, const std::string& token);
 
