@@ -76,6 +76,7 @@ struct Flags {
   std::string intake_binary = COMPLAINTS_INTAKE_BINARY;
   std::string intake_log;  // default /tmp/intake-bench-<run>.log
   std::string intake_log_level = "info";
+  std::string intake_config;  // a config file for the intake started (--config), e.g. kafka.client.*
   int serving_timeout_s = 600;
   std::string bootstrap = "127.0.0.1:9092";
   std::string redis_host = "127.0.0.1";
@@ -159,6 +160,8 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
       ok = take(f.intake_log);
     } else if (arg == "intake-log-level") {
       ok = take(f.intake_log_level);
+    } else if (arg == "intake-config") {
+      ok = take(f.intake_config);
     } else if (arg == "serving-timeout-s") {
       ok = take(f.serving_timeout_s);
     } else if (arg == "bootstrap") {
@@ -228,6 +231,8 @@ constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-ben
   --intake-binary PATH     the intake to start (default: this build's services/intake/intake)
   --intake-log FILE        its log (default /tmp/intake-bench-<run>.log)
   --intake-log-level L     its log.level (default info, as in production)
+  --intake-config FILE     a config file for it (--config; e.g. kafka.client.* settings to
+                           compare: the environment cannot set those)
   --serving-timeout-s N    wait up to N s for its health to say SERVING (default 600: a fresh
                            Redis makes it replay complaints.received.v1 first)
   --bootstrap B            Kafka (default 127.0.0.1:9092); --broker-pid N: the broker's
@@ -1174,7 +1179,9 @@ int Run(const Flags& f) {
     group = "intake-bench-" + run;
     const std::string log = f.intake_log.empty() ? "/tmp/intake-bench-" + run + ".log" : f.intake_log;
     intake = std::make_unique<testsupport::ChildProcess>(
-        f.intake_binary, std::vector<std::string>{},
+        f.intake_binary,
+        f.intake_config.empty() ? std::vector<std::string>{}
+                                : std::vector<std::string>{"--config", f.intake_config},
         std::map<std::string, std::string>{
             {"COMPLAINTS_KAFKA_BOOTSTRAP", f.bootstrap},
             {"COMPLAINTS_REDIS_HOST", f.redis_host},

@@ -697,18 +697,20 @@ absl::StatusOr<std::unique_ptr<Consumer>> Consumer::Create(const KafkaConfig& co
   impl->events.on_error = [raw](RdKafka::ErrorCode err, const std::string& text) {
     return raw->consumer != nullptr && raw->OnClientError(err, text);
   };
+  internal::Settings defaults = {
+      {"auto.offset.reset", "earliest"},
+      {"max.poll.interval.ms", "300000"},
+      // librdkafka 2.0 stops fetching a partition for a whole second (a fixed backoff before
+      // 2.1's fetch.queue.backoff.ms) once the consumer's queue holds queued.min.messages
+      // records or queued.max.messages.kbytes: a replay, which always reads behind, drained its
+      // 100,000 records in half a second and then waited, idle, for the rest (a consumer that
+      // did nothing read 165,000 records/s; with these, 644,000-774,000/s). So the queue is
+      // bounded by bytes, and by enough of them to last more than that second.
+      {"queued.min.messages", "1000000"},
+      {"queued.max.messages.kbytes", "262144"}};
+  for (const auto& [key, value] : impl->options.client_settings) defaults[key] = value;
   auto conf = internal::MakeConf(
-      config,
-      {{"auto.offset.reset", "earliest"},
-       {"max.poll.interval.ms", "300000"},
-       // librdkafka 2.0 stops fetching a partition for a whole second (a fixed backoff before
-       // 2.1's fetch.queue.backoff.ms) once the consumer's queue holds queued.min.messages
-       // records or queued.max.messages.kbytes: a replay, which always reads behind, drained
-       // its 100,000 records in half a second and then waited, idle, for the rest (a consumer
-       // that did nothing read 165,000 records/s; with these, 710,000/s). So the queue is
-       // bounded by bytes only, and by enough of them to last more than that second.
-       {"queued.min.messages", "1000000"},
-       {"queued.max.messages.kbytes", "262144"}},
+      config, defaults,
       {{"group.id", impl->options.group_id},
        // Eager, not cooperative-sticky: a static member (group.instance.id) killed between
        // giving up partitions and the cooperative protocol's second rebalance, then restarted

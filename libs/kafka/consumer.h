@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -61,6 +62,11 @@ struct ConsumerOptions {
   // stuck waiting for its lost partitions' unassignment to complete, never rejoining while its
   // partitions went unread. Zero: wait forever.
   absl::Duration lost_assignment_timeout = absl::Seconds(60);
+  // librdkafka settings for this consumer alone, over the library's defaults (the service's
+  // kafka.client.* still win): e.g. fetch.min.bytes and fetch.wait.max.ms for a consumer whose
+  // records need no haste, so that the broker answers it a batch at a time rather than a fetch
+  // per record.
+  std::map<std::string, std::string> client_settings;
 };
 
 // What a handler's status means to the consumer:

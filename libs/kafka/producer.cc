@@ -112,7 +112,7 @@ absl::StatusOr<std::unique_ptr<Producer>> Producer::Create(const KafkaConfig& co
   auto impl = std::make_unique<Impl>();
   impl->events.on_fatal = std::move(options.on_fatal);
   auto conf = internal::MakeConf(
-      config, {{"linger.ms", "5"}, {"message.timeout.ms", "30000"}},
+      config, {{"linger.ms", "1"}, {"message.timeout.ms", "30000"}},
       {{"enable.idempotence", "true"}, {"acks", "all"}, {"partitioner", "murmur2_random"}},
       &impl->events);
   if (!conf.ok()) return conf.status();

@@ -277,17 +277,20 @@ kafka::BatchHandler RebuildGuard::Wrap(kafka::RecordHandler handler) {
 kafka::BatchHandler RebuildGuard::WrapBatch(kafka::BatchHandler handler) {
   return [this, handler = std::move(handler)](const std::vector<kafka::IncomingRecord>& records) {
     std::map<Partition, absl::Status> held = HoldUnready(records);
-    std::vector<size_t> ready;  // indexes of the records handed to the handler
-    std::vector<kafka::IncomingRecord> batch;
-    for (size_t i = 0; i < records.size(); ++i) {
-      if (held.contains(Partition(records[i].topic, records[i].partition))) continue;
-      ready.push_back(i);
-      batch.push_back(records[i]);
-    }
     std::vector<absl::Status> handled;
-    if (!batch.empty()) handled = handler(batch);
-    if (handled.size() != batch.size()) {
-      handled.assign(batch.size(), absl::InternalError("batch handler answered the wrong count"));
+    size_t handed = records.size();
+    if (held.empty()) {
+      handled = handler(records);  // the usual case: every partition ready, nothing copied
+    } else {
+      std::vector<kafka::IncomingRecord> batch;
+      for (const kafka::IncomingRecord& record : records) {
+        if (!held.contains(Partition(record.topic, record.partition))) batch.push_back(record);
+      }
+      handed = batch.size();
+      if (!batch.empty()) handled = handler(batch);
+    }
+    if (handled.size() != handed) {
+      handled.assign(handed, absl::InternalError("batch handler answered the wrong count"));
     }
     std::vector<absl::Status> statuses(records.size());
     size_t next = 0;

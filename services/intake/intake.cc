@@ -275,6 +275,13 @@ std::vector<absl::Status> Intake::HandleStateRecords(
       }
       continue;
     }
+    // Published, marked and recorded by this process since Redis last lost state: all done, and
+    // not even parsed (its key is its complaint id, ReceivedRecord).
+    if (options_.state_epoch && !record.key.empty() &&
+        applied_.Take(record.key, options_.state_epoch(),
+                      std::max(absl::ZeroDuration(), wait_until - absl::Now()))) {
+      continue;
+    }
     auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
     if (!complaint.ok()) {
       statuses[i] = complaint.status();
@@ -284,7 +291,7 @@ std::vector<absl::Status> Intake::HandleStateRecords(
       statuses[i] = absl::InvalidArgumentError("complaint_id is empty");
       continue;
     }
-    // Published, marked and recorded by this process since Redis last lost state: all done.
+    // The same, for a record keyed otherwise than by its complaint id.
     if (options_.state_epoch &&
         applied_.Take(complaint->complaint_id(), options_.state_epoch(),
                       std::max(absl::ZeroDuration(), wait_until - absl::Now()))) {
