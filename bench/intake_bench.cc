@@ -3,7 +3,7 @@
 // with --target), waits for its gRPC health to say SERVING, and runs, in order:
 //
 //   1. ceiling: the broker's raw produce ceiling, measured now: raw librdkafka (the settings of
-//      libs/kafka's Producer: idempotent, acks=all, linger.ms 5, murmur2_random), asynchronous
+//      libs/kafka's Producer: idempotent, acks=all, murmur2_random; linger.ms 5), asynchronous
 //      with delivery reports, ComplaintReceived records as intake publishes them (value, key
 //      and CloudEvents headers), to a topic of the bench's own; then the round trip of one
 //      record at a time (what a caller that waits for its own acknowledgement pays);
@@ -243,7 +243,8 @@ constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-ben
   --ceiling-topic T        the ceiling's topic (default bench.intake.ceiling.v1, created with
                            --partitions, default 6, 1 h retention)
   --ceiling-messages N     records of the async ceiling (default 200000)
-  --ceiling-linger-ms N    its linger.ms (default 5, the platform producer's)
+  --ceiling-linger-ms N    its linger.ms (default 5, for a burst's full batches; the platform's
+                           producer lingers 1 ms, as its services batch themselves)
   --ceiling-value-bytes N  pad each value to N bytes (default 0: the record as intake makes it,
                            ~400 bytes of value and ~220 of headers)
   --ceiling-sync N         then N records one at a time, each waited for (default 300)
