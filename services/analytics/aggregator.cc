@@ -123,7 +123,6 @@ std::string ClockName(int clock) {
   return value == nullptr ? "CLOCK_" + std::to_string(clock) : Bare(value->name(), "CLOCK_");
 }
 
-// The day number of the first day of the month of `day`.
 // The first day of `day`'s month (days since 1970-01-01). Arithmetic (the day of the month from
 // H. Hinnant's civil_from_days), not absl's civil time: every fold asks it for each monthly
 // roll-up, and the civil conversion was a twentieth of the fold.

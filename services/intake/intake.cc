@@ -292,7 +292,7 @@ std::vector<absl::Status> Intake::HandleStateRecords(
       continue;
     }
     // The same, for a record keyed otherwise than by its complaint id.
-    if (options_.state_epoch &&
+    if (options_.state_epoch && record.key != complaint->complaint_id() &&
         applied_.Take(complaint->complaint_id(), options_.state_epoch(),
                       std::max(absl::ZeroDuration(), wait_until - absl::Now()))) {
       continue;
