@@ -55,6 +55,7 @@
 #include "libs/kafka/kafka_config.h"
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_client.h"
+#include "bench/cpu_meter.h"
 #include "services/intake/customer_history.h"
 #include "services/intake/submission.h"
 #include "tests/support/process.h"
@@ -471,111 +472,6 @@ std::string LatencyLine(std::vector<double> ms) {
                 Percentile(ms, 50), Percentile(ms, 90), Percentile(ms, 99),
                 ms.empty() ? 0.0 : ms.back());
   return line;
-}
-
-// ---------------------------------------------------------------------------------------------
-// What the machine spent: CPU of the intake process, of Redis, and of the whole box.
-
-struct CpuSample {
-  double intake_s = -1;  // utime + stime of the intake process
-  double bench_s = -1;   // this process (the gRPC client)
-  double broker_s = -1;  // the Kafka broker, if given
-  double redis_s = -1;   // used_cpu_user + used_cpu_sys
-  int64_t redis_calls = 0;
-  double machine_busy_s = 0, machine_total_s = 0;  // /proc/stat, all cores
-};
-
-double ProcessCpuSeconds(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string all((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t close = all.rfind(')');
-  if (close == std::string::npos) return -1;
-  std::vector<std::string> fields = absl::StrSplit(all.substr(close + 2), ' ');
-  int64_t utime = 0, stime = 0;
-  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
-      !absl::SimpleAtoi(fields[12], &stime)) {
-    return -1;
-  }
-  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
-}
-
-std::string InfoField(const std::string& info, const std::string& name) {
-  const size_t at = info.find("\n" + name + ":");
-  if (at == std::string::npos) return "";
-  const size_t start = at + name.size() + 2;
-  return info.substr(start, info.find('\r', start) - start);
-}
-
-CpuSample SampleCpu(pid_t intake_pid, pid_t broker_pid, redis::RedisClient* redis) {
-  CpuSample s;
-  if (broker_pid > 0) s.broker_s = ProcessCpuSeconds(broker_pid);
-  if (intake_pid > 0) s.intake_s = ProcessCpuSeconds(intake_pid);
-  s.bench_s = ProcessCpuSeconds(getpid());
-  if (redis != nullptr) {
-    auto info = redis->Command({"INFO", "all"});
-    if (info.ok()) {
-      const std::string text = "\n" + info->str;
-      double user = 0, sys = 0;
-      if (absl::SimpleAtod(InfoField(text, "used_cpu_user"), &user) &&
-          absl::SimpleAtod(InfoField(text, "used_cpu_sys"), &sys)) {
-        s.redis_s = user + sys;
-      }
-      // cmdstat_<name>:calls=N,... lines
-      for (size_t at = text.find("\ncmdstat_"); at != std::string::npos;
-           at = text.find("\ncmdstat_", at + 1)) {
-        const size_t calls = text.find("calls=", at);
-        int64_t n = 0;
-        if (calls != std::string::npos &&
-            absl::SimpleAtoi(text.substr(calls + 6, text.find(',', calls) - calls - 6), &n)) {
-          s.redis_calls += n;
-        }
-      }
-    }
-  }
-  std::ifstream stat("/proc/stat");
-  std::string cpu;
-  stat >> cpu;
-  std::vector<double> ticks;
-  for (double t; ticks.size() < 8 && stat >> t;) ticks.push_back(t);
-  if (ticks.size() == 8) {
-    const double hz = static_cast<double>(sysconf(_SC_CLK_TCK));
-    double total = 0;
-    for (double t : ticks) total += t;
-    s.machine_total_s = total / hz;
-    s.machine_busy_s = (total - ticks[3] - ticks[4]) / hz;  // minus idle and iowait
-  }
-  return s;
-}
-
-// One line: where the CPU went during a phase, per complaint.
-std::string CpuLine(const CpuSample& a, const CpuSample& b, int64_t complaints) {
-  if (complaints <= 0) return "";
-  const double n = static_cast<double>(complaints);
-  std::string out = "    cpu:";
-  if (a.intake_s >= 0 && b.intake_s >= 0) {
-    absl::StrAppend(&out, " intake ", static_cast<int>((b.intake_s - a.intake_s) / n * 1e6),
-                    " us/complaint;");
-  }
-  if (a.bench_s >= 0 && b.bench_s >= 0) {
-    absl::StrAppend(&out, " bench client ", static_cast<int>((b.bench_s - a.bench_s) / n * 1e6),
-                    " us/complaint;");
-  }
-  if (a.broker_s >= 0 && b.broker_s >= 0) {
-    absl::StrAppend(&out, " kafka broker ",
-                    static_cast<int>((b.broker_s - a.broker_s) / n * 1e6), " us/complaint;");
-  }
-  if (a.redis_s >= 0 && b.redis_s >= 0) {
-    absl::StrAppend(&out, " redis ", static_cast<int>((b.redis_s - a.redis_s) / n * 1e6),
-                    " us/complaint, ", absl::StrFormat("%.1f", (b.redis_calls - a.redis_calls) / n),
-                    " commands/complaint;");
-  }
-  const double total = b.machine_total_s - a.machine_total_s;
-  if (total > 0) {
-    absl::StrAppend(&out, " machine ",
-                    static_cast<int>(100 * (b.machine_busy_s - a.machine_busy_s) / total),
-                    "% busy (all processes, ", sysconf(_SC_NPROCESSORS_ONLN), " cores)");
-  }
-  return out;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1211,6 +1107,8 @@ int Run(const Flags& f) {
               absl::ToDoubleSeconds(absl::Now() - wait_start));
   std::fflush(stdout);
   const pid_t pid = intake != nullptr ? intake->pid() : f.intake_pid;
+  const CpuMeter cpu({{"intake", pid}, {"bench client", getpid()}, {"kafka broker", f.broker_pid}},
+                     redis.get());
 
   struct Row {
     std::string phase, figure, target;
@@ -1227,9 +1125,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "unary")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
+    const CpuMeter::Sample a = cpu.Take();
     const ThroughputResult r = RunUnary(f, address, maker, "unary");
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()), r.ok + r.errors).c_str());
+    std::printf("%s\n", cpu.Line(a, cpu.Take(), r.ok + r.errors).c_str());
     rows.push_back({"unary", Thousands(r.per_second) + " complaints/s" +
                                  (r.errors > 0 ? ", " + Thousands(r.errors) + " errors" : ""),
                     ">= " + Thousands(f.target_unary) + "/s, no errors", true,
@@ -1238,9 +1136,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "stream")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
+    const CpuMeter::Sample a = cpu.Take();
     const ThroughputResult r = RunStream(f, address, maker);
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()), r.ok + r.errors).c_str());
+    std::printf("%s\n", cpu.Line(a, cpu.Take(), r.ok + r.errors).c_str());
     rows.push_back({"stream", Thousands(r.per_second) + " complaints/s" +
                                   (r.errors > 0 ? ", " + Thousands(r.errors) + " errors" : ""),
                     ">= " + Thousands(f.target_stream) + "/s, no errors", true,
@@ -1249,9 +1147,9 @@ int Run(const Flags& f) {
   }
   if (HasPhase(f, "latency")) {
     Settle(f, group);
-    const CpuSample a = SampleCpu(pid, f.broker_pid, redis.get());
+    const CpuMeter::Sample a = cpu.Take();
     const LatencyResult r = RunLatency(f, address, maker);
-    std::printf("%s\n", CpuLine(a, SampleCpu(pid, f.broker_pid, redis.get()),
+    std::printf("%s\n", cpu.Line(a, cpu.Take(),
                                 static_cast<int64_t>(f.rate) * (f.rate_seconds + f.warmup_seconds))
                             .c_str());
     rows.push_back({"latency", absl::StrFormat("p99 %.1f ms at %s/s", r.p99, Thousands(f.rate)) +

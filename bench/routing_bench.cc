@@ -18,6 +18,8 @@
 //
 // Needs a broker whose complaint topics it may fill (bench/run-routing-bench.sh starts a scratch
 // stack) and a Redis of its own (FLUSHALLed). Exit status 0, or 1 on error.
+#include <unistd.h>
+
 #include <algorithm>
 #include <csignal>
 #include <atomic>
@@ -50,6 +52,7 @@
 #include "libs/kafka/producer.h"
 #include "libs/kafka/topic_catalogue.h"
 #include "libs/redis/redis_client.h"
+#include "bench/cpu_meter.h"
 #include "tests/support/platform.h"
 #include "tests/support/process.h"
 
@@ -66,6 +69,7 @@ struct Flags {
   std::string routing_binary = COMPLAINTS_ROUTING_BINARY;
   std::string log_dir = "/tmp";
   int timeout_s = 900;
+  int broker_pid = -1;  // the Kafka broker's process on this machine, for the CPU figures
 };
 
 bool ParseFlags(int argc, char** argv, Flags& f) {
@@ -82,6 +86,7 @@ bool ParseFlags(int argc, char** argv, Flags& f) {
     else if (arg == "--routing-binary") f.routing_binary = value;
     else if (arg == "--log-dir") f.log_dir = value;
     else if (arg == "--timeout-s") ok = absl::SimpleAtoi(value, &f.timeout_s);
+    else if (arg == "--broker-pid") ok = absl::SimpleAtoi(value, &f.broker_pid);
     else return false;
     if (!ok || f.complaints <= 0 || f.rate <= 0 || f.seconds <= 0) return false;
   }
@@ -265,7 +270,8 @@ int main(int argc, char** argv) {
   if (!ParseFlags(argc, argv, flags)) {
     std::fprintf(stderr,
                  "usage: routing_bench [--complaints 100000] [--rate 1000] [--seconds 20]\n"
-                 "  [--bootstrap B] [--redis-port P] [--routing-binary path] [--log-dir D]\n");
+                 "  [--bootstrap B] [--redis-port P] [--routing-binary path] [--log-dir D]\n"
+                 "  [--broker-pid N: the broker's process, for the CPU figures]\n");
     return 1;
   }
   kafka::KafkaConfig kafka_config;
@@ -411,6 +417,11 @@ int main(int argc, char** argv) {
 
   // 4. consume: routing resumed; timed from the first assignment of this run's complaints to the
   // last (their Kafka timestamps), and from the resumption.
+  const bench::CpuMeter cpu({{"routing", routing.pid()},
+                            {"kafka broker", flags.broker_pid},
+                            {"bench (counting assignments)", getpid()}},
+                           redis->get());
+  const bench::CpuMeter::Sample cpu_before = cpu.Take();
   routing.Kill(SIGCONT);
   const absl::Time started = absl::Now();
   size_t done = 0;
@@ -441,6 +452,7 @@ int main(int argc, char** argv) {
               PerSecond(flags.complaints, routing_span),
               static_cast<long long>(*received_before),
               absl::ToDoubleSeconds(last_assignment - started));
+  std::printf("%s\n", cpu.Line(cpu_before, cpu.Take(), flags.complaints).c_str());
   std::fflush(stdout);
 
   // Routing also reads back the case events it wrote for them: the latency phase starts once

@@ -10,6 +10,7 @@ packages=(
   librdkafka-dev libhiredis-dev libspdlog-dev libgtest-dev libgmock-dev libbenchmark-dev
   redis-server redis-tools kcat grpc-proto tzdata zlib1g-dev libre2-dev libssl-dev
   libcpp-httplib-dev prometheus clang libfuzzer-14-dev libclang-rt-14-dev openssl
+  libjemalloc-dev  # the services' allocator
   libjs-chart.js chromium fonts-wqy-microhei  # the analytics dashboard: charts served locally, its browser test, CJK glyphs
 )
 # A JDK and Maven are often there already (not always from Debian's packages).

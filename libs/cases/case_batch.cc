@@ -70,7 +70,7 @@ absl::StatusOr<routing::v1::Case> CaseBatch::Execute(const Command& command) {
   return w.record.case_();
 }
 
-CaseBatch::Result CaseBatch::Commit() {
+CaseBatch::Result CaseBatch::Commit(const std::string& published_topic) {
   Result result;
   std::vector<CaseLedgerStore::Write> writes;
   writes.reserve(changed_order_.size());
@@ -116,6 +116,11 @@ CaseBatch::Result CaseBatch::Commit() {
     }
     return result;
   }
+  if (!published_topic.empty()) {
+    for (const kafka::OutgoingRecord& r : records) {
+      if (r.topic == published_topic) result.published_ids.push_back(r.event.id);
+    }
+  }
   std::vector<CaseLedgerStore::Write> cleared;
   cleared.reserve(with_pending.size());
   for (size_t i : with_pending) {
@@ -127,7 +132,7 @@ CaseBatch::Result CaseBatch::Commit() {
   }
   // A conflict means another writer came after us and publishes (or published) what we left;
   // an error leaves the outbox to the sweep (FlushPending). Either way the records are durable.
-  std::vector<absl::StatusOr<bool>> done = ledger_->store_->CompareAndSetMany(cleared);
+  std::vector<absl::StatusOr<bool>> done = ledger_->store_->ClearPendingMany(cleared);
   for (size_t i = 0; i < done.size(); ++i) {
     if (!done[i].ok()) {
       Log()->warn("case {}: published, outbox left to the sweep: {}", cleared[i].complaint_id,

@@ -53,8 +53,12 @@ class CaseBatch {
   struct Result {
     std::map<std::string, Outcome> outcomes;  // by complaint id; unchanged cases are absent
     std::map<std::string, absl::Status> failures;
+    // The CloudEvents ids of the records published to `published_topic` (Commit's argument):
+    // written to their cases before they were published, so a consumer of that topic that
+    // meets them again has nothing to apply (routing::Router skips them).
+    std::vector<std::string> published_ids;
   };
-  Result Commit();
+  Result Commit(const std::string& published_topic = "");
 
  private:
   struct Working {

@@ -108,7 +108,8 @@ absl::StatusOr<bool> CaseLedger::Flush(const std::string& complaint_id, StoredCa
   }
   routing::v1::CaseRecord flushed = stored.record;
   flushed.clear_pending();
-  auto written = store_->CompareAndSet(complaint_id, stored.revision, flushed, TtlOf(flushed));
+  absl::StatusOr<bool> written = std::move(store_->ClearPendingMany(
+      {{complaint_id, stored.revision, flushed, TtlOf(flushed)}})[0]);
   if (!written.ok()) return written.status();
   if (!*written) return false;  // someone else flushed or appended: load again
   stored.record = std::move(flushed);

@@ -59,6 +59,13 @@ class CaseLedgerStore {
     return out;
   }
 
+  // Outboxes cleared once published: as CompareAndSetMany, for records that differ from the
+  // stored revision only in having no pending records, so their unit, state and expiry stay
+  // (the expiry keeps counting from the write before). A store can write these for less.
+  virtual std::vector<absl::StatusOr<bool>> ClearPendingMany(const std::vector<Write>& writes) {
+    return CompareAndSetMany(writes);
+  }
+
   // The cases that are with `unit` in one of `states`, in no particular order: an index kept
   // by CompareAndSet (each write moves the complaint to its case's unit and state), so it is
   // rebuilt with the records when a replay writes them again. Records that expired are left

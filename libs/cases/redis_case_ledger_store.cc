@@ -11,10 +11,11 @@ namespace {
 // written, 0 if the revision moved. The unit index follows the record: the complaint leaves the
 // index of the unit it was listed under (`ix`) and is listed under its unit with its state.
 const redis::Script kCompareAndSet(R"lua(
-local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+local stored = redis.call('HMGET', KEYS[1], 'rev', 'ix')
+local rev = tonumber(stored[1] or '0')
 if rev ~= tonumber(ARGV[1]) then return 0 end
 local ix = ARGV[7] .. '\t' .. ARGV[8]
-local was = redis.call('HGET', KEYS[1], 'ix')
+local was = stored[2]
 if was and was ~= ix then
   local tab = string.find(was, '\t', 1, true)
   if tab and string.sub(was, 1, tab - 1) ~= ARGV[7] then
@@ -32,9 +33,20 @@ else
 end
 if tonumber(ARGV[4]) > 0 then
   redis.call('PEXPIRE', KEYS[1], ARGV[4])
-else
-  redis.call('PERSIST', KEYS[1])
+elseif stored[1] then
+  redis.call('PERSIST', KEYS[1])  -- a new key has no expiry to drop
 end
+return 1
+)lua");
+
+// KEYS: case hash, pending set. ARGV: expected revision, record (without pending records),
+// complaint id. Returns 1 if written, 0 if the revision moved. kCompareAndSet for a record that
+// only lost its pending records: its unit index entry and expiry stay as they are.
+const redis::Script kClearPending(R"lua(
+local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
+if rev ~= tonumber(ARGV[1]) then return 0 end
+redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2])
+redis.call('SREM', KEYS[2], ARGV[3])
 return 1
 )lua");
 
@@ -79,6 +91,23 @@ for i = 2, #ARGV do
 end
 return out
 )lua");
+
+// Per write of a batch: whether its script wrote it (1), or the error.
+std::vector<absl::StatusOr<bool>> WriteOutcomes(
+    const absl::StatusOr<std::vector<redis::Reply>>& replies, size_t writes,
+    const std::string& what) {
+  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes, replies.status());
+  std::vector<absl::StatusOr<bool>> out;
+  out.reserve(writes);
+  for (const redis::Reply& reply : *replies) {
+    if (reply.type == redis::Reply::Type::kError) {
+      out.push_back(redis::ErrorStatus(what, reply.str));
+    } else {
+      out.push_back(reply.integer == 1);
+    }
+  }
+  return out;
+}
 
 }  // namespace
 
@@ -132,17 +161,25 @@ std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::CompareAndSetMany(
     calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
                      CompareAndSetArgs(w.complaint_id, w.expected_revision, w.record, w.ttl)});
   }
-  auto replies = (*redis)->EvalMany(kCompareAndSet, calls);
-  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), replies.status());
-  out.reserve(writes.size());
-  for (const redis::Reply& reply : *replies) {
-    if (reply.type == redis::Reply::Type::kError) {
-      out.push_back(redis::ErrorStatus("EVALSHA case compare-and-set", reply.str));
-    } else {
-      out.push_back(reply.integer == 1);
-    }
+  return WriteOutcomes((*redis)->EvalMany(kCompareAndSet, calls), writes.size(),
+                       "EVALSHA case compare-and-set");
+}
+
+std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::ClearPendingMany(
+    const std::vector<Write>& writes) {
+  std::vector<absl::StatusOr<bool>> out;
+  if (writes.empty()) return out;
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), redis.status());
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  calls.reserve(writes.size());
+  for (const Write& w : writes) {
+    calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
+                     {absl::StrCat(w.expected_revision), w.record.SerializeAsString(),
+                      w.complaint_id}});
   }
-  return out;
+  return WriteOutcomes((*redis)->EvalMany(kClearPending, calls), writes.size(),
+                       "EVALSHA case outbox clear");
 }
 
 absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& complaint_id,

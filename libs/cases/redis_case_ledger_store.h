@@ -29,6 +29,8 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
   // One pipelined round trip each.
   std::vector<absl::StatusOr<StoredCase>> LoadMany(const std::vector<std::string>& ids) override;
   std::vector<absl::StatusOr<bool>> CompareAndSetMany(const std::vector<Write>& writes) override;
+  // A script of three commands (the revision, the record, the pending set) against seven.
+  std::vector<absl::StatusOr<bool>> ClearPendingMany(const std::vector<Write>& writes) override;
   absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
       const std::string& unit, const std::vector<routing::v1::CaseState>& states) override;
 

@@ -117,6 +117,23 @@ TEST_F(RedisCaseLedgerStoreTest, TtlIsSetForClosedCasesAndRemovedOtherwise) {
   EXPECT_EQ(Ttl("CMP1"), -1);  // no expiry
 }
 
+// The light write of a published outbox: over the revision it read only; the case leaves the
+// pending list and keeps its unit index entry and its expiry.
+TEST_F(RedisCaseLedgerStoreTest, ClearPendingWritesOverItsRevisionAndKeepsIndexAndExpiry) {
+  ASSERT_TRUE(*store_.CompareAndSet("CMP1", 0, Record("A", true), absl::Hours(1)));
+  ASSERT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});
+  const std::vector<CaseLedgerStore::Write> stale = {{"CMP1", 0, Record("A", false), absl::Hours(1)}};
+  ASSERT_FALSE(*store_.ClearPendingMany(stale)[0]);
+  const std::vector<CaseLedgerStore::Write> clear = {{"CMP1", 1, Record("A", false), absl::Hours(1)}};
+  ASSERT_TRUE(*store_.ClearPendingMany(clear)[0]);
+  EXPECT_TRUE(store_.PendingCases(10)->empty());
+  const StoredCase stored = *store_.Load("CMP1");
+  EXPECT_EQ(stored.revision, 2);
+  EXPECT_TRUE(stored.record.pending().empty());
+  EXPECT_GT(Ttl("CMP1"), 3500 * 1000);
+  EXPECT_EQ(store_.UnitCases("A", {stored.record.case_().state()})->size(), 1u);
+}
+
 // Many threads race to accept-and-count the same case through the real Redis: every increment
 // lands exactly once, as the compare-and-set serialises them.
 TEST_F(RedisCaseLedgerStoreTest, ConcurrentLedgerCommandsSerialise) {

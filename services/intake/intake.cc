@@ -30,7 +30,7 @@ namespace {
 
 constexpr char kEventSource[] = "/complaints/intake";
 // How long the replay consumer waits, per batch, for the submissions still completing the
-// complaints it meets (AppliedComplaints::Expect): their marks take a Redis round trip or two.
+// complaints it meets (OwnWrites::Expect): their marks take a Redis round trip or two.
 constexpr absl::Duration kAppliedWait = absl::Seconds(1);
 
 // Collects the paths of differing fields, never their values.

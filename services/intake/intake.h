@@ -13,7 +13,7 @@
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "libs/kafka/producer.h"
-#include "services/intake/applied_complaints.h"
+#include "libs/runtime/own_writes.h"
 #include "services/intake/complaint_store.h"
 #include "services/intake/classifier/classifier.h"
 #include "services/intake/customer_history.h"
@@ -40,7 +40,7 @@ struct IntakeOptions {
   // The epoch of the Redis state (main: RebuildGuard::replays_started), which moves whenever
   // Redis may have lost what was written. Set: HandleReceived skips the complaints this process
   // itself claimed first, marked published and recorded in the history under the same epoch
-  // (AppliedComplaints), instead of writing them again. Unset: it never skips.
+  // (OwnWrites), instead of writing them again. Unset: it never skips.
   std::function<uint64_t()> state_epoch = nullptr;
   // The secret of the customer keys (CustomerKeyFor).
   std::string customer_key_secret = "";
@@ -139,7 +139,7 @@ class Intake {
   std::atomic<uint64_t> calls_{0};
   // What HandleReceived need not repeat (options_.state_epoch). Sized for the replay consumer
   // falling a few seconds behind at full speed.
-  AppliedComplaints applied_{1 << 17};
+  runtime::OwnWrites applied_{1 << 17};
 };
 
 }  // namespace complaints::intake

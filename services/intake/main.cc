@@ -127,7 +127,7 @@ int main(int argc, char** argv) {
   kafka::ConsumerOptions received;
   received.topics = {events::kReceivedTopic, events::kCaseTopic};
   received.group_id = ctx.config.GetString("kafka.group_id", "complaints-intake") + "-received";
-  // Its records need no haste (the submitting call has applied them already, AppliedComplaints;
+  // Its records need no haste (the submitting call has applied them already, OwnWrites;
   // case changes only feed the history): a fetch of 64 KB or 50 ms rather than one a record
   // spares the broker a request per submission (at 1,000/s: broker CPU 286 -> 154 us a
   // complaint, submit p99 21 -> 13 ms; bench/README.md, intake_bench).

@@ -429,6 +429,7 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
         step.received = true;
         step.complaint = *std::move(complaint);
       } else {
+        if (WroteItself(record)) continue;  // done: out[i] stays OK
         auto event = events::ParseRecordAs<events::v1::CaseEvent>(record);
         if (!event.ok()) {
           out[i] = event.status();
@@ -460,6 +461,16 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
   return out;
 }
 
+bool Router::WroteItself(const kafka::IncomingRecord& record) const {
+  if (settings_.own_writes == nullptr) return false;
+  const std::optional<std::string> id = kafka::FindHeader(record.headers, "ce_id");
+  return id.has_value() && settings_.own_writes->Take(*id, StateEpoch());
+}
+
+uint64_t Router::StateEpoch() const {
+  return settings_.state_epoch ? settings_.state_epoch() : 0;
+}
+
 absl::StatusOr<std::set<std::string>> Router::Awaited(
     const std::vector<kafka::IncomingRecord>& records, size_t from) {
   std::set<std::string> awaited;
@@ -486,6 +497,8 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
   std::vector<std::string> ids;
   ids.reserve(run.size());
   for (const Step& step : run) ids.push_back(step.complaint_id());
+  // Before the batch reads Redis: a replay asked for after this may have lost what it writes.
+  const uint64_t epoch = StateEpoch();
   cases::CaseBatch batch(ledger_);
   if (absl::Status loaded = batch.Load(ids); !loaded.ok()) {
     for (const Step& step : run) out[step.index] = loaded;
@@ -511,7 +524,8 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
       status = batch.Execute(ReassignCommand(step.event, step.event_id)).status();
     }
   }
-  const cases::CaseBatch::Result committed = batch.Commit();
+  const cases::CaseBatch::Result committed = batch.Commit(events::kCaseTopic);
+  if (settings_.own_writes != nullptr) settings_.own_writes->Add(committed.published_ids, epoch);
 
   // Cases the batch could not take, or whose write lost to another writer: their records one
   // by one, in order; after a transient failure, a case's later records wait for it.

@@ -13,6 +13,7 @@
 #include "libs/cases/case_ledger.h"
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
+#include "libs/runtime/own_writes.h"
 #include "services/routing/merge_parking.h"
 #include "services/routing/rules.h"
 
@@ -40,6 +41,11 @@ struct RouterSettings {
   std::function<absl::Status()> check_all_ready = nullptr;
   UnitDeadlines unit_deadlines = nullptr;  // unset: ListCases shows no deadlines
   const common::Clock* clock = nullptr;  // "now" for overdue; unset: the system clock
+  // The case events this process's batches wrote and published (main: RebuildGuard's epoch,
+  // replays_started): HandleBatch skips them when it reads them back from complaints.case.v1,
+  // as the ledger already holds them, unless a replay was asked for since. Unset: never skips.
+  runtime::OwnWrites* own_writes = nullptr;
+  std::function<uint64_t()> state_epoch = nullptr;
 };
 
 // Routes new complaints to their handling unit and runs the case workflow that branch systems
@@ -114,6 +120,10 @@ class Router {
   cases::Command EscalateCommand(const events::v1::SlaAlert& alert,
                                  const std::string& alert_id) const;
   struct Step;
+  // Whether `record` (of complaints.case.v1) is a case event one of this process's batches
+  // wrote under the current epoch (RouterSettings::own_writes): nothing to apply.
+  bool WroteItself(const kafka::IncomingRecord& record) const;
+  uint64_t StateEpoch() const;  // RouterSettings::state_epoch, or 0
   // Of the complaints received in `records` from `from` on, those with complaints parked for
   // them (one round trip).
   absl::StatusOr<std::set<std::string>> Awaited(const std::vector<kafka::IncomingRecord>& records,

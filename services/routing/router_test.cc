@@ -741,5 +741,46 @@ TEST_F(RouterTest, ABatchFailsBadRecordsAloneAndHoldsAPartitionBehindAFailure) {
   EXPECT_EQ(store_.Load("CMP1")->record.case_().version(), version);
 }
 
+// Routing reads back the case events its batches wrote. Under the state epoch they were
+// written in, they are skipped without a Redis load (the ledger holds them); once, as a
+// redelivery does the work; and after a replay was asked for (Redis may have lost them), they
+// are loaded and applied again.
+TEST_F(RouterTest, ABatchSkipsTheCaseEventsItWroteOnceAndNotAfterAReplayWasAskedFor) {
+  runtime::OwnWrites own_writes(16);
+  uint64_t epoch = 7;
+  RouterSettings settings;
+  settings.rules = DefaultRules();
+  settings.own_writes = &own_writes;
+  settings.state_epoch = [&epoch] { return epoch; };
+  Router router(&ledger_, settings);
+  std::vector<kafka::IncomingRecord> received;
+  for (const std::string id : {"CMP1", "CMP2"}) {
+    events::v1::ComplaintReceived complaint;
+    complaint.set_complaint_id(id);
+    complaint.set_category("fees");
+    received.push_back(testing::AsIncoming(
+        events::ToRecord(events::kReceivedTopic, id, complaint, "e-" + id, "/test", id,
+                         clock_.Now()),
+        0, static_cast<int64_t>(received.size())));
+  }
+  for (const absl::Status& status : router.HandleBatch(received)) ASSERT_TRUE(status.ok()) << status;
+  const auto written = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_EQ(written.size(), 2u);
+
+  // Whether handling `record` loaded its case.
+  auto loads = [&](const kafka::OutgoingRecord& record) {
+    bool loaded = false;
+    store_.before_load = [&loaded] { loaded = true; };
+    const absl::Status status = router.HandleBatch({testing::AsIncoming(record, 0, 0)})[0];
+    EXPECT_TRUE(status.ok()) << status;
+    store_.before_load = nullptr;
+    return loaded;
+  };
+  EXPECT_FALSE(loads(written[0]));
+  EXPECT_TRUE(loads(written[0]));  // redelivered: no longer known
+  epoch = 8;  // a replay was asked for since CMP2's event was written
+  EXPECT_TRUE(loads(written[1]));
+}
+
 }  // namespace
 }  // namespace complaints::routing

@@ -11,60 +11,62 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/time/time.h"
 
-namespace complaints::intake {
+namespace complaints::runtime {
 
-// The complaints this process has itself marked published and recorded in the customer's
-// history, each with the state epoch (RebuildGuard::replays_started) it saw before writing, so
-// that the replay consumer (Intake::HandleStateRecords) can skip repeating that work for them: it
-// is most of what Redis does per complaint when one instance both submits and consumes.
+// The records this process has itself applied to its Redis state before publishing them (by an
+// id: a complaint's, an event's), each with the state epoch (RebuildGuard::replays_started) it
+// saw before writing, so that the consumer that meets those records again can skip repeating
+// that work: intake's replay consumer meets every complaint its submits published, routing reads
+// back the case events its batches wrote. Without it, that is a Redis load and a parse per record.
 //
 // Knowledge, not state: forgetting an entry only costs the work it saved. So the set is bounded
 // (the oldest entries go first), and an entry is trusted only under the epoch it was written in:
 // a replay asked for since means Redis may have lost what was written.
 //
-// A complaint is expected (Expect) before its record is published: the broker acknowledges the
-// publish to intake as it hands the record to the waiting replay consumer, which would otherwise
-// nearly always meet the record before its publisher has marked it (at a low rate, every time).
-// Take waits a little for an expected complaint's outcome: applied (Add) or not (Forget).
-class AppliedComplaints {
+// When the writer is not the consumer's own thread, an id is expected (Expect) before its record
+// is published: the broker acknowledges the publish as it hands the record to a waiting
+// consumer, which would otherwise nearly always meet the record before its writer has added it
+// (at a low rate, every time). Take waits a little for an expected id's outcome: applied (Add)
+// or not (Forget).
+class OwnWrites {
  public:
-  explicit AppliedComplaints(size_t capacity) : capacity_(capacity) {}
+  explicit OwnWrites(size_t capacity) : capacity_(capacity) {}
 
-  void Expect(const std::vector<std::string>& complaint_ids) {
+  void Expect(const std::vector<std::string>& ids) {
     std::lock_guard lock(mu_);
-    for (const std::string& id : complaint_ids) Insert(id, kExpected);
+    for (const std::string& id : ids) Insert(id, kExpected);
     Trim();
   }
 
-  void Add(const std::vector<std::string>& complaint_ids, uint64_t epoch) {
+  void Add(const std::vector<std::string>& ids, uint64_t epoch) {
     {
       std::lock_guard lock(mu_);
-      for (const std::string& id : complaint_ids) Insert(id, epoch);
+      for (const std::string& id : ids) Insert(id, epoch);
       Trim();
     }
     outcome_.notify_all();
   }
 
-  // Expected complaints whose publish or marks failed: the replay consumer does their work.
-  void Forget(const std::vector<std::string>& complaint_ids) {
+  // Expected ids whose publish or writes failed: the consumer does their work.
+  void Forget(const std::vector<std::string>& ids) {
     {
       std::lock_guard lock(mu_);
-      for (const std::string& id : complaint_ids) epochs_.erase(id);
+      for (const std::string& id : ids) epochs_.erase(id);
     }
     outcome_.notify_all();
   }
 
-  // Whether `complaint_id` was applied by this process under `epoch`, waiting up to `wait` for
-  // the outcome of an expected one; it is forgotten either way (the replay consumer meets a
-  // complaint's record once; a redelivery just does the work).
-  bool Take(const std::string& complaint_id, uint64_t epoch,
+  // Whether `id` was applied by this process under `epoch`, waiting up to `wait` for the
+  // outcome of an expected one; it is forgotten either way (the consumer meets a record once; a
+  // redelivery just does the work).
+  bool Take(const std::string& id, uint64_t epoch,
             absl::Duration wait = absl::ZeroDuration()) {
     std::unique_lock lock(mu_);
-    auto it = epochs_.find(complaint_id);
+    auto it = epochs_.find(id);
     if (it != epochs_.end() && it->second == kExpected) {
       ++waiting_;
       outcome_.wait_for(lock, absl::ToChronoMilliseconds(wait), [&] {
-        it = epochs_.find(complaint_id);
+        it = epochs_.find(id);
         return it == epochs_.end() || it->second != kExpected;
       });
       --waiting_;
@@ -110,4 +112,4 @@ class AppliedComplaints {
   std::deque<std::string> order_;  // oldest first; may hold ids already taken
 };
 
-}  // namespace complaints::intake
+}  // namespace complaints::runtime

@@ -1,14 +1,14 @@
-#include "services/intake/applied_complaints.h"
+#include "libs/runtime/own_writes.h"
 
 #include <thread>
 
 #include "gtest/gtest.h"
 
-namespace complaints::intake {
+namespace complaints::runtime {
 namespace {
 
-TEST(AppliedComplaintsTest, AComplaintIsTakenOnceUnderTheEpochItWasAppliedIn) {
-  AppliedComplaints applied(8);
+TEST(OwnWritesTest, AComplaintIsTakenOnceUnderTheEpochItWasAppliedIn) {
+  OwnWrites applied(8);
   applied.Add({"CMP1", "CMP2"}, 3);
   EXPECT_TRUE(applied.Take("CMP1", 3));
   EXPECT_FALSE(applied.Take("CMP1", 3));  // once
@@ -18,8 +18,8 @@ TEST(AppliedComplaintsTest, AComplaintIsTakenOnceUnderTheEpochItWasAppliedIn) {
   EXPECT_EQ(applied.size(), 0u);
 }
 
-TEST(AppliedComplaintsTest, TheOldestAreForgottenBeyondTheCapacity) {
-  AppliedComplaints applied(2);
+TEST(OwnWritesTest, TheOldestAreForgottenBeyondTheCapacity) {
+  OwnWrites applied(2);
   applied.Add({"CMP1", "CMP2", "CMP3"}, 0);
   EXPECT_EQ(applied.size(), 2u);
   EXPECT_FALSE(applied.Take("CMP1", 0));
@@ -29,8 +29,8 @@ TEST(AppliedComplaintsTest, TheOldestAreForgottenBeyondTheCapacity) {
 
 // The broker hands a record to the replay consumer as it acknowledges it to intake, so the
 // consumer meets it before the submission has marked it: it waits for the outcome.
-TEST(AppliedComplaintsTest, AnExpectedComplaintIsWaitedForUntilItsPublisherHasAppliedIt) {
-  AppliedComplaints applied(8);
+TEST(OwnWritesTest, AnExpectedComplaintIsWaitedForUntilItsPublisherHasAppliedIt) {
+  OwnWrites applied(8);
   applied.Expect({"CMP1"});
   std::thread publisher([&] {
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
@@ -41,8 +41,8 @@ TEST(AppliedComplaintsTest, AnExpectedComplaintIsWaitedForUntilItsPublisherHasAp
   publisher.join();
 }
 
-TEST(AppliedComplaintsTest, AnExpectedComplaintWhosePublishFailedIsNotTrusted) {
-  AppliedComplaints applied(8);
+TEST(OwnWritesTest, AnExpectedComplaintWhosePublishFailedIsNotTrusted) {
+  OwnWrites applied(8);
   applied.Expect({"CMP1", "CMP2"});
   std::thread publisher([&] {
     const absl::Time give_up = absl::Now() + absl::Seconds(10);
@@ -58,4 +58,4 @@ TEST(AppliedComplaintsTest, AnExpectedComplaintWhosePublishFailedIsNotTrusted) {
 }
 
 }  // namespace
-}  // namespace complaints::intake
+}  // namespace complaints::runtime
