@@ -360,6 +360,11 @@ int main(int argc, char** argv) {
   }
   const int64_t on_topic = *received_before + flags.complaints;
 
+  // Where the CPU goes, per complaint, in the relay and consume phases.
+  const bench::CpuMeter cpu({{"routing", routing.pid()},
+                            {"kafka broker", flags.broker_pid},
+                            {"bench (relay, or counting assignments)", getpid()}},
+                           redis->get());
   // 3. raw
   const absl::Duration timeout = absl::Seconds(flags.timeout_s);
   auto raw = ReadReceivedWhole(kafka_config, producer->get(), "routing-bench-raw-" + run, on_topic,
@@ -389,6 +394,7 @@ int main(int argc, char** argv) {
       std::fprintf(stderr, "relay topics: %s\n", s.ToString().c_str());
       return 1;
     }
+    const bench::CpuMeter::Sample relay_before = cpu.Take();
     auto relay = ReadReceivedWhole(
         kafka_config, producer->get(), "routing-bench-relay-" + run, on_topic, timeout,
         [&](const std::vector<kafka::IncomingRecord>& records) {
@@ -412,15 +418,12 @@ int main(int argc, char** argv) {
                 "a publish per batch of 500, no Redis): %.1f s, %.0f complaints/s\n",
                 static_cast<long long>(on_topic), absl::ToDoubleSeconds(*relay),
                 PerSecond(on_topic, *relay));
+    std::printf("%s\n", cpu.Line(relay_before, cpu.Take(), on_topic).c_str());
     std::fflush(stdout);
   }
 
   // 4. consume: routing resumed; timed from the first assignment of this run's complaints to the
   // last (their Kafka timestamps), and from the resumption.
-  const bench::CpuMeter cpu({{"routing", routing.pid()},
-                            {"kafka broker", flags.broker_pid},
-                            {"bench (counting assignments)", getpid()}},
-                           redis->get());
   const bench::CpuMeter::Sample cpu_before = cpu.Take();
   routing.Kill(SIGCONT);
   const absl::Time started = absl::Now();

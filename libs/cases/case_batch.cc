@@ -70,7 +70,7 @@ absl::StatusOr<routing::v1::Case> CaseBatch::Execute(const Command& command) {
   return w.record.case_();
 }
 
-CaseBatch::Result CaseBatch::Commit(const std::string& published_topic) {
+CaseBatch::Result CaseBatch::Commit(const std::string& appended_topic) {
   Result result;
   std::vector<CaseLedgerStore::Write> writes;
   writes.reserve(changed_order_.size());
@@ -103,22 +103,9 @@ CaseBatch::Result CaseBatch::Commit(const std::string& published_topic) {
     }
   }
   if (with_pending.empty()) return result;
-  if (absl::Status published = records.empty() ? absl::OkStatus()
-                                               : ledger_->publisher_->Publish(records);
-      !published.ok()) {
-    // Written with their outbox: the retry (or the ledger's sweep) publishes them, the same
-    // bytes under the same ids, as after a failed publish in CaseLedger::Execute.
-    for (size_t i : with_pending) {
-      const std::string& id = writes[i].complaint_id;
-      result.outcomes[id] = Outcome::kFailed;
-      result.failures[id] = absl::UnavailableError(
-          absl::StrCat("case ", id, ": records not yet published: ", published.message()));
-    }
-    return result;
-  }
-  if (!published_topic.empty()) {
+  if (!appended_topic.empty()) {
     for (const kafka::OutgoingRecord& r : records) {
-      if (r.topic == published_topic) result.published_ids.push_back(r.event.id);
+      if (r.topic == appended_topic) result.appended_ids.push_back(r.event.id);
     }
   }
   std::vector<CaseLedgerStore::Write> cleared;
@@ -129,6 +116,22 @@ CaseBatch::Result CaseBatch::Commit(const std::string& published_topic) {
     w.ttl = ledger_->TtlOf(w.record);
     ++w.expected_revision;
     cleared.push_back(std::move(w));
+  }
+  if (flusher_ != nullptr) {
+    flusher_->Submit({std::move(records), std::move(cleared)});
+    return result;
+  }
+  if (absl::Status published = records.empty() ? absl::OkStatus()
+                                               : ledger_->publisher_->Publish(records);
+      !published.ok()) {
+    // Written with their outbox: the retry (or the ledger's sweep) publishes them, the same
+    // bytes under the same ids, as after a failed publish in CaseLedger::Execute.
+    for (const CaseLedgerStore::Write& w : cleared) {
+      result.outcomes[w.complaint_id] = Outcome::kFailed;
+      result.failures[w.complaint_id] = absl::UnavailableError(absl::StrCat(
+          "case ", w.complaint_id, ": records not yet published: ", published.message()));
+    }
+    return result;
   }
   // A conflict means another writer came after us and publishes (or published) what we left;
   // an error leaves the outbox to the sweep (FlushPending). Either way the records are durable.

@@ -7,6 +7,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "libs/cases/case_ledger.h"
+#include "libs/cases/outbox_flusher.h"
 
 namespace complaints::cases {
 
@@ -19,7 +20,7 @@ namespace complaints::cases {
 //      the ledger's rules (the same state machine, event-id idempotency, refusals, outbox);
 //   3. Commit: one compare-and-set per changed case, all in one round trip; then the records the
 //      commands appended are published in one call, and the outboxes cleared in one more round
-//      trip.
+//      trip (here, or on an OutboxFlusher's thread while the caller goes on).
 // A case the batch cannot take is left to the caller's one-by-one path (CaseLedger): one that
 // holds another writer's pending records when loaded (the ledger waits for that writer or
 // publishes them itself), and one whose compare-and-set lost to another writer. Its records'
@@ -29,7 +30,10 @@ namespace complaints::cases {
 // Not thread-safe; one batch per consumer thread, used once.
 class CaseBatch {
  public:
-  explicit CaseBatch(CaseLedger* ledger) : ledger_(ledger) {}
+  // With a flusher, Commit hands the publish and the outbox clear to it and returns once the
+  // cases are written (their records durable in the outboxes); without, it does them itself.
+  explicit CaseBatch(CaseLedger* ledger, OutboxFlusher* flusher = nullptr)
+      : ledger_(ledger), flusher_(flusher) {}
 
   // Loads the cases (ids may repeat). An error (Redis down) is the batch's: nothing is done.
   absl::Status Load(const std::vector<std::string>& complaint_ids);
@@ -46,19 +50,20 @@ class CaseBatch {
 
   // What Commit did to each case the batch changed.
   enum class Outcome {
-    kDone,      // written, and its records published (or nothing to publish)
+    kDone,      // written, and its records published (or nothing to publish, or handed to
+                // the flusher)
     kConflict,  // another writer came first: nothing written; redo its records one by one
     kFailed,    // Redis or Kafka failed (status in `failures`): the records must be retried
   };
   struct Result {
     std::map<std::string, Outcome> outcomes;  // by complaint id; unchanged cases are absent
     std::map<std::string, absl::Status> failures;
-    // The CloudEvents ids of the records published to `published_topic` (Commit's argument):
-    // written to their cases before they were published, so a consumer of that topic that
-    // meets them again has nothing to apply (routing::Router skips them).
-    std::vector<std::string> published_ids;
+    // The CloudEvents ids of the records the cases written appended to `appended_topic`
+    // (Commit's argument), published or to be: a consumer of that topic that meets them has
+    // nothing to apply (routing::Router skips them).
+    std::vector<std::string> appended_ids;
   };
-  Result Commit(const std::string& published_topic = "");
+  Result Commit(const std::string& appended_topic = "");
 
  private:
   struct Working {
@@ -69,6 +74,7 @@ class CaseBatch {
   };
 
   CaseLedger* ledger_;
+  OutboxFlusher* flusher_;
   std::map<std::string, Working> cases_;
   std::vector<std::string> changed_order_;  // changed cases, in the order first changed
 };

@@ -1,5 +1,8 @@
 #include "libs/cases/case_batch.h"
 
+#include <condition_variable>
+#include <mutex>
+
 #include "gtest/gtest.h"
 #include "libs/cases/memory_case_ledger_store.h"
 #include "libs/common/clock.h"
@@ -198,6 +201,80 @@ TEST_F(CaseBatchTest, ALoadThatFailsIsTheBatchs) {
   CaseBatch batch(&ledger);
   EXPECT_TRUE(absl::IsUnavailable(batch.Load({"CMP1"})));
   EXPECT_FALSE(batch.Takes("CMP1"));
+}
+
+// A publisher that holds every publish until released: what a slow broker looks like.
+class HeldPublisher final : public kafka::Publisher {
+ public:
+  explicit HeldPublisher(kafka::Publisher* inner) : inner_(inner) {}
+  absl::StatusOr<std::vector<kafka::Delivery>> PublishWithOffsets(
+      std::span<const kafka::OutgoingRecord> records) override {
+    std::unique_lock lock(mu_);
+    released_cv_.wait(lock, [this] { return released_; });
+    return inner_->PublishWithOffsets(records);
+  }
+  void Release() {
+    {
+      std::lock_guard lock(mu_);
+      released_ = true;
+    }
+    released_cv_.notify_all();
+  }
+
+ private:
+  kafka::Publisher* inner_;
+  std::mutex mu_;
+  std::condition_variable released_cv_;
+  bool released_ = false;
+};
+
+// With a flusher, Commit returns once the cases are written, their records durable in the
+// outboxes, while the publish waits on the broker; the flusher then publishes them in order and
+// clears the outboxes. The ids of the case events appended are given back at once.
+TEST_F(CaseBatchTest, WithAFlusherCommitReturnsOnceWrittenAndTheFlusherPublishesAndClears) {
+  HeldPublisher held(&publisher_);
+  OutboxFlusher flusher(&store_, &held);
+  CaseBatch batch(&ledger_, &flusher);
+  ASSERT_TRUE(batch.Load({"CMP1", "CMP2"}).ok());
+  ASSERT_TRUE(batch.Execute(Route("CMP1")).ok());
+  ASSERT_TRUE(batch.Execute(Route("CMP2")).ok());
+  const CaseBatch::Result result = batch.Commit(events::kCaseTopic);
+  EXPECT_EQ(result.outcomes.at("CMP1"), CaseBatch::Outcome::kDone);
+  EXPECT_EQ(result.outcomes.at("CMP2"), CaseBatch::Outcome::kDone);
+  ASSERT_EQ(result.appended_ids.size(), 2u);
+  EXPECT_TRUE(publisher_.published().empty());
+  EXPECT_EQ(store_.Load("CMP1")->record.pending_size(), 2);  // the assigned event + assignment
+
+  held.Release();
+  flusher.Drain();
+  const auto events = publisher_.PublishedTo(events::kCaseTopic);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].event.id, result.appended_ids[0]);
+  EXPECT_EQ(events[1].event.id, result.appended_ids[1]);
+  EXPECT_EQ(publisher_.published().size(), 4u);
+  EXPECT_TRUE(store_.Load("CMP1")->record.pending().empty());
+  EXPECT_TRUE(store_.Load("CMP2")->record.pending().empty());
+  EXPECT_TRUE(store_.PendingCases(10)->empty());
+}
+
+// The flusher's publish fails: the records stay in the outbox, the case listed pending, and the
+// ledger's sweep publishes them once the broker is back.
+TEST_F(CaseBatchTest, AFlushThatFailsLeavesTheOutboxToTheSweep) {
+  OutboxFlusher flusher(&store_, &publisher_);
+  CaseBatch batch(&ledger_, &flusher);
+  ASSERT_TRUE(batch.Load({"CMP1"}).ok());
+  ASSERT_TRUE(batch.Execute(Route("CMP1")).ok());
+  publisher_.FailWith(absl::UnavailableError("broker down"));
+  EXPECT_EQ(batch.Commit().outcomes.at("CMP1"), CaseBatch::Outcome::kDone);
+  flusher.Drain();
+  EXPECT_EQ(store_.Load("CMP1")->record.pending_size(), 2);
+  EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});
+
+  publisher_.FailWith(absl::OkStatus());
+  ASSERT_TRUE(ledger_.FlushPending(10).ok());  // the first sweep only notes it
+  EXPECT_EQ(*ledger_.FlushPending(10), 1);
+  EXPECT_EQ(publisher_.published().size(), 2u);
+  EXPECT_TRUE(store_.Load("CMP1")->record.pending().empty());
 }
 
 }  // namespace

@@ -117,6 +117,14 @@ int main(int argc, char** argv) {
   runtime::OwnWrites own_writes(1 << 17);
   settings.own_writes = &own_writes;
   settings.state_epoch = [&guard] { return guard.replays_started(); };
+  // A batch's publish and outbox clear overlap the next batch (routing.flush_behind, default
+  // on; off: each batch publishes before its offsets move). Declared before the consumers, it
+  // is destroyed after them: it publishes their last batches' records on the way out.
+  std::unique_ptr<cases::OutboxFlusher> outbox_flusher;
+  if (runtime::ValueOrDie(ctx.config.GetBool("routing.flush_behind", true))) {
+    outbox_flusher = std::make_unique<cases::OutboxFlusher>(&ledger_store, ctx.producer.get());
+    settings.outbox_flusher = outbox_flusher.get();
+  }
   routing::Router router(&ledger, std::move(settings), &parking);
 
   routing::CaseGrpcService case_service(&router);

@@ -499,7 +499,7 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
   for (const Step& step : run) ids.push_back(step.complaint_id());
   // Before the batch reads Redis: a replay asked for after this may have lost what it writes.
   const uint64_t epoch = StateEpoch();
-  cases::CaseBatch batch(ledger_);
+  cases::CaseBatch batch(ledger_, settings_.outbox_flusher);
   if (absl::Status loaded = batch.Load(ids); !loaded.ok()) {
     for (const Step& step : run) out[step.index] = loaded;
     return;
@@ -525,7 +525,7 @@ void Router::HandleRun(const std::vector<kafka::IncomingRecord>& records, std::v
     }
   }
   const cases::CaseBatch::Result committed = batch.Commit(events::kCaseTopic);
-  if (settings_.own_writes != nullptr) settings_.own_writes->Add(committed.published_ids, epoch);
+  if (settings_.own_writes != nullptr) settings_.own_writes->Add(committed.appended_ids, epoch);
 
   // Cases the batch could not take, or whose write lost to another writer: their records one
   // by one, in order; after a transient failure, a case's later records wait for it.

@@ -11,6 +11,7 @@
 #include "complaints/events/v1/sla.pb.h"
 #include "complaints/routing/v1/routing.pb.h"
 #include "libs/cases/case_ledger.h"
+#include "libs/cases/outbox_flusher.h"
 #include "libs/common/clock.h"
 #include "libs/kafka/consumer.h"
 #include "libs/runtime/own_writes.h"
@@ -46,6 +47,9 @@ struct RouterSettings {
   // as the ledger already holds them, unless a replay was asked for since. Unset: never skips.
   runtime::OwnWrites* own_writes = nullptr;
   std::function<uint64_t()> state_epoch = nullptr;
+  // Publishes and clears the outboxes of HandleBatch's commits while the consumer goes on
+  // (cases::OutboxFlusher). Unset: each batch publishes before it returns.
+  cases::OutboxFlusher* outbox_flusher = nullptr;
 };
 
 // Routes new complaints to their handling unit and runs the case workflow that branch systems
