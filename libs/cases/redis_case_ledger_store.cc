@@ -3,52 +3,80 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 
+#include <algorithm>
+#include <functional>
+
 namespace complaints::cases {
 namespace {
 
-// KEYS: case hash, pending set. ARGV: expected revision, record, has pending (1|0), ttl in ms
-// (0: none), complaint id, unit index prefix, the case's unit, its state number. Returns 1 if
-// written, 0 if the revision moved. The unit index follows the record: the complaint leaves the
-// index of the unit it was listed under (`ix`) and is listed under its unit with its state.
+// The write scripts take many writes each: a script call costs Redis more than the few commands
+// in it (intake's kClaim does the same). Writes of one call are independent, in order: each is
+// answered 1 if written, 0 if its case's revision had moved.
+
+// KEYS: the pending set, then the case hash of each write. ARGV: the unit index prefix, then
+// for each write: expected revision, record, has pending (1|0), ttl in ms (0: none), complaint
+// id, the case's unit, its state number. The unit index follows the record: the complaint leaves
+// the index of the unit it was listed under (`ix`) and is listed under its unit with its state.
 const redis::Script kCompareAndSet(R"lua(
-local stored = redis.call('HMGET', KEYS[1], 'rev', 'ix')
-local rev = tonumber(stored[1] or '0')
-if rev ~= tonumber(ARGV[1]) then return 0 end
-local ix = ARGV[7] .. '\t' .. ARGV[8]
-local was = stored[2]
-if was and was ~= ix then
-  local tab = string.find(was, '\t', 1, true)
-  if tab and string.sub(was, 1, tab - 1) ~= ARGV[7] then
-    redis.call('ZREM', ARGV[6] .. string.sub(was, 1, tab - 1), ARGV[5])
+local out = {}
+local prefix = ARGV[1]
+for i = 2, #KEYS do
+  local key, a = KEYS[i], 7 * (i - 2) + 1
+  local id, unit, state = ARGV[a + 5], ARGV[a + 6], ARGV[a + 7]
+  local stored = redis.call('HMGET', key, 'rev', 'ix')
+  local rev = tonumber(stored[1] or '0')
+  if rev ~= tonumber(ARGV[a + 1]) then
+    out[#out + 1] = 0
+  else
+    local ix = unit .. '\t' .. state
+    local was = stored[2]
+    if was and was ~= ix then
+      local tab = string.find(was, '\t', 1, true)
+      if tab and string.sub(was, 1, tab - 1) ~= unit then
+        redis.call('ZREM', prefix .. string.sub(was, 1, tab - 1), id)
+      end
+    end
+    if unit ~= '' then
+      redis.call('ZADD', prefix .. unit, tonumber(state), id)
+    end
+    redis.call('HSET', key, 'rev', rev + 1, 'record', ARGV[a + 2], 'ix', ix)
+    if ARGV[a + 3] == '1' then
+      redis.call('SADD', KEYS[1], id)
+    else
+      redis.call('SREM', KEYS[1], id)
+    end
+    if tonumber(ARGV[a + 4]) > 0 then
+      redis.call('PEXPIRE', key, ARGV[a + 4])
+    elseif stored[1] then
+      redis.call('PERSIST', key)  -- a new key has no expiry to drop
+    end
+    out[#out + 1] = 1
   end
 end
-if ARGV[7] ~= '' then
-  redis.call('ZADD', ARGV[6] .. ARGV[7], tonumber(ARGV[8]), ARGV[5])
-end
-redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2], 'ix', ix)
-if ARGV[3] == '1' then
-  redis.call('SADD', KEYS[2], ARGV[5])
-else
-  redis.call('SREM', KEYS[2], ARGV[5])
-end
-if tonumber(ARGV[4]) > 0 then
-  redis.call('PEXPIRE', KEYS[1], ARGV[4])
-elseif stored[1] then
-  redis.call('PERSIST', KEYS[1])  -- a new key has no expiry to drop
-end
-return 1
+return out
 )lua");
 
-// KEYS: case hash, pending set. ARGV: expected revision, record (without pending records),
-// complaint id. Returns 1 if written, 0 if the revision moved. kCompareAndSet for a record that
-// only lost its pending records: its unit index entry and expiry stay as they are.
+// KEYS: the pending set, then the case hash of each write. ARGV, for each write: expected
+// revision, record (without pending records), complaint id. kCompareAndSet for records that
+// only lost their pending records: their unit index entries and expiry stay as they are.
 const redis::Script kClearPending(R"lua(
-local rev = tonumber(redis.call('HGET', KEYS[1], 'rev') or '0')
-if rev ~= tonumber(ARGV[1]) then return 0 end
-redis.call('HSET', KEYS[1], 'rev', rev + 1, 'record', ARGV[2])
-redis.call('SREM', KEYS[2], ARGV[3])
-return 1
+local out = {}
+for i = 2, #KEYS do
+  local key, a = KEYS[i], 3 * (i - 2)
+  local rev = tonumber(redis.call('HGET', key, 'rev') or '0')
+  if rev ~= tonumber(ARGV[a + 1]) then
+    out[#out + 1] = 0
+  else
+    redis.call('HSET', key, 'rev', rev + 1, 'record', ARGV[a + 2])
+    redis.call('SREM', KEYS[1], ARGV[a + 3])
+    out[#out + 1] = 1
+  end
+end
+return out
 )lua");
+
+// Writes per script call: a call holds Redis for its length (a few microseconds a write).
+constexpr size_t kWritesPerCall = 256;
 
 // KEYS: pending set. ARGV: limit, case key prefix. Members whose case expired are dropped.
 const redis::Script kPendingCases(R"lua(
@@ -92,23 +120,6 @@ end
 return out
 )lua");
 
-// Per write of a batch: whether its script wrote it (1), or the error.
-std::vector<absl::StatusOr<bool>> WriteOutcomes(
-    const absl::StatusOr<std::vector<redis::Reply>>& replies, size_t writes,
-    const std::string& what) {
-  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes, replies.status());
-  std::vector<absl::StatusOr<bool>> out;
-  out.reserve(writes);
-  for (const redis::Reply& reply : *replies) {
-    if (reply.type == redis::Reply::Type::kError) {
-      out.push_back(redis::ErrorStatus(what, reply.str));
-    } else {
-      out.push_back(reply.integer == 1);
-    }
-  }
-  return out;
-}
-
 }  // namespace
 
 absl::StatusOr<StoredCase> RedisCaseLedgerStore::Load(const std::string& complaint_id) {
@@ -135,65 +146,83 @@ std::vector<absl::StatusOr<StoredCase>> RedisCaseLedgerStore::LoadMany(
   return out;
 }
 
-// kCompareAndSet's ARGV, for one write or a batch of them.
-std::vector<std::string> RedisCaseLedgerStore::CompareAndSetArgs(
-    const std::string& complaint_id, int64_t expected_revision,
-    const routing::v1::CaseRecord& record, absl::Duration ttl) const {
-  return {absl::StrCat(expected_revision),
-          record.SerializeAsString(),
-          record.pending().empty() ? "0" : "1",
-          absl::StrCat(absl::ToInt64Milliseconds(ttl)),
-          complaint_id,
-          UnitKey(""),
-          record.case_().unit(),
-          absl::StrCat(static_cast<int>(record.case_().state()))};
+// kCompareAndSet's ARGV for one write, after the shared unit index prefix.
+void RedisCaseLedgerStore::AppendCompareAndSetArgs(const Write& w,
+                                                   std::vector<std::string>& args) const {
+  args.push_back(absl::StrCat(w.expected_revision));
+  args.push_back(w.record.SerializeAsString());
+  args.push_back(w.record.pending().empty() ? "0" : "1");
+  args.push_back(absl::StrCat(absl::ToInt64Milliseconds(w.ttl)));
+  args.push_back(w.complaint_id);
+  args.push_back(w.record.case_().unit());
+  args.push_back(absl::StrCat(static_cast<int>(w.record.case_().state())));
+}
+
+std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::RunWrites(
+    const redis::Script& script, const std::vector<Write>& writes,
+    const std::vector<std::string>& shared_args,
+    const std::function<void(const Write&, std::vector<std::string>&)>& append_args,
+    const std::string& what) {
+  if (writes.empty()) return {};
+  auto redis = pool_->Acquire();
+  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), redis.status());
+  std::vector<redis::RedisClient::ScriptCall> calls;
+  for (size_t from = 0; from < writes.size(); from += kWritesPerCall) {
+    redis::RedisClient::ScriptCall& call = calls.emplace_back();
+    call.keys.push_back(PendingKey());
+    call.args = shared_args;
+    for (size_t i = from; i < std::min(writes.size(), from + kWritesPerCall); ++i) {
+      call.keys.push_back(CaseKey(writes[i].complaint_id));
+      append_args(writes[i], call.args);
+    }
+  }
+  auto replies = (*redis)->EvalMany(script, calls);
+  if (!replies.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), replies.status());
+  std::vector<absl::StatusOr<bool>> out;
+  out.reserve(writes.size());
+  for (size_t c = 0; c < calls.size(); ++c) {
+    const redis::Reply& reply = (*replies)[c];
+    const size_t n = calls[c].keys.size() - 1;
+    for (size_t i = 0; i < n; ++i) {
+      if (reply.type == redis::Reply::Type::kError) {
+        out.push_back(redis::ErrorStatus(what, reply.str));
+      } else if (reply.elements.size() != n) {
+        out.push_back(absl::InternalError(what + ": an answer per write was expected"));
+      } else {
+        out.push_back(reply.elements[i].integer == 1);
+      }
+    }
+  }
+  return out;
 }
 
 std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::CompareAndSetMany(
     const std::vector<Write>& writes) {
-  std::vector<absl::StatusOr<bool>> out;
-  if (writes.empty()) return out;
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), redis.status());
-  std::vector<redis::RedisClient::ScriptCall> calls;
-  calls.reserve(writes.size());
-  for (const Write& w : writes) {
-    calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
-                     CompareAndSetArgs(w.complaint_id, w.expected_revision, w.record, w.ttl)});
-  }
-  return WriteOutcomes((*redis)->EvalMany(kCompareAndSet, calls), writes.size(),
-                       "EVALSHA case compare-and-set");
+  return RunWrites(
+      kCompareAndSet, writes, {UnitKey("")},
+      [this](const Write& w, std::vector<std::string>& args) { AppendCompareAndSetArgs(w, args); },
+      "EVALSHA case compare-and-set");
 }
 
 std::vector<absl::StatusOr<bool>> RedisCaseLedgerStore::ClearPendingMany(
     const std::vector<Write>& writes) {
-  std::vector<absl::StatusOr<bool>> out;
-  if (writes.empty()) return out;
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return std::vector<absl::StatusOr<bool>>(writes.size(), redis.status());
-  std::vector<redis::RedisClient::ScriptCall> calls;
-  calls.reserve(writes.size());
-  for (const Write& w : writes) {
-    calls.push_back({{CaseKey(w.complaint_id), PendingKey()},
-                     {absl::StrCat(w.expected_revision), w.record.SerializeAsString(),
-                      w.complaint_id}});
-  }
-  return WriteOutcomes((*redis)->EvalMany(kClearPending, calls), writes.size(),
-                       "EVALSHA case outbox clear");
+  return RunWrites(
+      kClearPending, writes, {},
+      [](const Write& w, std::vector<std::string>& args) {
+        args.push_back(absl::StrCat(w.expected_revision));
+        args.push_back(w.record.SerializeAsString());
+        args.push_back(w.complaint_id);
+      },
+      "EVALSHA case outbox clear");
 }
 
 absl::StatusOr<bool> RedisCaseLedgerStore::CompareAndSet(const std::string& complaint_id,
                                                          int64_t expected_revision,
                                                          const routing::v1::CaseRecord& record,
                                                          absl::Duration ttl) {
-  auto redis = pool_->Acquire();
-  if (!redis.ok()) return redis.status();
   // Re-runnable: after a blind retry of a write that had landed, the revision has moved and the
   // retry answers 0, which the ledger takes as a conflict and reloads.
-  auto reply = (*redis)->Eval(kCompareAndSet, {CaseKey(complaint_id), PendingKey()},
-                              CompareAndSetArgs(complaint_id, expected_revision, record, ttl));
-  if (!reply.ok()) return reply.status();
-  return reply->integer == 1;
+  return std::move(CompareAndSetMany({{complaint_id, expected_revision, record, ttl}})[0]);
 }
 
 absl::StatusOr<std::vector<std::string>> RedisCaseLedgerStore::PendingCases(int limit) {

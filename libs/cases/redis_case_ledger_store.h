@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "libs/cases/case_ledger_store.h"
@@ -26,10 +27,10 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
                                      const routing::v1::CaseRecord& record,
                                      absl::Duration ttl) override;
   absl::StatusOr<std::vector<std::string>> PendingCases(int limit) override;
-  // One pipelined round trip each.
+  // One round trip each: a pipeline of HMGETs, and scripts of many writes each.
   std::vector<absl::StatusOr<StoredCase>> LoadMany(const std::vector<std::string>& ids) override;
   std::vector<absl::StatusOr<bool>> CompareAndSetMany(const std::vector<Write>& writes) override;
-  // A script of three commands (the revision, the record, the pending set) against seven.
+  // Three commands a write (the revision, the record, the pending set) against seven.
   std::vector<absl::StatusOr<bool>> ClearPendingMany(const std::vector<Write>& writes) override;
   absl::StatusOr<std::vector<routing::v1::Case>> UnitCases(
       const std::string& unit, const std::vector<routing::v1::CaseState>& states) override;
@@ -39,10 +40,14 @@ class RedisCaseLedgerStore final : public CaseLedgerStore {
   }
 
  private:
-  std::vector<std::string> CompareAndSetArgs(const std::string& complaint_id,
-                                             int64_t expected_revision,
-                                             const routing::v1::CaseRecord& record,
-                                             absl::Duration ttl) const;
+  void AppendCompareAndSetArgs(const Write& w, std::vector<std::string>& args) const;
+  // `writes` through `script`, many a call (KEYS: the pending set, then each write's case; ARGV:
+  // `shared_args`, then each write's), the calls pipelined: one result per write, in order.
+  std::vector<absl::StatusOr<bool>> RunWrites(
+      const redis::Script& script, const std::vector<Write>& writes,
+      const std::vector<std::string>& shared_args,
+      const std::function<void(const Write&, std::vector<std::string>&)>& append_args,
+      const std::string& what);
   std::string PendingKey() const { return prefix_ + "case-pending"; }
   std::string UnitKey(const std::string& unit) const { return prefix_ + "case-unit:" + unit; }
 

@@ -103,6 +103,28 @@ TEST_F(RedisCaseLedgerStoreTest, CompareAndSetManyWritesEachLikeCompareAndSet) {
   EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP3"});
 }
 
+// More writes than one script call takes: each answered in its place, across the calls.
+TEST_F(RedisCaseLedgerStoreTest, ManyWritesSpanScriptCallsAndAnswerInOrder) {
+  constexpr int kWrites = 600;
+  ASSERT_TRUE(*store_.CompareAndSet("CMP-599", 0, Record("A", false), absl::ZeroDuration()));
+  std::vector<CaseLedgerStore::Write> writes;
+  for (int i = 0; i < kWrites; ++i) {
+    writes.push_back({.complaint_id = "CMP-" + std::to_string(i), .expected_revision = 0,
+                      .record = Record("A", false), .ttl = absl::ZeroDuration()});
+  }
+  const auto written = store_.CompareAndSetMany(writes);
+  ASSERT_EQ(written.size(), static_cast<size_t>(kWrites));
+  for (int i = 0; i < kWrites; ++i) {
+    ASSERT_TRUE(written[i].ok()) << written[i].status();
+    EXPECT_EQ(*written[i], i != kWrites - 1) << i;  // the last had moved to revision 1
+  }
+  for (CaseLedgerStore::Write& w : writes) w.expected_revision = 1;
+  const auto cleared = store_.ClearPendingMany(writes);
+  ASSERT_EQ(cleared.size(), static_cast<size_t>(kWrites));
+  for (const auto& c : cleared) EXPECT_TRUE(c.ok() && *c);
+  EXPECT_EQ(store_.Load("CMP-300")->revision, 2);
+}
+
 TEST_F(RedisCaseLedgerStoreTest, PendingRecordsListTheCaseUntilAWriteWithoutThem) {
   ASSERT_TRUE(*store_.CompareAndSet("CMP1", 0, Record("A", true), absl::ZeroDuration()));
   EXPECT_EQ(*store_.PendingCases(10), std::vector<std::string>{"CMP1"});

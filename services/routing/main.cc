@@ -120,6 +120,10 @@ int main(int argc, char** argv) {
   // A batch's publish and outbox clear overlap the next batch (routing.flush_behind, default
   // on; off: each batch publishes before its offsets move). Declared before the consumers, it
   // is destroyed after them: it publishes their last batches' records on the way out.
+  settings.lanes = runtime::ValueOrDie(ctx.config.GetInt("routing.consumer_lanes", 2));
+  if (settings.lanes < 1) {
+    runtime::CheckOk(absl::InvalidArgumentError("config routing.consumer_lanes: must be at least 1"));
+  }
   std::unique_ptr<cases::OutboxFlusher> outbox_flusher;
   if (runtime::ValueOrDie(ctx.config.GetBool("routing.flush_behind", true))) {
     outbox_flusher = std::make_unique<cases::OutboxFlusher>(&ledger_store, ctx.producer.get());

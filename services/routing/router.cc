@@ -1,6 +1,9 @@
 #include "services/routing/router.h"
 
 #include <algorithm>
+#include <thread>
+
+#include <algorithm>
 #include <map>
 #include <set>
 
@@ -379,30 +382,59 @@ struct Router::Step {
 
 std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingRecord>& records) {
   std::vector<absl::Status> out(records.size());
-  // Partitions with a record that failed transiently: their later records wait (as the
-  // one-by-one consumer would), so a complaint's records are never applied out of order.
+  // Each received complaint parsed once: Awaited looks at them all, then the runs take them.
+  ParsedReceived received(records.size());
+  for (size_t i = 0; i < records.size(); ++i) {
+    if (records[i].topic == events::kReceivedTopic) {
+      received[i] = events::ParseRecordAs<events::v1::ComplaintReceived>(records[i]);
+    }
+  }
+  // Lanes by record key (the complaint id on both topics): a complaint's records stay in one
+  // lane, in order, and the lanes' round trips and decisions overlap (RouterSettings::lanes).
+  const size_t lanes = std::clamp<size_t>(
+      std::min<size_t>(settings_.lanes, records.size() / kMinLaneRecords), 1, kMaxLanes);
+  std::vector<std::vector<size_t>> lane(lanes);
+  for (size_t i = 0; i < records.size(); ++i) {
+    lane[lanes == 1 ? 0 : std::hash<std::string>{}(records[i].key) % lanes].push_back(i);
+  }
+  std::vector<std::thread> others;
+  for (size_t l = 1; l < lanes; ++l) {
+    others.emplace_back([&, l] { HandleLane(records, received, lane[l], out); });
+  }
+  HandleLane(records, received, lane[0], out);
+  for (std::thread& t : others) t.join();
+  return out;
+}
+
+void Router::HandleLane(const std::vector<kafka::IncomingRecord>& records,
+                        ParsedReceived& received, const std::vector<size_t>& lane,
+                        std::vector<absl::Status>& out) {
+  // Partitions with a record that failed transiently: their later records in the lane wait (as
+  // the one-by-one consumer would), so a complaint's records are never applied out of order.
   std::map<std::pair<std::string, int32_t>, absl::Status> held;
   auto hold_failures = [&](size_t from, size_t to) {
-    for (size_t i = from; i < to; ++i) {
+    for (size_t p = from; p < to; ++p) {
+      const size_t i = lane[p];
       if (kafka::IsTransient(out[i])) held.try_emplace({records[i].topic, records[i].partition}, out[i]);
     }
   };
-  size_t i = 0;
-  while (i < records.size()) {
+  size_t p = 0;  // position in the lane
+  while (p < lane.size()) {
     // Complaints received from here on that others wait for (parked): routed one by one, so
     // that what waits for them merges right after their routing, before their later events,
     // as the one-by-one consumer does it.
-    auto awaited = Awaited(records, i);
+    auto awaited = Awaited(received, lane, p);
     if (!awaited.ok()) {
-      for (; i < records.size(); ++i) {
-        if (out[i].ok()) out[i] = awaited.status();
+      for (; p < lane.size(); ++p) {
+        if (out[lane[p]].ok()) out[lane[p]] = awaited.status();
       }
       break;
     }
-    const size_t run_start = i;
+    const size_t run_start = p;
     std::vector<Step> run;
-    bool one_by_one = false;  // records[i] ends the run and goes the one-by-one way
-    for (; i < records.size(); ++i) {
+    bool one_by_one = false;  // lane[p] ends the run and goes the one-by-one way
+    for (; p < lane.size(); ++p) {
+      const size_t i = lane[p];
       const kafka::IncomingRecord& record = records[i];
       if (auto h = held.find({record.topic, record.partition}); h != held.end()) {
         out[i] = h->second;
@@ -411,7 +443,7 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
       Step step;
       step.index = i;
       if (record.topic == events::kReceivedTopic) {
-        auto complaint = events::ParseRecordAs<events::v1::ComplaintReceived>(record);
+        absl::StatusOr<events::v1::ComplaintReceived>& complaint = *received[i];
         if (!complaint.ok()) {
           out[i] = complaint.status();
           continue;
@@ -450,15 +482,15 @@ std::vector<absl::Status> Router::HandleBatch(const std::vector<kafka::IncomingR
       run.push_back(std::move(step));
     }
     if (!run.empty()) HandleRun(records, run, out);
-    hold_failures(run_start, i);
+    hold_failures(run_start, p);
     if (one_by_one) {
+      const size_t i = lane[p];
       auto h = held.find({records[i].topic, records[i].partition});
       out[i] = h != held.end() ? h->second : HandleReceived(records[i]);
-      hold_failures(i, i + 1);
-      ++i;
+      hold_failures(p, p + 1);
+      ++p;
     }
   }
-  return out;
 }
 
 bool Router::WroteItself(const kafka::IncomingRecord& record) const {
@@ -471,18 +503,17 @@ uint64_t Router::StateEpoch() const {
   return settings_.state_epoch ? settings_.state_epoch() : 0;
 }
 
-absl::StatusOr<std::set<std::string>> Router::Awaited(
-    const std::vector<kafka::IncomingRecord>& records, size_t from) {
+absl::StatusOr<std::set<std::string>> Router::Awaited(const ParsedReceived& received,
+                                                      const std::vector<size_t>& lane,
+                                                      size_t from) {
   std::set<std::string> awaited;
   if (parking_ == nullptr) return awaited;
   std::vector<std::string> ids;
-  for (size_t i = from; i < records.size(); ++i) {
-    if (records[i].topic != events::kReceivedTopic) continue;
-    events::v1::ComplaintReceived complaint;
-    if (!complaint.ParseFromString(records[i].value) || complaint.complaint_id().empty() ||
-        !complaint.merged_into().empty()) {
-      continue;
-    }
+  for (size_t p = from; p < lane.size(); ++p) {
+    const size_t i = lane[p];
+    if (!received[i].has_value() || !received[i]->ok()) continue;
+    const events::v1::ComplaintReceived& complaint = **received[i];
+    if (complaint.complaint_id().empty() || !complaint.merged_into().empty()) continue;
     ids.push_back(complaint.complaint_id());
   }
   if (ids.empty()) return awaited;

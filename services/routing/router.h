@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
@@ -50,6 +51,10 @@ struct RouterSettings {
   // Publishes and clears the outboxes of HandleBatch's commits while the consumer goes on
   // (cases::OutboxFlusher). Unset: each batch publishes before it returns.
   cases::OutboxFlusher* outbox_flusher = nullptr;
+  // `routing.consumer_lanes`: HandleBatch splits a batch by complaint into this many lanes
+  // handled at once, on threads of their own (each lane's records in order), so that one lane
+  // decides while another waits for Redis. 1: the whole batch in order on the caller's thread.
+  int lanes = 1;
 };
 
 // Routes new complaints to their handling unit and runs the case workflow that branch systems
@@ -74,7 +79,9 @@ class Router {
   // (cases::CaseBatch): what makes the replay after Redis lost the cases fast. Merged
   // complaints, cases another writer is changing and cases whose write met a conflict go the
   // one-by-one way, in order. After a record fails transiently, the later records of its
-  // partition fail the same way without being handled (they are retried after it).
+  // partition in its lane fail the same way without being handled (they are retried after it);
+  // those of other lanes (other complaints) may be done, and meet their redelivery as a known
+  // record.
   std::vector<absl::Status> HandleBatch(const std::vector<kafka::IncomingRecord>& records);
   // sla.alerts.v1: an escalation step acted on once per alert (keyed by its ce_id in the case
   // ledger): the case records who was notified, and a REASSIGN step moves it up the unit
@@ -128,10 +135,21 @@ class Router {
   // wrote under the current epoch (RouterSettings::own_writes): nothing to apply.
   bool WroteItself(const kafka::IncomingRecord& record) const;
   uint64_t StateEpoch() const;  // RouterSettings::state_epoch, or 0
-  // Of the complaints received in `records` from `from` on, those with complaints parked for
-  // them (one round trip).
-  absl::StatusOr<std::set<std::string>> Awaited(const std::vector<kafka::IncomingRecord>& records,
-                                                size_t from);
+  // A batch's complaints.received.v1 records parsed, by index in the batch (nullopt: a record
+  // of another topic).
+  using ParsedReceived =
+      std::vector<std::optional<absl::StatusOr<events::v1::ComplaintReceived>>>;
+  // Of the complaints received in `lane` (indexes in the batch) from position `from` on, those
+  // with complaints parked for them (one round trip).
+  absl::StatusOr<std::set<std::string>> Awaited(const ParsedReceived& received,
+                                                const std::vector<size_t>& lane, size_t from);
+  // HandleBatch's work on the records of one lane (indexes in the batch, in order); each
+  // record's status goes to `out` at its index.
+  void HandleLane(const std::vector<kafka::IncomingRecord>& records, ParsedReceived& received,
+                  const std::vector<size_t>& lane, std::vector<absl::Status>& out);
+  // A batch is split in lanes of at least this many records, and at most kMaxLanes of them.
+  static constexpr size_t kMinLaneRecords = 64;
+  static constexpr size_t kMaxLanes = 8;
   // A run of records without merged complaints, through one cases::CaseBatch.
   void HandleRun(const std::vector<kafka::IncomingRecord>& records, std::vector<Step>& run,
                  std::vector<absl::Status>& out);
