@@ -782,5 +782,56 @@ TEST_F(RouterTest, ABatchSkipsTheCaseEventsItWroteOnceAndNotAfterAReplayWasAsked
   EXPECT_TRUE(loads(written[1]));
 }
 
+// A batch split in lanes by complaint (RouterSettings::lanes) ends as the batch in one lane: the
+// same cases and the same records, a merged complaint too, whichever lane its target is in.
+TEST_F(RouterTest, ABatchInLanesEndsAsTheBatchInOneLane) {
+  std::vector<kafka::IncomingRecord> batch;
+  for (int i = 0; i < 300; ++i) {
+    events::v1::ComplaintReceived complaint;
+    complaint.set_complaint_id("CMP" + std::to_string(i));
+    complaint.set_category(i % 2 == 0 ? "fees" : "atm.card_retained");
+    complaint.set_branch_code(i % 3 == 0 ? "BJ-0101" : "");
+    if (i == 150) complaint.set_merged_into("CMP7");  // the same customer's open complaint
+    batch.push_back(testing::AsIncoming(
+        events::ToRecord(events::kReceivedTopic, complaint.complaint_id(), complaint,
+                         "e-" + complaint.complaint_id(), "/test", complaint.complaint_id(),
+                         clock_.Now()),
+        i % 2, i / 2));
+  }
+  struct Routed {
+    testing::FakePublisher publisher;
+    cases::MemoryCaseLedgerStore store;
+    MemoryMergeParking parking;
+    cases::CaseLedger ledger;
+    Router router;
+    Routed(const common::Clock* clock, int lanes)
+        : ledger(&store, &publisher, clock, {.event_source = "/complaints/routing"}),
+          router(&ledger, {.rules = DefaultRules(), .lanes = lanes}, &parking) {}
+  };
+  Routed one(&clock_, 1), two(&clock_, 2);
+  for (Routed* r : {&one, &two}) {
+    for (const absl::Status& status : r->router.HandleBatch(batch)) ASSERT_TRUE(status.ok()) << status;
+  }
+  for (const kafka::IncomingRecord& record : batch) {
+    EXPECT_EQ(two.store.Load(record.key)->record.DebugString(),
+              one.store.Load(record.key)->record.DebugString())
+        << record.key;
+  }
+  int new_facts = 0;
+  for (const auto& record : two.publisher.PublishedTo(events::kCaseTopic)) {
+    events::v1::CaseEvent e;
+    ASSERT_TRUE(e.ParseFromString(record.value));
+    if (e.has_new_facts_recorded() && e.complaint_id() == "CMP7") ++new_facts;
+  }
+  EXPECT_EQ(new_facts, 1);
+  auto by_id = [](const std::vector<kafka::OutgoingRecord>& records) {
+    std::multimap<std::string, std::string> out;
+    for (const auto& r : records) out.emplace(r.event.id, r.value);
+    return out;
+  };
+  EXPECT_EQ(by_id(two.publisher.published()), by_id(one.publisher.published()));
+  EXPECT_EQ(two.publisher.PublishedTo(events::kAssignmentsTopic).size(), 299u);
+}
+
 }  // namespace
 }  // namespace complaints::routing
