@@ -120,7 +120,7 @@ int main(int argc, char** argv) {
   // A batch's publish and outbox clear overlap the next batch (routing.flush_behind, default
   // on; off: each batch publishes before its offsets move). Declared before the consumers, it
   // is destroyed after them: it publishes their last batches' records on the way out.
-  settings.lanes = runtime::ValueOrDie(ctx.config.GetInt("routing.consumer_lanes", 2));
+  settings.lanes = runtime::ValueOrDie(ctx.config.GetInt("routing.consumer_lanes", 4));
   if (settings.lanes < 1) {
     runtime::CheckOk(absl::InvalidArgumentError("config routing.consumer_lanes: must be at least 1"));
   }
