@@ -5,14 +5,6 @@
 #include "libs/common/logging.h"
 
 namespace complaints::cases {
-namespace {
-
-const std::shared_ptr<spdlog::logger>& Log() {
-  static const auto logger = common::ModuleLogger("cases");
-  return logger;
-}
-
-}  // namespace
 
 OutboxFlusher::OutboxFlusher(CaseLedgerStore* store, kafka::Publisher* publisher,
                              size_t max_queued)
@@ -74,9 +66,10 @@ void OutboxFlusher::Run() {
 }
 
 void OutboxFlusher::Flush(Work& work) {
+  static const auto log = common::ModuleLogger("cases");
   if (!work.records.empty()) {
     if (absl::Status published = publisher_->Publish(work.records); !published.ok()) {
-      Log()->warn("{} records of {} cases not yet published, left to the outbox sweep: {}",
+      log->warn("{} records of {} cases not yet published, left to the outbox sweep: {}",
                   work.records.size(), work.cleared.size(), published.ToString());
       return;
     }
@@ -86,7 +79,7 @@ void OutboxFlusher::Flush(Work& work) {
   std::vector<absl::StatusOr<bool>> done = store_->ClearPendingMany(work.cleared);
   for (size_t i = 0; i < done.size(); ++i) {
     if (!done[i].ok()) {
-      Log()->warn("case {}: published, outbox left to the sweep: {}", work.cleared[i].complaint_id,
+      log->warn("case {}: published, outbox left to the sweep: {}", work.cleared[i].complaint_id,
                   done[i].status().ToString());
     }
   }
