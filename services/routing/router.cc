@@ -1,11 +1,9 @@
 #include "services/routing/router.h"
 
 #include <algorithm>
-#include <thread>
-
-#include <algorithm>
 #include <map>
 #include <set>
+#include <thread>
 
 #include "libs/cases/case_batch.h"
 #include "libs/cases/case_machine.h"
