@@ -6,12 +6,20 @@ kafka::OutgoingRecord ToRecord(const std::string& topic, const std::string& key,
                                const google::protobuf::Message& message, const std::string& id,
                                const std::string& source, const std::string& subject,
                                absl::Time time) {
+  return ToRecord(topic, key, *message.GetDescriptor(), message.SerializeAsString(), id, source,
+                  subject, time);
+}
+
+kafka::OutgoingRecord ToRecord(const std::string& topic, const std::string& key,
+                               const google::protobuf::Descriptor& type, std::string value,
+                               const std::string& id, const std::string& source,
+                               const std::string& subject, absl::Time time) {
   kafka::OutgoingRecord record;
   record.topic = topic;
   record.key = key;
-  record.value = message.SerializeAsString();
+  record.value = std::move(value);
   record.event.id = id;
-  record.event.type = message.GetDescriptor()->full_name();
+  record.event.type = type.full_name();
   record.event.source = source;
   record.event.subject = subject;
   record.event.time = time;

@@ -17,6 +17,11 @@ kafka::OutgoingRecord ToRecord(const std::string& topic, const std::string& key,
                                const google::protobuf::Message& message, const std::string& id,
                                const std::string& source, const std::string& subject,
                                absl::Time time);
+// The same for a message serialized already: `value`, a `type` message.
+kafka::OutgoingRecord ToRecord(const std::string& topic, const std::string& key,
+                               const google::protobuf::Descriptor& type, std::string value,
+                               const std::string& id, const std::string& source,
+                               const std::string& subject, absl::Time time);
 
 // Parses a record into `message`, checking that it carries CloudEvents headers with the
 // message's type. Fails with InvalidArgument (the record goes to the DLQ) saying what is wrong.

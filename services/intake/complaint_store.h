@@ -61,11 +61,14 @@ class ComplaintStore {
   virtual absl::Status Release(const std::string& complaint_id, const std::string& token) = 0;
 
   // Claim and MarkPublished for several complaints at once, with a result per complaint in
-  // order: what a batch of submissions needs in one round trip. The defaults call them one by
-  // one; a store with round trips to save overrides them.
+  // order: what a batch of submissions needs in one round trip. `encoded` holds each complaint
+  // serialized (Encode): the batch serializes each once, for the claim, the record and the mark
+  // alike. The defaults call Claim and MarkPublished one by one; a store with round trips to
+  // save overrides them.
   virtual std::vector<absl::StatusOr<ComplaintClaim>> ClaimMany(
       const std::vector<events::v1::ComplaintReceived>& candidates,
-      const std::vector<std::string>& tokens, absl::Duration lease) {
+      const std::vector<std::string>& /*encoded*/, const std::vector<std::string>& tokens,
+      absl::Duration lease) {
     std::vector<absl::StatusOr<ComplaintClaim>> claims;
     for (size_t i = 0; i < candidates.size(); ++i) {
       claims.push_back(Claim(candidates[i], tokens[i], lease));
@@ -73,12 +76,22 @@ class ComplaintStore {
     return claims;
   }
   virtual absl::Status MarkPublishedMany(
-      const std::vector<events::v1::ComplaintReceived>& complaints) {
+      const std::vector<events::v1::ComplaintReceived>& complaints,
+      const std::vector<std::string>& /*encoded*/) {
     for (const auto& complaint : complaints) {
       if (auto s = MarkPublished(complaint); !s.ok()) return s;
     }
     return absl::OkStatus();
   }
 };
+
+// Each complaint serialized, in order: the `encoded` of ClaimMany and MarkPublishedMany.
+inline std::vector<std::string> Encode(
+    const std::vector<events::v1::ComplaintReceived>& complaints) {
+  std::vector<std::string> encoded;
+  encoded.reserve(complaints.size());
+  for (const auto& complaint : complaints) encoded.push_back(complaint.SerializeAsString());
+  return encoded;
+}
 
 }  // namespace complaints::intake

@@ -190,7 +190,7 @@ TYPED_TEST_P(ComplaintStoreContract, ABatchIsClaimedAndMarkedAsOneCallAfterAnoth
       fresh, ContractComplaint("CMP2", 200, "别的"), ContractComplaint("CMP3", 200),
       ContractComplaint("CMP4", 200), ContractComplaint("CMP1", 300, "别的")};
   const auto claims =
-      this->store().ClaimMany(batch, {"a", "b", "c", "d", "e"}, kContractLease);
+      this->store().ClaimMany(batch, Encode(batch), {"a", "b", "c", "d", "e"}, kContractLease);
   ASSERT_EQ(claims.size(), 5u);
   for (const auto& claim : claims) ASSERT_TRUE(claim.ok()) << claim.status();
   EXPECT_EQ(claims[0]->outcome, ComplaintClaim::Outcome::kWon);
@@ -208,10 +208,9 @@ TYPED_TEST_P(ComplaintStoreContract, ABatchIsClaimedAndMarkedAsOneCallAfterAnoth
   EXPECT_EQ(claims[4]->outcome, ComplaintClaim::Outcome::kBusy);
   EXPECT_EQ(claims[4]->complaint.SerializeAsString(), fresh.SerializeAsString());
 
-  ASSERT_TRUE(this->store()
-                  .MarkPublishedMany({claims[0]->complaint, claims[3]->complaint,
-                                      ContractComplaint("CMP2", 300, "又一个")})
-                  .ok());
+  const std::vector<events::v1::ComplaintReceived> published_now = {
+      claims[0]->complaint, claims[3]->complaint, ContractComplaint("CMP2", 300, "又一个")};
+  ASSERT_TRUE(this->store().MarkPublishedMany(published_now, Encode(published_now)).ok());
   EXPECT_EQ((*this->store().Get("CMP1"))->SerializeAsString(), fresh.SerializeAsString());
   EXPECT_EQ(**this->store().FindByShortId("K7QF-29XM-4C"), "CMP1");
   EXPECT_EQ((*this->store().Get("CMP4"))->SerializeAsString(),

@@ -1,10 +1,13 @@
 #include "services/intake/customer_history.h"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <algorithm>
 #include <map>
+#include <memory>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -13,14 +16,66 @@
 namespace complaints::intake {
 namespace {
 
+// An HMAC-SHA256 context keyed with one secret, kept per thread: the one-shot HMAC() fetched the
+// digest, allocated a context and hashed the key anew for every complaint.
+class KeyedHmac {
+ public:
+  // This thread's context for `secret`, keyed again only when the secret changes.
+  static KeyedHmac& For(std::string_view secret) {
+    thread_local KeyedHmac keyed;
+    if (keyed.ctx_ == nullptr || keyed.secret_ != secret) keyed.Key(secret);
+    return keyed;
+  }
+
+  // The first 16 bytes of the HMAC of `message`, in hex.
+  std::string Digest(std::string_view message) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    size_t length = 0;
+    const auto* bytes = reinterpret_cast<const unsigned char*>(message.data());
+    // A null key restarts from the state the key left (HMAC's inner and outer pads hashed).
+    if (ctx_ == nullptr || EVP_MAC_init(ctx_.get(), nullptr, 0, nullptr) != 1 ||
+        EVP_MAC_update(ctx_.get(), bytes, message.size()) != 1 ||
+        EVP_MAC_final(ctx_.get(), digest, &length, sizeof digest) != 1) {
+      // The same digest the slow way (e.g. a key this OpenSSL would not keep).
+      unsigned int one_shot = 0;
+      HMAC(EVP_sha256(), secret_.data(), static_cast<int>(secret_.size()), bytes, message.size(),
+           digest, &one_shot);
+      length = one_shot;
+    }
+    // 128 bits are plenty to tell customers apart and keep keys short.
+    return absl::BytesToHexString(
+        absl::string_view(reinterpret_cast<const char*>(digest), std::min<size_t>(length, 16)));
+  }
+
+ private:
+  struct Free {
+    void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+  };
+
+  void Key(std::string_view secret) {
+    ctx_.reset();
+    secret_ = std::string(secret);
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    if (mac == nullptr) return;
+    std::unique_ptr<EVP_MAC_CTX, Free> ctx(EVP_MAC_CTX_new(mac));
+    EVP_MAC_free(mac);  // the context holds its own reference
+    char digest[] = "SHA256";
+    const OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0), OSSL_PARAM_END};
+    if (ctx == nullptr ||
+        EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret_.data()),
+                     secret_.size(), params) != 1) {
+      return;
+    }
+    ctx_ = std::move(ctx);
+  }
+
+  std::string secret_;
+  std::unique_ptr<EVP_MAC_CTX, Free> ctx_;
+};
+
 std::string Hmac(std::string_view secret, std::string_view message) {
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), digest, &length);
-  // 128 bits are plenty to tell customers apart and keep keys short.
-  return absl::BytesToHexString(
-      absl::string_view(reinterpret_cast<const char*>(digest), std::min(length, 16u)));
+  return KeyedHmac::For(secret).Digest(message);
 }
 
 std::string ChannelTagName(events::v1::Channel channel) {

@@ -78,13 +78,14 @@ absl::Duration PollInterval(int attempt) {
   return std::min(absl::Milliseconds(5) * (1 << std::min(attempt, 5)), absl::Milliseconds(100));
 }
 
-// The record of complaints.received.v1 for an accepted complaint: the same bytes under the same
-// id whoever publishes it, and timed at its acceptance.
-kafka::OutgoingRecord ReceivedRecord(const events::v1::ComplaintReceived& complaint) {
+// The record of complaints.received.v1 for an accepted complaint (`encoded`, serialized): the
+// same bytes under the same id whoever publishes it, and timed at its acceptance.
+kafka::OutgoingRecord ReceivedRecord(const events::v1::ComplaintReceived& complaint,
+                                     std::string encoded) {
   const std::string& id = complaint.complaint_id();
-  return events::ToRecord(events::kReceivedTopic, id, complaint,
-                          common::DeterministicId({id, "received"}), kEventSource, id,
-                          common::FromProtoTime(complaint.received_at()));
+  return events::ToRecord(events::kReceivedTopic, id, *complaint.GetDescriptor(),
+                          std::move(encoded), common::DeterministicId({id, "received"}),
+                          kEventSource, id, common::FromProtoTime(complaint.received_at()));
 }
 
 absl::Status AlreadyExists(const std::string& id, const std::vector<std::string>& differing) {
@@ -193,13 +194,14 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
     // call that failed or died publishes the very record it would have (one ce_id, one content).
     const events::v1::ComplaintReceived& event = claim->complaint;
     const std::vector<std::string> own = ExpectApplied({event}, {claim->first});
-    if (auto s = publisher_->Publish(ReceivedRecord(event)); !s.ok()) {
+    kafka::OutgoingRecord record = ReceivedRecord(event, event.SerializeAsString());
+    if (auto s = publisher_->Publish(record); !s.ok()) {
       applied_.Forget(own);
       // Unacknowledged, so the caller retries: let that retry complete the claim at once.
       ReleaseClaim(event, token);
       return s;
     }
-    CompletePublished({event}, own);
+    CompletePublished({event}, {std::move(record.value)}, own);
     LogAccepted(event);
     // A call that completes an earlier, unacknowledged claim is the first acknowledgement.
     return ResponseFor(event, /*duplicate=*/false);
@@ -252,6 +254,7 @@ std::vector<absl::Status> Intake::HandleStateRecords(
     const std::vector<kafka::IncomingRecord>& records) {
   std::vector<absl::Status> statuses(records.size());
   std::vector<events::v1::ComplaintReceived> complaints;  // to mark published
+  std::vector<std::string> encoded;                       // theirs, as the records carry them
   std::vector<std::pair<std::string, intake::v1::HistoryEntry>> entries;
   std::vector<size_t> complaint_record;                    // per complaint, its record
   std::vector<CaseStatusChange> changes;
@@ -302,12 +305,13 @@ std::vector<absl::Status> Intake::HandleStateRecords(
       if (!key.empty()) entries.emplace_back(key, EntryFor(*complaint));
     }
     complaints.push_back(*std::move(complaint));
+    encoded.push_back(record.value);
     complaint_record.push_back(i);
   }
   // The complaints' round trips, then the case changes': a failure fails only its own records
   // (the rebuild guard retries them, in order; every write is idempotent).
   if (!complaints.empty()) {
-    absl::Status done = store_->MarkPublishedMany(complaints);
+    absl::Status done = store_->MarkPublishedMany(complaints, encoded);
     if (done.ok() && !entries.empty()) done = history_->RecordMany(entries);
     for (size_t index : complaint_record) statuses[index] = done;
   }
@@ -414,11 +418,12 @@ std::vector<std::string> Intake::ExpectApplied(
 }
 
 void Intake::CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
+                               const std::vector<std::string>& encoded,
                                const std::vector<std::string>& own) {
   // Read before writing: a replay asked for after this point (Redis lost state, perhaps these
   // very writes) moves the epoch, and HandleStateRecords then does the work after all.
   const uint64_t epoch = options_.state_epoch ? options_.state_epoch() : 0;
-  absl::Status marked = store_->MarkPublishedMany(complaints);
+  absl::Status marked = store_->MarkPublishedMany(complaints, encoded);
   if (!marked.ok()) {
     // The complaints are durable in Kafka, which is what the caller's acknowledgement promises.
     // Until the leases expire others wait; then one of them publishes the same record again.
@@ -490,7 +495,9 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
     tokens.resize(kept);
   }
 
-  auto claims = store_->ClaimMany(candidates, tokens, options_.claim_lease);
+  // Each serialized once: the claim's content, then the record's value and the mark's.
+  std::vector<std::string> encoded = Encode(candidates);
+  auto claims = store_->ClaimMany(candidates, encoded, tokens, options_.claim_lease);
   std::vector<size_t> won;         // positions in `index` whose claim this call publishes
   std::vector<size_t> one_by_one;  // being published by another call: wait for it alone
   for (size_t k = 0; k < index.size(); ++k) {
@@ -517,7 +524,10 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
       case ComplaintClaim::Outcome::kWon:
         // The claim's content, as in Submit: a claim taken over is published as first made (a
         // first claim's is the candidate itself).
-        if (!claim.first) candidates[k] = std::move(claim.complaint);
+        if (!claim.first) {
+          candidates[k] = std::move(claim.complaint);
+          encoded[k] = candidates[k].SerializeAsString();
+        }
         won.push_back(k);
         break;
     }
@@ -529,7 +539,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
   records.reserve(won.size());
   published.reserve(won.size());
   for (size_t k : won) {
-    records.push_back(ReceivedRecord(candidates[k]));
+    records.push_back(ReceivedRecord(candidates[k], std::move(encoded[k])));
     published.push_back(std::move(candidates[k]));
     first.push_back(claims[k]->first);
   }
@@ -542,7 +552,10 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
         results[index[won[j]]] = s;
       }
     } else {
-      CompletePublished(published, own);
+      std::vector<std::string> values;
+      values.reserve(records.size());
+      for (kafka::OutgoingRecord& record : records) values.push_back(std::move(record.value));
+      CompletePublished(published, values, own);
       for (size_t j = 0; j < won.size(); ++j) {
         LogAccepted(published[j]);
         results[index[won[j]]] = ResponseFor(published[j], /*duplicate=*/false);

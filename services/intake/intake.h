@@ -123,8 +123,9 @@ class Intake {
       const std::vector<events::v1::ComplaintReceived>& complaints, const std::vector<bool>& first);
   // Marks the published complaints so in the store and records them in their customers'
   // histories (best effort: the replay consumer does it too, unless told by applied_ that it
-  // need not); `own`: what ExpectApplied returned.
+  // need not); `encoded`: each serialized, as published; `own`: what ExpectApplied returned.
   void CompletePublished(const std::vector<events::v1::ComplaintReceived>& complaints,
+                         const std::vector<std::string>& encoded,
                          const std::vector<std::string>& own);
   // Ends `token`'s lease on the candidate's claim, so a retry can complete it at once.
   void ReleaseClaim(const events::v1::ComplaintReceived& candidate, const std::string& token);

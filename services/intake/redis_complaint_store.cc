@@ -103,7 +103,8 @@ absl::StatusOr<std::optional<events::v1::ComplaintReceived>> RedisComplaintStore
 
 redis::RedisClient::ScriptCall RedisComplaintStore::ClaimCall(
     const std::vector<events::v1::ComplaintReceived>& candidates,
-    const std::vector<std::string>& tokens, absl::Duration lease) const {
+    const std::vector<std::string>& encoded, const std::vector<std::string>& tokens,
+    absl::Duration lease) const {
   redis::RedisClient::ScriptCall call;
   call.keys.reserve(3 * candidates.size());
   call.args.reserve(2 + 2 * candidates.size());
@@ -114,25 +115,27 @@ redis::RedisClient::ScriptCall RedisComplaintStore::ClaimCall(
     call.keys.push_back(ComplaintKey(id));
     call.keys.push_back(ClaimKey(id));
     call.keys.push_back(LeaseKey(id));
-    call.args.push_back(candidates[i].SerializeAsString());
+    call.args.push_back(encoded[i]);
     call.args.push_back(tokens[i]);
   }
   return call;
 }
 
 redis::RedisClient::ScriptCall RedisComplaintStore::MarkPublishedCall(
-    const std::vector<events::v1::ComplaintReceived>& complaints) const {
+    const std::vector<events::v1::ComplaintReceived>& complaints,
+    const std::vector<std::string>& encoded) const {
   redis::RedisClient::ScriptCall call;
   call.keys.reserve(4 * complaints.size());
   call.args.reserve(1 + 3 * complaints.size());
   call.args.push_back(TtlSeconds());
-  for (const auto& complaint : complaints) {
+  for (size_t i = 0; i < complaints.size(); ++i) {
+    const events::v1::ComplaintReceived& complaint = complaints[i];
     const std::string& id = complaint.complaint_id();
     call.keys.push_back(ComplaintKey(id));
     call.keys.push_back(ClaimKey(id));
     call.keys.push_back(LeaseKey(id));
     if (!complaint.short_id().empty()) call.keys.push_back(ShortKey(complaint.short_id()));
-    call.args.push_back(complaint.SerializeAsString());
+    call.args.push_back(encoded[i]);
     call.args.push_back(id);
     call.args.push_back(complaint.short_id().empty() ? "3" : "4");
   }
@@ -175,17 +178,18 @@ absl::StatusOr<ComplaintClaim> ParseClaim(const events::v1::ComplaintReceived& c
 absl::StatusOr<ComplaintClaim> RedisComplaintStore::Claim(
     const events::v1::ComplaintReceived& candidate, const std::string& token,
     absl::Duration lease) {
-  return std::move(ClaimMany({candidate}, {token}, lease).front());
+  return std::move(ClaimMany({candidate}, {candidate.SerializeAsString()}, {token}, lease).front());
 }
 
 std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
     const std::vector<events::v1::ComplaintReceived>& candidates,
-    const std::vector<std::string>& tokens, absl::Duration lease) {
+    const std::vector<std::string>& encoded, const std::vector<std::string>& tokens,
+    absl::Duration lease) {
   auto failed = [&](const absl::Status& status) {
     return std::vector<absl::StatusOr<ComplaintClaim>>(candidates.size(), status);
   };
   if (candidates.empty()) return {};
-  const redis::RedisClient::ScriptCall call = ClaimCall(candidates, tokens, lease);
+  const redis::RedisClient::ScriptCall call = ClaimCall(candidates, encoded, tokens, lease);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return failed(redis.status());
   auto reply = (*redis)->Eval(kClaim, call.keys, call.args);
@@ -204,13 +208,14 @@ std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
 }
 
 absl::Status RedisComplaintStore::MarkPublished(const events::v1::ComplaintReceived& complaint) {
-  return MarkPublishedMany({complaint});
+  return MarkPublishedMany({complaint}, {complaint.SerializeAsString()});
 }
 
 absl::Status RedisComplaintStore::MarkPublishedMany(
-    const std::vector<events::v1::ComplaintReceived>& complaints) {
+    const std::vector<events::v1::ComplaintReceived>& complaints,
+    const std::vector<std::string>& encoded) {
   if (complaints.empty()) return absl::OkStatus();
-  const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaints);
+  const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaints, encoded);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();
   auto reply = (*redis)->Eval(kMarkPublished, call.keys, call.args);

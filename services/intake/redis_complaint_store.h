@@ -37,9 +37,10 @@ class RedisComplaintStore final : public ComplaintStore {
   absl::Status Release(const std::string& complaint_id, const std::string& token) override;
   std::vector<absl::StatusOr<ComplaintClaim>> ClaimMany(
       const std::vector<events::v1::ComplaintReceived>& candidates,
-      const std::vector<std::string>& tokens, absl::Duration lease) override;
-  absl::Status MarkPublishedMany(
-      const std::vector<events::v1::ComplaintReceived>& complaints) override;
+      const std::vector<std::string>& encoded, const std::vector<std::string>& tokens,
+      absl::Duration lease) override;
+  absl::Status MarkPublishedMany(const std::vector<events::v1::ComplaintReceived>& complaints,
+                                 const std::vector<std::string>& encoded) override;
   absl::StatusOr<std::optional<std::string>> FindByShortId(const std::string& short_id) override;
 
  private:
@@ -51,9 +52,11 @@ class RedisComplaintStore final : public ComplaintStore {
   // The one script call that claims (or marks published) every complaint of a batch.
   redis::RedisClient::ScriptCall ClaimCall(
       const std::vector<events::v1::ComplaintReceived>& candidates,
-      const std::vector<std::string>& tokens, absl::Duration lease) const;
+      const std::vector<std::string>& encoded, const std::vector<std::string>& tokens,
+      absl::Duration lease) const;
   redis::RedisClient::ScriptCall MarkPublishedCall(
-      const std::vector<events::v1::ComplaintReceived>& complaints) const;
+      const std::vector<events::v1::ComplaintReceived>& complaints,
+      const std::vector<std::string>& encoded) const;
 
   redis::RedisPool* pool_;
   const std::string prefix_;
