@@ -14,7 +14,10 @@ using complaints::classifier::ClassifierInput;
 using complaints::classifier::CorpusCase;
 
 int main(int argc, char** argv) {
-  const int rounds = argc > 1 ? std::atoi(argv[1]) : 200;
+  // --dump: each text's whole decision, one line each, in place of the timing; two dumps diffed
+  // show what a change of the config or of the matching code changed.
+  const bool dump = argc > 1 && std::string(argv[1]) == "--dump";
+  const int rounds = argc > 1 && !dump ? std::atoi(argv[1]) : 200;
   const std::string dir = COMPLAINTS_SOURCE_DIR;
   auto classifier = Classifier::Load({dir + "/deploy/classifier/classifier.textproto",
                                       dir + "/deploy/classifier/taxonomy.textproto",
@@ -24,7 +27,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   std::vector<CorpusCase> cases;
-  for (const char* file : {"dev.tsv", "heldout.tsv"}) {
+  for (const char* file : dump ? std::vector<const char*>{"dev.tsv", "heldout.tsv", "probe.tsv"}
+                              : std::vector<const char*>{"dev.tsv", "heldout.tsv"}) {
     auto content = complaints::common::ReadFile(dir + "/tests/classifier/" + file);
     auto parsed = content.ok() ? complaints::classifier::ParseCorpus(file, *content)
                                : absl::StatusOr<std::vector<CorpusCase>>(content.status());
@@ -33,6 +37,19 @@ int main(int argc, char** argv) {
       return 1;
     }
     cases.insert(cases.end(), parsed->begin(), parsed->end());
+  }
+  if (dump) {
+    // Each text, then each joined to the next: longer texts, with patterns met more than once.
+    for (size_t i = 0; i < 2 * cases.size(); ++i) {
+      const CorpusCase& c = cases[i % cases.size()];
+      const std::string text =
+          i < cases.size() ? c.text : c.text + "，" + cases[(i + 1) % cases.size()].text;
+      ClassifierInput input{.channel = c.channel, .description = text, .product = c.product};
+      const complaints::classifier::Decision d = (*classifier)->Classify(input);
+      std::printf("%d %d %s | %s | %s\n", d.level, d.urgency, d.category.c_str(),
+                  d.urgency_reason.c_str(), d.classification.ShortDebugString().c_str());
+    }
+    return 0;
   }
   size_t bytes = 0;
   for (const CorpusCase& c : cases) bytes += c.text.size();

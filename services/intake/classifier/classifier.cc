@@ -265,10 +265,18 @@ Findings Classifier::Find(const ClassifierInput& input, std::vector<Match>* term
     const CompiledPattern& pattern = c.patterns[index];
     size_t pos = 0;
     re2::StringPiece found;
-    while (pos < text.text.size() &&
-           pattern.re->Match(whole, pos, whole.size(), RE2::UNANCHORED, &found, 1)) {
-      const auto start = static_cast<size_t>(found.data() - whole.data());
-      const size_t end = start + found.size();
+    while (pos < text.text.size()) {
+      size_t start = 0;
+      size_t end = 0;
+      if (!pattern.literal.empty()) {
+        start = text.text.find(pattern.literal, pos);
+        if (start == std::string::npos) break;
+        end = start + pattern.literal.size();
+      } else {
+        if (!pattern.re->Match(whole, pos, whole.size(), RE2::UNANCHORED, &found, 1)) break;
+        start = static_cast<size_t>(found.data() - whole.data());
+        end = start + found.size();
+      }
       if (end == start) {
         pos = start + 1;
         continue;

@@ -205,6 +205,17 @@ TEST(Category, InferredCallerAndAlias) {
   EXPECT_FALSE(testing::Shipped()->KnownCategory("branch."));
 }
 
+// Literals are found by a plain search unless they have letters: those still match in any case,
+// full-width included ("atm", "app" and "u盾" are the shipped config's terms).
+TEST(Category, LiteralsWithLettersMatchInAnyCase) {
+  for (const char* text : {"ATM吞卡了", "atm吞卡了", "Atm吞卡了", "ＡＴＭ吞卡了"}) {
+    EXPECT_EQ(Classify(text).category, "atm.card_retained") << text;
+  }
+  for (const char* text : {"手机APP登录不了", "手机App登录不了", "U盾插上没反应"}) {
+    EXPECT_EQ(Classify(text).category.substr(0, 15), "online_banking.") << text;
+  }
+}
+
 class HolderTest : public ::testing::Test {
  protected:
   void SetUp() override {

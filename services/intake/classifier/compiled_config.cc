@@ -23,6 +23,18 @@ std::string NormalizePattern(const Normalizer& normalizer, std::string_view patt
   return out;
 }
 
+// Whether case-insensitive matching could pair `c` with another code point. Conservative: only
+// ASCII non-letters, general punctuation and the CJK blocks are known caseless.
+bool HasCase(char32_t c) {
+  if (c < 0x80) return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z');
+  const bool caseless = (c >= 0x2000 && c <= 0x206F) ||  // general punctuation
+                        (c >= 0x2E80 && c <= 0x9FFF) ||  // CJK radicals .. unified ideographs
+                        (c >= 0xF900 && c <= 0xFAFF) ||  // CJK compatibility ideographs
+                        (c >= 0xFE30 && c <= 0xFE4F) ||  // CJK compatibility forms
+                        (c >= 0x20000 && c <= 0x3FFFF);  // CJK extensions
+  return !caseless;
+}
+
 RE2::Options PatternOptions() {
   RE2::Options options;
   options.set_case_sensitive(false);
@@ -123,8 +135,21 @@ class Compiler {
       ConfigProblem(line, where + ": bad regex: " + error);
       return false;
     }
-    out_->patterns.push_back({kind, owner, std::move(re)});
+    out_->patterns.push_back({kind, owner, std::move(re), is_regex ? "" : PlainLiteral(expanded)});
     return true;
+  }
+
+  // The normalized literal, if its matches do not depend on case: no code point has a case
+  // (RE2's case folding also pairs ASCII letters with a few others, such as K and the Kelvin
+  // sign). Empty otherwise.
+  std::string PlainLiteral(const std::string& literal) const {
+    std::string out;
+    for (char32_t c : DecodeUtf8(literal)) {
+      const char32_t mapped = out_->normalizer.Map(c);
+      if (HasCase(mapped)) return "";
+      AppendUtf8(mapped, &out);
+    }
+    return out;
   }
 
   bool ExpandMacros(std::string* pattern, int line, const std::string& where) {

@@ -40,6 +40,10 @@ struct CompiledPattern {
   PatternKind kind = PatternKind::kSignal;
   int owner = 0;  // signal index (kSignal) or term index (kTerm)
   std::unique_ptr<RE2> re;
+  // For a literal without letters (most of them: Chinese words, numbers), the normalized bytes:
+  // found by a plain search where `re` would find exactly the same, several times faster.
+  // Empty for a regex, and for a literal with letters (matched case-insensitively by `re`).
+  std::string literal;
 };
 
 struct CompiledSignal {
