@@ -22,12 +22,19 @@ struct ComplaintClaim {
     kBusy,
   };
   Outcome outcome = Outcome::kBusy;
-  // kWon only: no earlier claim existed, so `complaint` is the caller's own candidate. False
-  // when the caller took over a claim whose holder died or failed to publish.
+  // kWon only: no earlier claim existed, so the content is the caller's own candidate, and
+  // `complaint` is left empty (not a copy of it: a batch claims hundreds). False when the caller
+  // took over a claim whose holder died or failed to publish.
   bool first = false;
   // The content the complaint id is bound to: the first claimant's, received_at included, so that
-  // whoever publishes it publishes the same bytes.
+  // whoever publishes it publishes the same bytes. Empty when `first`: see Content.
   events::v1::ComplaintReceived complaint;
+
+  // The content the complaint id is bound to, for a claim made with `candidate`.
+  const events::v1::ComplaintReceived& Content(
+      const events::v1::ComplaintReceived& candidate) const {
+    return first ? candidate : complaint;
+  }
 };
 
 // Accepted complaints by id: binds each id to the content of its first submission (the claim),

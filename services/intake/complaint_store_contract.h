@@ -46,7 +46,7 @@ TYPED_TEST_P(ComplaintStoreContract, FirstClaimBindsTheIdToItsContent) {
   ASSERT_TRUE(won.ok()) << won.status();
   EXPECT_EQ(won->outcome, ComplaintClaim::Outcome::kWon);
   EXPECT_TRUE(won->first);
-  EXPECT_EQ(won->complaint.SerializeAsString(), first.SerializeAsString());
+  EXPECT_EQ(won->Content(first).SerializeAsString(), first.SerializeAsString());
 
   // Later candidates get the first one's content, received_at included.
   auto busy = this->store().Claim(ContractComplaint("CMP1", 200, "别的"), "b", kContractLease);
@@ -135,14 +135,16 @@ TYPED_TEST_P(ComplaintStoreContract, ConcurrentClaimsHaveOneWinner) {
   for (auto& caller : callers) caller.join();
   int won = 0;
   std::string content;
-  for (const auto& claim : claims) {
+  for (int i = 0; i < kCallers; ++i) {
+    const auto& claim = claims[i];
     ASSERT_TRUE(claim.ok()) << claim.status();
     if (claim->outcome == ComplaintClaim::Outcome::kWon) {
       ++won;
       EXPECT_TRUE(claim->first);
     }
-    if (content.empty()) content = claim->complaint.SerializeAsString();
-    EXPECT_EQ(claim->complaint.SerializeAsString(), content);
+    const std::string bound = claim->Content(ContractComplaint("CMP1", 100 + i)).SerializeAsString();
+    if (content.empty()) content = bound;
+    EXPECT_EQ(bound, content);
   }
   EXPECT_EQ(won, 1);
 }
@@ -195,7 +197,7 @@ TYPED_TEST_P(ComplaintStoreContract, ABatchIsClaimedAndMarkedAsOneCallAfterAnoth
   for (const auto& claim : claims) ASSERT_TRUE(claim.ok()) << claim.status();
   EXPECT_EQ(claims[0]->outcome, ComplaintClaim::Outcome::kWon);
   EXPECT_TRUE(claims[0]->first);
-  EXPECT_EQ(claims[0]->complaint.SerializeAsString(), fresh.SerializeAsString());
+  EXPECT_EQ(claims[0]->Content(fresh).SerializeAsString(), fresh.SerializeAsString());
   EXPECT_EQ(claims[1]->outcome, ComplaintClaim::Outcome::kPublished);
   EXPECT_EQ(claims[1]->complaint.SerializeAsString(), published.SerializeAsString());
   EXPECT_EQ(claims[2]->outcome, ComplaintClaim::Outcome::kBusy);
@@ -209,7 +211,7 @@ TYPED_TEST_P(ComplaintStoreContract, ABatchIsClaimedAndMarkedAsOneCallAfterAnoth
   EXPECT_EQ(claims[4]->complaint.SerializeAsString(), fresh.SerializeAsString());
 
   const std::vector<events::v1::ComplaintReceived> published_now = {
-      claims[0]->complaint, claims[3]->complaint, ContractComplaint("CMP2", 300, "又一个")};
+      claims[0]->Content(fresh), claims[3]->complaint, ContractComplaint("CMP2", 300, "又一个")};
   ASSERT_TRUE(this->store().MarkPublishedMany(published_now, Encode(published_now)).ok());
   EXPECT_EQ((*this->store().Get("CMP1"))->SerializeAsString(), fresh.SerializeAsString());
   EXPECT_EQ(**this->store().FindByShortId("K7QF-29XM-4C"), "CMP1");

@@ -102,8 +102,9 @@ void LogAccepted(const events::v1::ComplaintReceived& event) {
 
 // What the caller learns: the decision on the complaint as published (the first submission's,
 // for a duplicate), so the agent sees the level, urgency and risk tags during the call.
-intake::v1::SubmitComplaintResponse ResponseFor(const events::v1::ComplaintReceived& complaint,
-                                                bool duplicate) {
+// Everything but the classification and the risk tags, which the callers below copy or move.
+intake::v1::SubmitComplaintResponse ResponseBase(const events::v1::ComplaintReceived& complaint,
+                                                 bool duplicate) {
   intake::v1::SubmitComplaintResponse response;
   response.set_complaint_id(complaint.complaint_id());
   response.set_duplicate(duplicate);
@@ -111,9 +112,24 @@ intake::v1::SubmitComplaintResponse ResponseFor(const events::v1::ComplaintRecei
   response.set_category(complaint.category());
   response.set_level(complaint.level());
   response.set_urgency(complaint.urgency());
+  response.set_merged_into(complaint.merged_into());
+  return response;
+}
+
+intake::v1::SubmitComplaintResponse ResponseFor(const events::v1::ComplaintReceived& complaint,
+                                                bool duplicate) {
+  intake::v1::SubmitComplaintResponse response = ResponseBase(complaint, duplicate);
   *response.mutable_classification() = complaint.classification();
   *response.mutable_risk_tags() = complaint.risk_tags();
-  response.set_merged_into(complaint.merged_into());
+  return response;
+}
+
+// The same, for a complaint no longer needed: its decision moves into the response.
+intake::v1::SubmitComplaintResponse ResponseFor(events::v1::ComplaintReceived&& complaint,
+                                                bool duplicate) {
+  intake::v1::SubmitComplaintResponse response = ResponseBase(complaint, duplicate);
+  response.mutable_classification()->Swap(complaint.mutable_classification());
+  response.mutable_risk_tags()->Swap(complaint.mutable_risk_tags());
   return response;
 }
 
@@ -192,7 +208,7 @@ absl::StatusOr<intake::v1::SubmitComplaintResponse> Intake::Submit(
 
     // Won: publish the claim's content, not the candidate, so that completing a claim made by a
     // call that failed or died publishes the very record it would have (one ce_id, one content).
-    const events::v1::ComplaintReceived& event = claim->complaint;
+    const events::v1::ComplaintReceived& event = claim->Content(candidate);
     const std::vector<std::string> own = ExpectApplied({event}, {claim->first});
     kafka::OutgoingRecord record = ReceivedRecord(event, event.SerializeAsString());
     if (auto s = publisher_->Publish(record); !s.ok()) {
@@ -558,7 +574,7 @@ std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>> Intake::SubmitB
       CompletePublished(published, values, own);
       for (size_t j = 0; j < won.size(); ++j) {
         LogAccepted(published[j]);
-        results[index[won[j]]] = ResponseFor(published[j], /*duplicate=*/false);
+        results[index[won[j]]] = ResponseFor(std::move(published[j]), /*duplicate=*/false);
       }
     }
   }

@@ -38,7 +38,7 @@ class MemoryComplaintStore final : public ComplaintStore {
       return claim;
     }
     auto [bound, inserted] = claims_.try_emplace(id, candidate);
-    claim.complaint = bound->second;
+    if (!inserted) claim.complaint = bound->second;
     Lease& holder = leases_[id];
     if (!inserted && !holder.token.empty() && holder.token != token && holder.until > Now()) {
       claim.outcome = ComplaintClaim::Outcome::kBusy;

@@ -154,7 +154,6 @@ absl::StatusOr<ComplaintClaim> ParseClaim(const events::v1::ComplaintReceived& c
   if (outcome == "first") {
     claim.outcome = ComplaintClaim::Outcome::kWon;
     claim.first = true;
-    claim.complaint = candidate;
     return claim;
   }
   if (outcome == "published") {
