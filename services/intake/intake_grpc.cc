@@ -1,5 +1,7 @@
 #include "services/intake/intake_grpc.h"
 
+#include <deque>
+#include <future>
 #include <string>
 #include <utility>
 
@@ -90,20 +92,32 @@ grpc::Status IntakeGrpcService::SubmitComplaints(grpc::ServerReader<SubmitReques
                                                  intake::v1::SubmitComplaintsResponse* response) {
   // Each submission stands alone (re-submitting is idempotent), so one that fails — invalid,
   // ALREADY_EXISTS, or UNAVAILABLE because Kafka is down — is reported in its result and the
-  // stream goes on; the client re-sends the ones whose result says so.
-  std::vector<SubmitRequest> batch;
+  // stream goes on; the client re-sends the ones whose result says so. Batches in flight at once
+  // are as independent as concurrent calls; their results are added in the stream's order.
+  using Outcomes = std::vector<absl::StatusOr<intake::v1::SubmitComplaintResponse>>;
+  std::deque<std::future<Outcomes>> running;
   int index = 0;
-  const auto flush = [&] {
-    for (auto& outcome : SubmitBatch(batch)) {
+  const auto collect_oldest = [&] {
+    for (auto& outcome : running.front().get()) {
       *response->add_results() = ResultOf(index++, std::move(outcome));
     }
+    running.pop_front();
+  };
+  std::vector<SubmitRequest> batch;
+  const auto submit = [&] {
+    if (batch.empty()) return;
+    while (running.size() >= kStreamBatchesInFlight) collect_oldest();
+    running.push_back(std::async(std::launch::async, [this, taken = std::move(batch)] {
+      return SubmitBatch(taken);
+    }));
     batch.clear();
   };
   for (SubmitRequest request; reader->Read(&request); request = SubmitRequest()) {
     batch.push_back(std::move(request));
-    if (batch.size() == kStreamBatch) flush();
+    if (batch.size() == kStreamBatch) submit();
   }
-  flush();
+  submit();
+  while (!running.empty()) collect_oldest();
   return grpc::Status::OK;
 }
 

@@ -34,8 +34,10 @@ class IntakeGrpcService final : public grpcutil::LenientService {
                             intake::v1::GetComplaintResponse* response);
 
   // How many submissions of a stream are read before they are submitted together (one produce,
-  // a few Redis round trips).
+  // a few Redis round trips), and how many such batches of one stream are submitted at once:
+  // while one waits for its round trips, the next is read and classified.
   static constexpr size_t kStreamBatch = 512;
+  static constexpr size_t kStreamBatchesInFlight = 2;
   // Concurrent unary submissions are gathered into batches of up to kUnaryBatch, at most
   // kUnaryBatchesInFlight at a time (SubmitBatcher).
   static constexpr size_t kUnaryBatch = 256;

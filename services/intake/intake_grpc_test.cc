@@ -2,7 +2,10 @@
 // the logic's fakes (FakePublisher, MemoryComplaintStore).
 #include "services/intake/intake_grpc.h"
 
+#include <chrono>
+#include <condition_variable>
 #include <future>
+#include <mutex>
 
 #include "google/rpc/error_details.pb.h"
 #include "google/rpc/status.pb.h"
@@ -206,6 +209,64 @@ TEST_F(IntakeGrpcTest, AStreamLongerThanABatchKeepsItsOrder) {
   for (int i = 0; i < count; ++i) {
     EXPECT_EQ(response.results(i).index(), i);
     EXPECT_EQ(response.results(i).error_code() != 0, i % 10 == 7) << i;
+  }
+}
+
+// Holds each publish until another is in progress too, once: whether a stream's batches overlap.
+class OverlapPublisher final : public kafka::Publisher {
+ public:
+  absl::StatusOr<std::vector<kafka::Delivery>> PublishWithOffsets(
+      std::span<const kafka::OutgoingRecord> records) override {
+    {
+      std::unique_lock lock(mu_);
+      ++in_progress_;
+      overlapped_ = overlapped_ || in_progress_ >= 2;
+      changed_.notify_all();
+      changed_.wait_for(lock, std::chrono::seconds(3), [this] { return overlapped_; });
+    }
+    auto delivered = inner_.PublishWithOffsets(records);
+    std::lock_guard lock(mu_);
+    --in_progress_;
+    return delivered;
+  }
+  bool overlapped() {
+    std::lock_guard lock(mu_);
+    return overlapped_;
+  }
+
+ private:
+  testing::FakePublisher inner_;
+  std::mutex mu_;
+  std::condition_variable changed_;
+  int in_progress_ = 0;
+  bool overlapped_ = false;
+};
+
+// While a batch of a stream waits for its publish, the next is submitted; results stay in order.
+TEST(IntakeGrpcStreamTest, TheNextBatchIsSubmittedWhileOneIsPublished) {
+  OverlapPublisher publisher;
+  common::ManualClock clock{absl::FromUnixSeconds(1764115200)};
+  MemoryComplaintStore store{&clock};
+  Intake intake{&publisher, &store, nullptr, &clock};
+  IntakeGrpcService service{&intake};
+  grpcutil::ServerRunner runner{grpcutil::ServerOptions{}};
+  runner.AddService(&service);
+  ASSERT_TRUE(runner.Start().ok());
+  auto stub = intake::v1::IntakeService::NewStub(grpc::CreateChannel(
+      "127.0.0.1:" + std::to_string(runner.port()), grpc::InsecureChannelCredentials()));
+  grpc::ClientContext context;
+  context.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  intake::v1::SubmitComplaintsResponse response;
+  auto writer = stub->SubmitComplaints(&context, &response);
+  const int count = static_cast<int>(IntakeGrpcService::kStreamBatch) * 3;
+  for (int i = 0; i < count; ++i) ASSERT_TRUE(writer->Write(Request("call-" + std::to_string(i))));
+  ASSERT_TRUE(writer->WritesDone());
+  ASSERT_TRUE(writer->Finish().ok());
+  EXPECT_TRUE(publisher.overlapped());
+  ASSERT_EQ(response.results_size(), count);
+  for (int i = 0; i < count; ++i) {
+    EXPECT_EQ(response.results(i).index(), i);
+    EXPECT_EQ(response.results(i).error_code(), 0) << i;
   }
 }
 
