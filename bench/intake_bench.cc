@@ -25,6 +25,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
@@ -99,7 +100,7 @@ struct Flags {
   int channels = 4;
   // stream
   int streams = 4;
-  int64_t stream_items = 5'000;
+  int64_t stream_items = 40'000;
   int stream_flush_every = 64;  // writes per flush: the others carry gRPC's buffer hint
   // latency
   int rate = 1'000;
@@ -257,7 +258,7 @@ constexpr char kUsage[] = R"(usage: intake_bench [flags]   (bench/run-intake-ben
   --unary N                complaints through SubmitComplaint (default 50000)
   --unary-in-flight N      calls outstanding (default 256), over --channels N channels (4)
   --streams N              concurrent SubmitComplaints streams (default 4) ...
-  --stream-items N         ... of N complaints each (default 5000)
+  --stream-items N         ... of N complaints each (default 40000)
   --stream-flush-every N   a stream's writes go out N at a time, as a bulk client sends them
                            (gRPC's buffer hint on the others; default 64, 1: each on its own)
   --rate N                 open-loop unary arrivals a second (default 1000) ...
@@ -355,17 +356,21 @@ class ComplaintMaker {
  public:
   ComplaintMaker(std::string source, uint64_t salt) : source_(std::move(source)), salt_(salt) {}
 
-  // Complaint `k` of the run: the same k makes the same complaint. Distinct k have distinct
-  // external ids and distinct customers (the phone's last nine digits are a bijection of k).
+  // Complaint `k` of a phase of the run: the same k makes the same complaint. Distinct k have
+  // distinct external ids and distinct customers (the phone's last nine digits are a bijection
+  // of k), and each phase has customers of its own (a few may meet another phase's by chance):
+  // a stream measured after the unary phase is not a stream of every customer's second
+  // complaint.
   SubmitComplaintRequest Make(const std::string& phase, int64_t k) const {
     uint64_t r = SplitMix(salt_ ^ static_cast<uint64_t>(k));
+    const uint64_t phase_salt = salt_ + std::hash<std::string>()(phase);
     SubmitComplaintRequest request;
     request.set_source(source_);
     request.set_external_id(absl::StrCat(phase, "-", k));
     request.set_channel(events::v1::CHANNEL_PHONE);
     auto* customer = request.mutable_customer();
     customer->set_name(absl::StrCat(Pick(kSurnames, r), Pick(kGivenNames, r)));
-    const uint64_t serial = (static_cast<uint64_t>(k) * 7'654'321 + salt_) % 1'000'000'000;
+    const uint64_t serial = (static_cast<uint64_t>(k) * 7'654'321 + phase_salt) % 1'000'000'000;
     customer->set_phone(absl::StrCat("1", 3 + k % 7, Digits(serial, 9)));
     r = SplitMix(r);
     if (r % 2 == 0) {
