@@ -188,6 +188,9 @@ std::vector<absl::StatusOr<ComplaintClaim>> RedisComplaintStore::ClaimMany(
     return std::vector<absl::StatusOr<ComplaintClaim>>(candidates.size(), status);
   };
   if (candidates.empty()) return {};
+  if (encoded.size() != candidates.size() || tokens.size() != candidates.size()) {
+    return failed(absl::InternalError("intake claim: one encoding and one token per candidate"));
+  }
   const redis::RedisClient::ScriptCall call = ClaimCall(candidates, encoded, tokens, lease);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return failed(redis.status());
@@ -214,6 +217,9 @@ absl::Status RedisComplaintStore::MarkPublishedMany(
     const std::vector<events::v1::ComplaintReceived>& complaints,
     const std::vector<std::string>& encoded) {
   if (complaints.empty()) return absl::OkStatus();
+  if (encoded.size() != complaints.size()) {
+    return absl::InternalError("intake mark-published: one encoding per complaint");
+  }
   const redis::RedisClient::ScriptCall call = MarkPublishedCall(complaints, encoded);
   auto redis = pool_->Acquire();
   if (!redis.ok()) return redis.status();

@@ -30,6 +30,20 @@ class RedisComplaintStoreTest : public ::testing::Test {
   RedisComplaintStore store_{&scratch_.pool(), scratch_.prefix(), absl::Hours(24 * 90)};
 };
 
+// The batch calls take each complaint's bytes beside it: a caller's mismatch is refused whole,
+// never read past its end, and nothing is written.
+TEST_F(RedisComplaintStoreTest, ABatchWhoseEncodingsDoNotMatchIsRefused) {
+  const std::vector<events::v1::ComplaintReceived> batch = {ContractComplaint("CMP1", 100),
+                                                            ContractComplaint("CMP2", 100)};
+  const auto claims = store_.ClaimMany(batch, {batch[0].SerializeAsString()}, {"a", "b"},
+                                       absl::Seconds(30));
+  ASSERT_EQ(claims.size(), 2u);
+  for (const auto& claim : claims) EXPECT_EQ(claim.status().code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(store_.MarkPublishedMany(batch, {}).code(), absl::StatusCode::kInternal);
+  EXPECT_EQ(Ttl(scratch_.prefix() + "claim:CMP1"), -2);  // no such key
+  EXPECT_FALSE(store_.Get("CMP1")->has_value());
+}
+
 TEST_F(RedisComplaintStoreTest, EveryKeyExpires) {
   auto complaint = ContractComplaint("CMP1", 100);
   complaint.set_short_id("K7QF-29XM-4C");
